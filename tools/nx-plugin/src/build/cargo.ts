@@ -1,0 +1,101 @@
+/**
+ * Running cargo for the m68k targets: the environment (Debian's stable rustc
+ * needs RUSTC_BOOTSTRAP=1 for -Z flags), offline build-std through a source
+ * replacement of crates-io by rust-src's vendored crates, and rustflags passed
+ * as CARGO_ENCODED_RUSTFLAGS so that nothing from the caller's environment
+ * (RUSTFLAGS, CARGO_BUILD_*) leaks into a cached build.
+ * Facts: ../shared/TOOLCHAIN-NOTES.md, "Rust for m68k, offline".
+ */
+import type { ToolchainManifest } from '../toolchain/locate';
+import { runTool, type RunResult } from '../util/exec';
+
+/** Environment variables removed before running cargo: they would change the build without being inputs. */
+const LEAKY_ENV = /^(RUSTFLAGS|RUSTDOCFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_.*|CARGO_TARGET_.*|CARGO_PROFILE_.*|RUSTC|RUSTC_WRAPPER|RUSTC_WORKSPACE_WRAPPER|CARGO_INCREMENTAL)$/;
+
+/** Options of runCargo. */
+export interface CargoOptions {
+  toolchain: ToolchainManifest;
+  /** Working directory (a cargo package or workspace). */
+  cwd: string;
+  /** cargo arguments, e.g. ['build', '--release', ...]. */
+  args: string[];
+  /** rustc flags for every crate compiled for the target. */
+  rustflags: string[];
+  /** CARGO_TARGET_DIR. */
+  targetDir: string;
+  /** Stream output as it comes (long builds); `stderr` with --message-format=json. */
+  stream?: boolean | 'stderr';
+}
+
+/** The `--config` arguments that make build-std use rust-src's vendored crates (offline). */
+export function vendorConfigArgs(toolchain: ToolchainManifest): string[] {
+  if (!toolchain.rust.vendorDir) return [];
+  return [
+    '--config',
+    "source.crates-io.replace-with='nextrust-vendored-std'",
+    '--config',
+    `source.nextrust-vendored-std.directory=${JSON.stringify(toolchain.rust.vendorDir)}`,
+  ];
+}
+
+/** The environment cargo runs in: the caller's, less LEAKY_ENV, plus the toolchain's. */
+export function cargoEnv(toolchain: ToolchainManifest, rustflags: string[], targetDir: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !LEAKY_ENV.test(k)) env[k] = v;
+  env.RUSTC = toolchain.rust.rustc.path;
+  env.CARGO_ENCODED_RUSTFLAGS = rustflags.join('\x1f');
+  env.CARGO_TARGET_DIR = targetDir;
+  env.CARGO_TERM_COLOR = 'never';
+  if (!toolchain.rust.nightly) env.RUSTC_BOOTSTRAP = '1';
+  return env;
+}
+
+/**
+ * Runs cargo with the toolchain's cargo and rustc.
+ * @throws ToolError with cargo's output when it fails.
+ */
+export async function runCargo(opts: CargoOptions): Promise<RunResult> {
+  const offline = opts.toolchain.rust.vendorDir ? ['--offline'] : [];
+  return await runTool(opts.toolchain.rust.cargo.path, [...offline, ...vendorConfigArgs(opts.toolchain), ...opts.args], {
+    cwd: opts.cwd,
+    env: cargoEnv(opts.toolchain, opts.rustflags, opts.targetDir),
+    replaceEnv: true,
+    stream: opts.stream,
+  });
+}
+
+/** One `compiler-artifact` message of `cargo --message-format=json`. */
+export interface CargoArtifact {
+  packageId: string;
+  /** Crate name, e.g. `core`. */
+  name: string;
+  kinds: string[];
+  filenames: string[];
+  executable: string | null;
+}
+
+/**
+ * Parses cargo's JSON messages (one per line; other lines ignored) into the artifacts built.
+ * Format: https://doc.rust-lang.org/cargo/reference/external-tools.html#artifact-messages
+ */
+export function parseCargoArtifacts(stdout: string): CargoArtifact[] {
+  const out: CargoArtifact[] = [];
+  for (const line of stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let msg: { reason?: string; package_id?: string; target?: { name: string; kind: string[] }; filenames?: string[]; executable?: string | null };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (msg.reason !== 'compiler-artifact' || !msg.target) continue;
+    out.push({
+      packageId: msg.package_id ?? '',
+      name: msg.target.name,
+      kinds: msg.target.kind,
+      filenames: msg.filenames ?? [],
+      executable: msg.executable ?? null,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,206 @@
+/**
+ * The project config file, `projects/<name>/nextrust.json`: the one file the
+ * plugin's createNodes reads to infer a project's targets.
+ *
+ * One schema per project kind (the `kind` field discriminates):
+ *  - `llvm-toolchain`: the LLVM M68k toolchain and the spinlock atomics;
+ *  - `rust-target`: target specs, sysroots and the Rust programs;
+ *  - `emulator-tests`: test manifests run under emulation;
+ *  - `ci-status`: the pipeline's status files.
+ * Validated with zod; every error names the file, the field and what was
+ * expected (formatConfigError).
+ */
+import * as fs from 'node:fs';
+import { z } from 'zod';
+import { CPU_NAMES, CpuVariant, DEFAULT_CPU } from '../toolchain/cpu';
+
+const cpuVariant = z.enum(CPU_NAMES as [CpuVariant, ...CpuVariant[]]);
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+    message: 'expected a path relative to the project root, without ".."',
+  });
+const crateName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a crate name (lowercase letters, digits, - or _)');
+
+/** Config of the `llvm-toolchain` kind (projects/llvm-m68k). */
+export const llvmToolchainConfigSchema = z
+  .object({
+    kind: z.literal('llvm-toolchain'),
+    /** Where LLVM comes from: `system` finds an installed one; `source` (later) builds it from source with patches. */
+    provider: z.enum(['system', 'source']).default('system'),
+    /** Oldest LLVM accepted: rustc needs >= 19.1.5 to build core for m68k; LLVM 14 aborts on m68k cmpxchg. */
+    minLlvmVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 19.1.5').default('19.1.5'),
+    atomics: z
+      .object({
+        /** C sources of the spinlock atomics, relative to the project root. */
+        sources: z.array(relPath).min(1),
+        /** Include directories, relative to the project root. */
+        includeDirs: z.array(relPath).default([]),
+        /** Extra clang flags (the CPU and target triple are added per configuration). */
+        cflags: z.array(z.string()).default(['-O2']),
+        /** Archive file name. */
+        archive: z.string().regex(/^lib[A-Za-z0-9_]+\.a$/, 'expected an archive name like libfoo.a').default('libnextrust_atomics.a'),
+      })
+      .strict(),
+  })
+  .strict();
+
+/** One Rust program (a cargo package) built per CPU variant. */
+export const programSchema = z
+  .object({
+    /** Cargo package name; also the artifact name. */
+    name: crateName,
+    /** Cargo package folder, relative to the project root. */
+    path: relPath,
+    /**
+     * How it is built and run:
+     *  - `hosted`: m68k-unknown-linux-gnu, linked against glibc (runs under qemu-m68k, 68020+);
+     *  - `freestanding`: m68k-unknown-linux-gnu without libc (`_start`, Linux `trap #0` system calls): runs on every 680x0;
+     *  - `nextstep`: the m68k-next-nextstep target spec; a staticlib (ELF objects: upstream LLVM has no m68k Mach-O).
+     */
+    flavor: z.enum(['hosted', 'freestanding', 'nextstep']),
+    /** CPU variants it is built for (default: all that can run it: hosted needs a 68020+). */
+    cpus: z.array(cpuVariant).optional(),
+    /** Link the spinlock atomics archive (needed where atomics become __sync_* libcalls). */
+    linkAtomics: z.boolean().default(true),
+  })
+  .strict();
+
+/** Config of the `rust-target` kind (projects/rust-target). */
+export const rustTargetConfigSchema = z
+  .object({
+    kind: z.literal('rust-target'),
+    /** Project holding the toolchain and atomics targets. */
+    toolchainProject: z.string().default('llvm-m68k'),
+    /** Target spec files, relative to the project root, by target name. */
+    targetSpecs: z.record(z.string().regex(/^[a-z0-9_-]+$/), relPath),
+    /** Cargo profile for programs and the sysroot. */
+    profile: z.enum(['release', 'dev']).default('release'),
+    /** Extra rustc flags for programs and sysroot (the CPU is added per configuration). */
+    rustflags: z.array(z.string()).default([]),
+    programs: z.array(programSchema).min(1),
+  })
+  .strict();
+
+/** Config of the `emulator-tests` kind (projects/emulator-tests). */
+export const emulatorTestsConfigSchema = z
+  .object({
+    kind: z.literal('emulator-tests'),
+    /** Project whose build target's manifest.json lists the programs to run. */
+    buildProject: z.string().default('rust-target'),
+    /** Folder of test manifests (*.json), relative to the project root. */
+    testsDir: relPath.default('tests'),
+    /** Emulator: qemu-m68k user mode, or the Previous NeXT emulator (needs a user-supplied ROM). */
+    emulator: z.enum(['qemu', 'previous']).default('qemu'),
+    /** Default per-case timeout in ms. */
+    timeoutMs: z.number().int().positive().default(30_000),
+  })
+  .strict();
+
+/** Config of the `ci-status` kind (projects/ci-status). */
+export const ciStatusConfigSchema = z
+  .object({
+    kind: z.literal('ci-status'),
+  })
+  .strict();
+
+/** Any project config; `kind` selects the schema. */
+export const projectConfigSchema = z.discriminatedUnion('kind', [
+  llvmToolchainConfigSchema,
+  rustTargetConfigSchema,
+  emulatorTestsConfigSchema,
+  ciStatusConfigSchema,
+]);
+
+export type LlvmToolchainConfig = z.infer<typeof llvmToolchainConfigSchema>;
+export type RustTargetConfig = z.infer<typeof rustTargetConfigSchema>;
+export type ProgramConfig = z.infer<typeof programSchema>;
+export type EmulatorTestsConfig = z.infer<typeof emulatorTestsConfigSchema>;
+export type CiStatusConfig = z.infer<typeof ciStatusConfigSchema>;
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+
+/** File name of the project config, looked for in every project folder. */
+export const PROJECT_CONFIG_FILE = 'nextrust.json';
+
+/** Error thrown for a config file that cannot be read, parsed or validated; `message` is the one line to show. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Formats zod issues as `FILE: field a.b[2]: message` lines.
+ * @param file path shown to the user (workspace-relative where possible).
+ */
+export function formatConfigError(file: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = issue.path.length
+        ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+        : '(root)';
+      return `${file}: field '${field}': ${issue.message}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Parses and validates a project config from its text.
+ * @param file path used in error messages.
+ * @throws ConfigError naming the file, the field and what was expected.
+ */
+export function parseProjectConfig(file: string, text: string): ProjectConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, `${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const result = projectConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, formatConfigError(file, result.error));
+  return result.data;
+}
+
+/**
+ * Reads and validates a project config file.
+ * @param absPath absolute path of the file; @param shownPath path shown in errors.
+ * @throws ConfigError when the file is missing, not JSON or invalid.
+ */
+export function readProjectConfig(absPath: string, shownPath = absPath): ProjectConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(absPath, 'utf8');
+  } catch (e) {
+    throw new ConfigError(shownPath, `${shownPath}: cannot read: ${(e as Error).message}`);
+  }
+  return parseProjectConfig(shownPath, text);
+}
+
+/**
+ * Reads a project config and checks its kind.
+ * @throws ConfigError when the file is invalid or of another kind.
+ */
+export function readProjectConfigOfKind<K extends ProjectConfig['kind']>(
+  absPath: string,
+  kind: K,
+  shownPath = absPath,
+): Extract<ProjectConfig, { kind: K }> {
+  const config = readProjectConfig(absPath, shownPath);
+  if (config.kind !== kind) {
+    throw new ConfigError(shownPath, `${shownPath}: field 'kind': expected '${kind}', got '${config.kind}'`);
+  }
+  return config as Extract<ProjectConfig, { kind: K }>;
+}
+
+/** CPU variants a program is built for: its `cpus`, or all that can run its flavour. */
+export function programCpus(program: ProgramConfig): CpuVariant[] {
+  if (program.cpus) return program.cpus;
+  return program.flavor === 'hosted' ? CPU_NAMES.filter((c) => c !== 'm68000') : [...CPU_NAMES];
+}
+
+export { DEFAULT_CPU };

@@ -1,0 +1,157 @@
+/**
+ * Runs the emulator tests of one CPU variant: every test case whose program
+ * the build manifest lists for that CPU runs under qemu-m68k and is checked
+ * against its assertions. Writes `<outputDir>/results.json` and
+ * `<outputDir>/junit.xml`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BuildManifest } from '../build/programs';
+import { cpuInfo } from '../toolchain/cpu';
+import { readJson, readToolchainManifest, writeJson } from '../toolchain/manifest';
+import { checkAssertion, type AssertionResult } from './assertions';
+import { toJUnitXml } from './junit';
+import { runUnderQemu } from './qemu';
+import { readTestCases } from './test-manifest';
+
+/** Options of runEmulatorTests; paths workspace-relative unless absolute. */
+export interface EmulatorTestOptions {
+  workspaceRoot: string;
+  cpu: string;
+  emulator: 'qemu' | 'previous';
+  testsDir: string;
+  buildManifest: string;
+  outputDir: string;
+  /** Default per-case timeout, ms. */
+  timeoutMs: number;
+  /** Called as each case finishes (progress). */
+  onCase?: (c: CaseResult) => void;
+}
+
+/** Result of one case. */
+export interface CaseResult {
+  name: string;
+  program: string;
+  cpu: string;
+  passed: boolean;
+  /** qemu command line, when it ran. */
+  command: string | null;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+  /** Why it could not run (missing artifact, emulator absent), else null. */
+  error: string | null;
+  assertions: AssertionResult[];
+}
+
+/** results.json. */
+export interface EmulatorTestReport {
+  cpu: string;
+  emulator: string;
+  passed: number;
+  failed: number;
+  /** Cases not applicable to this CPU (their program is not built for it). */
+  notApplicable: string[];
+  cases: CaseResult[];
+}
+
+/**
+ * Runs the cases and writes the reports.
+ * @throws Error when the build manifest or toolchain manifest is missing, or
+ *   for the `previous` emulator without a ROM; ConfigError for a bad test manifest.
+ */
+export async function runEmulatorTests(o: EmulatorTestOptions): Promise<EmulatorTestReport> {
+  const ws = o.workspaceRoot;
+  cpuInfo(o.cpu);
+  if (o.emulator === 'previous') {
+    throw new Error(
+      'emulator "previous" (the Previous NeXT emulator) needs a NeXT ROM you supply (NEXTRUST_PREVIOUS_ROM) and Mach-O programs, which come with the source toolchain provider; use "qemu" for now',
+    );
+  }
+  const build = readJson<BuildManifest>(path.resolve(ws, o.buildManifest), `rust-target:build:${o.cpu}`);
+  const toolchain = readToolchainManifest(path.resolve(ws, build.toolchainManifest));
+  const cases = readTestCases(path.resolve(ws, o.testsDir));
+  const buildDir = path.dirname(o.buildManifest);
+  const results: CaseResult[] = [];
+  const notApplicable: string[] = [];
+  for (const { testCase: tc } of cases) {
+    if (tc.cpus && !tc.cpus.includes(o.cpu as never)) {
+      notApplicable.push(tc.name);
+      continue;
+    }
+    const artifact = build.artifacts.find((a) => a.name === tc.program && (tc.run ? a.kind === 'executable' : true));
+    if (!artifact && !tc.cpus) {
+      notApplicable.push(tc.name);
+      continue;
+    }
+    const base: CaseResult = {
+      name: tc.name,
+      program: tc.program,
+      cpu: o.cpu,
+      passed: false,
+      command: null,
+      exitCode: null,
+      timedOut: false,
+      durationMs: 0,
+      stdout: '',
+      stderr: '',
+      error: null,
+      assertions: [],
+    };
+    let result: CaseResult;
+    if (!artifact) {
+      result = { ...base, error: `program '${tc.program}' is not in ${o.buildManifest}` };
+    } else if (!tc.run) {
+      const assertions = tc.expect.map((a) => checkAssertion(a, null, ws, { buildDir }));
+      result = { ...base, passed: assertions.every((a) => a.passed), assertions };
+    } else {
+      const timeoutMs = tc.timeoutMs ?? o.timeoutMs;
+      const run = await runUnderQemu({
+        qemu: toolchain.qemu.qemuM68k.path,
+        m68kSysroot: build.m68kSysroot,
+        cpu: o.cpu,
+        program: path.resolve(ws, artifact.path),
+        args: tc.args,
+        stdin: tc.stdin,
+        timeoutMs,
+        cwd: ws,
+      });
+      const outcome = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, all: run.all, timedOut: run.timedOut };
+      const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir }));
+      const error = run.startError
+        ? `cannot run ${toolchain.qemu.qemuM68k.path}: ${run.startError}`
+        : run.timedOut
+          ? `timed out after ${timeoutMs} ms (output so far kept)`
+          : null;
+      result = {
+        ...base,
+        passed: !error && assertions.every((a) => a.passed),
+        command: run.command,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        durationMs: run.durationMs,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        error,
+        assertions,
+      };
+    }
+    results.push(result);
+    o.onCase?.(result);
+  }
+  const report: EmulatorTestReport = {
+    cpu: o.cpu,
+    emulator: o.emulator,
+    passed: results.filter((r) => r.passed).length,
+    failed: results.filter((r) => !r.passed).length,
+    notApplicable,
+    cases: results,
+  };
+  const outDir = path.resolve(ws, o.outputDir);
+  await fs.promises.rm(outDir, { recursive: true, force: true });
+  await writeJson(path.join(outDir, 'results.json'), report);
+  await fs.promises.writeFile(path.join(outDir, 'junit.xml'), toJUnitXml(`emulator-tests.${o.cpu}`, results));
+  return report;
+}

@@ -1,0 +1,10 @@
+/** Options of the `sysroot` executor (schema.json). Paths are workspace-relative. */
+export interface SysrootExecutorOptions {
+  cpu: string;
+  targets: string[];
+  targetSpecs: Record<string, string>;
+  profile: 'release' | 'dev';
+  rustflags: string[];
+  toolchainManifest: string;
+  outputDir: string;
+}

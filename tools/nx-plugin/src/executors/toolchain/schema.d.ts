@@ -1,0 +1,7 @@
+/** Options of the `toolchain` executor (schema.json). */
+export interface ToolchainExecutorOptions {
+  provider: 'system' | 'source';
+  minLlvmVersion: string;
+  /** Workspace-relative path of the toolchain manifest to write. */
+  outputFile: string;
+}

@@ -1,0 +1,48 @@
+/**
+ * Targets of the `emulator-tests` project kind (projects/emulator-tests):
+ *  - test (per CPU): run the built programs under emulation against the test
+ *    manifests; dist/emulator-tests/<cpu>/results.json and junit.xml.
+ */
+import type { EmulatorTestsConfig } from '../config/project-config';
+import { CPU_NAMES } from '../toolchain/cpu';
+import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import type { InferredProject, TargetBuilderContext } from './create-nodes';
+import { buildDir } from './rust-target-targets';
+
+/** Builds the targets of an emulator-tests project. */
+export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBuilderContext): InferredProject {
+  const { projectRoot, projectName, distDir } = ctx;
+  return {
+    tags: ['type:test'],
+    implicitDependencies: [config.buildProject],
+    targets: {
+      test: {
+        executor: executor('emulator-test'),
+        cache: true,
+        dependsOn: [{ projects: [config.buildProject], target: 'build' }],
+        options: {
+          emulator: config.emulator,
+          testsDir: `${projectRoot}/${config.testsDir}`,
+          timeoutMs: config.timeoutMs,
+        },
+        ...cpuConfigurations(CPU_NAMES, (cpu) => ({
+          buildManifest: `${buildDir(distDir, config.buildProject, cpu)}/manifest.json`,
+          outputDir: `${distDir}/${projectName}/${cpu}`,
+        })),
+        inputs: [
+          `{projectRoot}/${config.testsDir}/**/*.json`,
+          { dependentTasksOutputFiles: '**/manifest.json' },
+          TOOLCHAIN_MANIFEST_INPUT,
+          { env: 'NEXTRUST_PREVIOUS_ROM' },
+          ...pluginInputs('emulator-test', ['emulator/*.ts']),
+        ] as InputDefinition[],
+        outputs: [`{workspaceRoot}/${distDir}/${projectName}/{options.cpu}`],
+        metadata: {
+          technologies: ['qemu'],
+          description:
+            'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, stdout contains/matches, file exists); write results.json and junit.xml.',
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Targets of the `rust-target` project kind (projects/rust-target):
+ *  - sysroot (per CPU): core, alloc and compiler_builtins built from rust-src
+ *    (build-std) for every target the CPU's programs use, cached on its own so
+ *    a program edit never rebuilds core: dist/rust-target/sysroot/<cpu>/;
+ *  - build (per CPU): the Rust programs, linked with the atomics archive:
+ *    dist/rust-target/<cpu>/ with manifest.json.
+ */
+import { programCpus, type RustTargetConfig } from '../config/project-config';
+import { CPU_NAMES, type CpuVariant } from '../toolchain/cpu';
+import { HOSTED_TRIPLE } from '../build/rust-targets';
+import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import type { InferredProject, TargetBuilderContext } from './create-nodes';
+import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
+
+/** Workspace-relative sysroot folder of one CPU. */
+export function sysrootDir(distDir: string, project: string, cpu: string): string {
+  return `${distDir}/${project}/sysroot/${cpu}`;
+}
+
+/** Workspace-relative build output folder of one CPU (holds manifest.json). */
+export function buildDir(distDir: string, project: string, cpu: string): string {
+  return `${distDir}/${project}/${cpu}`;
+}
+
+/** Builds the targets of a rust-target project. */
+export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderContext): InferredProject {
+  const { projectRoot, projectName, distDir } = ctx;
+  const tc = config.toolchainProject;
+  const specs: Record<string, string> = {};
+  for (const [name, file] of Object.entries(config.targetSpecs)) specs[name] = `${projectRoot}/${file}`;
+
+  /** Target triples (or spec names) the programs of one CPU need. */
+  const targetsFor = (cpu: CpuVariant): string[] => {
+    const set = new Set<string>();
+    for (const p of config.programs) {
+      if (!programCpus(p).includes(cpu)) continue;
+      set.add(p.flavor === 'nextstep' ? 'm68k-next-nextstep' : HOSTED_TRIPLE);
+    }
+    return [...set].sort();
+  };
+  const cpus = CPU_NAMES.filter((cpu) => targetsFor(cpu).length > 0);
+  const common = {
+    toolchainManifest: toolchainManifestPath(distDir, tc),
+    targetSpecs: specs,
+    profile: config.profile,
+    rustflags: config.rustflags,
+  };
+  const specInputs = Object.values(config.targetSpecs).map((f) => `{projectRoot}/${f}`);
+
+  return {
+    tags: ['type:rust'],
+    implicitDependencies: [tc],
+    targets: {
+      sysroot: {
+        executor: executor('sysroot'),
+        cache: true,
+        dependsOn: [{ projects: [tc], target: 'toolchain' }],
+        options: { ...common },
+        ...cpuConfigurations(cpus, (cpu) => ({
+          targets: targetsFor(cpu),
+          outputDir: sysrootDir(distDir, projectName, cpu),
+        })),
+        inputs: [...specInputs, TOOLCHAIN_MANIFEST_INPUT, ...pluginInputs('sysroot', ['build/sysroot.ts', 'build/rust-targets.ts', 'build/cargo.ts'])] as InputDefinition[],
+        outputs: [`{workspaceRoot}/${sysrootDir(distDir, projectName, '{options.cpu}')}`],
+        metadata: {
+          technologies: ['rust'],
+          description:
+            'Build core, alloc and compiler_builtins from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
+        },
+      },
+      build: {
+        executor: executor('build'),
+        cache: true,
+        dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
+        options: {
+          ...common,
+          projectRoot,
+          programs: config.programs.map((p) => ({ ...p, path: `${projectRoot}/${p.path}`, cpus: programCpus(p) })),
+        },
+        ...cpuConfigurations(cpus, (cpu) => ({
+          sysrootDir: sysrootDir(distDir, projectName, cpu),
+          atomicsDir: atomicsDir(distDir, tc, cpu),
+          outputDir: buildDir(distDir, projectName, cpu),
+        })),
+        inputs: [
+          // Programs, shared crates, Cargo.toml/lock and target specs; the config file's
+          // content reaches the hash through the options.
+          '{projectRoot}/**/*',
+          `!{projectRoot}/nextrust.json`,
+          TOOLCHAIN_MANIFEST_INPUT,
+          { dependentTasksOutputFiles: '**/sysroot.json' },
+          { dependentTasksOutputFiles: '**/atomics.json' },
+          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts']),
+        ] as InputDefinition[],
+        outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
+        metadata: {
+          technologies: ['rust'],
+          description:
+            'Build the Rust programs for one CPU variant against its sysroot, link them with the spinlock atomics, and list every artifact with its sha256 in manifest.json.',
+          help: { command: `npx nx run ${projectName}:build --configuration=m68040`, example: {} },
+        },
+      },
+    },
+  };
+}
