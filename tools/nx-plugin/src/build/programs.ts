@@ -94,7 +94,9 @@ export function programRustcArgs(program: ProgramConfig, atomicsDir: string, ato
   const args: string[] = [];
   if (program.flavor === 'freestanding') {
     args.push('-Crelocation-model=static');
-    for (const a of ['-nostartfiles', '-nostdlib', '-static']) args.push(`-Clink-arg=${a}`);
+    // libgcc last: __mulsi3 and friends for the 68000 (its m68k versions use only
+    // 68000 instructions), which compiler_builtins does not provide for m68k.
+    for (const a of ['-nostartfiles', '-nostdlib', '-static', '-lgcc']) args.push(`-Clink-arg=${a}`);
   }
   if (program.linkAtomics && atomicsLib && program.flavor !== 'nextstep') {
     args.push('-L', `native=${atomicsDir}`, '-l', `static=${atomicsLib}`);

@@ -37,7 +37,7 @@ export interface RunOptions {
   stream?: boolean | 'stderr';
   /** Kill (SIGKILL after SIGTERM grace) after this many ms. */
   timeoutMs?: number;
-  /** Data written to stdin (stdin is closed either way). */
+  /** Data written to stdin; without it stdin is /dev/null. */
   input?: string;
 }
 
@@ -79,7 +79,8 @@ export async function runProcess(file: string, args: string[], options: RunOptio
     reject: false,
     timeout: options.timeoutMs,
     killSignal: 'SIGKILL',
-    input: options.input ?? '',
+    // No input: stdin is /dev/null (writing '' to a pipe races a fast exit: EPIPE).
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     stripFinalNewline: false,
     maxBuffer: 256 * 1024 * 1024,
   });

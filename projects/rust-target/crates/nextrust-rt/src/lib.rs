@@ -16,7 +16,7 @@
 //!  - a store into a stack array at a variable index drops the index register
 //!    (llvm/llvm-project#200984).
 //! Integers are shown with `Dec`, which calls glibc's `snprintf` (built by
-//! gcc), so only hosted programs print numbers. See docs/toolchain-bugs.md.
+//! gcc; hosted only), or `Hex`, branch-free. See docs/toolchain-bugs.md.
 #![no_std]
 #![cfg_attr(feature = "freestanding", feature(asm_experimental_arch))]
 
@@ -64,6 +64,21 @@ pub trait Emit {
 impl Emit for &str {
     fn emit(&self, fd: i32) {
         write_all(fd, self.as_bytes());
+    }
+}
+
+/// A `u32` shown as `0x` and 8 hex digits, by straight-line code with no
+/// compare or branch (immune to the CCR bug above); works without libc.
+#[derive(Clone, Copy)]
+pub struct Hex(pub u32);
+
+impl Emit for Hex {
+    fn emit(&self, fd: i32) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let v = self.0;
+        let d = |shift: u32| DIGITS[((v >> shift) & 15) as usize];
+        let text = [b'0', b'x', d(28), d(24), d(20), d(16), d(12), d(8), d(4), d(0)];
+        write_all(fd, &text);
     }
 }
 
