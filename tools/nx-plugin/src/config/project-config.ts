@@ -74,7 +74,7 @@ export const rustTargetConfigSchema = z
     /** Project holding the toolchain and atomics targets. */
     toolchainProject: z.string().default('llvm-m68k'),
     /** Target spec files, relative to the project root, by target name. */
-    targetSpecs: z.record(z.string().regex(/^[a-z0-9_-]+$/), relPath),
+    targetSpecs: z.record(z.string().regex(/^[a-z0-9_-]+$/, 'expected a target name (lowercase letters, digits, - or _)'), relPath),
     /** Cargo profile for programs and the sysroot. */
     profile: z.enum(['release', 'dev']).default('release'),
     /** Extra rustc flags for programs and sysroot (the CPU is added per configuration). */

@@ -1,10 +1,28 @@
 /**
  * JUnit XML for emulator test results, in the common Ant/Surefire shape that
  * CI systems read (testsuites > testsuite > testcase with failure and
- * system-out/system-err). Built with xmlbuilder2, which escapes the text.
+ * system-out/system-err). Built with xmlbuilder2; every text and attribute
+ * goes through xmlText first: xmlbuilder2 leaves an `&` that already starts an
+ * entity (`&amp;`, `&nbsp;`) as it is, and writes control characters raw, both
+ * of which would corrupt the output or make it ill-formed XML 1.0.
  */
 import { create } from 'xmlbuilder2';
 import type { CaseResult } from './run-tests';
+
+/**
+ * Makes program output safe for xmlbuilder2: `&` becomes `&amp;` (xmlbuilder2
+ * keeps that and escapes `<`, `>`, quotes), and characters XML 1.0 forbids
+ * (C0 controls but tab/newline/CR, U+FFFE/U+FFFF, lone surrogates) become
+ * visible `\xNN` / `\uNNNN` escapes.
+ */
+export function xmlText(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+}
 
 /**
  * Renders results as JUnit XML.
@@ -14,22 +32,23 @@ export function toJUnitXml(suiteName: string, cases: CaseResult[]): string {
   const failures = cases.filter((c) => !c.passed).length;
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const totalMs = cases.reduce((s, c) => s + c.durationMs, 0);
+  const name = xmlText(suiteName);
   const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
-    name: suiteName,
+    name,
     tests: cases.length,
     failures,
     time: seconds(totalMs),
   });
-  const suite = root.ele('testsuite', { name: suiteName, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds(totalMs) });
+  const suite = root.ele('testsuite', { name, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds(totalMs) });
   for (const c of cases) {
-    const tc = suite.ele('testcase', { classname: suiteName, name: c.name, time: seconds(c.durationMs) });
+    const tc = suite.ele('testcase', { classname: name, name: xmlText(c.name), time: seconds(c.durationMs) });
     if (!c.passed) {
       const msgs = c.assertions.filter((a) => !a.passed).map((a) => a.message);
       if (c.error) msgs.unshift(c.error);
-      tc.ele('failure', { message: msgs.join('; '), type: c.timedOut ? 'timeout' : 'assertion' }).txt(msgs.join('\n'));
+      tc.ele('failure', { message: xmlText(msgs.join('; ')), type: c.timedOut ? 'timeout' : 'assertion' }).txt(xmlText(msgs.join('\n')));
     }
-    if (c.stdout) tc.ele('system-out').txt(c.stdout);
-    if (c.stderr) tc.ele('system-err').txt(c.stderr);
+    if (c.stdout) tc.ele('system-out').txt(xmlText(c.stdout));
+    if (c.stderr) tc.ele('system-err').txt(xmlText(c.stderr));
   }
   return root.end({ prettyPrint: true }) + '\n';
 }

@@ -21,6 +21,7 @@ const OUTPUT_TAIL_LINES = 60;
 export function describeError(e: unknown): string {
   if (e instanceof ToolError) {
     if (e.streamed) return `${e.message} (its output is above)\n  command: ${e.command}`;
+    if (!e.output.trim()) return `${e.message}\n  command: ${e.command}`;
     const lines = e.output.trimEnd().split('\n');
     const tail = lines.length > OUTPUT_TAIL_LINES ? ['…', ...lines.slice(-OUTPUT_TAIL_LINES)] : lines;
     return `${e.message}\n  command: ${e.command}\n${tail.join('\n')}`;

@@ -1,0 +1,507 @@
+// Covers createNodes / createNodesForConfigFile: inferred projects, targets, wiring, inputs/outputs and config errors, on temporary workspaces.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  AggregateCreateNodesError,
+  type CreateNodesContextV2,
+  type CreateNodesResult,
+  type ProjectConfiguration,
+  type TargetConfiguration,
+} from '@nx/devkit';
+import { ConfigError } from '../config/project-config';
+import { HOSTED_TRIPLE } from '../build/rust-targets';
+import { createNodes, createNodesForConfigFile, CONFIG_GLOB } from './create-nodes';
+import { TOOLCHAIN_MANIFEST_INPUT } from './common';
+
+/** The real workspace (for the committed nextrust.json files and plugin sources). */
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const ALL_CPUS = ['m68000', 'm68030', 'm68040', 'm68060'];
+const NEXTSTEP_TRIPLE = 'm68k-next-nextstep';
+
+const tempDirs: string[] = [];
+
+/** Creates an empty temporary workspace, removed after all tests. */
+function makeWorkspace(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-create-nodes-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Writes `projects/<name>/nextrust.json` (an object is JSON-encoded, a string written as is); returns its workspace-relative path. */
+function writeConfig(ws: string, name: string, content: unknown): string {
+  const rel = `projects/${name}/nextrust.json`;
+  fs.mkdirSync(path.join(ws, 'projects', name), { recursive: true });
+  fs.writeFileSync(path.join(ws, rel), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return rel;
+}
+
+/** Copies the committed projects/*\/nextrust.json files into a temporary workspace. */
+function workspaceWithRealConfigs(): { ws: string; files: string[] } {
+  const ws = makeWorkspace();
+  const names = fs
+    .readdirSync(path.join(REPO_ROOT, 'projects'))
+    .filter((n) => fs.existsSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json')))
+    .sort();
+  const files = names.map((n) => writeConfig(ws, n, fs.readFileSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json'), 'utf8')));
+  return { ws, files };
+}
+
+function context(ws: string): CreateNodesContextV2 {
+  return { workspaceRoot: ws, nxJsonConfiguration: {} };
+}
+
+/** The single project of a createNodes result. */
+function onlyProject(result: CreateNodesResult): ProjectConfiguration {
+  const projects = Object.values(result.projects ?? {});
+  expect(projects).toHaveLength(1);
+  return projects[0] as ProjectConfiguration;
+}
+
+function inferOne(ws: string, file: string, options = {}): ProjectConfiguration {
+  return onlyProject(createNodesForConfigFile(file, options, context(ws)));
+}
+
+function target(project: ProjectConfiguration, name: string): TargetConfiguration {
+  const t = project.targets?.[name];
+  if (!t) throw new Error(`project ${project.name} has no target ${name}; it has ${Object.keys(project.targets ?? {}).join(', ')}`);
+  return t;
+}
+
+/** Options of one configuration of a target, merged over its options (as Nx does). */
+function resolvedOptions(t: TargetConfiguration, configuration: string): Record<string, unknown> {
+  return { ...t.options, ...t.configurations?.[configuration] };
+}
+
+/** A minimal valid rust-target config with the given programs. */
+function rustTargetConfig(programs: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'rust-target',
+    targetSpecs: { 'm68k-next-nextstep': 'target-specs/m68k-next-nextstep.json' },
+    programs,
+    ...extra,
+  };
+}
+
+const hosted = (name: string) => ({ name, path: `programs/${name}`, flavor: 'hosted' });
+const nextstep = (name: string) => ({ name, path: `programs/${name}`, flavor: 'nextstep' });
+
+afterAll(() => {
+  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('createNodes on the committed project configs', () => {
+  let ws: string;
+  let files: string[];
+  let projects: Record<string, ProjectConfiguration>;
+
+  beforeAll(() => {
+    ({ ws, files } = workspaceWithRealConfigs());
+    projects = {};
+    for (const f of files) {
+      const p = inferOne(ws, f);
+      projects[p.name as string] = p;
+    }
+  });
+
+  it('infers one project per config, named after its folder, rooted at the folder', () => {
+    expect(files).toEqual(expect.arrayContaining(['projects/llvm-m68k/nextrust.json', 'projects/rust-target/nextrust.json', 'projects/emulator-tests/nextrust.json', 'projects/ci-status/nextrust.json']));
+    for (const f of files) {
+      const result = createNodesForConfigFile(f, {}, context(ws));
+      const root = path.dirname(f);
+      expect(Object.keys(result.projects ?? {})).toEqual([root]);
+      expect(result.projects?.[root]).toMatchObject({ root, name: path.basename(root) });
+    }
+    expect(projects['rust-target'].projectType).toBe('application');
+    expect(projects['llvm-m68k'].projectType).toBe('library');
+  });
+
+  it('gives each project its kind targets and tags', () => {
+    expect(Object.keys(projects['llvm-m68k'].targets ?? {}).sort()).toEqual(['atomics', 'toolchain']);
+    expect(Object.keys(projects['rust-target'].targets ?? {}).sort()).toEqual(['build', 'sysroot']);
+    expect(Object.keys(projects['emulator-tests'].targets ?? {})).toEqual(['test']);
+    expect(projects['ci-status'].targets).toEqual({});
+    expect(projects['ci-status'].tags).toEqual(['type:status']);
+    expect(projects['llvm-m68k'].tags).toEqual(['type:toolchain']);
+    expect(projects['rust-target'].tags).toEqual(['type:rust']);
+    expect(projects['emulator-tests'].tags).toEqual(['type:test']);
+  });
+
+  const allTargets: [string, string][] = [
+    ['llvm-m68k', 'toolchain'],
+    ['llvm-m68k', 'atomics'],
+    ['rust-target', 'sysroot'],
+    ['rust-target', 'build'],
+    ['emulator-tests', 'test'],
+  ];
+  const perCpuTargets = allTargets.filter(([, t]) => t !== 'toolchain');
+
+  it.each(allTargets)('%s:%s is cached, described and runs a nextrust executor', (project, name) => {
+    const t = target(projects[project], name);
+    expect(t.cache).toBe(true);
+    expect(typeof t.metadata?.description).toBe('string');
+    expect((t.metadata?.description as string).length).toBeGreaterThan(20);
+    expect(t.executor).toMatch(/^@nextrust\/nx-plugin:[a-z-]+$/);
+    expect(t.outputs?.length).toBeGreaterThan(0);
+  });
+
+  it.each(perCpuTargets)('%s:%s has one configuration per CPU, m68040 by default', (project, name) => {
+    const t = target(projects[project], name);
+    expect(Object.keys(t.configurations ?? {})).toEqual(ALL_CPUS);
+    expect(t.defaultConfiguration).toBe('m68040');
+    for (const cpu of ALL_CPUS) expect(t.configurations?.[cpu]).toMatchObject({ cpu });
+  });
+
+  it('llvm-m68k:toolchain has no CPU configurations and writes the toolchain manifest', () => {
+    const t = target(projects['llvm-m68k'], 'toolchain');
+    expect(t.configurations).toBeUndefined();
+    expect(t.options).toEqual({ provider: 'system', minLlvmVersion: '19.1.5', outputFile: 'dist/llvm-m68k/toolchain/toolchain.json' });
+    expect(t.outputs).toEqual(['{workspaceRoot}/dist/llvm-m68k/toolchain']);
+    // the manifest it writes lies inside its outputs (else a cache hit would not restore it)
+    expect(`{workspaceRoot}/${t.options.outputFile}`.startsWith(`${t.outputs?.[0]}/`)).toBe(true);
+  });
+
+  it.each(perCpuTargets)('%s:%s outputs are per CPU, under the workspace root, and match each configuration outputDir', (project, name) => {
+    const t = target(projects[project], name);
+    for (const out of t.outputs ?? []) {
+      expect(out).toContain('{options.cpu}');
+      expect(out.startsWith('{workspaceRoot}/')).toBe(true);
+      expect(out.startsWith('{workspaceRoot}/{')).toBe(false);
+      for (const cpu of ALL_CPUS) {
+        const dir = out.replace('{options.cpu}', cpu).replace('{workspaceRoot}/', '');
+        expect(resolvedOptions(t, cpu).outputDir).toBe(dir);
+      }
+    }
+  });
+
+  it('wires dependsOn: atomics -> toolchain, sysroot -> llvm-m68k:toolchain, build -> sysroot + llvm-m68k:atomics, test -> rust-target:build', () => {
+    expect(target(projects['llvm-m68k'], 'toolchain').dependsOn).toBeUndefined();
+    expect(target(projects['llvm-m68k'], 'atomics').dependsOn).toEqual(['toolchain']);
+    expect(target(projects['rust-target'], 'sysroot').dependsOn).toEqual([{ projects: ['llvm-m68k'], target: 'toolchain' }]);
+    expect(target(projects['rust-target'], 'build').dependsOn).toEqual(['sysroot', { projects: ['llvm-m68k'], target: 'atomics' }]);
+    expect(target(projects['emulator-tests'], 'test').dependsOn).toEqual([{ projects: ['rust-target'], target: 'build' }]);
+  });
+
+  it('sets implicitDependencies to the upstream projects', () => {
+    expect(projects['rust-target'].implicitDependencies).toEqual(['llvm-m68k']);
+    expect(projects['emulator-tests'].implicitDependencies).toEqual(['rust-target']);
+    expect(projects['llvm-m68k'].implicitDependencies).toBeUndefined();
+    expect(projects['ci-status'].implicitDependencies).toBeUndefined();
+  });
+
+  it('takes the toolchain manifest as input downstream, and the runtime fingerprint for the toolchain itself', () => {
+    const toolchain = target(projects['llvm-m68k'], 'toolchain');
+    expect(toolchain.inputs).toContainEqual({ runtime: 'node tools/nx-plugin/bin/toolchain-fingerprint.js' });
+    expect(toolchain.inputs).toContainEqual({ env: 'NEXTRUST_LLVM_BIN' });
+    expect(toolchain.inputs).toContainEqual('{workspaceRoot}/tools/nx-plugin/src/toolchain/candidates.json');
+    // the fingerprint script the runtime input runs exists (Nx runs it from the workspace root)
+    expect(fs.existsSync(path.join(REPO_ROOT, 'tools/nx-plugin/bin/toolchain-fingerprint.js'))).toBe(true);
+
+    for (const [project, name] of perCpuTargets) {
+      expect(target(projects[project], name).inputs).toContainEqual({ dependentTasksOutputFiles: '**/toolchain.json', transitive: true });
+      expect(target(projects[project], name).inputs).toContainEqual(TOOLCHAIN_MANIFEST_INPUT);
+    }
+    const build = target(projects['rust-target'], 'build');
+    expect(build.inputs).toContainEqual({ dependentTasksOutputFiles: '**/sysroot.json' });
+    expect(build.inputs).toContainEqual({ dependentTasksOutputFiles: '**/atomics.json' });
+    expect(build.inputs).toContainEqual('{projectRoot}/**/*');
+    expect(build.inputs).toContainEqual('!{projectRoot}/nextrust.json');
+    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual({ dependentTasksOutputFiles: '**/manifest.json' });
+    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual('{projectRoot}/tests/**/*.json');
+  });
+
+  it('names only plugin source files that exist in the real workspace as file inputs', () => {
+    for (const project of Object.values(projects)) {
+      for (const [name, t] of Object.entries(project.targets ?? {})) {
+        for (const input of t.inputs ?? []) {
+          if (typeof input !== 'string' || !input.startsWith('{workspaceRoot}/')) continue;
+          const rel = input.slice('{workspaceRoot}/'.length);
+          // for a glob, the folder before the first wildcard must exist
+          const literal = rel.split('/').filter((_, i, parts) => !parts.slice(0, i + 1).some((p) => p.includes('*'))).join('/');
+          expect({ input, target: `${project.name}:${name}`, exists: fs.existsSync(path.join(REPO_ROOT, literal)) }).toEqual({
+            input,
+            target: `${project.name}:${name}`,
+            exists: true,
+          });
+        }
+      }
+    }
+  });
+
+  it('wires paths across projects: manifests, atomics and build folders agree with the targets that write them', () => {
+    const toolchain = target(projects['llvm-m68k'], 'toolchain');
+    const atomics = target(projects['llvm-m68k'], 'atomics');
+    const sysroot = target(projects['rust-target'], 'sysroot');
+    const build = target(projects['rust-target'], 'build');
+    const test = target(projects['emulator-tests'], 'test');
+    const manifest = toolchain.options.outputFile;
+    expect(atomics.options.toolchainManifest).toBe(manifest);
+    expect(sysroot.options.toolchainManifest).toBe(manifest);
+    expect(build.options.toolchainManifest).toBe(manifest);
+    for (const cpu of ALL_CPUS) {
+      expect(resolvedOptions(build, cpu).atomicsDir).toBe(resolvedOptions(atomics, cpu).outputDir);
+      expect(resolvedOptions(build, cpu).sysrootDir).toBe(resolvedOptions(sysroot, cpu).outputDir);
+      expect(resolvedOptions(test, cpu).buildManifest).toBe(`${resolvedOptions(build, cpu).outputDir}/manifest.json`);
+    }
+  });
+
+  it('resolves project-relative paths in options against the project root', () => {
+    const atomics = target(projects['llvm-m68k'], 'atomics');
+    expect(atomics.options).toMatchObject({
+      sources: ['projects/llvm-m68k/atomics/spinlock_atomics.c'],
+      includeDirs: ['projects/llvm-m68k/atomics'],
+      cflags: ['-O2'],
+      archive: 'libnextrust_atomics.a',
+    });
+    const build = target(projects['rust-target'], 'build');
+    expect(build.options.targetSpecs).toEqual({ 'm68k-next-nextstep': 'projects/rust-target/target-specs/m68k-next-nextstep.json' });
+    expect(build.options.projectRoot).toBe('projects/rust-target');
+    const byName = Object.fromEntries((build.options.programs as { name: string }[]).map((p) => [p.name, p]));
+    expect(byName['hello']).toEqual({ name: 'hello', path: 'projects/rust-target/programs/hello', flavor: 'hosted', linkAtomics: true, cpus: ['m68030', 'm68040', 'm68060'] });
+    expect(byName['freestanding']).toMatchObject({ flavor: 'freestanding', cpus: ['m68000'] });
+    expect(byName['nextstep-hello']).toMatchObject({ flavor: 'nextstep', cpus: ALL_CPUS });
+    expect(target(projects['emulator-tests'], 'test').options).toEqual({ emulator: 'qemu', testsDir: 'projects/emulator-tests/tests', timeoutMs: 60000 });
+  });
+
+  it('gives each sysroot configuration the targets its CPU programs need', () => {
+    const sysroot = target(projects['rust-target'], 'sysroot');
+    // m68000: the freestanding program (linux triple) and the nextstep staticlib
+    expect(resolvedOptions(sysroot, 'm68000').targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
+    for (const cpu of ['m68030', 'm68040', 'm68060']) expect(resolvedOptions(sysroot, cpu).targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
+  });
+
+  it('honours the distDir plugin option everywhere', () => {
+    const llvm = inferOne(ws, 'projects/llvm-m68k/nextrust.json', { distDir: 'out/build' });
+    const rust = inferOne(ws, 'projects/rust-target/nextrust.json', { distDir: 'out/build' });
+    expect(target(llvm, 'toolchain').options.outputFile).toBe('out/build/llvm-m68k/toolchain/toolchain.json');
+    expect(target(llvm, 'atomics').outputs).toEqual(['{workspaceRoot}/out/build/llvm-m68k/{options.cpu}']);
+    expect(target(rust, 'sysroot').outputs).toEqual(['{workspaceRoot}/out/build/rust-target/sysroot/{options.cpu}']);
+    expect(target(rust, 'build').outputs).toEqual(['{workspaceRoot}/out/build/rust-target/{options.cpu}']);
+    expect(resolvedOptions(target(rust, 'build'), 'm68030').atomicsDir).toBe('out/build/llvm-m68k/m68030');
+  });
+});
+
+describe('createNodes on synthetic configs', () => {
+  it('offers only the CPUs some program is built for: hosted-only has no m68000', () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(ws, 'hosted-only', rustTargetConfig([hosted('a'), hosted('b')]));
+    const project = inferOne(ws, file);
+    for (const name of ['sysroot', 'build']) {
+      const t = target(project, name);
+      expect(Object.keys(t.configurations ?? {})).toEqual(['m68030', 'm68040', 'm68060']);
+      expect(t.configurations?.['m68000']).toBeUndefined();
+      expect(t.defaultConfiguration).toBe('m68040');
+    }
+    expect(resolvedOptions(target(project, 'sysroot'), 'm68040').targets).toEqual([HOSTED_TRIPLE]);
+  });
+
+  it("restricts configurations to a program's cpus, defaulting to the first when m68040 is absent", () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(ws, 'only-68000', rustTargetConfig([{ name: 'bare', path: 'programs/bare', flavor: 'freestanding', cpus: ['m68000'] }]));
+    const project = inferOne(ws, file);
+    for (const name of ['sysroot', 'build']) {
+      const t = target(project, name);
+      expect(Object.keys(t.configurations ?? {})).toEqual(['m68000']);
+      expect(t.defaultConfiguration).toBe('m68000');
+    }
+  });
+
+  it('unions the CPUs of all programs, and per CPU only the targets of programs built for it', () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(
+      ws,
+      'mixed',
+      rustTargetConfig([
+        { name: 'old', path: 'programs/old', flavor: 'freestanding', cpus: ['m68000'] },
+        { name: 'next', path: 'programs/next', flavor: 'nextstep', cpus: ['m68040'] },
+      ]),
+    );
+    const sysroot = target(inferOne(ws, file), 'sysroot');
+    expect(Object.keys(sysroot.configurations ?? {})).toEqual(['m68000', 'm68040']);
+    expect(resolvedOptions(sysroot, 'm68000').targets).toEqual([HOSTED_TRIPLE]);
+    expect(resolvedOptions(sysroot, 'm68040').targets).toEqual([NEXTSTEP_TRIPLE]);
+  });
+
+  it('changes the sysroot options when rustflags change', () => {
+    const ws = makeWorkspace();
+    const a = target(inferOne(ws, writeConfig(ws, 'flags-a', rustTargetConfig([hosted('a')]))), 'sysroot');
+    const b = target(inferOne(ws, writeConfig(ws, 'flags-a2', rustTargetConfig([hosted('a')], { rustflags: ['-Copt-level=s'] }))), 'sysroot');
+    expect(a.options.rustflags).toEqual([]);
+    expect(b.options.rustflags).toEqual(['-Copt-level=s']);
+    expect(b.options).not.toEqual(a.options);
+  });
+
+  it('leaves the sysroot options alone when the program list changes, except the per-CPU targets', () => {
+    // one workspace per variant, same folder name: the project name (and so outputDir) stays equal
+    const infer = (programs: unknown[]) => {
+      const sub = makeWorkspace();
+      return inferOne(sub, writeConfig(sub, 'rust', rustTargetConfig(programs)));
+    };
+    const base = infer([hosted('a')]);
+    const morePrograms = infer([hosted('a'), hosted('b'), { ...hosted('c'), linkAtomics: false }]);
+    const withNextstep = infer([hosted('a'), nextstep('n')]);
+
+    // another hosted program: sysroot identical, build options differ
+    expect(target(morePrograms, 'sysroot')).toEqual(target(base, 'sysroot'));
+    expect(target(morePrograms, 'build').options).not.toEqual(target(base, 'build').options);
+
+    // a nextstep program: same options; configurations differ only in `targets` (and the new m68000 CPU)
+    const s0 = target(base, 'sysroot');
+    const s1 = target(withNextstep, 'sysroot');
+    expect(s1.options).toEqual(s0.options);
+    for (const cpu of Object.keys(s0.configurations ?? {})) {
+      const { targets: t0, ...rest0 } = s0.configurations?.[cpu] as Record<string, unknown>;
+      const { targets: t1, ...rest1 } = s1.configurations?.[cpu] as Record<string, unknown>;
+      expect(rest1).toEqual(rest0);
+      expect(t0).toEqual([HOSTED_TRIPLE]);
+      expect(t1).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
+    }
+    expect(s1.configurations?.['m68000']).toMatchObject({ targets: [NEXTSTEP_TRIPLE] });
+  });
+
+  it('applies schema defaults and custom project links', () => {
+    const ws = makeWorkspace();
+    const tests = inferOne(ws, writeConfig(ws, 'my-tests', { kind: 'emulator-tests', buildProject: 'my-rust' }));
+    const test = target(tests, 'test');
+    expect(test.options).toEqual({ emulator: 'qemu', testsDir: 'projects/my-tests/tests', timeoutMs: 30000 });
+    expect(test.dependsOn).toEqual([{ projects: ['my-rust'], target: 'build' }]);
+    expect(tests.implicitDependencies).toEqual(['my-rust']);
+    expect(resolvedOptions(test, 'm68060')).toMatchObject({ buildManifest: 'dist/my-rust/m68060/manifest.json', outputDir: 'dist/my-tests/m68060' });
+
+    const rust = inferOne(ws, writeConfig(ws, 'my-rust', rustTargetConfig([hosted('a')], { toolchainProject: 'my-llvm' })));
+    expect(rust.implicitDependencies).toEqual(['my-llvm']);
+    expect(target(rust, 'sysroot').dependsOn).toEqual([{ projects: ['my-llvm'], target: 'toolchain' }]);
+    expect(target(rust, 'build').dependsOn).toEqual(['sysroot', { projects: ['my-llvm'], target: 'atomics' }]);
+    expect(target(rust, 'build').options.toolchainManifest).toBe('dist/my-llvm/toolchain/toolchain.json');
+    expect(target(rust, 'build').options.profile).toBe('release');
+
+    const llvm = inferOne(ws, writeConfig(ws, 'my-llvm', { kind: 'llvm-toolchain', atomics: { sources: ['a.c'] } }));
+    expect(target(llvm, 'toolchain').options).toEqual({ provider: 'system', minLlvmVersion: '19.1.5', outputFile: 'dist/my-llvm/toolchain/toolchain.json' });
+    expect(target(llvm, 'atomics').options).toMatchObject({ sources: ['projects/my-llvm/a.c'], includeDirs: [], cflags: ['-O2'], archive: 'libnextrust_atomics.a' });
+    expect(target(llvm, 'atomics').inputs).toContainEqual('{projectRoot}/a.c');
+  });
+});
+
+describe('createNodesForConfigFile with an invalid config', () => {
+  let ws: string;
+  beforeAll(() => {
+    ws = makeWorkspace();
+  });
+
+  /** Runs createNodesForConfigFile and returns the ConfigError it throws. */
+  function configError(name: string, content: unknown): { file: string; error: ConfigError } {
+    const file = writeConfig(ws, name, content);
+    let thrown: unknown;
+    try {
+      createNodesForConfigFile(file, {}, context(ws));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.file).toBe(file);
+    return { file, error };
+  }
+
+  it('reports a bad program flavor with file, field and the expected values', () => {
+    const { file, error } = configError('bad-flavor', rustTargetConfig([{ name: 'a', path: 'programs/a', flavor: 'bare-metal' }]));
+    expect(file).toBe('projects/bad-flavor/nextrust.json');
+    expect(error.message).toBe(`${file}: field 'programs[0].flavor': Invalid option: expected one of "hosted"|"freestanding"|"nextstep"`);
+  });
+
+  it('reports an unknown kind, listing the kinds', () => {
+    const { file, error } = configError('bad-kind', { kind: 'cmake' });
+    expect(error.message).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')}: field 'kind': `));
+    for (const kind of ['llvm-toolchain', 'rust-target', 'emulator-tests', 'ci-status']) expect(error.message).toContain(`'${kind}'`);
+  });
+
+  it('reports a config of one kind with fields of another as unrecognized', () => {
+    const { file, error } = configError('wrong-kind', { kind: 'ci-status', programs: [] });
+    expect(error.message).toBe(`${file}: field '(root)': Unrecognized key: "programs"`);
+  });
+
+  it('reports missing and empty programs', () => {
+    const missing = configError('no-programs', { kind: 'rust-target', targetSpecs: {} });
+    expect(missing.error.message).toBe(`${missing.file}: field 'programs': Invalid input: expected array, received undefined`);
+    const empty = configError('empty-programs', rustTargetConfig([]));
+    expect(empty.error.message).toMatch(/^projects\/empty-programs\/nextrust\.json: field 'programs': .*>=1/);
+  });
+
+  it('rejects paths that leave the project root', () => {
+    const dotdot = configError('dotdot', rustTargetConfig([{ name: 'a', path: '../elsewhere/a', flavor: 'hosted' }]));
+    expect(dotdot.error.message).toBe(`${dotdot.file}: field 'programs[0].path': expected a path relative to the project root, without ".."`);
+    const nested = configError('dotdot-atomics', { kind: 'llvm-toolchain', atomics: { sources: ['ok.c', 'a/../../b.c'] } });
+    expect(nested.error.message).toBe(`${nested.file}: field 'atomics.sources[1]': expected a path relative to the project root, without ".."`);
+    const absolute = configError('absolute', { kind: 'emulator-tests', testsDir: '/etc' });
+    expect(absolute.error.message).toBe(`${absolute.file}: field 'testsDir': expected a path relative to the project root, without ".."`);
+  });
+
+  it('reports one line per invalid field', () => {
+    const { file, error } = configError('many', rustTargetConfig([{ name: 'Bad Name', path: 'p', flavor: 'hosted', cpus: ['m68020'] }], { profile: 'fast' }));
+    const lines = error.message.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^projects\/many\/nextrust\.json: field 'profile': .*"release"\|"dev"/),
+        `${file}: field 'programs[0].name': expected a crate name (lowercase letters, digits, - or _)`,
+        expect.stringMatching(/^projects\/many\/nextrust\.json: field 'programs\[0\]\.cpus\[0\]': .*"m68000"\|"m68030"\|"m68040"\|"m68060"/),
+      ]),
+    );
+  });
+
+  it('reports text that is not JSON', () => {
+    const { file, error } = configError('not-json', '{ "kind": "ci-status", }');
+    expect(error.message.startsWith(`${file}: not valid JSON: `)).toBe(true);
+  });
+
+  it('reports a missing config file', () => {
+    let thrown: unknown;
+    try {
+      createNodesForConfigFile('projects/ghost/nextrust.json', {}, context(ws));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).message).toMatch(/^projects\/ghost\/nextrust\.json: cannot read: ENOENT/);
+  });
+});
+
+describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
+  it('matches every nextrust.json', () => {
+    expect(createNodes[0]).toBe('**/nextrust.json');
+    expect(CONFIG_GLOB).toBe(createNodes[0]);
+  });
+
+  it('returns one [file, result] per config file', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    const results = await createNodes[1](files, undefined, context(ws));
+    expect(results.map(([f]) => f)).toEqual(files);
+    for (const [f, result] of results) expect(Object.keys(result.projects ?? {})).toEqual([path.dirname(f)]);
+  });
+
+  it('reports a bad file in an AggregateCreateNodesError and keeps the good project', async () => {
+    const ws = makeWorkspace();
+    const good = writeConfig(ws, 'good', rustTargetConfig([hosted('a')]));
+    const bad = writeConfig(ws, 'bad', rustTargetConfig([{ name: 'a', path: 'programs/a', flavor: 'windows' }]));
+
+    let thrown: unknown;
+    try {
+      await createNodes[1]([good, bad], {}, context(ws));
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(AggregateCreateNodesError);
+    const aggregate = thrown as AggregateCreateNodesError;
+    expect(aggregate.errors).toHaveLength(1);
+    const [file, error] = aggregate.errors[0];
+    expect(file).toBe(bad);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toBe(`${bad}: field 'programs[0].flavor': Invalid option: expected one of "hosted"|"freestanding"|"nextstep"`);
+
+    expect(aggregate.partialResults).toHaveLength(1);
+    const [goodFile, goodResult] = aggregate.partialResults[0];
+    expect(goodFile).toBe(good);
+    expect(goodResult.projects?.['projects/good']).toMatchObject({ name: 'good', root: 'projects/good' });
+    expect(Object.keys(goodResult.projects?.['projects/good']?.targets ?? {}).sort()).toEqual(['build', 'sysroot']);
+  });
+});

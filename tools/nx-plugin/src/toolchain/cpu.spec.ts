@@ -1,0 +1,27 @@
+// Covers the CPU variant table: cpuInfo lookups, and errors that list the valid variant names.
+import { CPU_NAMES, CPU_VARIANTS, DEFAULT_CPU, cpuInfo } from './cpu';
+
+describe('cpuInfo', () => {
+  it.each(['m68000', 'm68030', 'm68040', 'm68060'])('finds %s with matching clang, rustc and qemu names', (name) => {
+    const info = cpuInfo(name);
+    const digits = name.slice(1);
+    expect(info).toMatchObject({ name, clangCpu: digits, rustCpu: `M${digits}`, qemuCpu: name });
+  });
+
+  it('knows that only the 68000 lacks CAS and cannot run glibc', () => {
+    expect(cpuInfo('m68000')).toMatchObject({ hasCas: false, runsGlibc: false });
+    for (const name of ['m68030', 'm68040', 'm68060']) expect(cpuInfo(name)).toMatchObject({ hasCas: true, runsGlibc: true });
+  });
+
+  it.each(['m68020', 'M68040', '68040', '', 'm68040 '])('rejects %j, listing the valid names', (name) => {
+    expect(() => cpuInfo(name)).toThrow(new Error(`unknown CPU variant '${name}': expected one of m68000, m68030, m68040, m68060`));
+  });
+});
+
+describe('CPU_NAMES and DEFAULT_CPU', () => {
+  it('lists the variants oldest first, with the NeXT 68040 as default', () => {
+    expect(CPU_NAMES).toEqual(['m68000', 'm68030', 'm68040', 'm68060']);
+    expect(CPU_NAMES).toEqual(CPU_VARIANTS.map((c) => c.name));
+    expect(DEFAULT_CPU).toBe('m68040');
+  });
+});
