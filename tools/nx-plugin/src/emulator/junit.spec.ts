@@ -1,6 +1,5 @@
 // Covers toJUnitXml: well-formed XML parsed back with xmlbuilder2, counts and times, failure elements, and escaping of special characters.
 import { DOMParser } from '@xmldom/xmldom';
-import { create } from 'xmlbuilder2';
 import { toJUnitXml } from './junit';
 import type { CaseResult } from './run-tests';
 

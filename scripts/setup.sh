@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Set-up for a fresh machine of this kind (Debian bookworm, Node 20): installs the
+# Debian packages and npm dependencies the project needs, then runs the main job
+#   npx nx run rust-target:build --configuration=m68040
+# Idempotent and quick when everything is already there.
+#   --no-main-job   install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+run_main_job=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-main-job) run_main_job=0 ;;
+    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+# The toolchain (see ../shared/TOOLCHAIN-NOTES.md and docs/toolchain.md).
+PACKAGES=(
+  clang-19 llvm-19 lld-19                      # LLVM with the M68k backend (>= 19.1.5)
+  rustc-web cargo-web rust-web-src             # Rust 1.96 with rust-src and vendored std crates
+  gcc-m68k-linux-gnu binutils-m68k-linux-gnu   # m68k gcc driver and ld for linking
+  libc6-dev-m68k-cross                         # m68k glibc sysroot (/usr/m68k-linux-gnu)
+  qemu-user                                    # qemu-m68k
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages present"
+fi
+
+# npm dependencies, reinstalled only when package-lock.json changed.
+stamp=node_modules/.nextrust-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm install (from package-lock.json)"
+  # npm install, not npm ci: npm 11 rejects its own lock file here (optional
+  # per-platform binaries of @swc/core and nx "missing from lock file").
+  npm install --no-audit --no-fund
+  sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
+else
+  echo "setup: npm dependencies present"
+fi
+
+if ((run_main_job)); then
+  echo "setup: main job: npx nx run rust-target:build --configuration=m68040"
+  npx nx run rust-target:build --configuration=m68040
+fi
