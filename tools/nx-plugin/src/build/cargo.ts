@@ -7,7 +7,7 @@
  * Facts: ../shared/TOOLCHAIN-NOTES.md, "Rust for m68k, offline".
  */
 import type { ToolchainManifest } from '../toolchain/locate';
-import { runTool, type RunResult } from '../util/exec';
+import { runTool, ToolError, type RunResult } from '../util/exec';
 
 /** Environment variables removed before running cargo: they would change the build without being inputs. */
 const LEAKY_ENV = /^(RUSTFLAGS|RUSTDOCFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_.*|CARGO_TARGET_.*|CARGO_PROFILE_.*|RUSTC|RUSTC_WRAPPER|RUSTC_WORKSPACE_WRAPPER|CARGO_INCREMENTAL)$/;
@@ -25,6 +25,8 @@ export interface CargoOptions {
   targetDir: string;
   /** Stream output as it comes (long builds); `stderr` with --message-format=json. */
   stream?: boolean | 'stderr';
+  /** Workspace-relative target spec files in use, named in the error when cargo fails. */
+  specFiles?: string[];
 }
 
 /** The `--config` arguments that make build-std use rust-src's vendored crates (offline). */
@@ -56,12 +58,20 @@ export function cargoEnv(toolchain: ToolchainManifest, rustflags: string[], targ
  */
 export async function runCargo(opts: CargoOptions): Promise<RunResult> {
   const offline = opts.toolchain.rust.vendorDir ? ['--offline'] : [];
-  return await runTool(opts.toolchain.rust.cargo.path, [...offline, ...vendorConfigArgs(opts.toolchain), ...opts.args], {
-    cwd: opts.cwd,
-    env: cargoEnv(opts.toolchain, opts.rustflags, opts.targetDir),
-    replaceEnv: true,
-    stream: opts.stream,
-  });
+  try {
+    return await runTool(opts.toolchain.rust.cargo.path, [...offline, ...vendorConfigArgs(opts.toolchain), ...opts.args], {
+      cwd: opts.cwd,
+      env: cargoEnv(opts.toolchain, opts.rustflags, opts.targetDir),
+      replaceEnv: true,
+      stream: opts.stream,
+    });
+  } catch (e) {
+    // rustc's message about a bad spec does not always name the file: say which spec was in use.
+    if (e instanceof ToolError && opts.specFiles?.length) {
+      throw new ToolError(`${e.message} (target spec in use: ${opts.specFiles.join(', ')})`, e.command, e.exitCode, e.output, e.streamed);
+    }
+    throw e;
+  }
 }
 
 /** One `compiler-artifact` message of `cargo --message-format=json`. */

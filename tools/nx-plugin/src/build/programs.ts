@@ -143,6 +143,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
       rustflags: common,
       targetDir: cargoTargetDir,
       stream: opts.stream ? 'stderr' : false,
+      specFiles: target.isSpec ? [path.relative(ws, target.targetArg)] : [],
     });
     // Programs have no dependencies: the bin or staticlib artifacts are the program's.
     const built = parseCargoArtifacts(result.stdout).filter((a) => a.kinds.some((k) => k === 'bin' || k === 'staticlib'));

@@ -98,6 +98,7 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
     rustflags,
     targetDir,
     stream: opts.stream ? 'stderr' : false,
+    specFiles: opts.targets.filter((t) => opts.targetSpecs[t]).map((t) => opts.targetSpecs[t]),
   });
   // Only the rlibs this build produced: deps/ may hold stale ones from other flags.
   const built = parseCargoArtifacts(result.stdout)

@@ -1,0 +1,107 @@
+// Cache correctness of the pipeline, with the real toolchain in a scratch copy of the
+// workspace: hits restore exactly what a run produces; each kind of change misses
+// exactly the targets it should; nx affected selects only the dependents of an edit.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ScratchWorkspace } from './scratch-workspace';
+
+const TEST_M68040 = ['emulator-tests:test', '-c', 'm68040'];
+const ALL_M68040 = [
+  'llvm-m68k:toolchain',
+  'llvm-m68k:atomics:m68040',
+  'rust-target:sysroot:m68040',
+  'rust-target:build:m68040',
+  'emulator-tests:test:m68040',
+];
+
+describe('cache correctness (scratch workspace, real toolchain)', () => {
+  let ws: ScratchWorkspace;
+
+  beforeAll(() => {
+    ws = ScratchWorkspace.create();
+  });
+  afterAll(() => ws.dispose());
+
+  it('runs every task cold, then restores all of them byte-identical', async () => {
+    const cold = await ws.nx(['run', ...TEST_M68040]);
+    expect(cold.exitCode).toBe(0);
+    expect(cold.ran.sort()).toEqual([...ALL_M68040].sort());
+    const produced = ws.digest('dist');
+
+    const warm = await ws.nx(['run', ...TEST_M68040]);
+    expect(warm.exitCode).toBe(0);
+    expect(warm.ran).toEqual([]);
+    expect(warm.cached.sort()).toEqual([...ALL_M68040].sort());
+
+    fs.rmSync(ws.file('dist'), { recursive: true });
+    const restored = await ws.nx(['run', ...TEST_M68040]);
+    expect(restored.ran).toEqual([]);
+    expect(ws.digest('dist')).toEqual(produced);
+  });
+
+  it('rebuilds build and test, not sysroot, atomics or toolchain, after a program edit; affected follows', async () => {
+    ws.edit('projects/rust-target/programs/hello/src/main.rs', (t) =>
+      t.replace('Hello from Rust on the Motorola 68k!', 'Hello again from Rust on the Motorola 68k!'),
+    );
+    const affected = await ws.nx(['show', 'projects', '--affected', '--base=main', '--json']);
+    expect(JSON.parse(affected.stdout.trim().split('\n').pop()!).sort()).toEqual(['emulator-tests', 'rust-target']);
+
+    const run = await ws.nx(['run', ...TEST_M68040]);
+    expect(run.ran.sort()).toEqual(['emulator-tests:test:m68040', 'rust-target:build:m68040']);
+    expect(run.cached.sort()).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+    // The edit reached the program: the hello case now fails its declared expectation.
+    expect(run.exitCode).not.toBe(0);
+    const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
+    expect(results.cases.find((c: { name: string }) => c.name === 'hello').stdout).toContain('Hello again');
+    ws.edit('projects/rust-target/programs/hello/src/main.rs', (t) => t.replace('Hello again from', 'Hello from'));
+    expect((await ws.nx(['run', ...TEST_M68040])).exitCode).toBe(0);
+  });
+
+  it('misses for another CPU variant', async () => {
+    const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68030']);
+    expect(run.exitCode).toBe(0);
+    expect(run.ran.sort()).toEqual(['llvm-m68k:atomics:m68030', 'rust-target:build:m68030', 'rust-target:sysroot:m68030']);
+    expect(run.cached).toEqual(['llvm-m68k:toolchain']);
+  });
+
+  it('misses atomics and build, not sysroot, after a C compiler flag change', async () => {
+    ws.edit('projects/llvm-m68k/nextrust.json', (t) => t.replace('"cflags": ["-O2"]', '"cflags": ["-Os"]'));
+    const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040']);
+    expect(run.exitCode).toBe(0);
+    expect(run.ran).toEqual(expect.arrayContaining(['llvm-m68k:atomics:m68040', 'rust-target:build:m68040']));
+    // Nx re-hashes llvm-m68k:toolchain when its project's config file changes; the manifest it
+    // writes is the same, so the sysroot still hits.
+    expect(run.cached).toContain('rust-target:sysroot:m68040');
+  });
+
+  it('misses sysroot and build after a target spec change', async () => {
+    ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) =>
+      t.replace('"code-model": "large",', '"code-model": "large",\n  "frame-pointer": "always",'),
+    );
+    const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040']);
+    expect(run.exitCode).toBe(0);
+    expect(run.ran.sort()).toEqual(['rust-target:build:m68040', 'rust-target:sysroot:m68040']);
+  });
+
+  it('misses from the toolchain down when the toolchain changes', async () => {
+    // Another LLVM bin directory (links to the same tools): a different toolchain manifest.
+    const otherLlvm = ws.file('tmp/other-llvm/bin');
+    fs.mkdirSync(otherLlvm, { recursive: true });
+    for (const tool of fs.readdirSync('/usr/lib/llvm-19/bin')) fs.symlinkSync(path.join('/usr/lib/llvm-19/bin', tool), path.join(otherLlvm, tool));
+    const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040'], { NEXTRUST_LLVM_BIN: otherLlvm });
+    expect(run.exitCode).toBe(0);
+    expect(run.ran).toContain('llvm-m68k:toolchain');
+    expect(run.ran).toContain('llvm-m68k:atomics:m68040');
+    expect(run.ran).toContain('rust-target:build:m68040');
+    const manifest = JSON.parse(fs.readFileSync(ws.file('dist/llvm-m68k/toolchain/toolchain.json'), 'utf8'));
+    expect(manifest.llvm.binDir).toBe(otherLlvm);
+  });
+
+  it('fails on a corrupt target spec with rustc\'s message and the spec file', async () => {
+    ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) => t.replace('"arch": "m68k"', '"arch": 68'));
+    const run = await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040']);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.all).toMatch(/error.*target specification/i);
+    expect(run.all).toContain('target spec in use: projects/rust-target/target-specs/m68k-next-nextstep.json');
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Test helper: a scratch copy of this workspace (tracked and untracked,
+ * non-ignored files; node_modules symlinked; its own git repository, Nx cache
+ * and dist), and `nx` runs in it whose output is parsed for cache hits.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { runProcess, type ProcessResult } from '../src/util/exec';
+
+/** The real workspace root. */
+export const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
+
+/** A finished `nx` run. */
+export interface NxRun extends ProcessResult {
+  /** Task ids (`project:target[:config]`) restored from the cache. */
+  cached: string[];
+  /** Task ids that ran. */
+  ran: string[];
+}
+
+/** Parses `> nx run project:target[:config]  [local cache]` lines (`--output-style=static`). */
+export function parseTaskLines(output: string): { cached: string[]; ran: string[] } {
+  const cached: string[] = [];
+  const ran: string[] = [];
+  for (const m of output.matchAll(/^> nx run (\S+)(.*)$/gm)) {
+    (/\[(local|remote) cache\]/.test(m[2]) ? cached : ran).push(m[1]);
+  }
+  return { cached, ran };
+}
+
+/** A scratch workspace. */
+export class ScratchWorkspace {
+  private constructor(readonly root: string) {}
+
+  /** Copies the workspace into a new temp folder and commits it (branch main). */
+  static create(prefix = 'nextrust-ws-'): ScratchWorkspace {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: WORKSPACE_ROOT })
+      .toString()
+      .split('\0')
+      .filter((f) => f && fs.existsSync(path.join(WORKSPACE_ROOT, f)));
+    for (const f of files) {
+      fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+      fs.copyFileSync(path.join(WORKSPACE_ROOT, f), path.join(root, f));
+    }
+    fs.symlinkSync(path.join(WORKSPACE_ROOT, 'node_modules'), path.join(root, 'node_modules'));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: root, stdio: 'pipe' });
+    git('init', '-q', '-b', 'main');
+    git('-c', 'user.email=test@nextrust.invalid', '-c', 'user.name=test', 'add', '-A');
+    git('-c', 'user.email=test@nextrust.invalid', '-c', 'user.name=test', 'commit', '-qm', 'scratch');
+    return new ScratchWorkspace(root);
+  }
+
+  /** Absolute path of a workspace-relative file. */
+  file(rel: string): string {
+    return path.join(this.root, rel);
+  }
+
+  /** Rewrites a file through `edit`. */
+  edit(rel: string, edit: (text: string) => string): void {
+    fs.writeFileSync(this.file(rel), edit(fs.readFileSync(this.file(rel), 'utf8')));
+  }
+
+  /** Runs `nx ...args` (no daemon, static output) with extra environment. */
+  async nx(args: string[], env: Record<string, string> = {}): Promise<NxRun> {
+    const r = await runProcess(path.join(this.root, 'node_modules/.bin/nx'), [...args, '--output-style=static'], {
+      cwd: this.root,
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+      timeoutMs: 15 * 60_000,
+    });
+    return { ...r, ...parseTaskLines(r.all) };
+  }
+
+  /** sha256 of every file under a workspace-relative folder, by relative path. */
+  digest(rel: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else out[path.relative(this.root, p)] = execFileSync('sha256sum', [p]).toString().split(' ')[0];
+      }
+    };
+    walk(this.file(rel));
+    return out;
+  }
+
+  /** Deletes the scratch folder. */
+  dispose(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
