@@ -23,8 +23,8 @@
  *  - the index folds the 16-byte granule g = addr >> 4 three times,
  *    g ^ (g >> B) ^ (g >> 2B) with B = NEXTRUST_LOCK_BITS: objects in one
  *    granule share a lock (mixed-size accesses to one naturally aligned object
- *    always take the same lock), consecutive granules take consecutive locks,
- *    and the high address bits are mixed in, not dropped. Shifts and xors only:
+ *    always take the same lock), 1024 consecutive granules take 1024
+ *    distinct locks, and the high address bits are mixed in, not dropped. Shifts and xors only:
  *    a multiplicative hash would call __mulsi3 on the 68000.
  *  - each lock is padded to NEXTRUST_CACHE_LINE bytes (16: the 68040/68060
  *    line) so two locks never share a line.
@@ -49,7 +49,23 @@ typedef struct {
   char pad[NEXTRUST_CACHE_LINE - 1];
 } __attribute__((aligned(NEXTRUST_CACHE_LINE))) nx_padded_lock;
 
+#if defined(__m68k__)
+/*
+ * clang reaches a static object through a 16-bit PC-relative offset
+ * (R_68K_PC16, +-32 KiB), so a program with more than 32 KiB between this
+ * code and .bss failed to link ("relocation truncated to fit"); no clang flag
+ * changes that. The table's absolute address is loaded with `lea` instead.
+ */
+static nx_padded_lock nx_locks[NEXTRUST_LOCK_COUNT] __asm__("nextrust_spinlock_table") __attribute__((used));
+static inline nx_padded_lock *nx_lock_table(void) {
+  nx_padded_lock *base;
+  __asm__("lea nextrust_spinlock_table, %0" : "=a"(base));
+  return base;
+}
+#else
 static nx_padded_lock nx_locks[NEXTRUST_LOCK_COUNT];
+static inline nx_padded_lock *nx_lock_table(void) { return nx_locks; }
+#endif
 
 unsigned nx_lock_index(const volatile void *p) {
   uintptr_t a = (uintptr_t)p;
@@ -99,7 +115,7 @@ static inline void nx_barrier(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 #endif
 
 static inline volatile unsigned char *nx_lock_for(const volatile void *p) {
-  volatile unsigned char *lock = &nx_locks[nx_lock_index(p)].flag;
+  volatile unsigned char *lock = &nx_lock_table()[nx_lock_index(p)].flag;
   while (nx_tas(lock)) {
     while (*lock) {
       /* spin on plain reads until the holder releases */

@@ -43,7 +43,8 @@ export function atomicsCflags(cpu: string, extra: string[], includeDirs: string[
     '--target=m68k-linux-gnu',
     `-mcpu=${cpuInfo(cpu).clangCpu}`,
     '-ffreestanding',
-    '-fPIC',
+    // Not -fPIC: the lock table is reached by absolute address (R_68K_32), see spinlock_atomics.c.
+    '-fno-pic',
     '-Wall',
     '-Wextra',
     '-Werror',

@@ -58,8 +58,10 @@ panic = "abort"
 
 [profile.dev]
 panic = "abort"
+`;
 
-# Debian's rustc (LLVM 22) crashes building compiler_builtins for m68k at opt-level 0 or "s".
+/** Added for the dev profile: Debian's rustc (LLVM 22) crashes building compiler_builtins for m68k at opt-level 0 or "s". */
+const DEV_PROFILE_FIX = `
 [profile.dev.package.compiler_builtins]
 opt-level = 2
 `;
@@ -73,7 +75,7 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
   const work = path.resolve(ws, opts.workDir);
   const outDir = path.resolve(ws, opts.outputDir);
   await fs.promises.mkdir(work, { recursive: true });
-  await fs.promises.writeFile(path.join(work, 'Cargo.toml'), DUMMY_CARGO_TOML);
+  await fs.promises.writeFile(path.join(work, 'Cargo.toml'), DUMMY_CARGO_TOML + (opts.profile === 'dev' ? DEV_PROFILE_FIX : ''));
   await fs.promises.writeFile(path.join(work, 'lib.rs'), '#![no_std]\n');
   await fs.promises.rm(path.join(work, 'Cargo.lock'), { force: true });
 

@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { CPU_NAMES, CpuVariant, DEFAULT_CPU } from '../toolchain/cpu';
+import { CPU_NAMES, CPU_VARIANTS, CpuVariant, DEFAULT_CPU } from '../toolchain/cpu';
 
 const cpuVariant = z.enum(CPU_NAMES as [CpuVariant, ...CpuVariant[]]);
 const relPath = z
@@ -60,7 +60,7 @@ export const programSchema = z
      *  - `nextstep`: the m68k-next-nextstep target spec; a staticlib (ELF objects: upstream LLVM has no m68k Mach-O).
      */
     flavor: z.enum(['hosted', 'freestanding', 'nextstep']),
-    /** CPU variants it is built for (default: all that can run it: hosted needs a 68020+). */
+    /** CPU variants it is built for (default: all that can run it: hosted needs glibc, 68030/68040). */
     cpus: z.array(cpuVariant).optional(),
     /** Link the spinlock atomics archive (needed where atomics become __sync_* libcalls). */
     linkAtomics: z.boolean().default(true),
@@ -200,7 +200,7 @@ export function readProjectConfigOfKind<K extends ProjectConfig['kind']>(
 /** CPU variants a program is built for: its `cpus`, or all that can run its flavour. */
 export function programCpus(program: ProgramConfig): CpuVariant[] {
   if (program.cpus) return program.cpus;
-  return program.flavor === 'hosted' ? CPU_NAMES.filter((c) => c !== 'm68000') : [...CPU_NAMES];
+  return program.flavor === 'hosted' ? CPU_VARIANTS.filter((c) => c.runsGlibc).map((c) => c.name) : [...CPU_NAMES];
 }
 
 export { DEFAULT_CPU };

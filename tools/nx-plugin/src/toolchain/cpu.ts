@@ -6,8 +6,9 @@
  * emulator-tests:test). Facts from ../shared/TOOLCHAIN-NOTES.md:
  *  - rustc/LLVM emit `cas.l` for atomics on the 68020 and later; on the 68000
  *    they become `__sync_*` libcalls (the spinlock atomics);
- *  - Debian's m68k glibc and its dynamic loader need a 68020 or later, so
- *    libc ("hosted") programs cannot run under `qemu-m68k -cpu m68000`.
+ *  - Debian's m68k glibc and its dynamic loader need a 68020 or later, and
+ *    use 64-bit mulu.l, which the 68060 lacks: hosted (libc) programs run
+ *    under qemu-m68k on the 68030 and 68040 only.
  */
 
 /** Name of a CPU variant, as used for Nx configurations and `qemu-m68k -cpu`. */
@@ -25,7 +26,7 @@ export interface CpuInfo {
   qemuCpu: string;
   /** True when the CPU has the CAS instruction (68020 and later). */
   hasCas: boolean;
-  /** True when Debian's m68k glibc runs on it (68020 and later). */
+  /** True when Debian's m68k glibc and its dynamic loader run on it (68020 to 68040). */
   runsGlibc: boolean;
 }
 
@@ -34,7 +35,8 @@ export const CPU_VARIANTS: readonly CpuInfo[] = [
   { name: 'm68000', clangCpu: '68000', rustCpu: 'M68000', qemuCpu: 'm68000', hasCas: false, runsGlibc: false },
   { name: 'm68030', clangCpu: '68030', rustCpu: 'M68030', qemuCpu: 'm68030', hasCas: true, runsGlibc: true },
   { name: 'm68040', clangCpu: '68040', rustCpu: 'M68040', qemuCpu: 'm68040', hasCas: true, runsGlibc: true },
-  { name: 'm68060', clangCpu: '68060', rustCpu: 'M68060', qemuCpu: 'm68060', hasCas: true, runsGlibc: true },
+  // Debian's m68k ld.so uses 64-bit mulu.l, which the 68060 lacks (SIGILL under qemu -cpu m68060).
+  { name: 'm68060', clangCpu: '68060', rustCpu: 'M68060', qemuCpu: 'm68060', hasCas: true, runsGlibc: false },
 ];
 
 /** The configuration used when none is given: the NeXT's 68040. */
