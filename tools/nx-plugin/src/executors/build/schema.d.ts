@@ -1,15 +1,7 @@
-import type { ProgramConfig } from '../../config/project-config';
+import type { ProgramsBuildOptions } from '../../build/programs';
 
-/** Options of the `build` executor (schema.json). Paths are workspace-relative. */
-export interface BuildExecutorOptions {
-  cpu: string;
-  projectRoot: string;
-  programs: (ProgramConfig & { cpus: string[] })[];
-  targetSpecs: Record<string, string>;
-  profile: 'release' | 'dev';
-  rustflags: string[];
-  toolchainManifest: string;
-  sysrootDir: string;
-  atomicsDir: string;
-  outputDir: string;
-}
+/**
+ * Options of the `build` executor (schema.json): those of buildPrograms that
+ * come from the target's options. Paths are workspace-relative.
+ */
+export type BuildExecutorOptions = Omit<ProgramsBuildOptions, 'workspaceRoot' | 'project' | 'toolchain' | 'cargoTargetRoot' | 'stream'>;
