@@ -1,0 +1,89 @@
+// runEmulatorTests with real qemu-m68k: a program that hangs fails at its timeout with the
+// output captured so far; a crash by signal is reported as 128 + signal; reports are written.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { locateToolchain, type ToolchainManifest } from '../toolchain/locate';
+import { runTool } from '../util/exec';
+import { runEmulatorTests } from './run-tests';
+
+const HANG_C = `#include <stdio.h>
+#include <signal.h>
+int main(int argc, char **argv) {
+  printf("started %s\\n", argc > 1 ? argv[1] : "");
+  fflush(stdout);
+  if (argc > 1 && argv[1][0] == 'a') raise(SIGABRT);
+  for (;;) { }
+}
+`;
+
+describe('runEmulatorTests under qemu-m68k', () => {
+  let ws: string;
+  let toolchain: ToolchainManifest;
+
+  beforeAll(async () => {
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-emu-'));
+    toolchain = await locateToolchain({ minLlvmVersion: '19.1.5' });
+    fs.mkdirSync(path.join(ws, 'dist/tc'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'dist/tc/toolchain.json'), JSON.stringify(toolchain));
+    fs.mkdirSync(path.join(ws, 'dist/build/bin'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'hang.c'), HANG_C);
+    // gcc, not clang: LLVM's m68k backend miscompiles loops (docs/toolchain-bugs.md).
+    await runTool(toolchain.cross.gcc.path, ['-O1', 'hang.c', '-o', 'dist/build/bin/hang'], { cwd: ws });
+    fs.writeFileSync(
+      path.join(ws, 'dist/build/manifest.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        project: 'p',
+        cpu: 'm68040',
+        toolchainManifest: 'dist/tc/toolchain.json',
+        m68kSysroot: toolchain.cross.m68kSysroot,
+        artifacts: [{ name: 'hang', path: 'dist/build/bin/hang', kind: 'executable', target: 'm68k-unknown-linux-gnu', cpu: 'm68040', sha256: '', flavor: 'hosted', size: 0 }],
+      }),
+    );
+    fs.mkdirSync(path.join(ws, 'tests'));
+    fs.writeFileSync(
+      path.join(ws, 'tests/hang.json'),
+      JSON.stringify({ name: 'hang', program: 'hang', args: ['looping'], timeoutMs: 2000, expect: [{ type: 'exit_code', expected: 0 }] }),
+    );
+    fs.writeFileSync(
+      path.join(ws, 'tests/abort.json'),
+      JSON.stringify({ name: 'abort', program: 'hang', args: ['abort'], expect: [{ type: 'exit_code', expected: 134 }, { type: 'output_contains', pattern: 'started abort' }] }),
+    );
+  });
+  afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
+
+  it('fails a hanging program at its timeout, keeping its output, and reports a signal as 128 + n', async () => {
+    const seen: string[] = [];
+    const report = await runEmulatorTests({
+      workspaceRoot: ws,
+      cpu: 'm68040',
+      emulator: 'qemu',
+      testsDir: 'tests',
+      buildManifest: 'dist/build/manifest.json',
+      outputDir: 'dist/out',
+      timeoutMs: 30_000,
+      onCase: (c) => seen.push(c.name),
+    });
+    expect(seen).toEqual(['abort', 'hang']);
+    const hang = report.cases.find((c) => c.name === 'hang')!;
+    expect(hang.passed).toBe(false);
+    expect(hang.timedOut).toBe(true);
+    expect(hang.error).toBe('timed out after 2000 ms (output so far kept)');
+    expect(hang.stdout).toBe('started looping\n');
+    expect(hang.durationMs).toBeGreaterThanOrEqual(2000);
+    expect(hang.durationMs).toBeLessThan(15_000);
+    const abort = report.cases.find((c) => c.name === 'abort')!;
+    expect(abort).toMatchObject({ passed: true, exitCode: 134, timedOut: false });
+    expect(report).toMatchObject({ passed: 1, failed: 1 });
+    const written = JSON.parse(fs.readFileSync(path.join(ws, 'dist/out/results.json'), 'utf8'));
+    expect(written.failed).toBe(1);
+    expect(fs.readFileSync(path.join(ws, 'dist/out/junit.xml'), 'utf8')).toContain('type="timeout"');
+  });
+
+  it('refuses the previous emulator with an explanation', async () => {
+    await expect(
+      runEmulatorTests({ workspaceRoot: ws, cpu: 'm68040', emulator: 'previous', testsDir: 'tests', buildManifest: 'dist/build/manifest.json', outputDir: 'dist/out2', timeoutMs: 1000 }),
+    ).rejects.toThrow(/NeXT ROM/);
+  });
+});
