@@ -4,12 +4,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess } from '../src/util/exec';
-import { parseTaskLines, WORKSPACE_ROOT } from './scratch-workspace';
+import { NX_TEST_ENV, parseTaskLines, WORKSPACE_ROOT } from './scratch-workspace';
 
 const nx = (args: string[]) =>
   runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), [...args, '--output-style=static'], {
     cwd: WORKSPACE_ROOT,
-    env: { NX_NO_CLOUD: 'true' },
+    env: { ...NX_TEST_ENV, NX_DAEMON: process.env.NX_DAEMON ?? 'false' },
     timeoutMs: 15 * 60_000,
   });
 const readJson = (rel: string) => JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, rel), 'utf8'));

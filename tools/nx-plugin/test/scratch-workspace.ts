@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import { runProcess, type ProcessResult } from '../src/util/exec';
 
 /** The real workspace root. */
@@ -20,11 +21,14 @@ export interface NxRun extends ProcessResult {
   ran: string[];
 }
 
-/** Parses `> nx run project:target[:config]  [local cache]` lines (`--output-style=static`). */
+/** Environment for nx runs in tests: no daemon, no cloud, no colour (CI=true makes Nx colour its output). */
+export const NX_TEST_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0', NO_COLOR: '1' };
+
+/** Parses `> nx run project:target[:config]  [local cache]` lines (`--output-style=static`; colour codes ignored). */
 export function parseTaskLines(output: string): { cached: string[]; ran: string[] } {
   const cached: string[] = [];
   const ran: string[] = [];
-  for (const m of output.matchAll(/^> nx run (\S+)(.*)$/gm)) {
+  for (const m of stripVTControlCharacters(output).matchAll(/^> nx run (\S+)(.*)$/gm)) {
     (/\[(local|remote) cache\]/.test(m[2]) ? cached : ran).push(m[1]);
   }
   return { cached, ran };
@@ -67,7 +71,7 @@ export class ScratchWorkspace {
   async nx(args: string[], env: Record<string, string> = {}): Promise<NxRun> {
     const r = await runProcess(path.join(this.root, 'node_modules/.bin/nx'), [...args, '--output-style=static'], {
       cwd: this.root,
-      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+      env: { ...NX_TEST_ENV, ...env },
       timeoutMs: 15 * 60_000,
     });
     return { ...r, ...parseTaskLines(r.all) };
