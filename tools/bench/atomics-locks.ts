@@ -27,6 +27,7 @@
  * Environment: BENCH_THREADS (default "1,2"), BENCH_ITERS (per thread,
  * default 5000000), BENCH_REPS (default 5), BENCH_CC (default clang-19).
  */
+import { harnessCflags } from '../nx-plugin/test/c-harness';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -92,12 +93,7 @@ function pad(s: string, n: number, right = false): string {
 async function build(v: Variant, dir: string, cc: string): Promise<string> {
   const exe = path.join(dir, `bench_locks_${v.name}`);
   await runTool(cc, [
-    '-O2',
-    '-pthread',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    `-I${atomicsDir}`,
+    ...harnessCflags(atomicsDir),
     `-DNEXTRUST_LOCK_HASH=${v.hash}`,
     `-DNEXTRUST_LOCK_BITS=${v.bits}`,
     path.join(atomicsDir, 'spinlock_atomics.c'),

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
+import { sha256File } from '../src/toolchain/locate';
 import { runProcess, type ProcessResult } from '../src/util/exec';
 
 /** The real workspace root. */
@@ -84,7 +85,7 @@ export class ScratchWorkspace {
       for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) walk(p);
-        else out[path.relative(this.root, p)] = execFileSync('sha256sum', [p]).toString().split(' ')[0];
+        else out[path.relative(this.root, p)] = sha256File(p);
       }
     };
     walk(this.file(rel));

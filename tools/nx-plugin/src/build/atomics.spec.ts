@@ -6,6 +6,7 @@
 //    every symbol, no undefined symbols and only 68000 instructions on the 68000, none of the
 //    LLVM m68k compare/move/branch miscompile), and the harnesses, compiled by
 //    m68k-linux-gnu-gcc and linked with the archive, pass under qemu-m68k (68030, 68040).
+import { harnessCflags } from '../../test/c-harness';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -94,12 +95,7 @@ async function hostBuild(name: string, harness: string, defines: string[] = [], 
   const exe = path.join(tmpRoot, 'host', name);
   await fs.promises.mkdir(path.dirname(exe), { recursive: true });
   await runTool(HOST_CC, [
-    '-O2',
-    '-pthread',
-    '-Wall',
-    '-Wextra',
-    '-Werror',
-    `-I${atomicsDir}`,
+    ...harnessCflags(atomicsDir),
     ...defines,
     library,
     path.join(testsDir, harness),
@@ -279,12 +275,7 @@ describe('spinlock atomics for m68k (buildAtomics, m68k-linux-gnu-gcc harnesses,
       const exe = path.join(tmpRoot, 'm68k-bin', cpu, harness.replace(/\.c$/, ''));
       await fs.promises.mkdir(path.dirname(exe), { recursive: true });
       await runTool(toolchain.cross.gcc.path, [
-        '-O2',
-        '-pthread',
-        '-Wall',
-        '-Wextra',
-        '-Werror',
-        `-I${atomicsDir}`,
+        ...harnessCflags(atomicsDir),
         path.join(testsDir, harness),
         built.get(cpu)!.archive,
         '-o',
