@@ -51,6 +51,14 @@ else
   echo "setup: npm dependencies present"
 fi
 
+# The nextrust CLI runs compiled (fast start) when dist/ is newer than its sources.
+if [ ! -f tools/nx-plugin/dist/.build-stamp ] || [ -n "$(find tools/nx-plugin/src tools/nx-plugin/index.ts -newer tools/nx-plugin/dist/.build-stamp -print -quit)" ]; then
+  echo "setup: building the nextrust CLI (npm run build)"
+  npm run --silent build
+else
+  echo "setup: nextrust CLI built"
+fi
+
 if ((run_main_job)); then
   echo "setup: main job: npx nx run rust-target:build --configuration=m68040"
   npx nx run rust-target:build --configuration=m68040

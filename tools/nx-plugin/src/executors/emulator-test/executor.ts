@@ -5,14 +5,16 @@ import { runTarget, type ExecutorResult } from '../run-target';
 import type { EmulatorTestExecutorOptions } from './schema';
 
 export default async function emulatorTestExecutor(options: EmulatorTestExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
-  let failed = 0;
-  const result = await runTarget(context, async () => {
+  return runTarget(context, async () => {
+    const failureLog: string[] = [];
     const report = await runEmulatorTests({
       ...options,
       workspaceRoot: context.root,
       onCase: (c) => {
         console.log(`${c.passed ? 'PASS' : 'FAIL'} ${c.name} (${c.cpu}, ${c.durationMs} ms)`);
         if (!c.passed) {
+          failureLog.push(`FAIL ${c.name} (${c.cpu})`, c.error ?? '', ...c.assertions.filter((x) => !x.passed).map((a) => a.message));
+          failureLog.push(c.command ? `command: ${c.command}` : '', c.stdout ?? '', c.stderr ?? '');
           if (c.error) console.log(`  ${c.error}`);
           for (const a of c.assertions.filter((x) => !x.passed)) console.log(`  ${a.message}`);
           if (c.command) console.log(`  command: ${c.command}`);
@@ -21,10 +23,11 @@ export default async function emulatorTestExecutor(options: EmulatorTestExecutor
         }
       },
     });
-    failed = report.failed;
     if (report.notApplicable.length) console.log(`not applicable on ${options.cpu}: ${report.notApplicable.join(', ')}`);
     console.log(`${report.passed} passed, ${report.failed} failed`);
     console.log(`results: ${options.outputDir}/results.json, ${options.outputDir}/junit.xml`);
+    // Failing cases are analysed as one log (post-target failure analysis).
+    if (report.failed) return { success: false as const, log: failureLog.filter(Boolean).join('\n') };
+    return undefined;
   });
-  return { success: result.success && failed === 0 };
 }

@@ -1,0 +1,83 @@
+/**
+ * Reading the pipeline's hand-edited JSON files (known-issues.json,
+ * phases.json) with validation, and keeping their last good state.
+ *
+ * Rule (issue 3, "Bad input"): an invalid file gives an error naming the file
+ * and the field; the previous good state is kept. Every successful read
+ * stores a copy under `<statusDir>/.last-good/`; when the file later fails
+ * validation, callers that must go on (failure analysis after a failed
+ * target) use that copy and print the error as a warning.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { z } from 'zod';
+import { ConfigError, formatConfigError } from '../config/project-config';
+
+/**
+ * Parses and validates JSON text.
+ * @param shownPath file name used in errors.
+ * @throws ConfigError `FILE: not valid JSON: …` or `FILE: field 'a[0].b': …` lines.
+ */
+export function parseValidatedJson<S extends z.ZodType>(shownPath: string, text: string, schema: S): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(shownPath, `${shownPath}: not valid JSON: ${(e as Error).message}`);
+  }
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(shownPath, formatConfigError(shownPath, result.error));
+  return result.data;
+}
+
+/**
+ * Reads and validates a JSON file.
+ * @throws ConfigError when it cannot be read, is not JSON or fails the schema.
+ */
+export function readValidatedJson<S extends z.ZodType>(file: string, schema: S): z.output<S> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, `${file}: cannot read: ${(e as Error).message}`);
+  }
+  return parseValidatedJson(file, text, schema);
+}
+
+/** A validated file's content, and whether it came from the last good copy. */
+export interface LoadedFile<T> {
+  value: T;
+  /** Set when the file itself was invalid and its last good copy was used: the error, for a warning. */
+  fallbackError?: string;
+}
+
+/**
+ * Reads and validates `file`; on success refreshes its last good copy in
+ * `lastGoodDir`; on failure falls back to that copy.
+ * @throws ConfigError when the file is invalid and there is no valid last good copy.
+ */
+export function readWithLastGood<S extends z.ZodType>(file: string, schema: S, lastGoodDir: string): LoadedFile<z.output<S>> {
+  const copy = path.join(lastGoodDir, path.basename(file));
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const value = parseValidatedJson(file, text, schema);
+    try {
+      if (!fs.existsSync(copy) || fs.readFileSync(copy, 'utf8') !== text) {
+        fs.mkdirSync(lastGoodDir, { recursive: true });
+        writeFileAtomic.sync(copy, text);
+      }
+    } catch {
+      // The copy is a convenience: a read-only status dir must not fail the read.
+    }
+    return { value };
+  } catch (e) {
+    const message = e instanceof ConfigError ? e.message : `${file}: cannot read: ${(e as Error).message}`;
+    if (!fs.existsSync(copy)) throw e instanceof ConfigError ? e : new ConfigError(file, message);
+    try {
+      return { value: parseValidatedJson(copy, fs.readFileSync(copy, 'utf8'), schema), fallbackError: message };
+    } catch {
+      throw e instanceof ConfigError ? e : new ConfigError(file, message);
+    }
+  }
+}
