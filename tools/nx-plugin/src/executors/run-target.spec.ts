@@ -154,3 +154,89 @@ describe('runTarget', () => {
     expect(errorSpy.mock.calls[0][0]).toBe(`\nnextrust: llvm-m68k:toolchain failed: ${describeError(e)}`);
   });
 });
+
+describe('runTarget post-target hooks (failure analysis, status)', () => {
+  let errorSpy: jest.SpyInstance;
+  let statusDir: string;
+  const fixture = (name: string) => fs.readFileSync(path.join(__dirname, '../pipeline/fixtures/failure-logs', name), 'utf8');
+  const activities = () =>
+    fs
+      .readFileSync(path.join(statusDir, 'pipeline-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+
+  beforeEach(() => {
+    errorSpy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-target-hooks-'));
+    for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(__dirname, '../../../../projects/ci-status', f), path.join(statusDir, f));
+    process.env.NEXTRUST_STATUS_DIR = statusDir;
+  });
+  afterEach(() => {
+    errorSpy.mockRestore();
+    delete process.env.NEXTRUST_STATUS_DIR;
+    fs.rmSync(statusDir, { recursive: true, force: true });
+  });
+
+  it('prints the known issue and its fix right under a failing tool error, and records it', async () => {
+    const e = new ToolError('cargo exited with code 101', 'cargo rustc --release', 101, fixture('crates-io-unreachable.vendored.log'), true);
+    const result = await runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => Promise.reject(e));
+    expect(result).toEqual({ success: false });
+    const printed = errorSpy.mock.calls.map((c) => String(c[0]));
+    expect(printed[0]).toBe(`\nnextrust: rust-target:build:m68040 failed: ${describeError(e)}`);
+    expect(printed[1]).toMatch(/^nextrust: known issue crates-io-unreachable \(confidence 0\.\d\d\): Cargo tried the crates.io registry while offline\n {2}evidence:\n {4}\S+\.log:\d+: /);
+    expect(printed[1]).toContain("which is replacing registry `crates-io`");
+    expect(printed[1]).toContain('  fix: Build through the Nx targets');
+    expect(printed[1]).toContain('  context: phase rust-target, cpu m68040');
+    const failed = activities().find((a) => a.type === 'target_failed');
+    expect(failed.details).toMatchObject({ task: 'rust-target:build:m68040', cpu: 'm68040', known_issue: 'crates-io-unreachable', target_phase: 'rust-target' });
+    // The log it analysed is kept for escalation and people.
+    expect(fs.readFileSync(path.join(statusDir, failed.details.log), 'utf8')).toContain('no matching package named `heapless` found');
+  });
+
+  it('hands an unknown failure to escalation and counts it for backoff', async () => {
+    const e = new ToolError('cargo exited with code 101', 'cargo rustc', 101, fixture('novel-rust-type-error.log'));
+    await runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => Promise.reject(e));
+    const printed = errorSpy.mock.calls.map((c) => String(c[0]));
+    expect(printed[1]).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned\)\.\n {2}handed to design escalation/);
+    const types = activities().map((a) => a.type);
+    expect(types).toEqual(['target_failed', 'escalation_pending']);
+    const backoffFiles = fs.readdirSync(path.join(statusDir, 'backoff'));
+    expect(backoffFiles).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(path.join(statusDir, 'backoff', backoffFiles[0]), 'utf8')).failures).toBe(1);
+  });
+
+  it('analyses a body that returns a TargetFailure (emulator tests that ran and failed)', async () => {
+    const result = await runTarget(executorContext('emulator-tests', 'test', 'm68000', {}), async () => ({
+      success: false as const,
+      log: `FAIL hello (m68000)\n${fixture('emulator-cpu-mismatch.log')}`,
+    }));
+    expect(result).toEqual({ success: false });
+    expect(String(errorSpy.mock.calls[0][0])).toMatch(/^nextrust: known issue emulator-cpu-mismatch/);
+  });
+
+  it('records success, and flags a target run ahead of the current phase', async () => {
+    fs.writeFileSync(
+      path.join(statusDir, 'pipeline-state.json'),
+      JSON.stringify({
+        schema_version: 1,
+        current_phase: { id: 'llvm-backend', name: 'LLVM Backend Modifications', status: 'in_progress', started_at: '2026-11-25T00:00:00.000Z', updated_at: '2026-11-25T00:00:00.000Z' },
+        phase_history: [],
+      }),
+    );
+    await expect(runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => undefined)).resolves.toEqual({ success: true });
+    expect(String(errorSpy.mock.calls[0][0])).toBe(
+      'nextrust: phase alignment: rust-target:build belongs to phase 3 (Rust Target Specification) but the pipeline is in phase 2 (LLVM Backend Modifications); finish the current phase or run `nextrust set-phase rust-target`',
+    );
+    // A target of an earlier phase (a dependency) is aligned.
+    await runTarget(executorContext('llvm-m68k', 'toolchain', undefined, rustTargets), async () => undefined);
+    expect(errorSpy).toHaveBeenCalledTimes(1);
+    expect(activities().map((a) => a.type)).toEqual(['phase_misaligned', 'target_succeeded', 'target_succeeded']);
+  });
+
+  it('never changes the result when the status dir is unusable', async () => {
+    process.env.NEXTRUST_STATUS_DIR = path.join(statusDir, 'known-issues.json', 'not-a-dir');
+    await expect(runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => undefined)).resolves.toEqual({ success: true });
+    expect(String(errorSpy.mock.calls.at(-1)![0])).toMatch(/^nextrust: warning: status not recorded: /);
+  });
+});

@@ -173,7 +173,8 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
       }
     }
   }
-  analysis.diagnosis = formatDiagnosis(analysis, input.logFile ?? analysis.savedLog);
+  const shown = input.logFile ?? analysis.savedLog;
+  analysis.diagnosis = formatDiagnosis(analysis, shown && path.relative(input.workspaceRoot, shown).startsWith('..') ? shown : shown && path.relative(input.workspaceRoot, shown));
   return analysis;
 }
 
@@ -192,9 +193,10 @@ async function saveFailureLog(store: StatusStore, input: FailureInput): Promise<
  * The readable diagnosis printed under a failure: the known issue with its
  * evidence (file:line), why, the fix and its command; or "unknown" with
  * what happens next.
+ * @param logName how to name the log in evidence lines (a path a person can open).
  */
 export function formatDiagnosis(a: Pick<FailureAnalysis, 'match' | 'scan' | 'escalation' | 'backoff' | 'warnings'>, logName?: string): string {
-  const where = logName ? path.basename(logName) : 'log';
+  const where = logName ?? 'log';
   const out: string[] = [];
   const m = a.match;
   if (m) {
@@ -214,7 +216,9 @@ export function formatDiagnosis(a: Pick<FailureAnalysis, 'match' | 'scan' | 'esc
     if (near) out.push(`  closest: ${near.id} at confidence ${near.confidence.toFixed(2)}, below the threshold`);
     if (a.escalation.summary) out.push(`  ${a.escalation.summary}`);
   }
-  if (a.backoff?.inBackoff) out.push(`  backoff: ${a.backoff.message}`);
+  if (a.backoff?.inBackoff && !(a.escalation.status === 'skipped' && a.escalation.summary.includes(a.backoff.message))) {
+    out.push(`  backoff: ${a.backoff.message}`);
+  }
   for (const w of a.warnings) out.push(`  warning: ${w}`);
   return out.join('\n');
 }
