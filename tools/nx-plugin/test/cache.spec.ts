@@ -3,6 +3,7 @@
 // exactly the targets it should; nx affected selects only the dependents of an edit.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runProcess } from '../src/util/exec';
 import { ScratchWorkspace } from './scratch-workspace';
 
 const TEST_M68040 = ['emulator-tests:test', '-c', 'm68040'];
@@ -97,11 +98,40 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(manifest.llvm.binDir).toBe(otherLlvm);
   });
 
+  it('diagnoses a known failure under the error of a real nx run, and records it in the status log', async () => {
+    // A crates.io dependency: cargo must fail offline (the vendored directory lacks it).
+    const manifest = 'projects/rust-target/programs/hello/Cargo.toml';
+    const before = fs.readFileSync(ws.file(manifest), 'utf8');
+    ws.edit(manifest, (t) => `${t}heapless = "0.8"\n`);
+    const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040']);
+    ws.edit(manifest, () => before);
+    expect(run.exitCode).not.toBe(0);
+    const failedAt = run.all.indexOf('nextrust: rust-target:build:m68040 failed:');
+    const diagnosisAt = run.all.indexOf('nextrust: known issue crates-io-unreachable');
+    expect(failedAt).toBeGreaterThanOrEqual(0);
+    expect(diagnosisAt).toBeGreaterThan(failedAt);
+    expect(run.all.slice(diagnosisAt)).toMatch(/evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: .*which is replacing registry .crates-io./);
+    expect(run.all.slice(diagnosisAt)).toMatch(/\.log:\d+: error: no matching package named .heapless. found {2}\(context\)/);
+    const log = fs.readFileSync(ws.file('projects/ci-status/pipeline-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // Every failure of this scratch workspace so far: the emulator test that the program edit
+    // above broke (unknown), then this one.
+    expect(log.filter((a) => a.type === 'target_failed').map((a) => [a.details.task, a.details.known_issue])).toEqual([
+      ['emulator-tests:test:m68040', null],
+      ['rust-target:build:m68040', 'crates-io-unreachable'],
+    ]);
+  });
+
   it('fails on a corrupt target spec with rustc\'s message and the spec file', async () => {
+    // Earlier failures of this scratch commit may have put it in backoff: clear it with the CLI.
+    const cleared = await runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'clear-backoff', '--all'], { cwd: ws.root });
+    expect(cleared.exitCode).toBe(0);
     ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) => t.replace('"arch": "m68k"', '"arch": 68'));
     const run = await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040']);
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toMatch(/error.*target specification/i);
     expect(run.all).toContain('target spec in use: projects/rust-target/target-specs/m68k-next-nextstep.json');
+    // A malformed spec is not a known issue: it is handed to escalation.
+    expect(run.all).toContain('nextrust: no known issue matches this failure');
+    expect(run.all).toContain('handed to design escalation');
   });
 });

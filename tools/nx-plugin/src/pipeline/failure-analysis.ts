@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { redactSecrets } from '../ai/redact';
 import { recordFailure, type BackoffState } from './backoff';
 import { idempotencyKey, idempotencyParts } from './idempotency';
 import { KNOWN_ISSUES_FILE, knownIssuesFileSchema, type KnownIssue } from './known-issues';
@@ -178,14 +179,14 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
   return analysis;
 }
 
-/** Copies the failure's log into `<statusDir>/failure-logs/` (rotated by `nextrust rotate-logs`). */
+/** Copies the failure's log, secrets redacted, into `<statusDir>/failure-logs/` (rotated by `nextrust rotate-logs`). */
 async function saveFailureLog(store: StatusStore, input: FailureInput): Promise<string | undefined> {
   if (input.logFile) return undefined; // already a file the caller keeps
   const dir = store.file('failure-logs');
   await fs.promises.mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = path.join(dir, `${stamp}-${input.task.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${process.pid}.log`);
-  await fs.promises.writeFile(file, input.logText ?? '');
+  await fs.promises.writeFile(file, redactSecrets(input.logText ?? ''));
   return file;
 }
 

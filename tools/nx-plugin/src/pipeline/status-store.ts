@@ -28,6 +28,7 @@ import { StringDecoder } from 'node:string_decoder';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
+import { redactDeep } from '../ai/redact';
 import { ConfigError } from '../config/project-config';
 import { type Phase, type PhasesFile, PHASES_FILE, phasesFileSchema } from './phases';
 import { readWithLastGood } from './validated-file';
@@ -233,7 +234,7 @@ export class StatusStore {
 
   /**
    * Appends one activity.
-   * @param details free-form data (`message` is shown in the Markdown view).
+   * @param details free-form data (`message` is shown in the Markdown view); secrets in it are redacted.
    * @param options.key idempotency key: an activity with a key already in the log's index is not recorded again.
    * @returns whether it was recorded (false: duplicate key) and the activity.
    * @throws LockTimeoutError; ConfigError when the type is invalid.
@@ -243,7 +244,8 @@ export class StatusStore {
     if (!typeCheck.success) throw new ConfigError('(activity type)', `activity type '${type}': ${typeCheck.error.issues[0].message}`);
     return this.withLock(async () => {
       const { state } = this.readStateUnlocked(true);
-      const activity: Activity = { timestamp: this.now().toISOString(), type, details };
+      // Secrets never reach the status files (see ai/redact.ts).
+      const activity: Activity = { timestamp: this.now().toISOString(), type, details: redactDeep(details) };
       if (state.current_phase) activity.phase = state.current_phase.id;
       if (options.key) {
         activity.key = options.key;
