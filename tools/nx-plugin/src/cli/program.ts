@@ -22,7 +22,7 @@ import { currentCommit } from '../pipeline/idempotency';
 import { KNOWN_ISSUES_FILE, KNOWN_ISSUES_SCHEMA_FILE, knownIssuesFileSchema, knownIssuesJsonSchema } from '../pipeline/known-issues';
 import { scanLogFile, scanLogText } from '../pipeline/matcher';
 import { findPhase, PHASES_FILE, phasesFileSchema, type PhasesFile } from '../pipeline/phases';
-import { findWorkspaceRoot, LockTimeoutError, phaseStatusSchema, resolveStatusDir, StatusStore, type PhaseStatus } from '../pipeline/status-store';
+import { findWorkspaceRoot, IDEMPOTENCY_KEY, LockTimeoutError, phaseStatusSchema, resolveStatusDir, StatusStore, type PhaseStatus } from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
 import { CPU_NAMES } from '../toolchain/cpu';
 
@@ -188,8 +188,8 @@ Exit codes:
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new CliError('append-status: argument <details>: expected a JSON object, e.g. \'{"message": "…"}\'', EXIT.usage);
       }
-      if (o.key !== undefined && !/^[A-Za-z0-9_.:-]{1,128}$/.test(o.key)) {
-        throw new CliError('append-status: --key: expected 1-128 letters, digits, _ . : -', EXIT.usage);
+      if (o.key !== undefined && !IDEMPOTENCY_KEY.test(o.key)) {
+        throw new CliError('append-status: --key: expected 1-128 letters, digits, _ or -', EXIT.usage);
       }
       const r = await store().append(type, parsed as Record<string, unknown>, { key: o.key });
       if (o.json) json(r);

@@ -91,12 +91,15 @@ export function backoffState(store: StatusStore, commit: string): BackoffState {
 /**
  * Clears a commit's failure count, or every commit's with `commit` undefined.
  * @returns the commits cleared.
+ * @throws Error for a malformed sha (including ''); LockTimeoutError.
  */
 export async function clearBackoff(store: StatusStore, commit?: string): Promise<string[]> {
+  // Validate first: an empty or malformed sha must not mean "every commit".
+  const one = commit === undefined ? undefined : path.basename(recordFile(store, commit));
   return store.withLock(async () => {
     const dir = path.join(store.dir, 'backoff');
     if (!fs.existsSync(dir)) return [];
-    const names = commit ? [path.basename(recordFile(store, commit))] : fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
+    const names = one !== undefined ? [one] : fs.readdirSync(dir).filter((n) => n.endsWith('.json'));
     const cleared: string[] = [];
     for (const n of names) {
       const f = path.join(dir, n);

@@ -50,6 +50,9 @@ const MARKDOWN_RECENT = 25;
 /** Bytes read from the end of the log for the Markdown view. */
 const TAIL_BYTES = 64 * 1024;
 
+/** Idempotency keys name files under idempotency/: no dots or slashes. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
 /** Activity type names: lowercase words joined by `_`, as in the seed (`build_failure`). */
 export const activityTypeSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a type like build_failure (lowercase, digits, _)');
 
@@ -235,13 +238,18 @@ export class StatusStore {
   /**
    * Appends one activity.
    * @param details free-form data (`message` is shown in the Markdown view); secrets in it are redacted.
-   * @param options.key idempotency key: an activity with a key already in the log's index is not recorded again.
+   * @param options.key idempotency key (IDEMPOTENCY_KEY): an activity whose key was recorded is not recorded again.
+   *   The key file is written after the line, so a writer killed between the two can
+   *   cause a duplicate on retry, never a loss.
    * @returns whether it was recorded (false: duplicate key) and the activity.
    * @throws LockTimeoutError; ConfigError when the type is invalid.
    */
   async append(type: string, details: Record<string, unknown>, options: { key?: string } = {}): Promise<{ recorded: boolean; activity: Activity }> {
     const typeCheck = activityTypeSchema.safeParse(type);
     if (!typeCheck.success) throw new ConfigError('(activity type)', `activity type '${type}': ${typeCheck.error.issues[0].message}`);
+    if (options.key !== undefined && !IDEMPOTENCY_KEY.test(options.key)) {
+      throw new ConfigError('(idempotency key)', `idempotency key '${options.key}': expected 1-128 letters, digits, _ or - (it names a file)`);
+    }
     return this.withLock(async () => {
       const { state } = this.readStateUnlocked(true);
       // Secrets never reach the status files (see ai/redact.ts).
@@ -304,6 +312,11 @@ export class StatusStore {
       }
       const fragment = Buffer.alloc(size - cut);
       await handle.read(fragment, 0, fragment.length, cut);
+      if ('activity' in parseActivityLine(fragment.toString('utf8'))) {
+        // A whole activity that only lacks its newline (a writer killed between the two): keep it.
+        await handle.write('\n', size);
+        return 0;
+      }
       await this.quarantine(ACTIVITY_LOG, fragment, 'torn');
       await handle.truncate(cut);
       return fragment.length;
@@ -336,7 +349,9 @@ export class StatusStore {
     const file = this.file(STATE_FILE);
     if (!fs.existsSync(file)) return { state: structuredClone(EMPTY_STATE), warnings: [] };
     try {
-      const loaded = readWithLastGood(file, pipelineStateSchema, this.file('.last-good'));
+      // Only writers (holding the lock) refresh the last good copy: a reader that read an
+      // older file must not overwrite a newer copy.
+      const loaded = readWithLastGood(file, pipelineStateSchema, this.file('.last-good'), { refresh: false });
       if (!loaded.fallbackError) return { state: loaded.value, warnings: [] };
       const warnings: StatusWarning[] = [{ file, message: `${loaded.fallbackError}; using its last good copy (.last-good/${STATE_FILE})` }];
       if (repair) {
@@ -483,7 +498,8 @@ export class StatusStore {
       phases = undefined; // an invalid phases file is reported by the commands that use it
     }
     const md = renderStatusMarkdown(state, await this.tail(MARKDOWN_RECENT), phases, this.now());
-    await writeFileAtomic(this.file(MARKDOWN_VIEW), md);
+    // A derived view, re-rendered on every change: atomic (rename) but not fsynced.
+    await writeFileAtomic(this.file(MARKDOWN_VIEW), md, { fsync: false });
   }
 
   /**

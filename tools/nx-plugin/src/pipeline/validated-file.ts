@@ -54,14 +54,21 @@ export interface LoadedFile<T> {
 
 /**
  * Reads and validates `file`; on success refreshes its last good copy in
- * `lastGoodDir`; on failure falls back to that copy.
+ * `lastGoodDir` (unless `refresh: false`: files that other processes write
+ * refresh their copy only under their lock); on failure falls back to that copy.
  * @throws ConfigError when the file is invalid and there is no valid last good copy.
  */
-export function readWithLastGood<S extends z.ZodType>(file: string, schema: S, lastGoodDir: string): LoadedFile<z.output<S>> {
+export function readWithLastGood<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  lastGoodDir: string,
+  options: { refresh?: boolean } = {},
+): LoadedFile<z.output<S>> {
   const copy = path.join(lastGoodDir, path.basename(file));
   try {
     const text = fs.readFileSync(file, 'utf8');
     const value = parseValidatedJson(file, text, schema);
+    if (options.refresh === false) return { value };
     try {
       if (!fs.existsSync(copy) || fs.readFileSync(copy, 'utf8') !== text) {
         fs.mkdirSync(lastGoodDir, { recursive: true });
