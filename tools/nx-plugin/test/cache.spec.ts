@@ -126,12 +126,12 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const cleared = await runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'clear-backoff', '--all'], { cwd: ws.root });
     expect(cleared.exitCode).toBe(0);
     ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) => t.replace('"arch": "m68k"', '"arch": 68'));
-    const run = await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040']);
+    const run = await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040'], { OPENAI_API_KEY: '' });
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toMatch(/error.*target specification/i);
     expect(run.all).toContain('target spec in use: projects/rust-target/target-specs/m68k-next-nextstep.json');
     // A malformed spec is not a known issue: it is handed to escalation.
     expect(run.all).toContain('nextrust: no known issue matches this failure');
-    expect(run.all).toContain('handed to design escalation');
+    expect(run.all).toContain('design escalation skipped: OPENAI_API_KEY is not set');
   });
 });

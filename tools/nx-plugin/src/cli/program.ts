@@ -10,11 +10,17 @@
  *   2  usage error or invalid input (bad arguments, an invalid file: the message names file and field)
  *   3  the status lock could not be taken in time
  *   69 the command belongs to a part not built yet (EX_UNAVAILABLE)
+ * request-design and request-review exit 1 when the AI step was skipped or
+ * failed (no key, budget reached, service down, garbage answer).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
+import { promoteDesign, requestDesign } from '../ai/design';
+import { requestReview } from '../ai/review';
+import { loadAiContext } from '../ai/services';
+import { formatUsageTable, readUsage, usageReport } from '../ai/usage';
 import { ConfigError } from '../config/project-config';
 import { backoffState, clearBackoff } from '../pipeline/backoff';
 import { analyzeFailure, formatDiagnosis, loadKnownIssues } from '../pipeline/failure-analysis';
@@ -84,7 +90,7 @@ export function createProgram(io: CliIo = defaultIo, setExitCode: (code: number)
   };
 
   program
-    .description('NeXTRust pipeline tool: status, phases, known issues, failure-loop protection.')
+    .description('NeXTRust pipeline tool: status, phases, known issues, failure-loop protection, AI escalation and review.')
     .option('--status-dir <dir>', 'status directory (default: $NEXTRUST_STATUS_DIR or <workspace>/projects/ci-status)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -94,7 +100,8 @@ export function createProgram(io: CliIo = defaultIo, setExitCode: (code: number)
       `
 Exit codes:
   0   success (check-known-issue: a known issue matched)
-  1   negative answer: no known issue matched, no phase set, commit in backoff
+  1   negative answer: no known issue matched, no phase set, commit in backoff,
+      AI step skipped or failed (request-design, request-review)
   2   usage error or invalid input (the message names the file and field)
   3   the status lock could not be taken in time (NEXTRUST_LOCK_TIMEOUT_MS)
   69  command of a part not built yet`,
@@ -158,8 +165,9 @@ Exit codes:
     .description("Change the current phase's status (in_progress, completed, failed, blocked) and record it.")
     .addOption(new Option('--status <status>', 'new status').choices(phaseStatusSchema.options).makeOptionMandatory())
     .option('--message <text>', 'note recorded with it')
+    .option('--no-review', 'do not request the phase review when the status is completed')
     .option('--json', 'print the new state as JSON')
-    .action(async (o: { status: PhaseStatus; message?: string; json?: boolean }) => {
+    .action(async (o: { status: PhaseStatus; message?: string; review: boolean; json?: boolean }) => {
       let state;
       try {
         state = await store().updatePhaseStatus(o.status, o.message);
@@ -167,8 +175,17 @@ Exit codes:
         if (/no current phase/.test((e as Error).message)) throw new CliError((e as Error).message, EXIT.negative);
         throw e;
       }
-      if (o.json) json(state);
-      else io.out(`phase ${state.current_phase!.id}: ${o.status}\n`);
+      // A completed phase triggers its review (skipped, with the reason, without a key).
+      let review: { status: string; summary: string } | undefined;
+      if (o.status === 'completed' && o.review) {
+        const s = store();
+        review = await requestReview(s, { workspaceRoot, ...loadAiContext(s, io.env), phase: state.current_phase!.id, env: io.env });
+      }
+      if (o.json) json({ ...state, ...(review ? { review: { status: review.status, summary: review.summary } } : {}) });
+      else {
+        io.out(`phase ${state.current_phase!.id}: ${o.status}\n`);
+        if (review) io.out(`${review.summary}\n`);
+      }
     });
 
   program
@@ -324,11 +341,75 @@ Exit codes:
 
   program
     .command('usage-report')
-    .description('AI token usage and cost by day, model and phase (arrives with the AI services).')
-    .option('--days <n>', 'days to report', positiveInt('--days'), 7)
-    .option('--json', 'print as JSON')
-    .action(() => {
-      throw new CliError('usage-report: AI usage tracking is not built yet (the AI services issue adds it)', EXIT.unavailable);
+    .description('AI token usage and cost by day, model and phase (from metrics/ai-usage.jsonl).')
+    .option('--days <n>', 'days to report, today included', positiveInt('--days'), 7)
+    .option('--json', 'print {days, rows: [{day, model, phase, calls, input_tokens, output_tokens, cost_usd, unpriced_calls, mean_latency_ms}], total}')
+    .action(async (o: { days: number; json?: boolean }) => {
+      if (o.days < 1) throw new CliError('usage-report: --days must be at least 1', EXIT.usage);
+      const { records, invalidLines } = await readUsage(store());
+      if (invalidLines) io.err(`nextrust: warning: ${invalidLines} invalid line(s) in metrics/ai-usage.jsonl skipped\n`);
+      const report = usageReport(records, o.days);
+      if (o.json) return json({ days: o.days, ...report });
+      io.out(formatUsageTable(report, o.days));
+    });
+
+  program
+    .command('request-design')
+    .description('Escalate a failure to the design model (o3 by default) and record its decision; cached by the normalised error.')
+    .requiredOption('--log <file>', 'the failure log')
+    .option('--phase <id>', 'phase of the failing step')
+    .addOption(new Option('--cpu <variant>', 'CPU variant of the failing step').choices(CPU_NAMES as string[]))
+    .option('--task <name>', 'name of the failing step', 'manual')
+    .option('--force', 'ask again even when a cached decision exists')
+    .option('--json', 'print {status, summary, error_hash, answer, request}')
+    .action(async (o: { log: string; phase?: string; cpu?: string; task: string; force?: boolean; json?: boolean }) => {
+      const logFile = path.resolve(io.cwd, o.log);
+      if (!fs.existsSync(logFile)) throw new CliError(`request-design: --log ${o.log}: no such file`, EXIT.usage);
+      const s = store();
+      const ctx = loadAiContext(s, io.env);
+      const r = await requestDesign(s, { task: o.task, phase: o.phase, cpu: o.cpu, logFile }, { ...ctx, env: io.env, force: o.force });
+      if (o.json) json({ status: r.status, summary: r.summary, error_hash: r.errorHash, answer: r.answer ?? null, request: r.request ?? null });
+      else {
+        io.out(r.summary + '\n');
+        if (r.answer) {
+          io.out(`  root cause: ${r.answer.root_cause}\n  fix: ${r.answer.fix.explanation}\n`);
+          if (r.answer.fix.command) io.out(`  run: ${r.answer.fix.command}\n`);
+          if (r.answer.known_issue) io.out(`  promote with: nextrust promote-design ${r.errorHash}\n`);
+        }
+      }
+      if (r.status === 'skipped' || r.status === 'failed') setExitCode(EXIT.negative);
+    });
+
+  program
+    .command('promote-design')
+    .description("Add a cached design decision's known-issue proposal to known-issues.json (validated; its patterns must match the failure).")
+    .argument('<error-hash>', 'the decision, as printed by request-design')
+    .option('--id <id>', 'known-issue id (default: the proposal\'s)')
+    .option('--pattern <regex...>', 'error patterns to use instead of the proposal\'s')
+    .action(async (hash: string, o: { id?: string; pattern?: string[] }) => {
+      if (!/^[0-9a-f]{16}$/.test(hash)) throw new CliError(`promote-design: '${hash}' is not an error hash (16 hex digits)`, EXIT.usage);
+      try {
+        const entry = await promoteDesign(store(), hash, { id: o.id, errorPatterns: o.pattern });
+        io.out(`known issue ${entry.id} added to ${KNOWN_ISSUES_FILE} (${entry.error_patterns.length} error pattern(s))\n`);
+      } catch (e) {
+        if (e instanceof LockTimeoutError) throw e;
+        throw new CliError(`promote-design: ${(e as Error).message}`, EXIT.usage);
+      }
+    });
+
+  program
+    .command('request-review')
+    .description('Ask the review model (Gemini by default) to review the changes against a base, with the guidelines in GEMINI.md.')
+    .option('--base <ref>', 'base ref (default: origin/$GITHUB_BASE_REF, origin/main or main)')
+    .option('--phase <id>', 'phase the review is for (default: the current phase)')
+    .option('--json', 'print {status, summary, artifact, files, base}')
+    .action(async (o: { base?: string; phase?: string; json?: boolean }) => {
+      const s = store();
+      const ctx = loadAiContext(s, io.env);
+      const r = await requestReview(s, { workspaceRoot, ...ctx, base: o.base, phase: o.phase, env: io.env });
+      if (o.json) json({ status: r.status, summary: r.summary, artifact: r.artifact ?? null, files: r.files, base: r.base });
+      else io.out(r.summary + '\n');
+      if (r.status !== 'completed') setExitCode(EXIT.negative);
     });
 
   program

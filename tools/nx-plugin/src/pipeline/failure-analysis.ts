@@ -160,17 +160,19 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
         status: 'pending',
         summary: 'handed to design escalation: recorded as escalation_pending (`nextrust request-design` answers it)',
       };
-      if (options.record !== false) {
-        try {
-          await store.append('escalation_pending', {
-            task: input.task,
-            ...(input.cpu ? { cpu: input.cpu } : {}),
-            ...(analysis.savedLog ? { log: path.relative(store.dir, analysis.savedLog) } : {}),
-            message: `unknown failure of ${input.task} awaits a design decision`,
-          });
-        } catch (e) {
-          warnings.push(`status not recorded: ${(e as Error).message}`);
-        }
+    }
+    // Not answered now: leave it pending for `nextrust request-design`, with the reason.
+    if (analysis.escalation.status !== 'answered' && options.record !== false) {
+      try {
+        await store.append('escalation_pending', {
+          task: input.task,
+          ...(input.cpu ? { cpu: input.cpu } : {}),
+          ...(analysis.savedLog ? { log: path.relative(store.dir, analysis.savedLog) } : {}),
+          reason: analysis.escalation.summary,
+          message: `unknown failure of ${input.task} awaits a design decision`,
+        });
+      } catch (e) {
+        warnings.push(`status not recorded: ${(e as Error).message}`);
       }
     }
   }

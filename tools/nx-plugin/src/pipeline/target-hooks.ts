@@ -2,9 +2,10 @@
  * The post-target hooks every nextrust executor runs (through runTarget):
  * before the work, phase alignment; after it, a status activity and, when the
  * target failed, failure analysis whose diagnosis is printed right under the
- * error. Hook problems (a locked or unwritable status dir, an invalid
+ * error, with design escalation (src/ai) for unknown failures. Hook problems (a locked or unwritable status dir, an invalid
  * database) are printed as warnings and never change the target's result.
  */
+import { designEscalation } from '../ai/services';
 import { analyzeFailure, type AnalysisOptions, type FailureAnalysis } from './failure-analysis';
 import { checkPhaseAlignment } from './phases';
 import { resolveStatusDir, StatusStore } from './status-store';
@@ -80,7 +81,8 @@ export async function afterTarget(
     const analysis = await analyzeFailure(
       store,
       { task, project: run.project, target: run.target, cpu: run.cpu, logText: outcome.log ?? '', workspaceRoot: run.workspaceRoot },
-      options,
+      // Unknown failures go to design escalation (skipped, with the reason, without a key or budget).
+      { escalate: designEscalation(store), ...options },
     );
     print(analysis.diagnosis);
     return analysis;

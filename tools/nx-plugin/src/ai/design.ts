@@ -1,0 +1,351 @@
+/**
+ * Design escalation: an unknown failure goes to the design model (the seed's
+ * o3, 001 "Design Escalation to o3"), and the answer is recorded in the
+ * status log as a `design_decision`. What the seed got wrong and this fixes:
+ * it grepped known-issues.json with the raw error (false positives), built
+ * its JSON request by string interpolation (broken by quotes in the error),
+ * sent the whole error, and paid again for every repeat.
+ *
+ * Here: the request carries the phase, CPU, command, a bounded excerpt of the
+ * log around the first error line, and the prior attempts at the same error;
+ * answers are cached by a hash of the normalised error line (paths, numbers,
+ * addresses and quote styles removed), so the same failure never costs
+ * twice; a confirmed answer can be promoted into known-issues.json
+ * (promoteDesign), so the database learns.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { z } from 'zod';
+import { KNOWN_ISSUES_FILE, knownIssueSchema, knownIssuesFileSchema, linePatternSchema, type KnownIssue } from '../pipeline/known-issues';
+import { forEachLine, type StatusStore } from '../pipeline/status-store';
+import { readValidatedJson } from '../pipeline/validated-file';
+import { AiCallError, askDesignModel, type ModelAnswer } from './clients';
+import type { AiConfig } from './config';
+import { callCost, type PricingFile } from './pricing';
+import { redactSecrets } from './redact';
+import { budgetBlock, readUsage, recordUsage, spendScope } from './usage';
+
+/** Lines that start an error, in the order tools print them. */
+const ERROR_LINE = /(^|\s)(error(\[E[0-9]+\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)/i;
+
+/** The failure a design request is about. */
+export interface DesignInput {
+  /** What failed (`project:target:configuration`, or a command). */
+  task: string;
+  phase?: string;
+  cpu?: string;
+  command?: string;
+  /** The failure's log (streamed). */
+  logFile: string;
+}
+
+/** The excerpt around the first error line. */
+export interface LogExcerpt {
+  /** 1-based line number of the first error line (null: none found; the excerpt is the log's tail). */
+  errorLine: number | null;
+  /** The first error line itself. */
+  errorText: string;
+  /** Lines around it, `N: text`, bounded by ai.json `excerpt`. */
+  text: string;
+}
+
+/** The request sent to the design model (after redaction). */
+export interface DesignRequest {
+  task: string;
+  phase: string | null;
+  cpu: string | null;
+  command: string | null;
+  error: string;
+  error_hash: string;
+  excerpt: string;
+  prior_attempts: { timestamp: string; summary: string }[];
+}
+
+/** The answer the design model must give (validated; anything else is garbage). */
+export const designAnswerSchema = z.object({
+  summary: z.string().min(1).max(2_000),
+  root_cause: z.string().min(1).max(4_000),
+  fix: z.object({ explanation: z.string().min(1).max(4_000), command: z.string().min(1).max(1_000).optional() }),
+  confidence: z.number().min(0).max(1),
+  /** A known-issue entry proposal, for promotion. */
+  known_issue: z
+    .object({
+      id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/),
+      title: z.string().min(1).max(200),
+      category: knownIssueSchema.shape.category,
+      error_patterns: z.array(z.string().min(3)).min(1).max(6),
+      context_patterns: z.array(z.string().min(3)).max(6).default([]),
+    })
+    .optional(),
+});
+/** A validated design answer. */
+export type DesignAnswer = z.output<typeof designAnswerSchema>;
+
+/** A cached design decision: `<statusDir>/ai-cache/design/<hash>.json`. */
+export interface CachedDesign {
+  error_hash: string;
+  request: DesignRequest;
+  answer: DesignAnswer;
+  model: string;
+  answered_at: string;
+}
+
+/** What a design request came to. */
+export interface DesignOutcome {
+  status: 'answered' | 'cached' | 'skipped' | 'failed';
+  /** One line for the terminal. */
+  summary: string;
+  errorHash: string;
+  answer?: DesignAnswer;
+  request?: DesignRequest;
+}
+
+/**
+ * The normalised form of an error line: paths, hex, numbers, quote styles and
+ * whitespace made uniform, so that the same failure in another checkout, at
+ * another line or address, has the same hash.
+ */
+export function normaliseError(line: string): string {
+  return line
+    .replace(/[‘’`´]/g, "'")
+    .replace(/(?:[A-Za-z]:)?(?:\/[^\s'":()]+)+/g, '<path>')
+    .replace(/0x[0-9a-fA-F]+/g, '<hex>')
+    .replace(/\b[0-9a-f]{12,}\b/g, '<hash>')
+    .replace(/[0-9]+/g, '<n>')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** sha256 (first 16 hex digits) of the normalised error. */
+export function errorHash(line: string): string {
+  return createHash('sha256').update(normaliseError(line)).digest('hex').slice(0, 16);
+}
+
+/**
+ * Extracts the excerpt around the first error line, streaming the log.
+ * @param contextLines lines kept before and after; @param maxBytes bound of the excerpt.
+ */
+export async function extractExcerpt(logFile: string, contextLines: number, maxBytes: number): Promise<LogExcerpt> {
+  const before: string[] = [];
+  const after: string[] = [];
+  let errorLine: number | null = null;
+  let errorText = '';
+  await forEachLine(logFile, (text, line) => {
+    const numbered = `${line}: ${text.length > 400 ? text.slice(0, 400) + '…' : text}`;
+    if (errorLine === null) {
+      if (ERROR_LINE.test(text)) {
+        errorLine = line;
+        errorText = text.trim();
+        before.push(numbered);
+        return;
+      }
+      before.push(numbered);
+      if (before.length > contextLines + 1) before.shift();
+    } else if (after.length < contextLines) {
+      after.push(numbered);
+    }
+  });
+  if (errorLine === null) errorText = (before.at(-1) ?? '').replace(/^[0-9]+: /, '');
+  let text = [...before, ...after].join('\n');
+  if (Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '\n…';
+  return { errorLine, errorText, text };
+}
+
+function cacheFile(store: StatusStore, hash: string): string {
+  return path.join(store.dir, 'ai-cache', 'design', `${hash}.json`);
+}
+
+/** Reads a cached decision, or undefined (an unreadable cache entry is ignored, not fatal). */
+export function readCachedDesign(store: StatusStore, hash: string): CachedDesign | undefined {
+  try {
+    const c = JSON.parse(fs.readFileSync(cacheFile(store, hash), 'utf8')) as CachedDesign;
+    designAnswerSchema.parse(c.answer);
+    return c;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Earlier design decisions about the same error, from the status log (newest last, at most 5). */
+async function priorAttempts(store: StatusStore, hash: string): Promise<{ timestamp: string; summary: string }[]> {
+  const { activities } = await store.readActivities();
+  return activities
+    .filter((a) => a.type === 'design_decision' && a.details.error_hash === hash)
+    .map((a) => ({ timestamp: a.timestamp, summary: String(a.details.summary ?? '') }))
+    .slice(-5);
+}
+
+const SYSTEM_PROMPT = `You are the design reviewer of NeXTRust, a build pipeline that cross-compiles Rust for NeXTSTEP on the Motorola 68k (LLVM's M68k backend, rustc with -Zbuild-std, spinlock __sync_* atomics, qemu-m68k).
+A pipeline step failed with an error no known issue explains. Decide the most likely root cause and the fix.
+Answer with one JSON object, no prose around it:
+{"summary": one sentence, "root_cause": text, "fix": {"explanation": text, "command": optional shell command},
+ "confidence": number 0..1,
+ "known_issue": optional {"id": kebab-case, "title": text, "category": one of linker|toolchain|build-std|network|target-spec|codegen|emulator,
+   "error_patterns": [POSIX ERE regular expressions matching the characteristic log line, no paths or numbers], "context_patterns": [...]}}`;
+
+/** Options of requestDesign. */
+export interface DesignOptions {
+  config: AiConfig;
+  pricing: PricingFile;
+  env?: NodeJS.ProcessEnv;
+  /** Ask again even when a cached answer exists. */
+  force?: boolean;
+  now?: () => Date;
+}
+
+/**
+ * Escalates one failure to the design model (module doc). Never throws for
+ * AI problems: a missing key, a reached budget, a failed or garbage answer
+ * come back as `skipped`/`failed` with the reason; the decision (or the
+ * cached one) is recorded as a `design_decision` activity.
+ * @throws Error only when the log cannot be read.
+ */
+export async function requestDesign(store: StatusStore, input: DesignInput, options: DesignOptions): Promise<DesignOutcome> {
+  const env = options.env ?? process.env;
+  const now = options.now ?? (() => new Date());
+  const excerpt = await extractExcerpt(input.logFile, options.config.excerpt.context_lines, options.config.excerpt.max_bytes);
+  const hash = errorHash(excerpt.errorText);
+  const cached = options.force ? undefined : readCachedDesign(store, hash);
+  if (cached) {
+    await store.append('design_decision', {
+      task: input.task,
+      error_hash: hash,
+      cached: true,
+      model: cached.model,
+      summary: cached.answer.summary,
+      fix: cached.answer.fix.explanation,
+      message: `design decision (cached, no cost) for ${input.task}: ${cached.answer.summary}`,
+    });
+    return { status: 'cached', summary: `design decision (cached ${hash}): ${cached.answer.summary}`, errorHash: hash, answer: cached.answer, request: cached.request };
+  }
+  const request: DesignRequest = {
+    task: input.task,
+    phase: input.phase ?? null,
+    cpu: input.cpu ?? null,
+    command: input.command ? redactSecrets(input.command, env) : null,
+    error: redactSecrets(excerpt.errorText, env),
+    error_hash: hash,
+    excerpt: redactSecrets(excerpt.text, env),
+    prior_attempts: await priorAttempts(store, hash),
+  };
+  const skip = (reason: string): DesignOutcome => ({ status: 'skipped', summary: `design escalation skipped: ${reason}`, errorHash: hash, request });
+  if (!env.OPENAI_API_KEY) return skip('OPENAI_API_KEY is not set (the failure stays pending for `nextrust request-design`)');
+  const { records } = await readUsage(store);
+  const blocked = budgetBlock(records, options.config.budgets, spendScope(env), now());
+  if (blocked) return skip(blocked);
+
+  let answer: ModelAnswer;
+  try {
+    answer = await askDesignModel(options.config.design, { system: SYSTEM_PROMPT, user: JSON.stringify(request, null, 2) }, env);
+  } catch (e) {
+    const why = e instanceof AiCallError ? e.message : redactSecrets((e as Error).message, env);
+    return { status: 'failed', summary: `design escalation failed: ${why}`, errorHash: hash, request };
+  }
+  const scope = spendScope(env);
+  await recordUsage(store, {
+    timestamp: now().toISOString(),
+    kind: 'design',
+    provider: 'openai',
+    model: answer.model,
+    phase: input.phase ?? null,
+    input_tokens: answer.inputTokens,
+    output_tokens: answer.outputTokens,
+    latency_ms: answer.latencyMs,
+    cost_usd: callCost(options.pricing, answer.model, answer.inputTokens, answer.outputTokens),
+    session: scope.session,
+    pr: scope.pr,
+  });
+  let parsed: DesignAnswer;
+  try {
+    parsed = designAnswerSchema.parse(JSON.parse(answer.text));
+  } catch (e) {
+    const why = e instanceof SyntaxError ? 'not JSON' : 'not the expected fields';
+    return { status: 'failed', summary: `design escalation failed: the model's answer was ${why} (ignored)`, errorHash: hash, request };
+  }
+  parsed = redactDeepAnswer(parsed, env);
+  const entry: CachedDesign = { error_hash: hash, request, answer: parsed, model: answer.model, answered_at: now().toISOString() };
+  await fs.promises.mkdir(path.dirname(cacheFile(store, hash)), { recursive: true });
+  await writeFileAtomic(cacheFile(store, hash), JSON.stringify(entry, null, 2) + '\n');
+  await store.append('design_decision', {
+    task: input.task,
+    ...(input.phase ? { phase_of_task: input.phase } : {}),
+    ...(input.cpu ? { cpu: input.cpu } : {}),
+    error_hash: hash,
+    error: request.error,
+    cached: false,
+    model: answer.model,
+    confidence: parsed.confidence,
+    summary: parsed.summary,
+    fix: parsed.fix.explanation,
+    message: `design decision for ${input.task}: ${parsed.summary}`,
+  });
+  return { status: 'answered', summary: `design decision (${answer.model}, ${hash}): ${parsed.summary}`, errorHash: hash, answer: parsed, request };
+}
+
+function redactDeepAnswer(a: DesignAnswer, env: NodeJS.ProcessEnv): DesignAnswer {
+  return JSON.parse(redactSecrets(JSON.stringify(a), env)) as DesignAnswer;
+}
+
+/** Options of promoteDesign. */
+export interface PromoteOptions {
+  /** Override the proposed id. */
+  id?: string;
+  /** Override the proposed error patterns. */
+  errorPatterns?: string[];
+  now?: Date;
+}
+
+/**
+ * Promotes a cached design decision into known-issues.json: builds the entry
+ * from the answer's `known_issue` proposal, validates it, checks that its
+ * error patterns match the failure's own excerpt, and writes the database
+ * atomically (its previous content stays the last good copy).
+ * @returns the new entry.
+ * @throws Error naming what is missing or wrong (no cached decision, no
+ *   proposal, invalid patterns, patterns that miss the failure, a duplicate id,
+ *   an invalid database).
+ */
+export async function promoteDesign(store: StatusStore, hash: string, options: PromoteOptions = {}): Promise<KnownIssue> {
+  const cached = readCachedDesign(store, hash);
+  if (!cached) throw new Error(`no cached design decision ${hash} in ${path.join(store.dir, 'ai-cache', 'design')}`);
+  const proposal = cached.answer.known_issue;
+  if (!proposal && !(options.id && options.errorPatterns?.length)) {
+    throw new Error(`design decision ${hash} proposes no known-issue entry: give --id and --pattern`);
+  }
+  const errorPatterns = options.errorPatterns?.length ? options.errorPatterns : proposal!.error_patterns;
+  for (const [i, p] of errorPatterns.entries()) {
+    const r = linePatternSchema.safeParse(p);
+    if (!r.success) throw new Error(`error pattern ${i + 1} '${p}': ${r.error.issues[0].message}`);
+  }
+  const lines = cached.request.excerpt.split('\n').map((l) => l.replace(/^[0-9]+: /, ''));
+  if (!errorPatterns.some((p) => lines.some((l) => new RegExp(p).test(l)))) {
+    throw new Error(`none of the error patterns matches the failure's log excerpt (${cached.request.error}); give --pattern`);
+  }
+  const day = (options.now ?? new Date()).toISOString().slice(0, 10);
+  const entry = knownIssueSchema.parse({
+    id: options.id ?? proposal!.id,
+    title: proposal?.title ?? cached.answer.summary.slice(0, 200),
+    phase: cached.request.phase ?? 'rust-target',
+    category: proposal?.category ?? 'toolchain',
+    cpu_variants: [],
+    error_patterns: errorPatterns,
+    context_patterns: proposal?.context_patterns ?? [],
+    description: cached.answer.root_cause,
+    fix: cached.answer.fix,
+    confidence: Math.min(0.9, cached.answer.confidence),
+    metadata: { first_seen: cached.answered_at.slice(0, 10) || day, occurrences: 1, last_fix_success: null, references: [`design decision ${hash} (${cached.model})`] },
+  });
+  const file = store.file(KNOWN_ISSUES_FILE);
+  await store.withLock(async () => {
+    const db = readValidatedJson(file, knownIssuesFileSchema);
+    if (db.known_issues.some((k) => k.id === entry.id)) throw new Error(`${file}: a known issue '${entry.id}' exists already: give another --id`);
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { known_issues: unknown[] };
+    raw.known_issues.push(entry);
+    knownIssuesFileSchema.parse(raw);
+    await writeFileAtomic(file, JSON.stringify(raw, null, 2) + '\n');
+  });
+  await store.append('known_issue_promoted', { id: entry.id, error_hash: hash, message: `design decision ${hash} promoted to known issue ${entry.id}` });
+  return entry;
+}
