@@ -23,15 +23,26 @@ function newestMtime(dir) {
   return newest;
 }
 
-let entry;
+// `nextrust hook <event>` (Claude Code, every tool call) goes straight to the
+// dispatcher, without loading the rest of the CLI.
+const hook = process.argv[2] === 'hook' && process.argv[3] && !process.argv[3].startsWith('-');
+const rel = hook ? ['integrations', 'claude', 'hook-main'] : ['cli', 'main'];
+
+let compiled = false;
 try {
   const built = fs.statSync(path.join(pkg, 'dist', '.build-stamp')).mtimeMs;
-  if (newestMtime(path.join(pkg, 'src')) <= built) entry = path.join(pkg, 'dist', 'src', 'cli', 'main.js');
+  compiled = newestMtime(path.join(pkg, 'src')) <= built;
 } catch {
   // not built
 }
-if (!entry) {
-  require('@swc-node/register');
-  entry = path.join(pkg, 'src', 'cli', 'main.ts');
+if (!compiled) require('@swc-node/register');
+const entry = compiled ? path.join(pkg, 'dist', 'src', ...rel) + '.js' : path.join(pkg, 'src', ...rel) + '.ts';
+if (hook) {
+  require(entry)
+    .hookMain(process.argv[3])
+    .then((code) => {
+      process.exitCode = code;
+    });
+} else {
+  require(entry);
 }
-require(entry);

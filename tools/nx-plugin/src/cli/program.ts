@@ -420,6 +420,27 @@ Exit codes:
     });
 
   program
+    .command('hook')
+    .description("Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).")
+    .argument('<event>', 'pre, post, stop or user-prompt-submit')
+    .addHelpText(
+      'after',
+      `
+Exit codes follow Claude Code's hook contract: 0 go on; 2 block (pre) or feed the
+diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking error
+(malformed payload). bin/nextrust.js runs this without loading the rest of the CLI.`,
+    )
+    .action(async (event: string) => {
+      const { dispatchHook } = await import('../integrations/claude/dispatcher');
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      const out = await dispatchHook(event, Buffer.concat(chunks).toString('utf8'), io.env, io.cwd);
+      if (out.stdout) io.out(out.stdout);
+      if (out.stderr) io.err(out.stderr);
+      setExitCode(out.exitCode);
+    });
+
+  program
     .command('tips')
     .description('Helpful tips for working with the pipeline.')
     .action(() => io.out(TIPS));

@@ -1,0 +1,200 @@
+/**
+ * The Claude Code hook dispatcher: `nextrust hook <event>` with the payload on
+ * stdin. A thin router over small handlers, one table from event to
+ * handlers (the seed's dispatcher v2 over dispatcher.d/, 001), run in order
+ * until one decides.
+ *
+ *  - pre: the security guard (destructive commands: exit 2, reason on
+ *    stderr, Claude Code's block contract); phase alignment for pipeline
+ *    builds (a target of a later phase than the current one: the user is
+ *    asked, `permissionDecision: "ask"`).
+ *  - post: the command's result recorded; a failed Bash command's output
+ *    analysed against the known issues (a known issue is fed back to Claude:
+ *    exit 2 with the diagnosis on stderr), with backoff counting.
+ *  - stop: phase completion: a completed phase without a review gets one.
+ *  - user-prompt-submit: the prompt's size and hash recorded (not its text).
+ *
+ * Speed: this runs on every tool call. Handlers import the pipeline and AI
+ * modules lazily, only when the command needs them (a pipeline build, a
+ * failure); the common path (a harmless command) loads nothing but the guard.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkCommand } from './security-guard';
+import { HOOK_EVENTS, parseHookPayload, PayloadError, type HookEvent, type HookPayload } from './payload';
+
+/** What a handler decided. */
+export interface HookDecision {
+  /** Block (pre) or feed back to Claude (post): exit 2 with this on stderr. */
+  block?: string;
+  /** Ask the user to confirm (pre): printed as Claude Code's permissionDecision JSON. */
+  ask?: string;
+  /** Said on stderr without blocking. */
+  note?: string;
+}
+
+/** Context of one invocation. */
+export interface HookContext {
+  event: HookEvent;
+  payload: HookPayload;
+  workspaceRoot: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A handler: returns a decision, or nothing to let the next one run. */
+export type HookHandler = (ctx: HookContext) => Promise<HookDecision | void> | HookDecision | void;
+
+/** Commands that run pipeline targets (phase alignment applies). */
+const PIPELINE_TARGET = /\b(llvm-m68k|rust-target|emulator-tests|ci-status):([a-z0-9_-]+)/g;
+
+const securityGuard: HookHandler = ({ payload }) => {
+  if (!payload.command) return;
+  const v = checkCommand(payload.command);
+  if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${payload.command.slice(0, 300)}` };
+};
+
+const phaseAlignment: HookHandler = async ({ payload, workspaceRoot }) => {
+  const targets = [...(payload.command ?? '').matchAll(PIPELINE_TARGET)].map((m) => [m[1], m[2]] as const);
+  if (!targets.length && !/build-custom-llvm|cmake\b.*llvm/.test(payload.command ?? '')) return;
+  const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
+  const { checkPhaseAlignment } = await import('../../pipeline/phases');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const { phases } = store.loadPhases();
+  if (!phases) return;
+  const current = store.readState().state.current_phase?.id;
+  const checks = targets.length ? targets : ([['llvm-m68k', 'toolchain']] as const);
+  for (const [project, target] of checks) {
+    const a = checkPhaseAlignment(phases, current, project, target);
+    if (!a.aligned) {
+      await store.append('phase_misaligned', { task: `${project}:${target}`, source: 'claude-code', message: a.reason });
+      return { ask: `nextrust phase alignment: ${a.reason}` };
+    }
+  }
+};
+
+const recordResult: HookHandler = async ({ payload, workspaceRoot }) => {
+  if (payload.tool_name !== 'Bash' || !payload.command || !payload.result) return;
+  const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
+  const { idempotencyKey } = await import('../../pipeline/idempotency');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const r = payload.result;
+  const key = idempotencyKey({ session: payload.session_id, commit: '-', runId: payload.tool_use_id ?? '-', attempt: '1', event: `command:${payload.command}:${r.stdout.length}:${r.stderr.length}` });
+  await store.append(
+    r.failed ? 'command_failed' : 'command_completed',
+    {
+      command: payload.command.slice(0, 300),
+      exit_code: r.exitCode,
+      interrupted: r.interrupted,
+      session: payload.session_id,
+      message: `${r.failed ? 'failed' : 'ran'}: ${payload.command.slice(0, 120)}`,
+    },
+    { key },
+  );
+};
+
+const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot }) => {
+  if (!payload.result?.failed || !payload.command) return;
+  const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
+  const { analyzeFailure } = await import('../../pipeline/failure-analysis');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const r = payload.result;
+  const a = await analyzeFailure(
+    store,
+    { task: `bash: ${payload.command.slice(0, 80)}`, command: payload.command, logText: [r.stdout, r.stderr, r.error ?? ''].join('\n'), workspaceRoot },
+    { keyParts: { session: payload.session_id, runId: payload.tool_use_id ?? 'claude-code' } },
+  );
+  // A known issue goes back to Claude (PostToolUse exit 2: stderr is shown to the model).
+  if (a.match) return { block: a.diagnosis };
+  return { note: a.diagnosis };
+};
+
+const phaseCompletion: HookHandler = async ({ payload, workspaceRoot, env }) => {
+  if (payload.stop_hook_active) return; // Claude is already continuing because of a stop hook: no loop.
+  const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const cur = store.readState().state.current_phase;
+  if (!cur || cur.status !== 'completed') return;
+  const { activities } = await store.readActivities();
+  const reviewed = activities.some(
+    (a) => (a.type === 'review_completed' || a.type === 'review_skipped') && a.details.phase === cur.id && a.timestamp >= (cur.ended_at ?? cur.updated_at),
+  );
+  if (reviewed) return;
+  const { requestReview } = await import('../../ai/review');
+  const { loadAiContext } = await import('../../ai/services');
+  const r = await requestReview(store, { workspaceRoot, ...loadAiContext(store, env), phase: cur.id, env });
+  return { note: `nextrust: phase ${cur.id} completed: ${r.summary}` };
+};
+
+const auditPrompt: HookHandler = async ({ payload, workspaceRoot }) => {
+  if (payload.prompt === undefined) return;
+  const { createHash } = await import('node:crypto');
+  const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  await store.append('prompt_submitted', {
+    session: payload.session_id,
+    chars: payload.prompt.length,
+    sha256: createHash('sha256').update(payload.prompt).digest('hex').slice(0, 16),
+  });
+};
+
+/** The routing table: event → handlers, in order. */
+export const HOOK_HANDLERS: Record<HookEvent, HookHandler[]> = {
+  pre: [securityGuard, phaseAlignment],
+  post: [recordResult, analyseFailedCommand],
+  stop: [phaseCompletion],
+  'user-prompt-submit': [auditPrompt],
+};
+
+/** The workspace root: the nearest folder with nx.json above `start`. */
+function workspaceRootOf(start: string): string {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'nx.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(start);
+  }
+}
+
+/** What the process prints and how it exits. */
+export interface HookOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the handlers of `event` on the stdin text. Never throws: a malformed
+ * payload is exit 1 with one line on stderr (a non-blocking error for Claude
+ * Code); a handler that fails is reported the same way and never blocks.
+ */
+export async function dispatchHook(event: string, stdin: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<HookOutcome> {
+  if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
+    return { exitCode: 1, stdout: '', stderr: `nextrust hook: unknown event '${event}': expected one of ${HOOK_EVENTS.join(', ')}\n` };
+  }
+  let payload: HookPayload;
+  try {
+    payload = parseHookPayload(stdin);
+  } catch (e) {
+    const msg = e instanceof PayloadError ? e.message : String(e);
+    return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: ${msg}\n` };
+  }
+  const ctx: HookContext = { event: event as HookEvent, payload, workspaceRoot: workspaceRootOf(payload.cwd ?? cwd), env };
+  const notes: string[] = [];
+  let handlerFailed = false;
+  for (const handler of HOOK_HANDLERS[ctx.event]) {
+    let d: HookDecision | void;
+    try {
+      d = await handler(ctx);
+    } catch (e) {
+      notes.push(`nextrust hook ${event}: ${handler.name || 'handler'} failed: ${(e as Error).message}`);
+      handlerFailed = true;
+      continue;
+    }
+    if (!d) continue;
+    if (d.block) return { exitCode: 2, stdout: '', stderr: d.block + '\n' + (notes.length ? notes.join('\n') + '\n' : '') };
+    if (d.ask) {
+      const out = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: d.ask } };
+      return { exitCode: 0, stdout: JSON.stringify(out) + '\n', stderr: notes.length ? notes.join('\n') + '\n' : '' };
+    }
+    if (d.note) notes.push(d.note);
+  }
+  return { exitCode: handlerFailed ? 1 : 0, stdout: '', stderr: notes.length ? notes.join('\n') + '\n' : '' };
+}
