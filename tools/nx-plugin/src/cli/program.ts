@@ -9,7 +9,6 @@
  *   1  a negative answer: no known issue matched; no phase set; commit in backoff
  *   2  usage error or invalid input (bad arguments, an invalid file: the message names file and field)
  *   3  the status lock could not be taken in time
- *   69 the command belongs to a part not built yet (EX_UNAVAILABLE)
  * request-design and request-review exit 1 when the AI step was skipped or
  * failed (no key, budget reached, service down, garbage answer).
  */
@@ -22,6 +21,7 @@ import { requestReview } from '../ai/review';
 import { loadAiContext } from '../ai/services';
 import { formatUsageTable, readUsage, usageReport } from '../ai/usage';
 import { ConfigError } from '../config/project-config';
+import { registerGithubCommands } from './commands/github';
 import { backoffState, clearBackoff } from '../pipeline/backoff';
 import { analyzeFailure, formatDiagnosis, loadKnownIssues } from '../pipeline/failure-analysis';
 import { currentCommit } from '../pipeline/idempotency';
@@ -33,7 +33,7 @@ import { readValidatedJson } from '../pipeline/validated-file';
 import { CPU_NAMES } from '../toolchain/cpu';
 
 /** Exit codes of the CLI (module doc). */
-export const EXIT = { ok: 0, negative: 1, usage: 2, lockTimeout: 3, unavailable: 69 } as const;
+export const EXIT = { ok: 0, negative: 1, usage: 2, lockTimeout: 3 } as const;
 
 /** An error with its exit code; main() prints its message alone. */
 export class CliError extends Error {
@@ -104,7 +104,7 @@ Exit codes:
       AI step skipped or failed (request-design, request-review)
   2   usage error or invalid input (the message names the file and field)
   3   the status lock could not be taken in time (NEXTRUST_LOCK_TIMEOUT_MS)
-  69  command of a part not built yet`,
+  slash: 0 accepted (or not a command), 1 refused. hook: Claude Code's contract (see hook --help).`,
     );
 
   program
@@ -412,12 +412,7 @@ Exit codes:
       if (r.status !== 'completed') setExitCode(EXIT.negative);
     });
 
-  program
-    .command('github-comment')
-    .description('Post or update the pipeline comment on a pull request (arrives with the GitHub integration).')
-    .action(() => {
-      throw new CliError('github-comment: the GitHub integration is not built yet (the integrations issue adds it)', EXIT.unavailable);
-    });
+  registerGithubCommands(program, { store, workspaceRoot, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
 
   program
     .command('hook')

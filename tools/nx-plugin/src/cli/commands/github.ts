@@ -1,0 +1,125 @@
+/**
+ * CLI commands of the GitHub integration: slash, github-comment,
+ * github-check, record-artifacts. Thin adapters over src/integrations/github.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import type { StatusStore } from '../../pipeline/status-store';
+
+/** What the commands need from the program. */
+export interface GithubCommandDeps {
+  store: () => StatusStore;
+  workspaceRoot: string;
+  io: { out: (t: string) => void; err: (t: string) => void; cwd: string; env: NodeJS.ProcessEnv };
+  setExitCode: (code: number) => void;
+  /** Builds the usage-error CliError of the program. */
+  usageError: (message: string) => Error;
+}
+
+/** Registers the GitHub commands on `program`. */
+export function registerGithubCommands(program: Command, deps: GithubCommandDeps): void {
+  const { io } = deps;
+
+  program
+    .command('slash')
+    .description('Run a PR slash command from an issue_comment webhook payload (exit 0 accepted or not a command, 1 refused).')
+    .option('--event <file>', 'webhook payload (default: $GITHUB_EVENT_PATH)')
+    .option('--no-reply', 'print the reply instead of posting it as a PR comment')
+    .option('--json', 'print {accepted, command, reply}')
+    .action(async (o: { event?: string; reply: boolean; json?: boolean }) => {
+      const file = o.event ?? io.env.GITHUB_EVENT_PATH;
+      if (!file) throw deps.usageError('slash: give --event FILE (or set GITHUB_EVENT_PATH)');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
+      } catch (e) {
+        throw deps.usageError(`slash: --event ${file}: ${(e as Error).message}`);
+      }
+      const { handleSlashComment, parseCommentEvent } = await import('../../integrations/github/slash');
+      let event;
+      try {
+        event = parseCommentEvent(raw);
+      } catch (e) {
+        throw deps.usageError(`slash: ${file}: ${(e as Error).message}`);
+      }
+      const store = deps.store();
+      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit: io.env.GITHUB_SHA });
+      if (o.json) io.out(JSON.stringify(result, null, 2) + '\n');
+      else if (result.reply) io.out(result.reply + '\n');
+      if (result.command !== null && o.reply && io.env.GITHUB_TOKEN) {
+        const { githubClient, postComment, splitRepo } = await import('../../integrations/github/github-api');
+        await postComment(githubClient(io.env), { ...splitRepo(event.repository), issue: event.issueNumber }, result.reply);
+      }
+      if (result.command !== null && !result.accepted) deps.setExitCode(1);
+    });
+
+  program
+    .command('github-comment')
+    .description('Post or update the pipeline status comment on a pull request (GITHUB_TOKEN; GITHUB_API_URL).')
+    .requiredOption('--pr <number>', 'pull request number')
+    .option('--repo <owner/name>', 'repository (default: $GITHUB_REPOSITORY)')
+    .option('--body-file <file>', 'Markdown body (default: the pipeline status)')
+    .option('--json', 'print {id, created, url}')
+    .action(async (o: { pr: string; repo?: string; bodyFile?: string; json?: boolean }) => {
+      if (!/^[0-9]+$/.test(o.pr)) throw deps.usageError('github-comment: --pr must be a number');
+      const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
+      if (!repo) throw deps.usageError('github-comment: give --repo owner/name (or set GITHUB_REPOSITORY)');
+      const { githubClient, splitRepo, upsertComment } = await import('../../integrations/github/github-api');
+      const body = o.bodyFile ? fs.readFileSync(path.resolve(io.cwd, o.bodyFile), 'utf8') : fs.existsSync(deps.store().file('pipeline-log.md')) ? fs.readFileSync(deps.store().file('pipeline-log.md'), 'utf8') : 'No pipeline status yet.';
+      const { redactSecrets } = await import('../../ai/redact');
+      const r = await upsertComment(githubClient(io.env), { ...splitRepo(repo), issue: Number(o.pr) }, redactSecrets(body, io.env));
+      if (o.json) io.out(JSON.stringify(r) + '\n');
+      else io.out(`${r.created ? 'created' : 'updated'} ${r.url}\n`);
+    });
+
+  program
+    .command('github-check')
+    .description("Create a completed check run whose conclusion is the job's real outcome (success, failure, cancelled, skipped; else neutral).")
+    .requiredOption('--name <name>', 'check name, e.g. "NeXTRust Phase: rust-target (m68040)"')
+    .requiredOption('--job-status <status>', 'the job outcome: ${{ job.status }}')
+    .option('--sha <sha>', 'commit (default: $GITHUB_SHA)')
+    .option('--repo <owner/name>', 'repository (default: $GITHUB_REPOSITORY)')
+    .option('--summary <text>', 'summary text (default: the current phase)')
+    .action(async (o: { name: string; jobStatus: string; sha?: string; repo?: string; summary?: string }) => {
+      const sha = o.sha ?? io.env.GITHUB_SHA;
+      const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
+      if (!sha || !repo) throw deps.usageError('github-check: needs --sha and --repo (or GITHUB_SHA and GITHUB_REPOSITORY)');
+      const { createCheckRun, githubClient, splitRepo } = await import('../../integrations/github/github-api');
+      const cur = deps.store().readState().state.current_phase;
+      const summary = o.summary ?? (cur ? `Current phase: ${cur.id} (${cur.status})` : 'No phase set');
+      const r = await createCheckRun(githubClient(io.env), splitRepo(repo), { name: o.name, headSha: sha, jobStatus: o.jobStatus, title: `${o.name}: ${o.jobStatus}`, summary });
+      io.out(`check run ${r.id}: ${r.conclusion}\n`);
+    });
+
+  program
+    .command('record-artifacts')
+    .description('Record the sha256 of build artifacts in the status log (artifact_hash activities).')
+    .argument('<paths...>', 'files or folders')
+    .option('--matrix <name>', 'matrix entry, e.g. m68040 (default: $CPU_VARIANT)')
+    .option('--json', 'print [{file, sha256, bytes}]')
+    .action(async (paths: string[], o: { matrix?: string; json?: boolean }) => {
+      const files: string[] = [];
+      const walk = (p: string) => {
+        const st = fs.statSync(p);
+        if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(p, e));
+        else if (st.isFile()) files.push(p);
+      };
+      for (const p of paths) {
+        const abs = path.resolve(io.cwd, p);
+        if (!fs.existsSync(abs)) throw deps.usageError(`record-artifacts: ${p}: no such file or folder`);
+        walk(abs);
+      }
+      const store = deps.store();
+      const out: { file: string; sha256: string; bytes: number }[] = [];
+      for (const f of files) {
+        const sha256 = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+        const rel = path.relative(deps.workspaceRoot, f);
+        out.push({ file: rel, sha256, bytes: fs.statSync(f).size });
+        await store.append('artifact_hash', { file: rel, hash: sha256, bytes: fs.statSync(f).size, matrix: o.matrix ?? io.env.CPU_VARIANT ?? null, message: `${rel} sha256 ${sha256.slice(0, 16)}` });
+      }
+      if (o.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      else io.out(`recorded ${out.length} artifact hash(es)\n`);
+    });
+}

@@ -1,0 +1,91 @@
+/**
+ * The GitHub REST calls the pipeline makes, through @octokit/rest: the PR
+ * status comment (created once, then updated in place, found by a hidden
+ * marker), replies to slash commands, and check runs whose conclusion comes
+ * from the job's real outcome (the seed's github-checks-update.sh hard-coded
+ * "success" for every completed job: its Known Limitation 2).
+ *
+ * Token: GITHUB_TOKEN; API base: GITHUB_API_URL (set by GitHub Actions; also
+ * GitHub Enterprise), default https://api.github.com.
+ */
+import { Octokit } from '@octokit/rest';
+
+/** Marker that identifies the pipeline's own status comment. */
+export const STATUS_COMMENT_MARKER = '<!-- nextrust-status -->';
+
+/** `owner/name` split. */
+export function splitRepo(full: string): { owner: string; repo: string } {
+  const m = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)$/.exec(full);
+  if (!m) throw new Error(`repository '${full}': expected owner/name`);
+  return { owner: m[1], repo: m[2] };
+}
+
+/**
+ * An authenticated client.
+ * @throws Error when GITHUB_TOKEN is not set.
+ */
+export function githubClient(env: NodeJS.ProcessEnv = process.env): Octokit {
+  if (!env.GITHUB_TOKEN) throw new Error('GITHUB_TOKEN is not set (GitHub Actions provides it as secrets.GITHUB_TOKEN)');
+  return new Octokit({ auth: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL || 'https://api.github.com', userAgent: 'nextrust-ci' });
+}
+
+/**
+ * Creates the PR comment carrying `marker`, or updates it when it exists.
+ * @returns the comment's id and whether it was created.
+ */
+export async function upsertComment(
+  client: Octokit,
+  target: { owner: string; repo: string; issue: number },
+  body: string,
+  marker: string = STATUS_COMMENT_MARKER,
+): Promise<{ id: number; created: boolean; url: string }> {
+  const text = body.includes(marker) ? body : `${marker}\n${body}`;
+  const comments = await client.paginate(client.rest.issues.listComments, { owner: target.owner, repo: target.repo, issue_number: target.issue, per_page: 100 });
+  const mine = comments.find((c) => (c.body ?? '').includes(marker));
+  if (mine) {
+    const r = await client.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: mine.id, body: text });
+    return { id: r.data.id, created: false, url: r.data.html_url };
+  }
+  const r = await client.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issue, body: text });
+  return { id: r.data.id, created: true, url: r.data.html_url };
+}
+
+/** Posts a new comment (slash command replies). */
+export async function postComment(client: Octokit, target: { owner: string; repo: string; issue: number }, body: string): Promise<{ id: number; url: string }> {
+  const r = await client.rest.issues.createComment({ owner: target.owner, repo: target.repo, issue_number: target.issue, body });
+  return { id: r.data.id, url: r.data.html_url };
+}
+
+/** Check-run conclusions (GitHub REST "Create a check run"). */
+export type CheckConclusion = 'success' | 'failure' | 'cancelled' | 'skipped' | 'neutral' | 'timed_out' | 'action_required';
+
+/**
+ * Maps a GitHub Actions `job.status` (success, failure, cancelled) or a step
+ * outcome (success, failure, cancelled, skipped) to a check conclusion;
+ * anything else is neutral, never success.
+ */
+export function conclusionFromJobStatus(status: string): CheckConclusion {
+  const s = status.trim().toLowerCase();
+  if (s === 'success' || s === 'failure' || s === 'cancelled' || s === 'skipped') return s;
+  if (s === 'timed_out' || s === 'timeout') return 'timed_out';
+  return 'neutral';
+}
+
+/** Creates a completed check run on `headSha` with the mapped conclusion. */
+export async function createCheckRun(
+  client: Octokit,
+  target: { owner: string; repo: string },
+  run: { name: string; headSha: string; jobStatus: string; title: string; summary: string },
+): Promise<{ id: number; conclusion: CheckConclusion }> {
+  const conclusion = conclusionFromJobStatus(run.jobStatus);
+  const r = await client.rest.checks.create({
+    owner: target.owner,
+    repo: target.repo,
+    name: run.name,
+    head_sha: run.headSha,
+    status: 'completed',
+    conclusion,
+    output: { title: run.title, summary: run.summary.slice(0, 65_000) },
+  });
+  return { id: r.data.id, conclusion };
+}

@@ -1,0 +1,250 @@
+/**
+ * PR slash commands (the seed's README "Slash commands", 000/002): a GitHub
+ * Actions workflow on `issue_comment` runs `nextrust slash --event FILE` on
+ * the webhook payload ($GITHUB_EVENT_PATH).
+ *
+ * Safety rules (GitHub's guidance on untrusted input in workflows):
+ *  - the comment body is data: it is parsed here, never passed to a shell;
+ *  - only the first line is read, and it must be `/ci-<command> [arg]`;
+ *  - arguments must match the command's allow-list pattern;
+ *  - commands that change anything need write access: author_association
+ *    OWNER, MEMBER or COLLABORATOR;
+ *  - each user has a cooldown between accepted commands (default 30 s).
+ * A refused command answers with the reason and exits non-zero; an accepted
+ * one answers with its result and exits 0.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { clearBackoff } from '../../pipeline/backoff';
+import { checkPhaseAlignment, findPhase } from '../../pipeline/phases';
+import type { StatusStore } from '../../pipeline/status-store';
+
+/** author_association values with write access. */
+export const WRITE_ASSOCIATIONS = ['OWNER', 'MEMBER', 'COLLABORATOR'];
+
+/** One slash command. */
+interface SlashCommand {
+  /** Usage shown in /ci-help. */
+  usage: string;
+  help: string;
+  /** Allow-list of the argument; undefined: takes none. */
+  arg?: RegExp;
+  /** Changes something: needs write access and counts for the cooldown. */
+  mutating: boolean;
+  run: (ctx: SlashContext, arg: string | undefined) => Promise<string>;
+}
+
+/** What a command runs with. */
+export interface SlashContext {
+  store: StatusStore;
+  workspaceRoot: string;
+  env: NodeJS.ProcessEnv;
+  /** The PR head commit, when known (GITHUB_SHA or the payload). */
+  commit?: string;
+  login: string;
+  issueNumber: number;
+}
+
+/** The result: the reply to post, and whether the command was accepted. */
+export interface SlashResult {
+  accepted: boolean;
+  /** `help`, `status`, ...; null when the comment is not a command. */
+  command: string | null;
+  reply: string;
+}
+
+const COMMANDS: Record<string, SlashCommand> = {
+  'ci-help': {
+    usage: '/ci-help',
+    help: 'list the commands',
+    mutating: false,
+    run: async () => helpText(),
+  },
+  'ci-status': {
+    usage: '/ci-status',
+    help: 'current phase and recent activities',
+    mutating: false,
+    run: async ({ store }) => {
+      const s = await store.status(10);
+      const cur = s.current_phase;
+      const lines = [cur ? `**Current phase:** ${cur.id} (${cur.name}), ${cur.status}` : '**Current phase:** none set', '', '| time | activity | message |', '|---|---|---|'];
+      for (const a of s.activities) lines.push(`| ${a.timestamp} | ${a.type} | ${mdCell(String(a.details.message ?? ''))} |`);
+      return lines.join('\n');
+    },
+  },
+  'ci-check-phase': {
+    usage: '/ci-check-phase',
+    help: 'check that the pipeline targets fit the current phase',
+    mutating: false,
+    run: async ({ store }) => {
+      const { phases } = store.loadPhases();
+      if (!phases) return 'no phases.json in the status directory';
+      const cur = store.readState().state.current_phase;
+      if (!cur) return 'no current phase set';
+      const rows = phases.phases.flatMap((p) =>
+        p.targets.map((t) => {
+          const [project, target] = t.split(':');
+          const a = checkPhaseAlignment(phases, cur.id, project, target === '*' ? '*' : target);
+          return `| ${t} | phase ${p.number} | ${a.aligned ? 'aligned' : 'ahead of the current phase'} |`;
+        }),
+      );
+      return [`**Current phase:** ${cur.id} (${cur.status})`, '', '| target | phase | alignment |', '|---|---|---|', ...rows].join('\n');
+    },
+  },
+  'ci-retry-job': {
+    usage: '/ci-retry-job <job>',
+    help: 'record a retry request for a CI job (the workflow re-runs it)',
+    arg: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    mutating: true,
+    run: async ({ store, login, issueNumber }, job) => {
+      await store.append('retry_requested', { job, by: login, pr: issueNumber, message: `retry of ${job} requested by @${login}` });
+      return `retry of job \`${job}\` requested`;
+    },
+  },
+  'ci-reset-phase': {
+    usage: '/ci-reset-phase <phase>',
+    help: 'make a phase (id or number) the current one',
+    arg: /^(phase-)?[a-z0-9]+(-[a-z0-9]+)*$/,
+    mutating: true,
+    run: async ({ store }, ref) => {
+      const { phases } = store.loadPhases();
+      const phase = phases && findPhase(phases, ref!);
+      if (!phase) throw new SlashRefusal(`unknown phase \`${ref}\`${phases ? `: expected one of ${phases.phases.map((p) => p.id).join(', ')}` : ''}`);
+      await store.setPhase(phase, 'in_progress', 'reset by a slash command');
+      return `current phase: ${phase.id} (${phase.name})`;
+    },
+  },
+  'ci-clear-backoff': {
+    usage: '/ci-clear-backoff',
+    help: "clear the PR head commit's failure count",
+    mutating: true,
+    run: async ({ store, commit }) => {
+      if (!commit) throw new SlashRefusal('the head commit is not known (GITHUB_SHA)');
+      const cleared = await clearBackoff(store, commit);
+      return cleared.length ? `backoff cleared for ${commit.slice(0, 12)}` : `commit ${commit.slice(0, 12)} was not in backoff`;
+    },
+  },
+  'ci-force-review': {
+    usage: '/ci-force-review <o3|gemini>',
+    help: 'request a design decision (o3, on the last unanswered failure) or a code review (gemini) now',
+    arg: /^(o3|gemini)$/,
+    mutating: true,
+    run: async ({ store, workspaceRoot, env }, which) => {
+      const { loadAiContext } = await import('../../ai/services');
+      const ctx = loadAiContext(store, env);
+      if (which === 'gemini') {
+        const { requestReview } = await import('../../ai/review');
+        return (await requestReview(store, { workspaceRoot, ...ctx, env })).summary;
+      }
+      const { activities } = await store.readActivities();
+      const pending = [...activities].reverse().find((a) => a.type === 'escalation_pending' && typeof a.details.log === 'string');
+      if (!pending) return 'no unanswered failure to escalate';
+      const { requestDesign } = await import('../../ai/design');
+      const r = await requestDesign(store, { task: String(pending.details.task), cpu: pending.details.cpu as string | undefined, logFile: path.join(store.dir, String(pending.details.log)) }, { ...ctx, env });
+      return r.summary;
+    },
+  },
+  'ci-usage': {
+    usage: '/ci-usage',
+    help: 'AI token usage and cost, last 7 days',
+    mutating: false,
+    run: async ({ store }) => {
+      const { formatUsageTable, readUsage, usageReport } = await import('../../ai/usage');
+      return '```\n' + formatUsageTable(usageReport((await readUsage(store)).records, 7), 7) + '```';
+    },
+  },
+};
+
+/** A refusal with its reason. */
+class SlashRefusal extends Error {}
+
+function helpText(): string {
+  return ['**nextrust slash commands**', '', ...Object.values(COMMANDS).map((c) => `- \`${c.usage}\`: ${c.help}${c.mutating ? ' (write access)' : ''}`)].join('\n');
+}
+
+function mdCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 120);
+}
+
+/** The parts of an issue_comment payload this needs, checked. */
+export interface CommentEvent {
+  action: string;
+  body: string;
+  login: string;
+  association: string;
+  issueNumber: number;
+  isPullRequest: boolean;
+  repository: string;
+}
+
+/**
+ * Reads the fields of a GitHub `issue_comment` webhook payload.
+ * @throws Error naming the missing field.
+ */
+export function parseCommentEvent(raw: unknown): CommentEvent {
+  const o = raw as Record<string, any>;
+  const need = (v: unknown, field: string, type: string) => {
+    if (typeof v !== type) throw new Error(`event payload: field '${field}': expected a ${type}`);
+    return v as never;
+  };
+  if (typeof o !== 'object' || o === null) throw new Error('event payload: expected a JSON object');
+  return {
+    action: need(o.action, 'action', 'string'),
+    body: need(o.comment?.body ?? null, 'comment.body', 'string'),
+    login: need(o.comment?.user?.login, 'comment.user.login', 'string'),
+    association: need(o.comment?.author_association, 'comment.author_association', 'string'),
+    issueNumber: need(o.issue?.number, 'issue.number', 'number'),
+    isPullRequest: !!o.issue?.pull_request,
+    repository: need(o.repository?.full_name, 'repository.full_name', 'string'),
+  };
+}
+
+/** Cooldown between accepted mutating commands of one user (s): NEXTRUST_SLASH_COOLDOWN_S, default 30. */
+function cooldownSeconds(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.NEXTRUST_SLASH_COOLDOWN_S);
+  return Number.isFinite(n) && n >= 0 ? n : 30;
+}
+
+/**
+ * Handles one comment (module doc). Comments that are not commands
+ * (no `/ci-` first line, or an edit/delete) are ignored: accepted false,
+ * command null.
+ */
+export async function handleSlashComment(event: CommentEvent, ctx: Omit<SlashContext, 'login' | 'issueNumber'>, now: Date = new Date()): Promise<SlashResult> {
+  const first = event.body.replace(/^\s+/, '').split(/\r?\n/)[0].trim();
+  if (event.action !== 'created' || !first.startsWith('/ci-')) return { accepted: false, command: null, reply: '' };
+  const m = /^\/(ci-[a-z-]+)(?:\s+(\S+))?\s*$/.exec(first);
+  const refuse = (command: string | null, why: string): SlashResult => ({ accepted: false, command, reply: `@${event.login} refused: ${why}` });
+  if (!m) return refuse(first.slice(1).split(/\s/)[0].slice(0, 40), 'expected `/ci-<command> [argument]` on the first line (see /ci-help)');
+  const [, name, arg] = m;
+  const cmd = COMMANDS[name];
+  if (!cmd) return refuse(name, `unknown command \`/${name}\` (see /ci-help)`);
+  if (cmd.arg && (arg === undefined || !cmd.arg.test(arg))) return refuse(name, `usage: \`${cmd.usage}\` (argument must match ${cmd.arg.source})`);
+  if (!cmd.arg && arg !== undefined) return refuse(name, `\`/${name}\` takes no argument`);
+  if (cmd.mutating && !WRITE_ASSOCIATIONS.includes(event.association)) {
+    return refuse(name, `\`/${name}\` needs write access (author association ${event.association}; allowed: ${WRITE_ASSOCIATIONS.join(', ')})`);
+  }
+  const full: SlashContext = { ...ctx, login: event.login, issueNumber: event.issueNumber };
+  if (cmd.mutating) {
+    const file = path.join(ctx.store.dir, 'slash-cooldown', `${event.login.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+    const wait = cooldownSeconds(ctx.env);
+    try {
+      const last = Date.parse(JSON.parse(fs.readFileSync(file, 'utf8')).last);
+      const left = Math.ceil((last + wait * 1000 - now.getTime()) / 1000);
+      if (left > 0) return refuse(name, `cooldown: wait ${left} s before the next command`);
+    } catch {
+      // no earlier command
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify({ last: now.toISOString() }) + '\n');
+  }
+  try {
+    const reply = await cmd.run(full, arg);
+    await ctx.store.append('slash_command', { command: name, ...(arg ? { arg } : {}), by: event.login, pr: event.issueNumber, message: `/${name}${arg ? ' ' + arg : ''} by @${event.login}` });
+    return { accepted: true, command: name, reply };
+  } catch (e) {
+    if (e instanceof SlashRefusal) return refuse(name, e.message);
+    throw e;
+  }
+}
