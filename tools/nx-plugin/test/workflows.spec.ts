@@ -1,0 +1,63 @@
+// The GitHub workflows: each validates against GitHub's workflow schema with a real
+// validator (@action-validator/cli), a broken one is refused, and each does what the
+// pipeline needs (nx affected over the CPU matrix, caches, artifact hashes, checks from
+// the real job status; slash commands without the comment body in any shell; rotation).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { WORKSPACE_ROOT } from './scratch-workspace';
+
+const DIR = path.join(WORKSPACE_ROOT, '.github/workflows');
+const VALIDATOR = path.join(WORKSPACE_ROOT, 'node_modules/.bin/action-validator');
+const workflows = fs.readdirSync(DIR).filter((f) => f.endsWith('.yml'));
+const load = (f: string) => parse(fs.readFileSync(path.join(DIR, f), 'utf8'));
+const runs = (wf: any): string[] => Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.run).filter(Boolean));
+const uses = (wf: any): string[] => Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.uses).filter(Boolean));
+
+describe('GitHub workflows', () => {
+  it.each(workflows)('%s validates against the GitHub workflow schema', (f) => {
+    const r = spawnSync(VALIDATOR, [path.join(DIR, f)], { encoding: 'utf8', cwd: WORKSPACE_ROOT });
+    expect({ file: f, status: r.status, output: r.stdout + r.stderr }).toEqual({ file: f, status: 0, output: '' });
+  });
+
+  it('the validator refuses a broken workflow', () => {
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wf-')), 'bad.yml');
+    fs.writeFileSync(bad, fs.readFileSync(path.join(DIR, 'ci.yml'), 'utf8').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+    const r = spawnSync(VALIDATOR, [bad], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("Additional property 'runs_on' is not allowed");
+  });
+
+  it('CI runs nx affected over m68030 and m68040 with caches, artifacts, hashes and a real check conclusion', () => {
+    const wf = load('ci.yml');
+    expect(Object.keys(wf.on).sort()).toEqual(['pull_request', 'push']);
+    expect(wf.jobs.affected.strategy.matrix.cpu).toEqual(['m68030', 'm68040']);
+    expect(uses(wf)).toEqual(expect.arrayContaining(['nrwl/nx-set-shas@v4', 'actions/cache@v4', 'actions/upload-artifact@v4']));
+    const all = runs(wf).join('\n');
+    expect(all).toContain('npx nx affected -t build test --configuration=${{ matrix.cpu }}');
+    expect(all).toContain('npx nextrust record-artifacts');
+    expect(all).toContain('npx nextrust github-check --name "NeXTRust (${CPU_VARIANT})" --job-status "${{ job.status }}"');
+    expect(all).not.toMatch(/conclusion.*success/);
+    // Matrix jobs write separate status directories.
+    expect(wf.jobs.affected.env.NEXTRUST_STATUS_DIR).toContain('${{ matrix.cpu }}');
+    expect(wf.jobs.affected.env.CPU_VARIANT).toBe('${{ matrix.cpu }}');
+  });
+
+  it('slash commands read the payload file and never put the comment body into a shell', () => {
+    const wf = load('slash-commands.yml');
+    expect(wf.on.issue_comment.types).toEqual(['created']);
+    const all = runs(wf).join('\n');
+    expect(all).toContain('npx nextrust slash --event "$GITHUB_EVENT_PATH"');
+    for (const f of workflows) {
+      for (const r of runs(load(f))) expect(r).not.toMatch(/github\.event\.(comment|issue|pull_request)\.(body|title)/);
+    }
+  });
+
+  it('maintenance rotates the status weekly', () => {
+    const wf = load('maintenance.yml');
+    expect(wf.on.schedule).toEqual([{ cron: '0 0 * * 0' }]);
+    expect(runs(wf).join('\n')).toContain('npx nextrust rotate-status --days 30');
+  });
+});
