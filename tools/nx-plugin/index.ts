@@ -3,9 +3,11 @@
  * Nx loads this file for the `plugins` entry in nx.json:
  *  - createNodes (v2 API; also exported as createNodesV2): projects and targets
  *    inferred from every nextrust.json;
- *  - preTasksExecution: rejects an unknown CPU configuration before tasks run.
+ *  - preTasksExecution: rejects an unknown CPU configuration before tasks run;
+ *  - postTasksExecution: records the run (every task's status, cache hit,
+ *    duration) in the status log, from which the metrics are computed.
  */
-import type { PreTasksExecution } from '@nx/devkit';
+import type { PostTasksExecution, PreTasksExecution } from '@nx/devkit';
 import { createNodes } from './src/graph/create-nodes';
 import { checkRequestedConfigurations } from './src/graph/configuration-check';
 
@@ -16,4 +18,14 @@ export const createNodesV2 = createNodes;
 /** Runs before Nx runs any task; throws to stop the run. */
 export const preTasksExecution: PreTasksExecution = (_options, context) => {
   checkRequestedConfigurations(context.argv);
+};
+
+/** Runs after Nx ran the tasks; never fails the run (problems are printed as warnings). */
+export const postTasksExecution: PostTasksExecution = async (_options, context) => {
+  try {
+    const { recordNxRun } = await import('./src/pipeline/run-record');
+    await recordNxRun(context.workspaceRoot, context.taskResults as never);
+  } catch (e) {
+    console.warn(`nextrust: warning: run not recorded: ${(e as Error).message}`);
+  }
 };
