@@ -23,6 +23,8 @@ PACKAGES=(
   gcc-m68k-linux-gnu binutils-m68k-linux-gnu   # m68k gcc driver and ld for linking
   libc6-dev-m68k-cross                         # m68k glibc sysroot (/usr/m68k-linux-gnu)
   qemu-user                                    # qemu-m68k
+  chromium                                     # headless screenshots of the HTML report (tests)
+  jq                                           # the seed's bash+jq hook dispatcher (latency benchmark)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
