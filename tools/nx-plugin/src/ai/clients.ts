@@ -8,8 +8,6 @@
  * Every prompt passes through redactSecrets before it leaves, and the SDK
  * errors are turned into one-line AiCallErrors that never carry the key.
  */
-import { GoogleGenAI } from '@google/genai';
-import OpenAI from 'openai';
 import type { AiConfig } from './config';
 import { redactSecrets } from './redact';
 
@@ -56,6 +54,8 @@ function describeSdkError(service: string, e: unknown, env: NodeJS.ProcessEnv): 
 export async function askDesignModel(config: AiConfig['design'], prompt: Prompt, env: NodeJS.ProcessEnv = process.env): Promise<ModelAnswer> {
   const apiKey = env.OPENAI_API_KEY;
   if (!apiKey) throw new AiCallError('OPENAI_API_KEY is not set', null);
+  // The SDKs are loaded only when a call is made: every other CLI command starts faster.
+  const { default: OpenAI } = await import('openai');
   const client = new OpenAI({
     apiKey,
     // null: the SDK reads OPENAI_BASE_URL itself, else api.openai.com.
@@ -96,6 +96,7 @@ export async function askDesignModel(config: AiConfig['design'], prompt: Prompt,
 export async function askReviewModel(config: AiConfig['review'], prompt: Prompt, env: NodeJS.ProcessEnv = process.env): Promise<ModelAnswer> {
   const apiKey = env.GEMINI_API_KEY;
   if (!apiKey) throw new AiCallError('GEMINI_API_KEY is not set', null);
+  const { GoogleGenAI } = await import('@google/genai');
   const ai = new GoogleGenAI({
     apiKey,
     httpOptions: {
