@@ -37,6 +37,8 @@ export interface ReviewOptions {
   base?: string;
   /** Phase the review is for (default: the current phase). */
   phase?: string;
+  /** Head to review (default: HEAD plus the working tree); e.g. a PR head fetched as a ref, never checked out. */
+  head?: string;
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 }
@@ -58,18 +60,19 @@ export async function defaultBase(cwd: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
- * Changed files and their diff against the merge base of `base` and HEAD
- * (working tree included), the diff cut at `maxBytes`.
+ * Changed files and their diff against the merge base of `base` and `head`
+ * (default: HEAD with the working tree), the diff cut at `maxBytes`.
  * @throws Error when git fails (not a repository, unknown base).
  */
-export async function changesSince(cwd: string, base: string, maxBytes: number): Promise<{ files: string[]; diff: string; truncated: string[] }> {
-  const mergeBase = (await git(cwd, ['merge-base', base, 'HEAD'])).trim();
-  const files = (await git(cwd, ['diff', '--name-only', mergeBase])).split('\n').filter(Boolean);
+export async function changesSince(cwd: string, base: string, maxBytes: number, head?: string): Promise<{ files: string[]; diff: string; truncated: string[] }> {
+  const mergeBase = (await git(cwd, ['merge-base', base, head ?? 'HEAD'])).trim();
+  const range = head ? [mergeBase, head] : [mergeBase];
+  const files = (await git(cwd, ['diff', '--name-only', ...range])).split('\n').filter(Boolean);
   const parts: string[] = [];
   const truncated: string[] = [];
   let size = 0;
   for (const f of files) {
-    const d = await git(cwd, ['diff', mergeBase, '--', f]);
+    const d = await git(cwd, ['diff', ...range, '--', f]);
     if (size + Buffer.byteLength(d) > maxBytes) {
       truncated.push(f);
       continue;
@@ -97,7 +100,7 @@ export async function requestReview(store: StatusStore, options: ReviewOptions):
   };
   try {
     base ||= await defaultBase(options.workspaceRoot, env);
-    const changes = await changesSince(options.workspaceRoot, base, options.config.review.max_diff_bytes);
+    const changes = await changesSince(options.workspaceRoot, base, options.config.review.max_diff_bytes, options.head);
     if (!changes.files.length) return done({ status: 'skipped', summary: `review skipped: no changes against ${base}`, files: [], base });
     if (!env.GEMINI_API_KEY) return done({ status: 'skipped', summary: 'review skipped: GEMINI_API_KEY is not set', files: changes.files, base });
     const { records } = await readUsage(store);

@@ -401,12 +401,13 @@ Exit codes:
     .command('request-review')
     .description('Ask the review model (Gemini by default) to review the changes against a base, with the guidelines in GEMINI.md.')
     .option('--base <ref>', 'base ref (default: origin/$GITHUB_BASE_REF, origin/main or main)')
+    .option('--head <ref>', 'head to review (default: HEAD with the working tree)')
     .option('--phase <id>', 'phase the review is for (default: the current phase)')
     .option('--json', 'print {status, summary, artifact, files, base}')
-    .action(async (o: { base?: string; phase?: string; json?: boolean }) => {
+    .action(async (o: { base?: string; head?: string; phase?: string; json?: boolean }) => {
       const s = store();
       const ctx = loadAiContext(s, io.env);
-      const r = await requestReview(s, { workspaceRoot, ...ctx, base: o.base, phase: o.phase, env: io.env });
+      const r = await requestReview(s, { workspaceRoot, ...ctx, base: o.base, head: o.head, phase: o.phase, env: io.env });
       if (o.json) json({ status: r.status, summary: r.summary, artifact: r.artifact ?? null, files: r.files, base: r.base });
       else io.out(r.summary + '\n');
       if (r.status !== 'completed') setExitCode(EXIT.negative);

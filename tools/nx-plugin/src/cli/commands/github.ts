@@ -45,7 +45,24 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
         throw deps.usageError(`slash: ${file}: ${(e as Error).message}`);
       }
       const store = deps.store();
-      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit: io.env.GITHUB_SHA });
+      // On issue_comment, GITHUB_SHA is the default branch's head: ask the API for the PR head.
+      // Looked up only by the commands that need it.
+      const commit = io.env.NEXTRUST_PR_HEAD_SHA || undefined;
+      let resolveCommit: (() => Promise<string | undefined>) | undefined;
+      let rerun: ((job: string) => Promise<string>) | undefined;
+      if (io.env.GITHUB_TOKEN && event.isPullRequest) {
+        const gh = await import('../../integrations/github/github-api');
+        const client = gh.githubClient(io.env);
+        const repo = gh.splitRepo(event.repository);
+        resolveCommit = () => gh.pullRequestHead(client, { ...repo, pr: event.issueNumber }).catch(() => undefined);
+        rerun = async (job) => {
+          const sha = commit ?? (await resolveCommit!());
+          return sha ? gh.rerunJob(client, repo, sha, job) : `retry of job \`${job}\` requested (the PR head commit could not be read)`;
+        };
+      }
+      // The PR head fetched as data by the workflow (refs/remotes/origin/pr-head), for /ci-force-review gemini.
+      const head = io.env.NEXTRUST_PR_HEAD_REF || undefined;
+      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit, resolveCommit, rerun, head });
       if (o.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else if (result.reply) io.out(result.reply + '\n');
       if (result.command !== null && o.reply && io.env.GITHUB_TOKEN) {

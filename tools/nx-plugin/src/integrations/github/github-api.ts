@@ -39,9 +39,11 @@ export async function upsertComment(
   body: string,
   marker: string = STATUS_COMMENT_MARKER,
 ): Promise<{ id: number; created: boolean; url: string }> {
-  const text = body.includes(marker) ? body : `${marker}\n${body}`;
+  const text = body.startsWith(marker) ? body : `${marker}\n${body}`;
   const comments = await client.paginate(client.rest.issues.listComments, { owner: target.owner, repo: target.repo, issue_number: target.issue, per_page: 100 });
-  const mine = comments.find((c) => (c.body ?? '').includes(marker));
+  // Only a bot's comment that starts with the marker: a person quoting the marker must not
+  // have their comment overwritten (or be able to fake the status by editing it).
+  const mine = comments.find((c) => c.user?.type === 'Bot' && (c.body ?? '').startsWith(marker));
   if (mine) {
     const r = await client.rest.issues.updateComment({ owner: target.owner, repo: target.repo, comment_id: mine.id, body: text });
     return { id: r.data.id, created: false, url: r.data.html_url };
@@ -88,4 +90,28 @@ export async function createCheckRun(
     output: { title: run.title, summary: run.summary.slice(0, 65_000) },
   });
   return { id: r.data.id, conclusion };
+}
+
+/** The head commit of a pull request. */
+export async function pullRequestHead(client: Octokit, target: { owner: string; repo: string; pr: number }): Promise<string> {
+  const r = await client.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.pr });
+  return r.data.head.sha;
+}
+
+/**
+ * Re-runs the CI job named `jobName` (or `name (matrix)`) of the newest workflow
+ * run of `headSha` (GitHub REST "Re-run a job from a workflow run").
+ * @returns what was done, for the reply.
+ */
+export async function rerunJob(client: Octokit, target: { owner: string; repo: string }, headSha: string, jobName: string): Promise<string> {
+  const runs = await client.rest.actions.listWorkflowRunsForRepo({ owner: target.owner, repo: target.repo, head_sha: headSha, per_page: 20 });
+  for (const run of runs.data.workflow_runs) {
+    const jobs = await client.paginate(client.rest.actions.listJobsForWorkflowRun, { owner: target.owner, repo: target.repo, run_id: run.id, per_page: 100 });
+    const job = jobs.find((j) => j.name === jobName || j.name.startsWith(`${jobName} (`) || j.name.endsWith(`(${jobName})`));
+    if (job) {
+      await client.rest.actions.reRunJobForWorkflowRun({ owner: target.owner, repo: target.repo, job_id: job.id });
+      return `re-running job \`${job.name}\` of run ${run.id}`;
+    }
+  }
+  return `no job named \`${jobName}\` in the workflow runs of ${headSha.slice(0, 12)}`;
 }

@@ -9,7 +9,9 @@
  *  - arguments must match the command's allow-list pattern;
  *  - commands that change anything need write access: author_association
  *    OWNER, MEMBER or COLLABORATOR;
- *  - each user has a cooldown between accepted commands (default 30 s).
+ *  - each user has a cooldown between accepted commands that change
+ *    something (NEXTRUST_SLASH_COOLDOWN_S, default 30 s);
+ *  - only comments on pull requests are commands.
  * A refused command answers with the reason and exits non-zero; an accepted
  * one answers with its result and exits 0.
  */
@@ -40,10 +42,16 @@ export interface SlashContext {
   store: StatusStore;
   workspaceRoot: string;
   env: NodeJS.ProcessEnv;
-  /** The PR head commit, when known (GITHUB_SHA or the payload). */
+  /** The PR head commit, when known (from the GitHub API, or NEXTRUST_PR_HEAD_SHA); not GITHUB_SHA, which is the default branch's on issue_comment. */
   commit?: string;
+  /** Looks the PR head commit up (GitHub API) when `commit` is not given; only commands that need it call it. */
+  resolveCommit?: () => Promise<string | undefined>;
   login: string;
   issueNumber: number;
+  /** Git ref of the PR head fetched as data (never checked out), for reviews. */
+  head?: string;
+  /** Re-runs a CI job through the GitHub API, when a token is available. */
+  rerun?: (job: string) => Promise<string>;
 }
 
 /** The result: the reply to post, and whether the command was accepted. */
@@ -94,12 +102,13 @@ const COMMANDS: Record<string, SlashCommand> = {
   },
   'ci-retry-job': {
     usage: '/ci-retry-job <job>',
-    help: 'record a retry request for a CI job (the workflow re-runs it)',
+    help: "re-run a CI job of the PR head's newest workflow run",
     arg: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
     mutating: true,
-    run: async ({ store, login, issueNumber }, job) => {
+    run: async ({ store, login, issueNumber, rerun }, job) => {
       await store.append('retry_requested', { job, by: login, pr: issueNumber, message: `retry of ${job} requested by @${login}` });
-      return `retry of job \`${job}\` requested`;
+      // Without API access (no token, or the PR head unknown) the request is recorded for a person.
+      return rerun ? await rerun(job!) : `retry of job \`${job}\` requested`;
     },
   },
   'ci-reset-phase': {
@@ -110,7 +119,7 @@ const COMMANDS: Record<string, SlashCommand> = {
     run: async ({ store }, ref) => {
       const { phases } = store.loadPhases();
       const phase = phases && findPhase(phases, ref!);
-      if (!phase) throw new SlashRefusal(`unknown phase \`${ref}\`${phases ? `: expected one of ${phases.phases.map((p) => p.id).join(', ')}` : ''}`);
+      if (!phase) throw new SlashRefusal(`unknown phase \`${echo(ref!)}\`${phases ? `: expected one of ${phases.phases.map((p) => p.id).join(', ')}` : ''}`);
       await store.setPhase(phase, 'in_progress', 'reset by a slash command');
       return `current phase: ${phase.id} (${phase.name})`;
     },
@@ -119,8 +128,9 @@ const COMMANDS: Record<string, SlashCommand> = {
     usage: '/ci-clear-backoff',
     help: "clear the PR head commit's failure count",
     mutating: true,
-    run: async ({ store, commit }) => {
-      if (!commit) throw new SlashRefusal('the head commit is not known (GITHUB_SHA)');
+    run: async ({ store, commit: given, resolveCommit }) => {
+      const commit = given ?? (await resolveCommit?.());
+      if (!commit) throw new SlashRefusal('the PR head commit is not known (needs GITHUB_TOKEN, or NEXTRUST_PR_HEAD_SHA)');
       const cleared = await clearBackoff(store, commit);
       return cleared.length ? `backoff cleared for ${commit.slice(0, 12)}` : `commit ${commit.slice(0, 12)} was not in backoff`;
     },
@@ -130,12 +140,12 @@ const COMMANDS: Record<string, SlashCommand> = {
     help: 'request a design decision (o3, on the last unanswered failure) or a code review (gemini) now',
     arg: /^(o3|gemini)$/,
     mutating: true,
-    run: async ({ store, workspaceRoot, env }, which) => {
+    run: async ({ store, workspaceRoot, env, head }, which) => {
       const { loadAiContext } = await import('../../ai/services');
       const ctx = loadAiContext(store, env);
       if (which === 'gemini') {
         const { requestReview } = await import('../../ai/review');
-        return (await requestReview(store, { workspaceRoot, ...ctx, env })).summary;
+        return (await requestReview(store, { workspaceRoot, ...ctx, env, head })).summary;
       }
       const { activities } = await store.readActivities();
       const pending = [...activities].reverse().find((a) => a.type === 'escalation_pending' && typeof a.details.log === 'string');
@@ -161,6 +171,11 @@ class SlashRefusal extends Error {}
 
 function helpText(): string {
   return ['**nextrust slash commands**', '', ...Object.values(COMMANDS).map((c) => `- \`${c.usage}\`: ${c.help}${c.mutating ? ' (write access)' : ''}`)].join('\n');
+}
+
+/** User input quoted back in a reply, cut short (a reply must stay far below GitHub's 65,536-character limit). */
+function echo(s: string): string {
+  return s.length > 64 ? s.slice(0, 64) + '…' : s;
 }
 
 function mdCell(s: string): string {
@@ -202,7 +217,9 @@ export function parseCommentEvent(raw: unknown): CommentEvent {
 
 /** Cooldown between accepted mutating commands of one user (s): NEXTRUST_SLASH_COOLDOWN_S, default 30. */
 function cooldownSeconds(env: NodeJS.ProcessEnv): number {
-  const n = Number(env.NEXTRUST_SLASH_COOLDOWN_S);
+  const raw = env.NEXTRUST_SLASH_COOLDOWN_S;
+  if (raw === undefined || raw.trim() === '') return 30; // an unset workflow variable arrives as ''
+  const n = Number(raw);
   return Number.isFinite(n) && n >= 0 ? n : 30;
 }
 
@@ -213,38 +230,42 @@ function cooldownSeconds(env: NodeJS.ProcessEnv): number {
  */
 export async function handleSlashComment(event: CommentEvent, ctx: Omit<SlashContext, 'login' | 'issueNumber'>, now: Date = new Date()): Promise<SlashResult> {
   const first = event.body.replace(/^\s+/, '').split(/\r?\n/)[0].trim();
-  if (event.action !== 'created' || !first.startsWith('/ci-')) return { accepted: false, command: null, reply: '' };
+  if (event.action !== 'created' || !event.isPullRequest || !first.startsWith('/ci-')) return { accepted: false, command: null, reply: '' };
   const m = /^\/(ci-[a-z-]+)(?:\s+(\S+))?\s*$/.exec(first);
   const refuse = (command: string | null, why: string): SlashResult => ({ accepted: false, command, reply: `@${event.login} refused: ${why}` });
   if (!m) return refuse(first.slice(1).split(/\s/)[0].slice(0, 40), 'expected `/ci-<command> [argument]` on the first line (see /ci-help)');
   const [, name, arg] = m;
   const cmd = COMMANDS[name];
-  if (!cmd) return refuse(name, `unknown command \`/${name}\` (see /ci-help)`);
+  if (!cmd) return refuse(echo(name), `unknown command \`/${echo(name)}\` (see /ci-help)`);
   if (cmd.arg && (arg === undefined || !cmd.arg.test(arg))) return refuse(name, `usage: \`${cmd.usage}\` (argument must match ${cmd.arg.source})`);
   if (!cmd.arg && arg !== undefined) return refuse(name, `\`/${name}\` takes no argument`);
   if (cmd.mutating && !WRITE_ASSOCIATIONS.includes(event.association)) {
     return refuse(name, `\`/${name}\` needs write access (author association ${event.association}; allowed: ${WRITE_ASSOCIATIONS.join(', ')})`);
   }
   const full: SlashContext = { ...ctx, login: event.login, issueNumber: event.issueNumber };
+  const cooldownFile = path.join(ctx.store.dir, 'slash-cooldown', `${event.login.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
   if (cmd.mutating) {
-    const file = path.join(ctx.store.dir, 'slash-cooldown', `${event.login.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
     const wait = cooldownSeconds(ctx.env);
     try {
-      const last = Date.parse(JSON.parse(fs.readFileSync(file, 'utf8')).last);
+      const last = Date.parse(JSON.parse(fs.readFileSync(cooldownFile, 'utf8')).last);
       const left = Math.ceil((last + wait * 1000 - now.getTime()) / 1000);
       if (left > 0) return refuse(name, `cooldown: wait ${left} s before the next command`);
     } catch {
       // no earlier command
     }
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, JSON.stringify({ last: now.toISOString() }) + '\n');
   }
+  let reply: string;
   try {
-    const reply = await cmd.run(full, arg);
-    await ctx.store.append('slash_command', { command: name, ...(arg ? { arg } : {}), by: event.login, pr: event.issueNumber, message: `/${name}${arg ? ' ' + arg : ''} by @${event.login}` });
-    return { accepted: true, command: name, reply };
+    reply = await cmd.run(full, arg);
   } catch (e) {
     if (e instanceof SlashRefusal) return refuse(name, e.message);
     throw e;
   }
+  // Only an accepted command starts the cooldown.
+  if (cmd.mutating) {
+    fs.mkdirSync(path.dirname(cooldownFile), { recursive: true });
+    await writeFileAtomic(cooldownFile, JSON.stringify({ last: now.toISOString() }) + '\n');
+  }
+  await ctx.store.append('slash_command', { command: name, ...(arg ? { arg } : {}), by: event.login, pr: event.issueNumber, message: `/${name}${arg ? ' ' + arg : ''} by @${event.login}` });
+  return { accepted: true, command: name, reply };
 }
