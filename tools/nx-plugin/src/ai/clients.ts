@@ -44,7 +44,9 @@ function describeSdkError(service: string, e: unknown, env: NodeJS.ProcessEnv): 
   const status = typeof err.status === 'number' ? err.status : null;
   let what = err.message ?? String(e);
   if (/timed? ?out|timeout|aborted/i.test(`${err.name} ${what}`)) what = `timed out (${what})`;
-  return new AiCallError(redactSecrets(`${service}: ${status ? `HTTP ${status}: ` : ''}${what}`.slice(0, 500), env), status);
+  // Redact first, then make it one line and cut it: a cut must not split a secret out of sight.
+  const line = redactSecrets(`${service}: ${status ? `HTTP ${status}: ` : ''}${what}`, env).replace(/\s+/g, ' ').trim();
+  return new AiCallError(line.length > 500 ? line.slice(0, 500) + '…' : line, status);
 }
 
 /**

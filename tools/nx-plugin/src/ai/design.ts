@@ -8,8 +8,8 @@
  *
  * Here: the request carries the phase, CPU, command, a bounded excerpt of the
  * log around the first error line, and the prior attempts at the same error;
- * answers are cached by a hash of the normalised error line (paths, numbers,
- * addresses and quote styles removed), so the same failure never costs
+ * answers are cached by a hash of the normalised error line and the three
+ * lines after it (paths, numbers, addresses and quote styles removed), so the same failure never costs
  * twice; a confirmed answer can be promoted into known-issues.json
  * (promoteDesign), so the database learns.
  */
@@ -47,6 +47,8 @@ export interface LogExcerpt {
   errorLine: number | null;
   /** The first error line itself. */
   errorText: string;
+  /** The error line and the (up to) 3 lines after it: what the cache key is made of. */
+  errorWindow: string;
   /** Lines around it, `N: text`, bounded by ai.json `excerpt`. */
   text: string;
 }
@@ -130,6 +132,7 @@ export function errorHash(line: string): string {
 export async function extractExcerpt(logFile: string, contextLines: number, maxBytes: number): Promise<LogExcerpt> {
   const before: string[] = [];
   const after: string[] = [];
+  const window: string[] = [];
   let errorLine: number | null = null;
   let errorText = '';
   await forEachLine(logFile, (text, line) => {
@@ -138,19 +141,21 @@ export async function extractExcerpt(logFile: string, contextLines: number, maxB
       if (ERROR_LINE.test(text)) {
         errorLine = line;
         errorText = text.trim();
+        window.push(text);
         before.push(numbered);
         return;
       }
       before.push(numbered);
-      if (before.length > contextLines + 1) before.shift();
-    } else if (after.length < contextLines) {
-      after.push(numbered);
+      if (before.length > contextLines) before.shift();
+    } else {
+      if (window.length < 4) window.push(text);
+      if (after.length < contextLines) after.push(numbered);
     }
   });
   if (errorLine === null) errorText = (before.at(-1) ?? '').replace(/^[0-9]+: /, '');
   let text = [...before, ...after].join('\n');
   if (Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '\n…';
-  return { errorLine, errorText, text };
+  return { errorLine, errorText, errorWindow: window.length ? window.join('\n') : errorText, text };
 }
 
 function cacheFile(store: StatusStore, hash: string): string {
@@ -206,7 +211,9 @@ export async function requestDesign(store: StatusStore, input: DesignInput, opti
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
   const excerpt = await extractExcerpt(input.logFile, options.config.excerpt.context_lines, options.config.excerpt.max_bytes);
-  const hash = errorHash(excerpt.errorText);
+  // The same failure: the same error line and the lines right after it (rustc's location and
+  // code snippet), normalised; not just the error line, which many failures share.
+  const hash = errorHash(excerpt.errorWindow);
   const cached = options.force ? undefined : readCachedDesign(store, hash);
   if (cached) {
     await store.append('design_decision', {
@@ -320,8 +327,9 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     if (!r.success) throw new Error(`error pattern ${i + 1} '${p}': ${r.error.issues[0].message}`);
   }
   const lines = cached.request.excerpt.split('\n').map((l) => l.replace(/^[0-9]+: /, ''));
-  if (!errorPatterns.some((p) => lines.some((l) => new RegExp(p).test(l)))) {
-    throw new Error(`none of the error patterns matches the failure's log excerpt (${cached.request.error}); give --pattern`);
+  const missing = errorPatterns.filter((p) => !lines.some((l) => new RegExp(p).test(l)));
+  if (missing.length) {
+    throw new Error(`error pattern(s) ${missing.map((p) => `'${p}'`).join(', ')} match nothing in the failure's log excerpt (${cached.request.error}); give --pattern`);
   }
   const day = (options.now ?? new Date()).toISOString().slice(0, 10);
   const entry = knownIssueSchema.parse({
@@ -334,7 +342,8 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     context_patterns: proposal?.context_patterns ?? [],
     description: cached.answer.root_cause,
     fix: cached.answer.fix,
-    confidence: Math.min(0.9, cached.answer.confidence),
+    // A promoted answer is confirmed by a person: at least 0.6 (above the 0.5 match threshold), at most 0.9.
+    confidence: Math.min(0.9, Math.max(0.6, cached.answer.confidence)),
     metadata: { first_seen: cached.answered_at.slice(0, 10) || day, occurrences: 1, last_fix_success: null, references: [`design decision ${hash} (${cached.model})`] },
   });
   const file = store.file(KNOWN_ISSUES_FILE);

@@ -12,8 +12,11 @@
  *     GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_`),
  *     AWS access key ids (`AKIA`/`ASIA` + 16) and secret access keys after
  *     their usual names, Slack tokens (`xox?-`), JWTs, `Authorization:
- *     Bearer/Basic …` and `Bearer …`, `password=`/`token=`-style assignments,
- *     PEM private key blocks, and URL credentials (`https://user:pass@`).
+ *     Bearer/Basic …` (quoted too) and `Bearer …`, API-key headers,
+ *     `password=`/`token=`-style assignments (quoted values whole), `curl -u
+ *     user:pass` and `--password x`, PEM private key blocks, and URL
+ *     credentials (`https://user:pass@`).
+ *  3. redactDeep also replaces any string under a secret-named object key.
  * Each secret becomes `[REDACTED:<kind>]`.
  */
 
@@ -27,29 +30,49 @@ interface Rule {
   re: RegExp;
   /** Replacement keeping a prefix (e.g. the variable name), default the whole match. */
   keep?: (m: RegExpExecArray) => string;
+  /** Text kept after the marker (e.g. a closing quote). */
+  after?: (m: RegExpExecArray) => string;
 }
+
+/** Characters that end an unquoted secret value (also `\` so that a JSON-escaped `\n` is not eaten). */
+const V = `[^\\s"',;(){}\\[\\]\\\\]`;
 
 const RULES: Rule[] = [
   { kind: 'private-key', re: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(-----END \1PRIVATE KEY-----|$)/g },
   { kind: 'openai-key', re: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g },
-  { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { kind: 'google-api-key', re: /\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/g },
   { kind: 'github-token', re: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/g },
   { kind: 'aws-access-key-id', re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g },
   {
     kind: 'aws-secret-access-key',
-    re: /\b(aws_secret_access_key|AWS_SECRET_ACCESS_KEY|SecretAccessKey)(["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}\b/g,
+    re: /\b(aws_secret_access_key|AWS_SECRET_ACCESS_KEY|SecretAccessKey)(["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])/g,
     keep: (m) => `${m[1]}${m[2]}`,
   },
   { kind: 'slack-token', re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
   { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { kind: 'authorization', re: /\b(Authorization\s*:\s*(?:Bearer|Basic|token)\s+)[^\s"',;]+/gi, keep: (m) => m[1] },
-  { kind: 'bearer-token', re: /\b(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/g, keep: (m) => m[1] },
   {
-    kind: 'credential-assignment',
-    re: /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_]*)(["']?\s*[:=]\s*["']?)(?!\[REDACTED)[^\s"',;]{6,}/gi,
-    keep: (m) => `${m[1]}${m[2]}`,
+    kind: 'authorization',
+    re: new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?(?:Bearer|Basic|token|Token|Digest)\\s+)(?!\\[REDACTED)${V}+`, 'gi'),
+    keep: (m) => m[1],
   },
-  { kind: 'url-credentials', re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+@/gi, keep: (m) => m[1] },
+  { kind: 'api-key-header', re: new RegExp(`\\b((?:X-)?(?:Api-Key|Auth-Token|Access-Token|Goog-Api-Key)["']?\\s*:\\s*["']?)(?!\\[REDACTED)${V}+`, 'gi'), keep: (m) => m[1] },
+  { kind: 'bearer-token', re: /\b(Bearer\s+)(?!\[REDACTED)[A-Za-z0-9._~+/=-]{8,}/g, keep: (m) => m[1] },
+  { kind: 'cli-credential', re: /((?:^|\s)(?:-u|--user)[=\s]+[^\s:]+:)[^\s]+/g, keep: (m) => m[1] },
+  { kind: 'cli-credential', re: /((?:^|\s)--(?:password|passwd|token|api-key|secret)[=\s]+)(?!\[REDACTED)\S+/g, keep: (m) => m[1] },
+  {
+    // name = value, name: value, "name": "value": the name ends in a secret word (so prompt_tokens,
+    // tokenizer_config are not names); quoted values are taken whole. Code that assigns to a
+    // variable named like a secret (`let token = parse_token(x)`) is redacted too: better too much.
+    kind: 'credential-assignment',
+    re: new RegExp(
+      `\\b([A-Za-z0-9_-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key))(["']?\\s*[:=]\\s*)` +
+        `(?:(")(?!\\[REDACTED)[^"\\n]*(")|(')(?!\\[REDACTED)[^'\\n]*(')|(["']?)(?!\\[REDACTED)${V}{6,})`,
+      'gi',
+    ),
+    keep: (m) => `${m[1]}${m[2]}${m[3] ?? m[5] ?? m[7] ?? ''}`,
+    after: (m) => m[4] ?? m[6] ?? '',
+  },
+  { kind: 'url-credentials', re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+(?=@)/gi, keep: (m) => m[1] },
 ];
 
 /** Values of secret-named variables in `env` (8+ characters), longest first. */
@@ -71,18 +94,27 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
   for (const rule of RULES) {
     out = out.replace(rule.re, (...args) => {
       const m = args.slice(0, -2) as unknown as RegExpExecArray;
-      return `${rule.keep ? rule.keep(m) : ''}[REDACTED:${rule.kind}]`;
+      return `${rule.keep ? rule.keep(m) : ''}[REDACTED:${rule.kind}]${rule.after ? rule.after(m) : ''}`;
     });
   }
   return out;
 }
 
-/** Redacts every string inside a JSON-like value (objects and arrays are copied). */
+/** Object keys whose string values are secrets whatever they look like. */
+const SECRET_KEY = /(^|[_-])(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|authorization)$/i;
+
+/**
+ * Redacts every string inside a JSON-like value (objects and arrays are
+ * copied); a string under a secret-named key (`password`, `api_key`,
+ * `client_secret`, `session_token`, ...) is replaced whole.
+ */
 export function redactDeep<T>(value: T, env: NodeJS.ProcessEnv = process.env): T {
   if (typeof value === 'string') return redactSecrets(value, env) as T;
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, env)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, env)])) as T;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && v && SECRET_KEY.test(k) ? '[REDACTED:secret-field]' : redactDeep(v, env)]),
+    ) as T;
   }
   return value;
 }

@@ -143,7 +143,7 @@ export async function requestReview(store: StatusStore, options: ReviewOptions):
       pr: scope.pr,
     });
     const stamp = now().toISOString().replace(/[:.]/g, '-');
-    const artifact = path.join(store.dir, 'reviews', `${stamp}-${phase}.md`);
+    const artifact = path.join(store.dir, 'reviews', `${stamp}-${phase.replace(/[^A-Za-z0-9_-]/g, '_')}.md`);
     const header = `# Review of phase ${phase}\n\n*${answer.model}, base ${base}, ${changes.files.length} file(s), ${answer.inputTokens} + ${answer.outputTokens} tokens*\n\n`;
     await fs.promises.mkdir(path.dirname(artifact), { recursive: true });
     await writeFileAtomic(artifact, header + redactSecrets(answer.text, env) + '\n');
