@@ -72,7 +72,9 @@ export class ScratchWorkspace {
   async nx(args: string[], env: Record<string, string> = {}): Promise<NxRun> {
     const r = await runProcess(path.join(this.root, 'node_modules/.bin/nx'), [...args, '--output-style=static'], {
       cwd: this.root,
-      env: { ...NX_TEST_ENV, ...env },
+      // Nx 24 keeps its local cache in ~/.nx/<repository id>/, shared by every checkout of a
+      // repository (and scratch copies made in the same second share an id): keep it inside the copy.
+      env: { ...NX_TEST_ENV, NX_CACHE_DIRECTORY: this.file('.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: this.file('.nx/workspace-data'), ...env },
       timeoutMs: 15 * 60_000,
     });
     return { ...r, ...parseTaskLines(r.all) };

@@ -22,6 +22,7 @@ import { loadAiContext } from '../ai/services';
 import { formatUsageTable, readUsage, usageReport } from '../ai/usage';
 import { ConfigError } from '../config/project-config';
 import { registerGithubCommands } from './commands/github';
+import { registerMetricsCommands } from './commands/metrics';
 import { backoffState, clearBackoff } from '../pipeline/backoff';
 import { analyzeFailure, formatDiagnosis, loadKnownIssues } from '../pipeline/failure-analysis';
 import { currentCommit } from '../pipeline/idempotency';
@@ -414,6 +415,7 @@ Exit codes:
     });
 
   registerGithubCommands(program, { store, workspaceRoot, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
+  registerMetricsCommands(program, { store, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
 
   program
     .command('hook')

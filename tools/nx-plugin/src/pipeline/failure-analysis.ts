@@ -34,6 +34,8 @@ export interface FailureInput {
   logText?: string;
   /** Command that failed, when known. */
   command?: string;
+  /** How long the failing step ran (ms), when known. */
+  durationMs?: number;
   workspaceRoot: string;
 }
 
@@ -131,6 +133,7 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
           task: input.task,
           ...(input.cpu ? { cpu: input.cpu } : {}),
           ...(phase ? { target_phase: phase } : {}),
+          ...(input.durationMs !== undefined ? { duration_ms: input.durationMs } : {}),
           known_issue: scan.match?.id ?? null,
           ...(scan.match ? { confidence: scan.match.confidence, evidence_line: scan.match.evidence[0].line } : {}),
           ...(analysis.savedLog ? { log: path.relative(store.dir, analysis.savedLog) } : {}),

@@ -8,10 +8,13 @@
  *
  * The key is a sha256 (hex) of the parts joined by `:`; parts come from the
  * caller or from the CI environment (GITHUB_SHA, GITHUB_RUN_ID,
- * GITHUB_RUN_ATTEMPT, CLAUDE_SESSION_ID / NEXTRUST_SESSION_ID).
+ * GITHUB_RUN_ATTEMPT, CLAUDE_SESSION_ID / NEXTRUST_SESSION_ID). Outside CI the
+ * run id is the process (pid and start time), so a local re-run counts anew.
  */
 import { createHash } from 'node:crypto';
 import execa from 'execa';
+
+const PROCESS_STARTED = Date.now();
 
 /** The parts of a composite key. */
 export interface IdempotencyParts {
@@ -40,7 +43,8 @@ export function idempotencyParts(event: string, cwd: string, env: NodeJS.Process
   return {
     session: overrides.session ?? env.NEXTRUST_SESSION_ID ?? env.CLAUDE_SESSION_ID ?? 'local',
     commit: overrides.commit ?? currentCommit(cwd, env),
-    runId: overrides.runId ?? env.GITHUB_RUN_ID ?? 'local',
+    // Outside CI there is no run id: each process is its own run, so repeated local failures all count.
+    runId: overrides.runId ?? env.GITHUB_RUN_ID ?? `local-${process.pid}-${PROCESS_STARTED}`,
     attempt: overrides.attempt ?? env.GITHUB_RUN_ATTEMPT ?? '1',
     event: overrides.event ?? event,
   };

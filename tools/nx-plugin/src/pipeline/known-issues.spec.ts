@@ -111,8 +111,10 @@ describe('known-issues.json validation', () => {
   it('refuses patterns that grep -E would read differently, and invalid regular expressions', () => {
     for (const [pattern, message] of [
       ['error\\d+', "'\\d' is not POSIX ERE"],
-      ['(?:foo)bar', "'(?' is not POSIX ERE"],
-      ['foo.*?bar', "'*?' is not POSIX ERE"],
+      ['(?:foo)bar', "'(?' at 0: lookaround and special groups are not POSIX ERE"],
+      ['foo.*?bar', "'*?' at 4: lazy or stacked quantifiers are not POSIX ERE"],
+      ['(.*)*x', 'a quantified group that contains a quantifier'],
+      ['x[\\-9]y', 'a backslash inside [...]'],
       ['unclosed (group', 'not a valid regular expression'],
     ]) {
       const f = write((d) => {

@@ -16,10 +16,89 @@
 import { z } from 'zod';
 import { CPU_NAMES, CpuVariant } from '../toolchain/cpu';
 
-/** Constructs that JavaScript and POSIX ERE read differently (or ERE lacks). */
-const NON_ERE = /\\[dDbBpPkucx0-9]|\(\?|[*+?}]\?/;
+/** Escapable characters that mean themselves in both JavaScript and POSIX ERE. */
+const LITERAL_ESCAPES = new Set('.[]{}()*+?^$|\\/-'.split(''));
+/** Largest `{n,m}` bound accepted (small: big repeats are slow in both engines). */
+const MAX_REPEAT = 255;
 
-/** A regular expression valid in JS and ERE, matched per log line. */
+/**
+ * Checks that a pattern means the same to JavaScript's RegExp and to POSIX ERE
+ * (`grep -E`), and cannot backtrack catastrophically on a long line.
+ * Allowed: ASCII literals, `.`, bracket expressions without backslashes or
+ * `[:class:]` names (and not `[]`, `[^]`), groups, `|`, `^`, `$`, the
+ * quantifiers `* + ? {n} {n,} {n,m}` (n, m <= 255), and `\` before one of
+ * `. [ ] { } ( ) * + ? ^ $ | \ / -`. Refused: other escapes (`\d`, `\b`, `\t`,
+ * `\<`, back-references), `(?` (lookaround, non-capturing groups), lazy
+ * quantifiers, control characters, characters outside the BMP in brackets or
+ * before a quantifier, and a quantified group that itself contains a
+ * quantifier (`(a+)*`: exponential backtracking in JavaScript).
+ * @returns why it is refused, or null.
+ */
+export function ereProblem(p: string): string | null {
+  /** Open groups, and whether each contains a quantifier so far. */
+  const groups: boolean[] = [];
+  let prevQuantifier = false;
+  /** Set right after a `)`: whether that group contained a quantifier. */
+  let closedGroupHadQuantifier: boolean | null = null;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    const code = c.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).padStart(4, '0')} at ${i}`;
+    if (code >= 0xd800 && code <= 0xdbff) {
+      // A character outside the BMP is two units in JavaScript: fine as a literal, not quantified.
+      if ('*+?{'.includes(p[i + 2] ?? '')) return `a quantified character outside the BMP at ${i}: JavaScript would repeat half of it`;
+      i++;
+      prevQuantifier = false;
+      closedGroupHadQuantifier = null;
+      continue;
+    }
+    let isQuantifier = false;
+    let closed: boolean | null = null;
+    if (c === '\\') {
+      const n = p[i + 1];
+      if (n === undefined) return 'a trailing backslash';
+      if (!LITERAL_ESCAPES.has(n)) return `'\\${n}' is not POSIX ERE (grep -E) or means something else there; write [0-9], explicit classes, no \\b`;
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (p[j] === '^') j++;
+      if (p[j] === ']') return `'${p.slice(i, j + 1)}' at ${i}: an empty or negated-empty bracket expression reads differently in JavaScript and grep`;
+      for (; j < p.length && p[j] !== ']'; j++) {
+        if (p[j] === '\\') return `a backslash inside [...] at ${j}: it escapes in JavaScript but is literal in grep -E`;
+        if (p.charCodeAt(j) >= 0xd800 && p.charCodeAt(j) <= 0xdfff) return `a character outside the BMP inside [...] at ${j}: JavaScript sees two units`;
+        if (p[j] === '[' && (p[j + 1] === ':' || p[j + 1] === '=' || p[j + 1] === '.')) return `'[${p[j + 1]}' at ${j}: POSIX classes do not exist in JavaScript`;
+      }
+      if (j >= p.length) return `an unterminated [ at ${i}`;
+      i = j;
+    } else if (c === '(') {
+      if (p[i + 1] === '?') return `'(?' at ${i}: lookaround and special groups are not POSIX ERE`;
+      groups.push(false);
+    } else if (c === ')') {
+      if (!groups.length) return `an unmatched ) at ${i}`;
+      closed = groups.pop()!;
+    } else if (c === '*' || c === '+' || c === '?' || c === '{') {
+      if (prevQuantifier) return `'${p.slice(i - 1, i + 1)}' at ${i - 1}: lazy or stacked quantifiers are not POSIX ERE`;
+      if (c === '{') {
+        const m = /^\{([0-9]+)(,([0-9]*))?\}/.exec(p.slice(i));
+        if (!m) return `'{' at ${i}: expected {n}, {n,} or {n,m} (escape a literal brace)`;
+        const lo = Number(m[1]);
+        const hi = m[3] ? Number(m[3]) : lo;
+        if (lo > MAX_REPEAT || hi > MAX_REPEAT) return `'${m[0]}' at ${i}: repeat counts above ${MAX_REPEAT}`;
+        if (hi < lo) return `'${m[0]}' at ${i}: the upper bound is below the lower`;
+        i += m[0].length - 1;
+      }
+      if (closedGroupHadQuantifier) return `a quantified group that contains a quantifier, before ${i}: it can backtrack exponentially`;
+      isQuantifier = true;
+      groups.fill(true);
+    }
+    closedGroupHadQuantifier = closed;
+    prevQuantifier = isQuantifier;
+  }
+  if (groups.length) return 'an unclosed (';
+  return null;
+}
+
+/** A regular expression valid in JS and ERE with the same meaning (ereProblem), matched per log line. */
 export const linePatternSchema = z
   .string()
   .min(3, 'expected a pattern of at least 3 characters')
@@ -30,8 +109,9 @@ export const linePatternSchema = z
       ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(e as Error).message}` });
       return;
     }
-    const bad = NON_ERE.exec(p);
-    if (bad) ctx.addIssue({ code: 'custom', message: `'${bad[0]}' is not POSIX ERE (grep -E); write [0-9], explicit classes, no lookaround or lazy quantifiers` });
+    const problem = ereProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not a pattern that means the same to JavaScript and grep -E: ${problem}` });
+    else if (new RegExp(p).test('')) ctx.addIssue({ code: 'custom', message: 'the pattern matches an empty line: it would match every log' });
   });
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');

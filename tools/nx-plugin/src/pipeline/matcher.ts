@@ -10,7 +10,9 @@
  * complete lines. Only the few lines it hits are checked against the single
  * patterns, to attribute them and record evidence with its line number.
  * Memory is bounded by the chunk size, the longest line (capped at
- * MAX_LINE_CHARS) and the evidence kept (MAX_EVIDENCE lines per issue).
+ * MAX_LINE_CHARS: a longer line is scanned in pieces that overlap by 4 KiB,
+ * so a match longer than that across a cut can be missed) and the evidence
+ * kept (MAX_EVIDENCE lines per issue).
  *
  * Scoring (this module's rule; the seed only had a grep): an issue is a
  * candidate when one of its error patterns matches a line. Its confidence is
@@ -29,6 +31,8 @@ import type { KnownIssue } from './known-issues';
 export const MAX_EVIDENCE = 5;
 /** Longest line scanned whole, in UTF-16 code units; longer lines are scanned in pieces. */
 export const MAX_LINE_CHARS = 1 << 20;
+/** Characters of a giant line's piece rescanned with the next piece (longest match found across a cut). */
+const GIANT_LINE_OVERLAP = 4096;
 /** Bytes read per chunk (see the module doc for why not more). */
 const CHUNK_BYTES = 1 << 16;
 
@@ -116,6 +120,8 @@ export class LogScanner {
   private carry = '';
   private lineNo = 0;
   private bytes = 0;
+  /** Per issue, the last line counted as an error line (a giant line is scanned in overlapping pieces). */
+  private readonly lastErrorLine: number[];
 
   /** @param issues the database's issues (validated). */
   constructor(
@@ -129,6 +135,7 @@ export class LogScanner {
     const unique = [...new Set(this.patterns.map((p) => p.source))];
     this.combined = unique.length ? new RegExp(unique.map((s) => `(?:${s})`).join('|'), 'gm') : null;
     this.state = issues.map(() => ({ error: [], context: [], errorLines: 0, contextFound: new Set() }));
+    this.lastErrorLine = issues.map(() => 0);
   }
 
   /** Feeds the next piece of the log (any split, even mid-line). */
@@ -139,9 +146,10 @@ export class LogScanner {
     if (lastNl < 0) {
       this.carry = data;
       if (this.carry.length > MAX_LINE_CHARS) {
-        // A giant line: scan what we have as a piece of the current line.
+        // A giant line: scan what we have as a piece of the current line, and keep an overlap
+        // so that a match across the cut is still found (a line counts once per issue).
         this.scanBlock(this.carry, false);
-        this.carry = '';
+        this.carry = this.carry.slice(-GIANT_LINE_OVERLAP);
       }
       return;
     }
@@ -169,7 +177,9 @@ export class LogScanner {
       let counted = 0; // index up to which newlines are counted into `line`
       let m: RegExpExecArray | null;
       while ((m = re.exec(block)) !== null) {
-        const lineStart = block.lastIndexOf('\n', m.index - 1) + 1;
+        // A match at the very end (an empty-matching pattern after the last newline) is no line.
+        if (m.index >= block.length) break;
+        const lineStart = m.index === 0 ? 0 : block.lastIndexOf('\n', m.index - 1) + 1;
         // A match may start on the newline ending a line (empty-line patterns are refused by the schema's min length).
         for (let i = block.indexOf('\n', counted); i !== -1 && i < lineStart; i = block.indexOf('\n', i + 1)) {
           line++;
@@ -192,14 +202,17 @@ export class LogScanner {
 
   /** Attributes one hit line to the single patterns it matches. */
   private attribute(line: number, text: string): void {
-    const shown = text.length > 500 ? text.slice(0, 500) + '…' : text;
+    // At most 500 characters, the cut not splitting a surrogate pair.
+    const cut = text.length > 500 ? text.slice(0, /[\ud800-\udbff]/.test(text[498]) ? 498 : 499) + '…' : text;
+    const shown = cut;
     const counted = new Set<number>();
     for (const p of this.patterns) {
       if (!p.re.test(text)) continue;
       const st = this.state[p.issue];
       if (p.kind === 'error') {
-        if (counted.has(p.issue)) continue;
+        if (counted.has(p.issue) || this.lastErrorLine[p.issue] === line) continue;
         counted.add(p.issue);
+        this.lastErrorLine[p.issue] = line;
         st.errorLines++;
         if (st.error.length < MAX_EVIDENCE) st.error.push({ line, text: shown, pattern: p.source, kind: 'error' });
       } else {

@@ -80,7 +80,7 @@ export async function afterTarget(
   try {
     const analysis = await analyzeFailure(
       store,
-      { task, project: run.project, target: run.target, cpu: run.cpu, logText: outcome.log ?? '', workspaceRoot: run.workspaceRoot },
+      { task, project: run.project, target: run.target, cpu: run.cpu, logText: outcome.log ?? '', durationMs: outcome.durationMs, workspaceRoot: run.workspaceRoot },
       // Unknown failures go to design escalation (skipped, with the reason, without a key or budget).
       { escalate: designEscalation(store), ...options },
     );

@@ -53,12 +53,22 @@ const securityGuard: HookHandler = ({ payload }) => {
   if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${payload.command.slice(0, 300)}` };
 };
 
-const phaseAlignment: HookHandler = async ({ payload, workspaceRoot }) => {
-  const targets = [...(payload.command ?? '').matchAll(PIPELINE_TARGET)].map((m) => [m[1], m[2]] as const);
-  if (!targets.length && !/build-custom-llvm|cmake\b.*llvm/.test(payload.command ?? '')) return;
+/** `nx <target> <project>` (e.g. `nx build rust-target`). */
+const NX_TARGET_PROJECT = /\bnx\s+([a-z0-9_-]+)\s+(llvm-m68k|rust-target|emulator-tests|ci-status)\b/g;
+
+const phaseAlignment: HookHandler = async ({ payload, workspaceRoot, env }) => {
+  const command = payload.command ?? '';
+  const llvmBuild = /build-custom-llvm|cmake\b.*llvm/.test(command);
+  // Only commands that run Nx targets (not a grep or a commit message that names one).
+  if (!/\bnx(\.js)?\b/.test(command) && !llvmBuild) return;
+  const targets = [
+    ...[...command.matchAll(PIPELINE_TARGET)].map((m) => [m[1], m[2]] as const),
+    ...[...command.matchAll(NX_TARGET_PROJECT)].filter((m) => !['run', 'affected', 'show', 'graph', 'reset'].includes(m[1])).map((m) => [m[2], m[1]] as const),
+  ];
+  if (!targets.length && !llvmBuild) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { checkPhaseAlignment } = await import('../../pipeline/phases');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
   const { phases } = store.loadPhases();
   if (!phases) return;
   const current = store.readState().state.current_phase?.id;
@@ -72,11 +82,11 @@ const phaseAlignment: HookHandler = async ({ payload, workspaceRoot }) => {
   }
 };
 
-const recordResult: HookHandler = async ({ payload, workspaceRoot }) => {
+const recordResult: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.tool_name !== 'Bash' || !payload.command || !payload.result) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { idempotencyKey } = await import('../../pipeline/idempotency');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
   const r = payload.result;
   const key = idempotencyKey({ session: payload.session_id, commit: '-', runId: payload.tool_use_id ?? '-', attempt: '1', event: `command:${payload.command}:${r.stdout.length}:${r.stderr.length}` });
   await store.append(
@@ -92,16 +102,19 @@ const recordResult: HookHandler = async ({ payload, workspaceRoot }) => {
   );
 };
 
-const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot }) => {
+const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (!payload.result?.failed || !payload.command) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { analyzeFailure } = await import('../../pipeline/failure-analysis');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const { createHash } = await import('node:crypto');
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
   const r = payload.result;
+  // Without a tool_use_id, the output tells two failures of the same command apart.
+  const runId = payload.tool_use_id ?? `claude-code-${createHash('sha256').update(r.stdout + '\0' + r.stderr + '\0' + (r.error ?? '')).digest('hex').slice(0, 16)}`;
   const a = await analyzeFailure(
     store,
     { task: `bash: ${payload.command.slice(0, 80)}`, command: payload.command, logText: [r.stdout, r.stderr, r.error ?? ''].join('\n'), workspaceRoot },
-    { keyParts: { session: payload.session_id, runId: payload.tool_use_id ?? 'claude-code' } },
+    { keyParts: { session: payload.session_id, runId } },
   );
   // A known issue goes back to Claude (PostToolUse exit 2: stderr is shown to the model).
   if (a.match) return { block: a.diagnosis };
@@ -111,7 +124,7 @@ const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot }) => 
 const phaseCompletion: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.stop_hook_active) return; // Claude is already continuing because of a stop hook: no loop.
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
   const cur = store.readState().state.current_phase;
   if (!cur || cur.status !== 'completed') return;
   const { activities } = await store.readActivities();
@@ -125,11 +138,11 @@ const phaseCompletion: HookHandler = async ({ payload, workspaceRoot, env }) => 
   return { note: `nextrust: phase ${cur.id} completed: ${r.summary}` };
 };
 
-const auditPrompt: HookHandler = async ({ payload, workspaceRoot }) => {
+const auditPrompt: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.prompt === undefined) return;
   const { createHash } = await import('node:crypto');
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
   await store.append('prompt_submitted', {
     session: payload.session_id,
     chars: payload.prompt.length,

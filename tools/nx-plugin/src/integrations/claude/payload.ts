@@ -32,7 +32,7 @@ export interface HookPayload {
     interrupted: boolean;
     /** Exit code when given (exit_code, exitCode, returnCode), else inferred: null. */
     exitCode: number | null;
-    /** True when the call failed: non-zero exit, interrupted, or a PostToolUseFailure event. */
+    /** True when the call failed: non-zero exit or a PostToolUseFailure event, unless the user interrupted it. */
     failed: boolean;
     /** Error text of a PostToolUseFailure event. */
     error?: string;
@@ -92,14 +92,15 @@ export function parseHookPayload(text: string): HookPayload {
       throw new PayloadError("field 'tool_response.exit_code': expected an integer");
     }
     const exitCode = typeof codeRaw === 'number' ? codeRaw : null;
-    const interrupted = r.interrupted === true;
+    // A user interrupt (Esc) is not a failure of the command: no analysis, no backoff count.
+    const interrupted = r.interrupted === true || o.is_interrupt === true;
     const error = str(o, 'error');
     result = {
       stdout: typeof r.stdout === 'string' ? r.stdout : typeof r.output === 'string' ? r.output : '',
       stderr: typeof r.stderr === 'string' ? r.stderr : '',
       interrupted,
       exitCode,
-      failed: (exitCode !== null && exitCode !== 0) || interrupted || event === 'PostToolUseFailure' || r.success === false,
+      failed: !interrupted && ((exitCode !== null && exitCode !== 0) || event === 'PostToolUseFailure' || r.success === false),
       ...(error ? { error } : {}),
     };
   }

@@ -7,7 +7,9 @@
  * The command is tokenised with shell-quote (quotes, `$VAR`, operators), split
  * into simple commands at `;`, `&&`, `||`, `|`, `&`, and each is checked after
  * dropping wrappers (`sudo`, `env X=y`, `nice`, `nohup`, `time`, `command`,
- * `exec`, `xargs`) and re-checking the script of `bash -c` / `sh -c`.
+ * `exec`, `xargs`) and reserved words (`{`, `if`, `then`, ...), and
+ * re-checking the script of `bash -c`/`-lc`/`sh -ec`, `eval`, `$( )` and
+ * backquotes. Unquoted line breaks separate commands, as in the shell.
  * Refused:
  *  - a recursive `rm` of `/`, `/*`, `~`, `~/`, `$HOME`, or a
  *    top-level system directory (`/usr`, `/etc`, `/home`, ...);
@@ -22,6 +24,8 @@ import { parse, type ParseEntry } from 'shell-quote';
 /** Why a command is refused, or null. */
 export type GuardVerdict = { blocked: true; reason: string } | { blocked: false };
 
+/** Shell reserved words that can precede a command (`{ rm -rf /; }`, `if true; then rm -rf /; fi`). */
+const RESERVED = new Set(['{', '}', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'case', 'esac', 'in']);
 const WRAPPERS = new Set(['sudo', 'doas', 'nice', 'nohup', 'time', 'command', 'exec', 'builtin', 'xargs', 'timeout', 'stdbuf']);
 const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/sbin', '/sys', '/usr', '/var', '/srv']);
 const PROTECTED_BRANCHES = new Set(['main', 'master']);
@@ -46,7 +50,8 @@ function simpleCommands(entries: ParseEntry[]): { argv: string[]; redirects: { o
           cur.redirects.push({ op, target: next });
           i++;
         }
-      } else if (op !== '<' && op !== '(' && op !== ')') {
+      } else if (op !== '<') {
+        // ;, &&, ||, |, &, and ( ) of subshells and $( ) substitutions: a new simple command.
         out.push({ argv: [], redirects: [] });
       }
     } else if (typeof e === 'string') {
@@ -62,7 +67,7 @@ function simpleCommands(entries: ParseEntry[]): { argv: string[]; redirects: { o
 function unwrap(argv: string[]): string[] {
   let a = argv;
   for (;;) {
-    if (a.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(a[0])) a = a.slice(1);
+    if (a.length && (RESERVED.has(a[0]) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(a[0]))) a = a.slice(1);
     else if (a[0] === 'env') a = a.slice(1).filter((x, i, arr) => !(i < arr.findIndex((y) => !/=|^-/.test(y)) && (/=/.test(x) || x.startsWith('-'))));
     else if (a.length && WRAPPERS.has(a[0])) {
       a = a.slice(1);
@@ -77,8 +82,11 @@ function isHome(p: string): boolean {
 }
 
 function dangerousRmTarget(p: string): boolean {
-  const t = p.replace(/\/+$/, '') || '/';
-  return SYSTEM_DIRS.has(t) || p === '/*' || isHome(p) || /^(~|\$HOME|\$\{HOME\})\/\*$/.test(p) || /^\/home\/[^/]+\/?$/.test(p);
+  if (!p) return false;
+  // `dir/*` is as bad as `dir` for the directories below.
+  const base = p.endsWith('/*') ? p.slice(0, -2) || '/' : p;
+  const t = base.replace(/\/+$/, '') || '/';
+  return SYSTEM_DIRS.has(t) || isHome(base) || /^\/home\/[^/]+\/?$/.test(base);
 }
 
 function checkRm(argv: string[]): string | null {
@@ -96,7 +104,7 @@ function checkRm(argv: string[]): string | null {
   }
   if (!recursive) return null;
   const bad = targets.find(dangerousRmTarget);
-  if (bad) return `recursive rm of ${bad === '/*' ? 'everything under /' : bad} would destroy the system or the home directory`;
+  if (bad !== undefined) return `recursive rm of ${bad === '/*' ? 'everything under /' : bad} would destroy the system or the home directory`;
   return null;
 }
 
@@ -108,7 +116,8 @@ function checkGitPush(argv: string[]): string | null {
   const del = args.some((a) => a === '-d' || a === '--delete');
   const refs = args.filter((a) => !a.startsWith('-')).slice(1); // after the remote
   const dst = (r: string) => r.replace(/^\+/, '').split(':').pop()!.replace(/^refs\/heads\//, '');
-  const hitsProtected = refs.some((r) => PROTECTED_BRANCHES.has(dst(r)));
+  // HEAD may be main: a forced push of it is treated like one of main.
+  const hitsProtected = refs.some((r) => PROTECTED_BRANCHES.has(dst(r)) || dst(r) === 'HEAD');
   const plusProtected = refs.some((r) => r.startsWith('+') && PROTECTED_BRANCHES.has(dst(r)));
   const deleteProtected = refs.some((r) => /^:/.test(r) && PROTECTED_BRANCHES.has(dst(r))) || (del && hitsProtected);
   if (deleteProtected) return 'deleting the main branch on the remote is not allowed';
@@ -139,10 +148,43 @@ function checkPermissions(argv: string[]): string | null {
   const cmd = argv[0];
   if ((cmd === 'chmod' || cmd === 'chown' || cmd === 'chgrp') && argv.some((a) => a === '-R' || a === '--recursive' || /^-[a-zA-Z]*R/.test(a))) {
     const t = argv.slice(1).filter((a) => !a.startsWith('-')).slice(1);
-    const bad = t.find((p) => SYSTEM_DIRS.has(p.replace(/\/+$/, '') || '/') || isHome(p));
-    if (bad) return `recursive ${cmd} of ${bad} breaks the system`;
+    const bad = t.find(dangerousRmTarget);
+    if (bad !== undefined) return `recursive ${cmd} of ${bad} breaks the system`;
   }
   return null;
+}
+
+/**
+ * Makes line breaks command separators, as the shell does (shell-quote reads
+ * them as spaces): an unquoted newline becomes `;`, a backslash-newline
+ * continuation disappears.
+ */
+function separateLines(command: string): string {
+  let out = '';
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i];
+    if (quote) {
+      if (c === quote) quote = null;
+      else if (c === '\\' && quote === '"' && i + 1 < command.length) {
+        out += c + command[++i];
+        continue;
+      }
+      out += c;
+    } else if (c === '\\' && command[i + 1] === '\n') {
+      i++;
+    } else if (c === '\\' && i + 1 < command.length) {
+      out += c + command[++i];
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      out += c;
+    } else if (c === '\n' || c === '\r') {
+      out += ' ; ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 const FORK_BOMB = /:\s*\(\s*\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/;
@@ -153,10 +195,17 @@ const FORK_BOMB = /:\s*\(\s*\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/;
  */
 export function checkCommand(command: string, depth = 0): GuardVerdict {
   if (FORK_BOMB.test(command)) return { blocked: true, reason: 'a fork bomb exhausts the machine' };
+  // Backquoted substitutions run too: check their contents.
+  if (depth < 3) {
+    for (const m of command.matchAll(/`([^`]*)`/g)) {
+      const inner = checkCommand(m[1], depth + 1);
+      if (inner.blocked) return inner;
+    }
+  }
   let entries: ParseEntry[];
   try {
     // Keep variables literal ($HOME stays "$HOME") instead of expanding them.
-    entries = parse(command, (name) => `$${name}`);
+    entries = parse(separateLines(command), (name) => `$${name}`);
   } catch {
     return { blocked: false };
   }
@@ -164,12 +213,18 @@ export function checkCommand(command: string, depth = 0): GuardVerdict {
     const argv = unwrap(c.argv);
     const name = (argv[0] ?? '').replace(/^.*\//, '');
     const a = [name, ...argv.slice(1)];
-    if ((name === 'bash' || name === 'sh' || name === 'zsh' || name === 'dash') && a.includes('-c') && depth < 3) {
-      const script = a[a.indexOf('-c') + 1];
+    if (depth < 3 && (name === 'bash' || name === 'sh' || name === 'zsh' || name === 'dash' || name === 'ksh')) {
+      // -c, or combined flags with c (-lc, -ec): the script is the next non-flag argument.
+      const ci = a.findIndex((x, i) => i > 0 && /^-[A-Za-z]*c[A-Za-z]*$/.test(x));
+      const script = ci > 0 ? a.slice(ci + 1).find((x) => !x.startsWith('-')) : undefined;
       if (script) {
         const inner = checkCommand(script, depth + 1);
         if (inner.blocked) return inner;
       }
+    }
+    if (depth < 3 && name === 'eval' && a.length > 1) {
+      const inner = checkCommand(a.slice(1).join(' '), depth + 1);
+      if (inner.blocked) return inner;
     }
     const reason =
       (name === 'rm' ? checkRm(a) : null) ?? checkGitPush(a) ?? checkDisk(a, c.redirects) ?? checkPermissions(a);

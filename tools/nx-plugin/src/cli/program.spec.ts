@@ -1,0 +1,502 @@
+// Covers the `nextrust` CLI through runCli with captured output (help of every command, usage errors and their exit
+// codes, check-known-issue in --json, readable and text-argument forms, status/phase commands, invalid and
+// last-good known-issues.json, rotation, backoff, usage-report/github-comment without services), plus end-to-end
+// runs of the real bin.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createProgram, runCli, type CliIo } from './program';
+
+const repoRoot = path.resolve(__dirname, '../../../..');
+const bin = path.join(repoRoot, 'tools/nx-plugin/bin/nextrust.js');
+
+/** A small known-issues database (the real one is maintained elsewhere). */
+const KNOWN_ISSUES = {
+  schema_version: '2.0',
+  known_issues: [
+    {
+      id: 'atomic-spinlock-m68k',
+      title: 'No atomic libcalls on the 68000',
+      phase: 'llvm-backend',
+      category: 'linker',
+      cpu_variants: ['m68000'],
+      error_patterns: ['undefined references? to .__sync_[a-z_]+[0-9]*'],
+      context_patterns: ['ld returned [0-9]+ exit status'],
+      description: 'The 68000 has no CAS: atomics become __sync_* libcalls that nothing defines.',
+      fix: { explanation: 'Link the spinlock atomics library.', command: 'npx nx run llvm-m68k:atomics --configuration=m68000' },
+      confidence: 0.9,
+      metadata: { first_seen: '2026-01-01', references: ['projects/llvm-m68k/atomics'] },
+    },
+    {
+      id: 'crates-io-unreachable',
+      title: 'crates.io unreachable during build-std',
+      phase: 'rust-target',
+      category: 'network',
+      error_patterns: ['Could not resolve host: index\\.crates\\.io'],
+      context_patterns: [],
+      description: 'build-std needs the registry unless the sources are vendored.',
+      fix: { explanation: 'Build offline with the vendored crates.' },
+      confidence: 0.8,
+      metadata: { first_seen: '2026-01-02' },
+    },
+  ],
+};
+
+const MATCHING_LOG = [
+  '   Compiling nextrust-rt v0.1.0 (/work/projects/rust-target/rt)',
+  "m68k-linux-gnu-ld: atom.o: in function `_start':",
+  "atom.c:(.text+0x1c): undefined reference to `__sync_fetch_and_add_4'",
+  'warning: unused variable: `x`',
+  'collect2: error: ld returned 1 exit status',
+  '',
+].join('\n');
+const UNKNOWN_LOG = ['   Compiling app v0.1.0', 'error[E0308]: mismatched types', 'error: could not compile `app`', ''].join('\n');
+
+let dir: string; // the status dir of one test
+let work: string; // logs of one test
+
+function writeKnownIssues(value: unknown): string {
+  const file = path.join(dir, 'known-issues.json');
+  fs.writeFileSync(file, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+  return file;
+}
+
+function log(name: string, text: string): string {
+  const file = path.join(work, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+function env(): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env, NEXTRUST_STATUS_DIR: dir };
+  delete e.NEXTRUST_DEBUG;
+  // Never reach an AI service or GitHub from these tests (phase review, design escalation, comments).
+  for (const k of Object.keys(e)) if (/_API_KEY$|_BASE_URL$|^GITHUB_TOKEN$|^GH_TOKEN$|^GITHUB_API_URL$/.test(k)) delete e[k];
+  return e;
+}
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function run(...argv: string[]): Promise<Run> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd: repoRoot, env: env() };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+/** No stack trace lines (`    at fn (file:line)`) in what the user sees. */
+function expectNoStack(r: Run): void {
+  expect(r.err + r.out).not.toMatch(/^\s+at .+:\d+/m);
+}
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-cli-status-'));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-cli-logs-'));
+  fs.copyFileSync(path.join(repoRoot, 'projects/ci-status/phases.json'), path.join(dir, 'phases.json'));
+  writeKnownIssues(KNOWN_ISSUES);
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe('help', () => {
+  const commands = createProgram({ out: () => undefined, err: () => undefined, cwd: repoRoot, env: {} }).commands.map((c) => ({
+    name: c.name(),
+    options: c.options.map((o) => o.long!),
+    args: c.registeredArguments.map((a) => a.name()),
+  }));
+
+  it('nextrust --help lists every command and the exit codes', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    for (const c of commands) expect(r.out).toMatch(new RegExp(`^  ${c.name}\\b`, 'm'));
+    expect(r.out).toContain('Exit codes:');
+    for (const code of ['0 ', '1 ', '2 ', '3 ']) expect(r.out).toContain(`\n  ${code}`);
+    expect(r.out).toContain('--status-dir <dir>');
+  });
+
+  it('covers the commands of the seed CLI', () => {
+    expect(commands.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['status', 'get-phase', 'set-phase', 'append-status', 'check-known-issue', 'rotate-status', 'backoff', 'clear-backoff', 'usage-report', 'github-comment']),
+    );
+  });
+
+  it.each(commands)('$name --help exits 0 and lists its options and arguments', async ({ name, options, args }) => {
+    const r = await run(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toContain(`Usage: nextrust ${name}`);
+    for (const o of [...options, '--help']) expect(r.out).toContain(o);
+    for (const a of args) expect(r.out).toContain(a);
+  });
+
+  it('--version prints the version', async () => {
+    const r = await run('--version');
+    expect(r).toEqual({ code: 0, out: '0.1.0\n', err: '' });
+  });
+});
+
+describe('usage errors: exit 2, a message, no stack trace', () => {
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['status', '--bogus'], /unknown option '--bogus'/],
+    [['status', '--limit', 'x'], /--limit must be a whole number/],
+    [['check-known-issue', '--cpu', 'm68020', 'text'], /m68020.*invalid|invalid.*m68020/i],
+    [['check-known-issue', '--min-confidence', '2', 'text'], /expected a number from 0 to 1/],
+    [['set-phase'], /missing required argument 'phase'/],
+    [['check-known-issue'], /give --log FILE or the error text/],
+    [['update-status', '--status', 'done'], /done.*invalid|invalid.*done/i],
+  ])('%j', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+    expectNoStack(r);
+  });
+
+  it('--log and a text together are refused', async () => {
+    const r = await run('check-known-issue', '--log', log('a.log', MATCHING_LOG), 'some', 'text');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('not both');
+  });
+});
+
+describe('check-known-issue', () => {
+  it('--log FILE --json prints the match with id, confidence and evidence lines (exit 0)', async () => {
+    const file = log('build.log', MATCHING_LOG);
+    const r = await run('check-known-issue', '--log', file, '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.match).toMatchObject({
+      id: 'atomic-spinlock-m68k',
+      confidence: 0.9,
+      errorLines: 1,
+      evidence: [
+        { line: 3, text: "atom.c:(.text+0x1c): undefined reference to `__sync_fetch_and_add_4'", kind: 'error' },
+        { line: 5, text: 'collect2: error: ld returned 1 exit status', kind: 'context' },
+      ],
+      fix: { command: 'npx nx run llvm-m68k:atomics --configuration=m68000' },
+    });
+    expect(j.lines).toBe(5);
+    expect(j.bytes).toBe(Buffer.byteLength(MATCHING_LOG));
+  });
+
+  it('--phase and --cpu lower the confidence; --min-confidence turns it into no match (exit 1)', async () => {
+    const file = log('build.log', MATCHING_LOG);
+    const cpu = await run('check-known-issue', '--log', file, '--json', '--cpu', 'm68040');
+    expect(cpu.code).toBe(0);
+    expect(JSON.parse(cpu.out).match).toMatchObject({ confidence: 0.63, context: { cpu: 'm68040' } });
+    const both = await run('check-known-issue', '--log', file, '--json', '--cpu', 'm68040', '--phase', 'rust-target', '--min-confidence', '0.6');
+    expect(both.code).toBe(1);
+    expect(JSON.parse(both.out).match).toBeNull();
+  });
+
+  it('no known issue: {"match": null}, exit 1', async () => {
+    const r = await run('check-known-issue', '--log', log('u.log', UNKNOWN_LOG), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toEqual({ match: null, lines: 3, bytes: Buffer.byteLength(UNKNOWN_LOG) });
+  });
+
+  it('readable output names the issue, the evidence as file:line, the fix and its command', async () => {
+    const r = await run('check-known-issue', '--log', log('build.log', MATCHING_LOG));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('known issue atomic-spinlock-m68k (confidence 0.90): No atomic libcalls on the 68000');
+    expect(r.out).toContain("build.log:3: atom.c:(.text+0x1c): undefined reference to `__sync_fetch_and_add_4'");
+    expect(r.out).toContain('build.log:5: collect2: error: ld returned 1 exit status  (context)');
+    expect(r.out).toContain('fix: Link the spinlock atomics library.');
+    expect(r.out).toContain('run: npx nx run llvm-m68k:atomics --configuration=m68000');
+    expect(r.out).not.toMatch(/^\s*[{[]/);
+    const none = await run('check-known-issue', '--log', log('u.log', UNKNOWN_LOG));
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('no known issue matches this failure (3 lines scanned)');
+  });
+
+  it('takes the error text as arguments', async () => {
+    const words = ['curl:', '[6]', "Couldn't", 'resolve', 'host', 'name', '(Could', 'not', 'resolve', 'host:', 'index.crates.io)'];
+    const r = await run('check-known-issue', '--json', ...words);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).match).toMatchObject({ id: 'crates-io-unreachable', confidence: 0.8, evidence: [{ line: 1, text: words.join(' ') }] });
+    const none = await run('check-known-issue', 'all', 'good');
+    expect(none.code).toBe(1);
+    expect(none.out).toContain('no known issue matches');
+  });
+
+  it('a missing log file: exit 2 naming it', async () => {
+    const missing = path.join(work, 'nope.log');
+    const r = await run('check-known-issue', '--log', missing, '--json');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(missing);
+    expect(r.out).toBe('');
+    expectNoStack(r);
+  });
+
+  it('--record also counts the failure and records it in the status log', async () => {
+    const r = await run('check-known-issue', '--record', '--task', 'rust-target:build', '--log', log('b.log', MATCHING_LOG), '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.match.id).toBe('atomic-spinlock-m68k');
+    expect(j.backoff).toMatchObject({ failures: 1, inBackoff: false });
+    const s = JSON.parse((await run('status', '--json')).out);
+    expect(s.activities).toEqual([expect.objectContaining({ type: 'target_failed', details: expect.objectContaining({ task: 'rust-target:build', known_issue: 'atomic-spinlock-m68k', evidence_line: 3 }) })]);
+  });
+});
+
+describe('an invalid known-issues.json', () => {
+  const invalid = { ...KNOWN_ISSUES, known_issues: [{ ...KNOWN_ISSUES.known_issues[0], confidence: 2 }, KNOWN_ISSUES.known_issues[1]] };
+
+  it('without a last good copy: exit 2 naming the file and the field', async () => {
+    const file = writeKnownIssues(invalid);
+    const r = await run('check-known-issue', '--log', log('build.log', MATCHING_LOG), '--json');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(file);
+    expect(r.err).toContain('known_issues[0].confidence');
+    expect(r.out).toBe('');
+    expectNoStack(r);
+    const v = await run('validate');
+    expect(v.code).toBe(2);
+    expect(v.err).toContain(`${file}: field 'known_issues[0].confidence'`);
+  });
+
+  it('not JSON at all: exit 2 naming the file', async () => {
+    const file = writeKnownIssues('{ "schema_version": "2.0", ');
+    const r = await run('check-known-issue', 'undefined reference to `__sync_synchronize');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${file}: not valid JSON`);
+    expectNoStack(r);
+  });
+
+  it('with a last good copy (from an earlier successful run): a warning on stderr, still a result', async () => {
+    const file = log('build.log', MATCHING_LOG);
+    const first = await run('check-known-issue', '--log', file, '--json');
+    expect(first.code).toBe(0);
+    const kiFile = writeKnownIssues(invalid);
+    const r = await run('check-known-issue', '--log', file, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).match).toMatchObject({ id: 'atomic-spinlock-m68k', confidence: 0.9 });
+    expect(r.err).toMatch(/warning/);
+    expect(r.err).toContain(kiFile);
+    expect(r.err).toContain('known_issues[0].confidence');
+    expect(r.err).toContain('last good copy');
+    // validate still reports the file itself.
+    expect((await run('validate')).code).toBe(2);
+  });
+
+  it('a missing known-issues.json with no last good copy: exit 2 naming it', async () => {
+    fs.rmSync(path.join(dir, 'known-issues.json'));
+    const r = await run('check-known-issue', 'some', 'text');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(path.join(dir, 'known-issues.json'));
+  });
+});
+
+describe('status, phases and activities', () => {
+  it('status --json on an empty status dir has the seed shape', async () => {
+    const r = await run('status', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toEqual({ status_dir: dir, schema_version: 1, current_phase: null, phase_history: [], activities: [], warnings: [] });
+  });
+
+  it('append-status records an activity; status --json shows it; a key makes it idempotent', async () => {
+    const a = await run('append-status', 'build_started', '{"message": "LLVM build started", "n": 1}');
+    expect(a).toEqual({ code: 0, out: 'recorded build_started\n', err: '' });
+    expect((await run('append-status', 'build_done', '{"message": "ok"}', '--key', 'run-1-build')).code).toBe(0);
+    const again = await run('append-status', 'build_done', '{"message": "ok"}', '--key', 'run-1-build', '--json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).recorded).toBe(false);
+    const j = JSON.parse((await run('status', '--json')).out);
+    expect(Object.keys(j)).toEqual(expect.arrayContaining(['current_phase', 'phase_history', 'activities', 'warnings']));
+    expect(j.activities).toHaveLength(2);
+    expect(j.activities[0]).toMatchObject({ type: 'build_started', details: { message: 'LLVM build started', n: 1 } });
+    expect(Date.parse(j.activities[0].timestamp)).not.toBeNaN();
+    expect(JSON.parse((await run('status', '--json', '--limit', '1')).out).activities.map((x: { type: string }) => x.type)).toEqual(['build_done']);
+    const readable = await run('status');
+    expect(readable.out).toContain('current phase: none set');
+    expect(readable.out).toContain('build_started: LLVM build started');
+  });
+
+  it.each([
+    [['append-status', 'build_started', '{"message": '], /not valid JSON/],
+    [['append-status', 'build_started', '[1, 2]'], /expected a JSON object/],
+    [['append-status', 'Build-Started', '{}'], /activity type 'Build-Started'/],
+    [['append-status', 'build_started', '{}', '--key', 'has space'], /--key/],
+  ])('append-status %j: exit 2', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expectNoStack(r);
+    expect(fs.existsSync(path.join(dir, 'pipeline-log.jsonl'))).toBe(false);
+  });
+
+  it('get-phase with no phase set: exit 1', async () => {
+    const r = await run('get-phase');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toContain('no current phase');
+    const j = await run('get-phase', '--json');
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.out)).toEqual({ current_phase: null });
+    const u = await run('update-status', '--status', 'completed');
+    expect(u.code).toBe(1);
+    expect(u.err).toContain('no current phase');
+  });
+
+  it('set-phase by number, by phase-N and by id; the previous phase goes to the history', async () => {
+    const byNumber = await run('set-phase', '3');
+    expect(byNumber).toEqual({ code: 0, out: 'current phase: rust-target (Rust Target Specification), in_progress\n', err: '' });
+    expect(await run('get-phase')).toEqual({ code: 0, out: 'rust-target\n', err: '' });
+    const byPhaseN = await run('set-phase', 'phase-2', '--status', 'completed', '--json');
+    expect(byPhaseN.code).toBe(0);
+    expect(JSON.parse(byPhaseN.out).current_phase).toMatchObject({ id: 'llvm-backend', status: 'completed' });
+    const byId = await run('set-phase', 'emulation-testing', '--message', 'qemu ready');
+    expect(byId.code).toBe(0);
+    const s = JSON.parse((await run('status', '--json')).out);
+    expect(s.current_phase).toMatchObject({ id: 'emulation-testing', name: 'Emulation Testing', status: 'in_progress', message: 'qemu ready' });
+    expect(s.phase_history.map((p: { id: string }) => p.id)).toEqual(['rust-target', 'llvm-backend']);
+    expect(s.activities.map((a: { type: string }) => a.type)).toEqual(['phase_started', 'phase_started', 'phase_started']);
+    const upd = await run('update-status', '--status', 'blocked');
+    expect(upd).toEqual({ code: 0, out: 'phase emulation-testing: blocked\n', err: '' });
+    expect(JSON.parse((await run('get-phase', '--json')).out).current_phase).toMatchObject({ id: 'emulation-testing', status: 'blocked' });
+  });
+
+  it('set-phase of an unknown phase: exit 2 listing the valid ones', async () => {
+    for (const ref of ['phase-9', 'llvm', '0']) {
+      const r = await run('set-phase', ref);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`unknown phase '${ref}'`);
+      for (const p of ['environment-setup (1)', 'llvm-backend (2)', 'rust-target (3)', 'emulation-testing (4)', 'integration (5)']) expect(r.err).toContain(p);
+      expectNoStack(r);
+    }
+    expect((await run('get-phase')).code).toBe(1);
+  });
+
+  it('set-phase without a phases.json: exit 2 naming the file', async () => {
+    fs.rmSync(path.join(dir, 'phases.json'));
+    const r = await run('set-phase', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(path.join(dir, 'phases.json'));
+  });
+});
+
+describe('rotate-status', () => {
+  it('--dry-run --json reports what would move and changes nothing', async () => {
+    for (const n of [1, 2, 3]) expect((await run('append-status', 'step_done', JSON.stringify({ message: `step ${n}` }))).code).toBe(0);
+    const logFile = path.join(dir, 'pipeline-log.jsonl');
+    const before = fs.readFileSync(logFile, 'utf8');
+    const keep = await run('rotate-status', '--dry-run', '--json');
+    expect(keep.code).toBe(0);
+    expect(JSON.parse(keep.out)).toEqual({ archived: 0, kept: 3, quarantined: 0, archiveFiles: [], dryRun: true });
+    const bySize = await run('rotate-status', '--dry-run', '--json', '--max-bytes', '0');
+    expect(bySize.code).toBe(0);
+    const month = (JSON.parse((await run('status', '--json')).out).activities[0].timestamp as string).slice(0, 7);
+    expect(JSON.parse(bySize.out)).toEqual({ archived: 3, kept: 0, quarantined: 0, archiveFiles: [`archive/pipeline-log-${month}.jsonl`], dryRun: true });
+    expect(fs.readFileSync(logFile, 'utf8')).toBe(before);
+    expect(fs.existsSync(path.join(dir, 'archive'))).toBe(false);
+    const readable = await run('rotate-status', '--dry-run', '--max-bytes', '0');
+    expect(readable.out).toMatch(/^would archive 3 activities into archive\/pipeline-log-\d{4}-\d{2}\.jsonl; 0 kept\n$/);
+  });
+});
+
+describe('backoff', () => {
+  it('backoff --commit shows the count; three recorded failures put the commit in backoff (exit 1); clear-backoff ends it', async () => {
+    const fresh = await run('backoff', '--commit', 'abcdef1', '--json');
+    expect(fresh.code).toBe(0);
+    expect(JSON.parse(fresh.out)).toMatchObject({ commit: 'abcdef1', failures: 0, inBackoff: false });
+
+    const file = log('build.log', MATCHING_LOG);
+    for (const task of ['t1', 't2', 't3']) {
+      expect((await run('check-known-issue', '--record', '--task', task, '--log', file, '--json')).code).toBe(0);
+    }
+    // The current commit (GITHUB_SHA, or the workspace's HEAD) is what --record counted.
+    const cur = await run('backoff', '--json');
+    expect(cur.code).toBe(1);
+    const st = JSON.parse(cur.out);
+    expect(st).toMatchObject({ failures: 3, inBackoff: true });
+    expect(st.message).toContain('clear-backoff');
+    const byCommit = await run('backoff', '--commit', st.commit);
+    expect(byCommit.code).toBe(1);
+    expect(byCommit.out).toContain('has failed 3 times');
+
+    const cleared = await run('clear-backoff', '--commit', st.commit);
+    expect(cleared).toEqual({ code: 0, out: `cleared: ${st.commit}\n`, err: '' });
+    const after = await run('backoff', '--commit', st.commit, '--json');
+    expect(after.code).toBe(0);
+    expect(JSON.parse(after.out)).toMatchObject({ failures: 0, inBackoff: false });
+    expect((await run('clear-backoff', '--commit', st.commit)).out).toBe('nothing to clear\n');
+    const acts = JSON.parse((await run('status', '--json')).out).activities.map((a: { type: string }) => a.type);
+    expect(acts).toContain('backoff_cleared');
+  });
+
+  it('an invalid commit: exit 2', async () => {
+    const r = await run('backoff', '--commit', 'not-a-sha');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("invalid commit 'not-a-sha'");
+    expectNoStack(r);
+  });
+});
+
+// usage-report and github-comment exited 69 (EX_UNAVAILABLE) until the AI services and the GitHub integration
+// arrived (while these tests were written); exit 69 is gone from the CLI. What they do now without any service:
+describe('usage-report and github-comment (formerly exit 69)', () => {
+  it('github-comment without --pr, or with a bad one: exit 2 before any request', async () => {
+    const none = await run('github-comment');
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("required option '--pr <number>' not specified");
+    const bad = await run('github-comment', '--pr', 'abc', '--repo', 'o/r');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--pr must be a number');
+    expectNoStack(bad);
+  });
+
+  it('usage-report --json on a fresh status dir: an empty report, exit 0', async () => {
+    const r = await run('usage-report', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ days: 7, rows: [], total: { calls: 0 } });
+  });
+});
+
+describe('the real bin (node tools/nx-plugin/bin/nextrust.js)', () => {
+  function spawnBin(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+    return spawnSync(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...env(), ...extraEnv }, encoding: 'utf8', timeout: 180_000 });
+  }
+
+  it('check-known-issue --log --json --status-dir: exit 0 with the JSON match on stdout, nothing on stderr', () => {
+    const file = log('build.log', MATCHING_LOG);
+    const r = spawnBin(['check-known-issue', '--log', file, '--json', '--status-dir', dir], { NEXTRUST_STATUS_DIR: '/nonexistent/status' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.match).toMatchObject({ id: 'atomic-spinlock-m68k', evidence: [{ line: 3 }, { line: 5 }] });
+  });
+
+  it('no match: exit 1 and {"match": null}; a missing log: exit 2 with one line on stderr', () => {
+    const none = spawnBin(['check-known-issue', '--json', '--log', log('u.log', UNKNOWN_LOG)]);
+    expect(none.status).toBe(1);
+    expect(JSON.parse(none.stdout).match).toBeNull();
+    const missing = spawnBin(['check-known-issue', '--log', path.join(work, 'gone.log')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe(`nextrust: check-known-issue: --log ${path.join(work, 'gone.log')}: no such file\n`);
+  });
+
+  it('an unknown command or a missing required option: exit 2, message on stderr, no stack trace', () => {
+    const r = spawnBin(['frobnicate']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+    expect(r.stderr).not.toMatch(/^\s+at .+:\d+/m);
+    const gh = spawnBin(['github-comment']);
+    expect(gh.status).toBe(2);
+    expect(gh.stdout).toBe('');
+    expect(gh.stderr).toContain("required option '--pr <number>' not specified");
+    expect(gh.stderr).not.toMatch(/^\s+at .+:\d+/m);
+  });
+});
