@@ -230,7 +230,7 @@ describe('status store with many processes', () => {
   });
 
   it('one idempotency key appended by 4 CLI processes at once is recorded exactly once', async () => {
-    const key = 'session-1:abc1234:run-9:1:target_failed';
+    const key = 'session-1_abc1234_run-9_1_target_failed';
     const ps = Array.from({ length: 4 }, (_, i) => cli(dir, 'append-status', 'target_failed', JSON.stringify({ message: `from ${i}`, from: i }), '--key', key, '--json'));
     procs.push(...ps);
     const exits = await Promise.all(ps.map((p) => p.exit));

@@ -481,8 +481,9 @@ describe('giant lines', () => {
     expect(res.status).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out).toMatchObject({ id: 'atomic-spinlock', errorLines: 1, line: 1, lines: 1, bytes: size });
-    // RSS well below the file size: the line was never held whole.
-    expect(out.maxRssKiB * 1024).toBeLessThan(100 * 1024 * 1024);
+    // The 32 MiB heap is the hard guard (the line held whole would not fit); RSS (node itself,
+    // the heap, I/O buffers; it varies with machine load) stays below the file's size.
+    expect(out.maxRssKiB * 1024).toBeLessThan(size);
   });
 });
 

@@ -149,7 +149,8 @@ export class LogScanner {
         // A giant line: scan what we have as a piece of the current line, and keep an overlap
         // so that a match across the cut is still found (a line counts once per issue).
         this.scanBlock(this.carry, false);
-        this.carry = this.carry.slice(-GIANT_LINE_OVERLAP);
+        // A copy, not a slice: a V8 slice would keep the whole piece alive.
+        this.carry = Buffer.from(this.carry.slice(-GIANT_LINE_OVERLAP), 'utf16le').toString('utf16le');
       }
       return;
     }
