@@ -2,7 +2,13 @@
  * Streaming failure-log matcher: finds the known issue a log shows, without
  * ever holding the whole log in memory.
  *
- * How it works: the log is read in chunks of 64 KiB (small enough that V8
+ * Two engines, the same results: for a file, GNU grep -E streams the log
+ * and prints only the hit lines (scanLogFile's default when grep is
+ * installed: the patterns are validated to mean the same to grep and to
+ * JavaScript), and this module attributes them; otherwise, and for text in
+ * memory, the JavaScript scanner below.
+ *
+ * The JavaScript scanner: the log is read in chunks of 64 KiB (small enough that V8
  * keeps the decoded strings in its young generation: 1 MiB strings go to the
  * large-object space and made decoding 10x slower here); one combined regular
  * expression (every error and context pattern of every issue, as
@@ -23,6 +29,7 @@
  * `minConfidence` (default 0.5) is the match; ties go to the one whose first
  * evidence comes first in the log.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { KnownIssue } from './known-issues';
@@ -159,6 +166,21 @@ export class LogScanner {
     this.scanBlock(data, true);
   }
 
+  /**
+   * Records a line another scanner (grep) found, by its 1-based number, and
+   * attributes it to the single patterns; used with finish().
+   */
+  hit(line: number, text: string): void {
+    this.attribute(line, text.replace(/\r$/, ''));
+  }
+
+  /** Ends a scan fed by hit(): the log had `lines` lines of `bytes` bytes. */
+  finish(lines: number, bytes: number): ScanResult {
+    this.lineNo = lines;
+    this.bytes = bytes;
+    return this.result();
+  }
+
   /** Finishes the scan. */
   end(): ScanResult {
     if (this.carry) {
@@ -269,11 +291,129 @@ export function scanLogText(text: string, issues: readonly KnownIssue[], options
   return scanner.end();
 }
 
+/** Whether GNU grep is on PATH (checked once per process). */
+let gnuGrep: boolean | undefined;
+function hasGnuGrep(): boolean {
+  if (gnuGrep === undefined) {
+    const r = spawnSync('grep', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    gnuGrep = r.status === 0 && /GNU grep/.test(r.stdout ?? '');
+  }
+  return gnuGrep;
+}
+
+/** Options of scanLogFile. */
+export interface FileScanOptions extends ScanOptions {
+  /**
+   * `grep`: stream the log through GNU grep -E (the patterns are validated to
+   * mean the same there: known-issues.ts ereProblem) and attribute only the
+   * lines it prints; `js`: the streaming scanner in this module. Default:
+   * grep when GNU grep is installed, unless NEXTRUST_MATCHER=js.
+   */
+  engine?: 'grep' | 'js';
+}
+
 /**
  * Scans a log file as a stream (any size; memory bounded as in the module doc).
+ * With GNU grep (default when installed) the scan runs at grep's speed: grep
+ * streams the file and prints only the hit lines (each read up to
+ * MAX_LINE_CHARS), which are attributed here; `wc -l` counts the lines in parallel.
  * @throws Error naming the file when it cannot be read.
  */
-export async function scanLogFile(file: string, issues: readonly KnownIssue[], options: ScanOptions = {}): Promise<ScanResult> {
+export async function scanLogFile(file: string, issues: readonly KnownIssue[], options: FileScanOptions = {}): Promise<ScanResult> {
+  let size: number;
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile()) throw new Error('not a file');
+    await fs.promises.access(file, fs.constants.R_OK);
+    size = st.size;
+  } catch (e) {
+    throw new Error(`cannot read log ${file}: ${(e as Error).message}`);
+  }
+  const engine = options.engine ?? (process.env.NEXTRUST_MATCHER === 'js' || !hasGnuGrep() ? 'js' : 'grep');
+  const patterns = [...new Set(issues.flatMap((i) => [...i.error_patterns, ...i.context_patterns]))];
+  if (engine === 'grep' && patterns.length) return scanWithGrep(file, size, issues, options, patterns);
+  return scanWithJs(file, issues, options);
+}
+
+/**
+ * The pattern for grep over a CRLF log: grep keeps the `\r` before `\n` in the
+ * line, where the JS scanner (and JavaScript's `$`) treat it as the line end;
+ * each unescaped `$` outside brackets becomes `[CR]?$`.
+ */
+function crlfTolerant(p: string): string {
+  let out = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '\\') {
+      out += c + (p[i + 1] ?? '');
+      i++;
+    } else if (c === '[') {
+      const end = p.indexOf(']', i + (p[i + 1] === '^' ? 3 : 2));
+      out += p.slice(i, end + 1);
+      i = end;
+    } else if (c === '$') {
+      out += '[\r]?$';
+    } else out += c;
+  }
+  return out;
+}
+
+async function scanWithGrep(file: string, size: number, issues: readonly KnownIssue[], options: ScanOptions, patterns: string[]): Promise<ScanResult> {
+  const scanner = new LogScanner(issues, options);
+  const env = { ...process.env, LC_ALL: 'C.UTF-8' };
+  const lineCount = new Promise<number>((resolve, reject) => {
+    const wc = spawn('wc', ['-l', '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    wc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    wc.on('error', reject);
+    wc.on('close', (code) => (code === 0 ? resolve(Number(out.trim().split(/\s+/)[0])) : reject(new Error(`wc -l exited with ${code}`))));
+  });
+  const grep = spawn('grep', ['-a', '-n', '-E', ...patterns.flatMap((p) => ['-e', crlfTolerant(p)]), '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let truncated = false;
+  let stderr = '';
+  grep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Output lines, each kept up to MAX_LINE_CHARS bytes.
+  let parts: Buffer[] = [];
+  let kept = 0;
+  const flush = () => {
+    const line = Buffer.concat(parts).toString('utf8');
+    parts = [];
+    kept = 0;
+    const colon = line.indexOf(':');
+    if (colon > 0) scanner.hit(Number(line.slice(0, colon)), line.slice(colon + 1));
+  };
+  for await (const chunk of grep.stdout as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      if (kept < MAX_LINE_CHARS) parts.push(chunk.subarray(start, Math.min(nl, start + MAX_LINE_CHARS - kept)));
+      if (kept + nl - start > MAX_LINE_CHARS) truncated = true;
+      flush();
+      start = nl + 1;
+    }
+    if (start < chunk.length && kept < MAX_LINE_CHARS) {
+      const piece = chunk.subarray(start, Math.min(chunk.length, start + MAX_LINE_CHARS - kept));
+      parts.push(Buffer.from(piece));
+      kept += piece.length;
+    }
+  }
+  if (parts.length) flush();
+  const code: number = await new Promise((resolve) => (grep.exitCode !== null ? resolve(grep.exitCode) : grep.on('close', (c) => resolve(c ?? 2))));
+  if (code > 1) throw new Error(`cannot read log ${file}: grep: ${stderr.trim() || `exit ${code}`}`);
+  // A hit line longer than MAX_LINE_CHARS could not be attributed from its kept part: the JS scanner reads it in pieces.
+  if (truncated) return scanWithJs(file, issues, options);
+  let lines = await lineCount;
+  if (size > 0) {
+    // wc counts newlines; a last line without one is a line too (as the JS scanner counts).
+    const fd = await fs.promises.open(file, 'r');
+    const last = Buffer.alloc(1);
+    await fd.read(last, 0, 1, size - 1);
+    await fd.close();
+    if (last[0] !== 10) lines++;
+  }
+  return scanner.finish(lines, size);
+}
+
+async function scanWithJs(file: string, issues: readonly KnownIssue[], options: ScanOptions): Promise<ScanResult> {
   const scanner = new LogScanner(issues, options);
   const decoder = new StringDecoder('utf8');
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
