@@ -102,19 +102,32 @@ export function usageReport(records: UsageRecord[], days: number, now: Date = ne
   const out = [...rows.values()]
     .map(({ latency, ...row }) => ({ ...row, cost_usd: round6(row.cost_usd), mean_latency_ms: Math.round(latency / row.calls) }))
     .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model) || a.phase.localeCompare(b.phase));
-  const total = out.reduce(
+  const total = { ...sumUsage(out), mean_latency_ms: 0 };
+  total.mean_latency_ms = total.calls ? Math.round(out.reduce((s, r) => s + r.mean_latency_ms * r.calls, 0) / total.calls) : 0;
+  return { rows: out, total };
+}
+
+/** Usage totals of rows: calls, tokens (count), cost (USD, priced calls) and unpriced calls. */
+export interface UsageTotals {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  unpriced_calls: number;
+}
+
+/** Sums usage rows (of the report, or any rows with the same fields). */
+export function sumUsage(rows: readonly UsageTotals[]): UsageTotals {
+  return rows.reduce<UsageTotals>(
     (t, r) => ({
       calls: t.calls + r.calls,
       input_tokens: t.input_tokens + r.input_tokens,
       output_tokens: t.output_tokens + r.output_tokens,
       cost_usd: round6(t.cost_usd + r.cost_usd),
       unpriced_calls: t.unpriced_calls + r.unpriced_calls,
-      mean_latency_ms: 0,
     }),
-    { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0, mean_latency_ms: 0 },
+    { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0 },
   );
-  total.mean_latency_ms = total.calls ? Math.round(out.reduce((s, r) => s + r.mean_latency_ms * r.calls, 0) / total.calls) : 0;
-  return { rows: out, total };
 }
 
 function round6(n: number): number {

@@ -42,7 +42,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import StatsD, { type Tags } from 'hot-shots';
-import { readUsage, usageReport, type UsageRecord } from '../ai/usage';
+import { readUsage, sumUsage, usageReport, type UsageRecord } from '../ai/usage';
 import { phaseOfTarget, type PhasesFile } from '../pipeline/phases';
 import { ACTIVITY_LOG, forEachLine, parseActivityLine, type Activity, type PhaseRecord, type StatusStore } from '../pipeline/status-store';
 import { CPU_NAMES } from '../toolchain/cpu';
@@ -613,16 +613,7 @@ export async function computeMetrics(store: StatusStore, options: MetricsOptions
     d.unpriced_calls += row.unpriced_calls;
     dayModel.set(k, d);
   }
-  const total = byModelKind.reduce(
-    (t, r) => ({
-      calls: t.calls + r.calls,
-      input_tokens: t.input_tokens + r.input_tokens,
-      output_tokens: t.output_tokens + r.output_tokens,
-      cost_usd: round6(t.cost_usd + r.cost_usd),
-      unpriced_calls: t.unpriced_calls + r.unpriced_calls,
-    }),
-    { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0 },
-  );
+  const total = sumUsage(byModelKind);
   const events: AiEvent[] = activities
     .filter((a) => (a.type === 'design_decision' || a.type === 'review_completed') && inWindow(a.timestamp))
     .map((a) => ({
