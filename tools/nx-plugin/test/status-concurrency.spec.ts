@@ -26,7 +26,7 @@ interface Proc {
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   // A generous lock wait: these tests are about lost and torn entries, not the timeout (tested in
   // status-store.spec.ts); killed holders each cost a stale period, and a loaded machine is slow.
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NEXTRUST_LOCK_TIMEOUT_MS: '120000', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NEXTRUST_LOCK_TIMEOUT_MS: '120000', WRITER_LOCK_TIMEOUT_MS: '120000', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let carry = '';

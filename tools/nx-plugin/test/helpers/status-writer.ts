@@ -44,6 +44,10 @@ async function main(): Promise<void> {
       const r = await store.append('concurrency_test', { writer, seq, message: `${writer} #${seq}` });
       if (!r.recorded) throw new Error(`append ${writer} #${seq} not recorded`);
       say(`recorded ${writer} ${seq}`);
+      // Looping writers pause between appends, as real ones do work in between: the lock
+      // (proper-lockfile: polling, no queue) is not fair, and a writer that re-takes it at once
+      // can starve the others for as long as it keeps looping.
+      if (count === 0) await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
     }
   } else if (mode === 'hold') {
     await store.withLock(async () => {
