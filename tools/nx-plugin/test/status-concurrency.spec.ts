@@ -48,7 +48,7 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (c: string) => (err += c));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
-  const waitFor = (re: RegExp, timeoutMs = 30_000) =>
+  const waitFor = (re: RegExp, timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
       const hit = lines.find((l) => re.test(l));
       if (hit) return resolve(hit);
@@ -177,19 +177,19 @@ describe('status store with many processes', () => {
     procs.push(tearer);
     expect((await holder.exit).signal).toBe('SIGKILL');
     // Nobody gets the lock until the dead holder's lock goes stale (3 s after its last refresh, which is at most 1 s old).
-    await Promise.race(survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterHold[i] + 1}$`), 40_000)));
+    await Promise.race(survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterHold[i] + 1}$`), 90_000)));
     const staleWait = Date.now() - killedAt;
     expect(staleWait).toBeGreaterThanOrEqual(1_500);
     expect(staleWait).toBeLessThan(20_000);
 
-    const fragment = Buffer.from((await tearer.waitFor(/^torn /, 40_000)).slice('torn '.length), 'base64');
+    const fragment = Buffer.from((await tearer.waitFor(/^torn /, 90_000)).slice('torn '.length), 'base64');
     tearer.child.kill('SIGKILL');
     expect((await tearer.exit).signal).toBe('SIGKILL');
     const afterTear = survivors.map((p) => reported(p).length);
     for (const e of await Promise.all(randomKills)) expect(e.signal).toBe('SIGKILL');
 
     // The survivors go on after each dead holder's lock goes stale (3 s) instead of failing.
-    await Promise.all(survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterTear[i] + 10}$`), 40_000)));
+    await Promise.all(survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterTear[i] + 10}$`), 90_000)));
     fs.writeFileSync(stop, '');
     const survived = await Promise.all(survivors.map((p) => p.exit));
     survivors.forEach((p, i) => expect({ ...survived[i], stderr: p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' }));
