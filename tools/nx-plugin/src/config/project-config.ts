@@ -150,20 +150,30 @@ export function formatConfigError(file: string, error: z.ZodError): string {
 }
 
 /**
- * Parses and validates a project config from its text.
+ * Parses JSON text and validates it with a zod schema (every validated JSON
+ * file of the project goes through here).
  * @param file path used in error messages.
- * @throws ConfigError naming the file, the field and what was expected.
+ * @throws ConfigError `FILE: not valid JSON: …` or `FILE: field 'a[0].b': …` lines.
  */
-export function parseProjectConfig(file: string, text: string): ProjectConfig {
+export function parseValidatedJson<S extends z.ZodType>(file: string, text: string, schema: S): z.output<S> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(file, `${file}: not valid JSON: ${(e as Error).message}`);
   }
-  const result = projectConfigSchema.safeParse(raw);
+  const result = schema.safeParse(raw);
   if (!result.success) throw new ConfigError(file, formatConfigError(file, result.error));
   return result.data;
+}
+
+/**
+ * Parses and validates a project config from its text.
+ * @param file path used in error messages.
+ * @throws ConfigError naming the file, the field and what was expected.
+ */
+export function parseProjectConfig(file: string, text: string): ProjectConfig {
+  return parseValidatedJson(file, text, projectConfigSchema);
 }
 
 /**

@@ -12,24 +12,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
-import { ConfigError, formatConfigError } from '../config/project-config';
+import { ConfigError, parseValidatedJson } from '../config/project-config';
 
-/**
- * Parses and validates JSON text.
- * @param shownPath file name used in errors.
- * @throws ConfigError `FILE: not valid JSON: …` or `FILE: field 'a[0].b': …` lines.
- */
-export function parseValidatedJson<S extends z.ZodType>(shownPath: string, text: string, schema: S): z.output<S> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(shownPath, `${shownPath}: not valid JSON: ${(e as Error).message}`);
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw new ConfigError(shownPath, formatConfigError(shownPath, result.error));
-  return result.data;
-}
+/** Parses JSON text and validates it (re-exported from config/project-config). */
+export { parseValidatedJson };
 
 /**
  * Reads and validates a JSON file.
