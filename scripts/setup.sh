@@ -53,8 +53,10 @@ else
   echo "setup: npm dependencies present"
 fi
 
-# The nextrust CLI runs compiled (fast start) when dist/ is newer than its sources.
-if [ ! -f tools/nx-plugin/dist/.build-stamp ] || [ -n "$(find tools/nx-plugin/src tools/nx-plugin/index.ts -newer tools/nx-plugin/dist/.build-stamp -print -quit)" ]; then
+# The nextrust CLI runs compiled (fast start) when dist/ is newer than its sources;
+# the Claude Code hooks need the native hook client (dist/hook-client) for their fast path.
+if [ ! -f tools/nx-plugin/dist/.build-stamp ] || [ ! -x tools/nx-plugin/dist/hook-client ] ||
+  [ -n "$(find tools/nx-plugin/src tools/nx-plugin/index.ts tools/nx-plugin/native tools/nx-plugin/scripts -newer tools/nx-plugin/dist/.build-stamp -print -quit)" ]; then
   echo "setup: building the nextrust CLI (npm run build)"
   npm run --silent build
 else

@@ -12,16 +12,20 @@
  *
  * Scenarios (N runs each after 3 warm-ups, interleaved round-robin so that
  * machine noise hits all alike): ours pre with a harmless command, ours pre
- * with a blocked command, ours post after a successful command; the seed's
- * pre and post with the same payloads (the seed has no guard: the blocked
- * command passes it); and `node -e 0` as the floor of any Node hook.
+ * with a blocked command, ours post after a successful command (all served by
+ * the hook server, which the first call of the pass starts, as in a session);
+ * ours pre and post with the server off (NEXTRUST_HOOK_SERVER=0: a node
+ * process per call, as before the server); the seed's pre and post with the
+ * same payloads (the seed has no guard: the blocked command passes it); and
+ * `node -e 0` as the floor of any Node hook.
  *
  * Every run has its own session_id and tool_use_id: the seed skips every call
  * after the first one of a session (its idempotency file holds the last
  * session), which would measure only `cat` + jq + an early exit.
  *
  * Side effects: `npm run build` first (so that the bin runs the compiled
- * dist/); our post appends command_completed activities, to a scratch status
+ * dist/ and the native hook client exists); a hook server in a scratch socket
+ * directory for the pass (stopped after it); our post appends command_completed activities, to a scratch status
  * dir (NEXTRUST_STATUS_DIR) rather than the repository's; both dispatchers log
  * to .claude/hook-logs (ours appends to the day's log; the seed's per-second
  * log files and its .claude/sessions file are removed afterwards when this run
@@ -112,6 +116,8 @@ interface Scenario {
   argv: string[];
   payload: (cwd: string) => string;
   expectExit: number;
+  /** Extra environment of this scenario. */
+  env?: NodeJS.ProcessEnv;
   times: number[];
   /** Ours only: whether the bin's compiled path was current for each timed run. */
   compiled?: boolean[];
@@ -127,11 +133,12 @@ function stats(ms: number[]): Stats {
 }
 
 function scenarios(): Scenario[] {
-  const sh = (name: string, command: string, payload: (cwd: string) => string, expectExit: number): Scenario => ({
+  const sh = (name: string, command: string, payload: (cwd: string) => string, expectExit: number, env?: NodeJS.ProcessEnv): Scenario => ({
     name,
     argv: ['sh', '-c', command],
     payload,
     expectExit,
+    env,
     times: [],
     ...(name.startsWith('ours') ? { compiled: [] } : {}),
   });
@@ -140,6 +147,9 @@ function scenarios(): Scenario[] {
     sh('ours pre, harmless', OURS.pre, (cwd) => payloadPre(HARMLESS, 'ours', cwd), 0),
     sh('ours pre, blocked', OURS.pre, (cwd) => payloadPre(BLOCKED, 'ours', cwd), 2),
     sh('ours post, success', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0),
+    // The same command with the hook server off: every call is its own node process.
+    sh('ours pre, harmless, node', OURS.pre, (cwd) => payloadPre(HARMLESS, 'ours', cwd), 0, { NEXTRUST_HOOK_SERVER: '0' }),
+    sh('ours post, success, node', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0, { NEXTRUST_HOOK_SERVER: '0' }),
     sh('seed pre, harmless', SEED_CMD.pre, (cwd) => payloadPre(HARMLESS, 'seed', cwd), 0),
     sh('seed pre, "blocked"', SEED_CMD.pre, (cwd) => payloadPre(BLOCKED, 'seed', cwd), 0),
     sh('seed post, success', SEED_CMD.post, (cwd) => payloadPost(HARMLESS, 'seed', cwd), 0),
@@ -157,7 +167,12 @@ function pass(title: string, root: string): number {
   // A scratch status dir for our post (NEXTRUST_STATUS_DIR), with the inputs it reads.
   const statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-hook-bench-'));
   for (const f of ['phases.json', 'known-issues.json']) fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
-  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: root, NEXTRUST_STATUS_DIR: statusDir };
+  // The hook server's socket in a scratch directory: the first call of ours starts one there (as in a
+  // Claude Code session), stopped at the end of the pass.
+  const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxhb-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: root, NEXTRUST_STATUS_DIR: statusDir, NEXTRUST_HOOK_SOCKET_DIR: socketDir };
+  const hookLog = path.join(root, '.claude/hook-logs', `${new Date().toISOString().slice(0, 10)}.log`);
+  const hookLogStart = fs.existsSync(hookLog) ? fs.statSync(hookLog).size : 0;
   delete env.GEMINI_API_KEY;
   delete env.OPENAI_API_KEY;
 
@@ -177,7 +192,7 @@ function pass(title: string, root: string): number {
       const fresh = s.compiled ? binRule(root) : undefined;
       if (fresh && !fresh.compiled) staleBy.add(fresh.why);
       const start = process.hrtime.bigint();
-      const r = spawnSync(s.argv[0], s.argv.slice(1), { cwd: root, env, input, encoding: 'utf8' });
+      const r = spawnSync(s.argv[0], s.argv.slice(1), { cwd: root, env: { ...env, ...s.env }, input, encoding: 'utf8' });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (r.status !== s.expectExit && problems.length < 10) {
         problems.push(`${s.name}: exit ${r.status} (expected ${s.expectExit}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
@@ -210,11 +225,25 @@ function pass(title: string, root: string): number {
     console.log(`\nall ${ours.length * N} timed runs of ours took the compiled dist/ path`);
   }
 
+  // Who ran our calls: the hook log's runner column (server, or a node process).
+  const runners = new Map<string, number>();
+  if (fs.existsSync(hookLog)) {
+    for (const line of fs.readFileSync(hookLog).subarray(hookLogStart).toString('utf8').split('\n')) {
+      const m = / exit=\d+ \d+ms (server|node)$/.exec(line);
+      if (m) runners.set(m[1], (runners.get(m[1]) ?? 0) + 1);
+    }
+  }
+  console.log(`\nour calls run by: the hook server ${runners.get('server') ?? 0}, a node process ${runners.get('node') ?? 0} (the first of the pass starts the server; the ", node" scenarios turn it off)`);
+  spawnSync(process.execPath, [path.join(root, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], { cwd: root, env, stdio: 'ignore' });
+  fs.rmSync(socketDir, { recursive: true, force: true });
+
   console.log('\nratio ours/seed (median, mean):');
   const pairs: [string, string][] = [
     ['ours pre, harmless', 'seed pre, harmless'],
     ['ours pre, blocked', 'seed pre, "blocked"'],
     ['ours post, success', 'seed post, success'],
+    ['ours pre, harmless, node', 'seed pre, harmless'],
+    ['ours post, success, node', 'seed post, success'],
   ];
   for (const [o, sd] of pairs) {
     for (const name of [o, `${o} [dist]`]) {
@@ -228,13 +257,15 @@ function pass(title: string, root: string): number {
     const x = st.get(`${n} [dist]`) ?? st.get(n)!;
     return `${x.median - floor >= 0 ? '+' : ''}${(x.median - floor).toFixed(1)} ms`;
   };
-  console.log(`\nours above the node floor (median${staleRuns ? ', compiled-path runs' : ''}): pre harmless ${above('ours pre, harmless')}, pre blocked ${above('ours pre, blocked')}, post ${above('ours post, success')}`);
+  console.log(`\nours above the node floor (median${staleRuns ? ', compiled-path runs' : ''}): pre harmless ${above('ours pre, harmless')}, pre blocked ${above('ours pre, blocked')}, post ${above('ours post, success')}; without the server: pre ${above('ours pre, harmless, node')}, post ${above('ours post, success, node')}`);
+  const goal = (n: string) => (st.get(`${n} [dist]`) ?? st.get(n)!).median;
+  console.log(`goal "median under 80 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms, post ${goal('ours post, success').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked', 'ours post, success'].every((n) => goal(n) < 80) ? 'met' : 'NOT met'}`);
 
   const log = path.join(statusDir, 'pipeline-log.jsonl');
   const recorded = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
-  console.log(`our post recorded ${recorded} command_completed activities (expected ${WARMUP + N})`);
+  console.log(`our post recorded ${recorded} command_completed activities (expected ${2 * (WARMUP + N)}: with and without the server)`);
   if (problems.length) console.log(`unexpected exit codes:\n  ${problems.join('\n  ')}`);
-  else console.log('exit codes: all as expected (ours 0 / 2 / 0; the seed 0 throughout)');
+  else console.log('exit codes: all as expected (ours 0 / 2 / 0 / 0 / 0; the seed 0 throughout)');
   fs.rmSync(statusDir, { recursive: true, force: true });
   return staleRuns;
 }

@@ -22,6 +22,7 @@ import { loadAiContext } from '../ai/services';
 import { formatUsageTable, readUsage, usageReport } from '../ai/usage';
 import { ConfigError } from '../config/project-config';
 import { registerGithubCommands } from './commands/github';
+import { registerHookServerCommands } from './commands/hook-server';
 import { registerMetricsCommands } from './commands/metrics';
 import { backoffState, clearBackoff } from '../pipeline/backoff';
 import { analyzeFailure, formatDiagnosis, loadKnownIssues } from '../pipeline/failure-analysis';
@@ -416,6 +417,7 @@ Exit codes:
 
   registerGithubCommands(program, { store, workspaceRoot, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
   registerMetricsCommands(program, { store, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
+  registerHookServerCommands(program, { io, setExitCode });
 
   program
     .command('hook')
@@ -426,13 +428,14 @@ Exit codes:
       `
 Exit codes follow Claude Code's hook contract: 0 go on; 2 block (pre) or feed the
 diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking error
-(malformed payload). bin/nextrust.js runs this without loading the rest of the CLI.`,
+(malformed payload). bin/nextrust.js runs this without loading the rest of the CLI;
+.claude/settings.json runs bin/nextrust-hook, which has the hook server run it (see hook-server --help).`,
     )
     .action(async (event: string) => {
-      const { dispatchHook } = await import('../integrations/claude/dispatcher');
+      const { runHook } = await import('../integrations/claude/hook-main');
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);
-      const out = await dispatchHook(event, Buffer.concat(chunks).toString('utf8'), io.env, io.cwd);
+      const out = await runHook(event, Buffer.concat(chunks).toString('utf8'), io.env, io.cwd, 'node');
       if (out.stdout) io.out(out.stdout);
       if (out.stderr) io.err(out.stderr);
       setExitCode(out.exitCode);

@@ -63,6 +63,8 @@ export interface AnalysisOptions {
   escalate?: (request: EscalationRequest) => Promise<EscalationOutcome>;
   /** Override parts of the idempotency key (tests, hook payloads). */
   keyParts?: { session?: string; runId?: string; attempt?: string; commit?: string };
+  /** Environment of the failing run, for the idempotency key's session, run id and commit (default process.env; the hook server passes each call's own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Result of an analysis. */
@@ -124,9 +126,10 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
   if (options.record !== false) {
     try {
       analysis.savedLog = await saveFailureLog(store, input);
-      const commit = options.keyParts?.commit ?? idempotencyParts('', input.workspaceRoot).commit;
+      const env = options.env ?? process.env;
+      const commit = options.keyParts?.commit ?? idempotencyParts('', input.workspaceRoot, env).commit;
       const event = `target_failed:${input.task}`;
-      const key = idempotencyKey(idempotencyParts(event, input.workspaceRoot, process.env, { ...options.keyParts, commit }));
+      const key = idempotencyKey(idempotencyParts(event, input.workspaceRoot, env, { ...options.keyParts, commit }));
       const { recorded } = await store.append(
         'target_failed',
         {

@@ -134,8 +134,10 @@ export class LockTimeoutError extends Error {
 
 /** Options of a StatusStore. */
 export interface StatusStoreOptions {
-  /** Wait for the lock (ms); default NEXTRUST_LOCK_TIMEOUT_MS or 15000. */
+  /** Wait for the lock (ms); default NEXTRUST_LOCK_TIMEOUT_MS (of `env`) or 15000. */
   lockTimeoutMs?: number;
+  /** Environment read for NEXTRUST_LOCK_TIMEOUT_MS (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Clock, for tests of rotation. */
   now?: () => Date;
 }
@@ -194,7 +196,7 @@ export class StatusStore {
     readonly dir: string,
     options: StatusStoreOptions = {},
   ) {
-    const envTimeout = Number(process.env.NEXTRUST_LOCK_TIMEOUT_MS);
+    const envTimeout = Number((options.env ?? process.env).NEXTRUST_LOCK_TIMEOUT_MS);
     this.lockTimeoutMs = options.lockTimeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_LOCK_TIMEOUT_MS);
     this.now = options.now ?? (() => new Date());
   }

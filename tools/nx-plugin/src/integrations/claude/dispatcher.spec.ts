@@ -369,8 +369,17 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
     expect(entries).toHaveLength(1);
     return entries[0].hooks[0].command.replaceAll('$CLAUDE_PROJECT_DIR', REPO);
   };
+  // The command starts a hook server on first use (hook-server.ts): in a scratch socket dir, stopped afterwards.
+  let sockDir: string;
+  beforeAll(() => {
+    sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxh-disp-'));
+  });
+  afterAll(() => {
+    spawnSync(process.execPath, [path.join(REPO, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], { env: { ...process.env, NEXTRUST_HOOK_SOCKET_DIR: sockDir }, stdio: 'ignore' });
+    fs.rmSync(sockDir, { recursive: true, force: true });
+  });
   const sh = (event: string, payload: unknown) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: ws };
+    const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir };
     delete env.NEXTRUST_STATUS_DIR;
     delete env.GEMINI_API_KEY;
     const r = spawnSync('sh', ['-c', commandOf(event)], { cwd: ws, env, input: JSON.stringify(payload), encoding: 'utf8', timeout: 60_000 });
@@ -386,9 +395,10 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
   // Bug in .claude/settings.json (reported): Claude Code sends a Bash command that exits non-zero to
   // PostToolUseFailure, never to PostToolUse, so without this entry the failure analysis never runs in a
   // real session.
-  it('registers PostToolUseFailure for Bash, routed to `hook post`', () => {
+  it('registers PostToolUseFailure for Bash, routed like PostToolUse (`nextrust-hook post`)', () => {
     expect(settings.hooks.PostToolUseFailure?.[0]?.matcher).toBe('Bash');
-    expect(commandOf('PostToolUseFailure')).toMatch(/ hook post$/);
+    expect(commandOf('PostToolUseFailure')).toBe(commandOf('PostToolUse'));
+    expect(commandOf('PostToolUse')).toMatch(/bin\/nextrust-hook post$/);
   });
 
   it('PreToolUse: harmless exit 0 silent, destructive exit 2', () => {
@@ -418,12 +428,12 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
   });
 
   it('a malformed payload through the bin: exit 1, one line, no stack trace; every call logged in .claude/hook-logs', () => {
-    const r = spawnSync('sh', ['-c', commandOf('PreToolUse')], { cwd: ws, env: { ...process.env, CLAUDE_PROJECT_DIR: ws }, input: 'not json', encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', commandOf('PreToolUse')], { cwd: ws, env: { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir }, input: 'not json', encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^nextrust hook pre: payload is not valid JSON/);
     const logs = fs.readdirSync(path.join(ws, '.claude/hook-logs'));
     expect(logs).toHaveLength(1);
-    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(/ pre - exit=1 \d+ms\n$/);
+    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(/ pre - exit=1 \d+ms (server|node)\n$/);
   });
 });

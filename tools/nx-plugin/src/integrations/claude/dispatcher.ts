@@ -68,7 +68,7 @@ const phaseAlignment: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (!targets.length && !llvmBuild) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { checkPhaseAlignment } = await import('../../pipeline/phases');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const { phases } = store.loadPhases();
   if (!phases) return;
   const current = store.readState().state.current_phase?.id;
@@ -86,7 +86,7 @@ const recordResult: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.tool_name !== 'Bash' || !payload.command || !payload.result) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { idempotencyKey } = await import('../../pipeline/idempotency');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const r = payload.result;
   const key = idempotencyKey({ session: payload.session_id, commit: '-', runId: payload.tool_use_id ?? '-', attempt: '1', event: `command:${payload.command}:${r.stdout.length}:${r.stderr.length}` });
   await store.append(
@@ -107,14 +107,14 @@ const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot, env }
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
   const { analyzeFailure } = await import('../../pipeline/failure-analysis');
   const { createHash } = await import('node:crypto');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const r = payload.result;
   // Without a tool_use_id, the output tells two failures of the same command apart.
   const runId = payload.tool_use_id ?? `claude-code-${createHash('sha256').update(r.stdout + '\0' + r.stderr + '\0' + (r.error ?? '')).digest('hex').slice(0, 16)}`;
   const a = await analyzeFailure(
     store,
     { task: `bash: ${payload.command.slice(0, 80)}`, command: payload.command, logText: [r.stdout, r.stderr, r.error ?? ''].join('\n'), workspaceRoot },
-    { keyParts: { session: payload.session_id, runId } },
+    { keyParts: { session: payload.session_id, runId }, env },
   );
   // A known issue goes back to Claude (PostToolUse exit 2: stderr is shown to the model).
   if (a.match) return { block: a.diagnosis };
@@ -124,7 +124,7 @@ const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot, env }
 const phaseCompletion: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.stop_hook_active) return; // Claude is already continuing because of a stop hook: no loop.
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const cur = store.readState().state.current_phase;
   if (!cur || cur.status !== 'completed') return;
   const { activities } = await store.readActivities();
@@ -142,7 +142,7 @@ const auditPrompt: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (payload.prompt === undefined) return;
   const { createHash } = await import('node:crypto');
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
-  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));
+  const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   await store.append('prompt_submitted', {
     session: payload.session_id,
     chars: payload.prompt.length,
