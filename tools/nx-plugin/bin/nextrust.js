@@ -3,8 +3,9 @@
  * The `nextrust` CLI (src/cli). Runs the compiled JavaScript in dist/ when it
  * is newer than every source file (`npm run build` writes it; setup does),
  * else compiles the TypeScript on the fly with @swc-node/register (slower
- * start, same behaviour). Claude Code hooks run this on every tool call, so
- * the fast path matters.
+ * start, same behaviour; bin/freshness.js decides). Claude Code's hook
+ * command (bin/nextrust-hook) comes here only when the hook server cannot
+ * serve a call (docs/integrations.md).
  */
 'use strict';
 const path = require('node:path');
