@@ -286,12 +286,13 @@ describe('the client without a usable server', () => {
 describe('the command of .claude/settings.json, end to end', () => {
   const settings = JSON.parse(fs.readFileSync(path.join(REPO, '.claude/settings.json'), 'utf8')) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
   const command = settings.hooks.PreToolUse[0].hooks[0].command;
+  // The repository's command, with the scratch workspace as the project (its hook log, its status).
   const sh = (stdin: string, env = clientEnv()) => {
-    const r = spawnSync('sh', ['-c', command], { cwd: ws, env: { ...env, CLAUDE_PROJECT_DIR: REPO }, input: stdin, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-c', command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], { cwd: ws, env, input: stdin, encoding: 'utf8', timeout: 60_000 });
     return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), ...args], { cwd: REPO, env: clientEnv(), encoding: 'utf8' });
-  const repoLog = () => logSize(REPO);
+  const wsLog = () => logSize(ws);
   const socketPath = () => hookSocketPath(PLUGIN, { NEXTRUST_HOOK_SOCKET_DIR: sockDir });
   async function waitForServer(notPid?: number) {
     for (let i = 0; i < 200; i++) {
@@ -314,13 +315,13 @@ describe('the command of .claude/settings.json, end to end', () => {
   });
   it('the first call runs through node and starts a server; the next ones are served by it; a rebuild hands over; stop and status', async () => {
     expect(command).toBe('"$CLAUDE_PROJECT_DIR"/tools/nx-plugin/bin/nextrust-hook pre');
-    const from = repoLog();
+    const from = wsLog();
     expect(sh(pre('ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     const first = await waitForServer();
     const blocked = sh(pre('rm -rf /'));
     expect(blocked.exitCode).toBe(2);
     expect(blocked.stderr).toMatch(/^nextrust security guard: blocked: recursive rm of \//);
-    expect(runnersSince(REPO, from)).toEqual(['node', 'server']);
+    expect(runnersSince(ws, from)).toEqual(['node', 'server']);
 
     const status = cli('hook-server', 'status', '--json');
     expect(status.status).toBe(0);
@@ -330,13 +331,13 @@ describe('the command of .claude/settings.json, end to end', () => {
     const stamp = path.join(PLUGIN, 'dist/.build-stamp');
     const now = new Date();
     fs.utimesSync(stamp, now, now);
-    const afterRebuild = repoLog();
+    const afterRebuild = wsLog();
     expect(sh(pre('ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect(runnersSince(REPO, afterRebuild)).toEqual(['node']);
+    expect(runnersSince(ws, afterRebuild)).toEqual(['node']);
     const second = await waitForServer(first.pid);
     expect(second.pid).not.toBe(first.pid);
     expect(sh(pre('ls')).exitCode).toBe(0);
-    expect(runnersSince(REPO, afterRebuild)).toEqual(['node', 'server']);
+    expect(runnersSince(ws, afterRebuild)).toEqual(['node', 'server']);
 
     expect(cli('hook-server', 'stop').stdout).toBe(`hook server stopped (socket ${socketPath()})\n`);
     for (let i = 0; i < 100 && fs.existsSync(socketPath()); i++) await new Promise((r) => setTimeout(r, 50));
