@@ -1,10 +1,12 @@
 // runEmulatorTests with real qemu-m68k: a program that hangs fails at its timeout with the
-// output captured so far; a crash by signal is reported as 128 + signal; reports are written.
+// output captured so far; a crash by signal is reported as 128 + signal; reports are written;
+// a timeout is reported as one however late the spawn returns.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { locateToolchain, type ToolchainManifest } from '../toolchain/locate';
 import { runTool } from '../util/exec';
+import { runUnderQemu } from './qemu';
 import { runEmulatorTests } from './run-tests';
 
 const HANG_C = `#include <stdio.h>
@@ -79,6 +81,34 @@ describe('runEmulatorTests under qemu-m68k', () => {
     const written = JSON.parse(fs.readFileSync(path.join(ws, 'dist/out/results.json'), 'utf8'));
     expect(written.failed).toBe(1);
     expect(fs.readFileSync(path.join(ws, 'dist/out/junit.xml'), 'utf8')).toContain('type="timeout"');
+  });
+
+  it('reports the timeout however late the spawn returns (execa 5 used to lose it: sindresorhus/execa#726)', async () => {
+    // execa 5 hands `timeout` to child_process.spawn too: Node's timer, set in spawn(), killed first and,
+    // when execa's own timer was set late (load), execa said timedOut false. runProcess now keeps the
+    // timeout itself; a spawn() that returns 200 ms late stands in for the load.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cp = require('child_process') as typeof import('child_process'); // the module execa uses
+    const spawn = cp.spawn as (...a: unknown[]) => unknown;
+    const spy = jest.spyOn(cp, 'spawn').mockImplementation(((...args: unknown[]) => {
+      const child = spawn.apply(cp, args);
+      for (const until = Date.now() + 200; Date.now() < until; );
+      return child;
+    }) as never);
+    try {
+      const run = await runUnderQemu({
+        qemu: toolchain.qemu.qemuM68k.path,
+        m68kSysroot: toolchain.cross.m68kSysroot,
+        cpu: 'm68040',
+        program: path.join(ws, 'dist/build/bin/hang'),
+        args: ['looping'],
+        timeoutMs: 1000,
+      });
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(run).toMatchObject({ timedOut: true, exitCode: 137, signal: 'SIGKILL', startError: null });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('refuses the previous emulator with an explanation', async () => {

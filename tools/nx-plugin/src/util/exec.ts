@@ -35,7 +35,7 @@ export interface RunOptions {
   replaceEnv?: boolean;
   /** Stream the command's output to this process's stdout/stderr as it runs (`stderr`: only stderr). */
   stream?: boolean | 'stderr';
-  /** Kill (SIGKILL after SIGTERM grace) after this many ms. */
+  /** Kill (SIGKILL) after this many ms; the result then has timedOut true. */
   timeoutMs?: number;
   /** Data written to stdin; without it stdin is /dev/null. */
   input?: string;
@@ -77,7 +77,10 @@ export async function runProcess(file: string, args: string[], options: RunOptio
     extendEnv: !options.replaceEnv,
     all: true,
     reject: false,
-    timeout: options.timeoutMs,
+    // The timeout is ours (below), not execa's: execa 5 also hands `timeout` to child_process.spawn,
+    // whose own timer kills first, and when that exit is handled before execa's timer fires execa
+    // reports timedOut false (sindresorhus/execa#726; seen under load as a hung emulator test
+    // reported as exit 137).
     killSignal: 'SIGKILL',
     // No input: stdin is /dev/null (writing '' to a pipe races a fast exit: EPIPE).
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
@@ -86,9 +89,18 @@ export async function runProcess(file: string, args: string[], options: RunOptio
   });
   if (options.stream === true) child.stdout?.pipe(process.stdout);
   if (options.stream) child.stderr?.pipe(process.stderr);
-  const r = await child;
+  let killedAtDeadline = false;
+  const deadline = options.timeoutMs && options.timeoutMs > 0 ? setTimeout(() => (killedAtDeadline = child.kill('SIGKILL')), options.timeoutMs) : undefined;
+  let r: Awaited<typeof child>;
+  try {
+    r = await child;
+  } finally {
+    clearTimeout(deadline);
+  }
   const raw = r as unknown as { code?: string; originalMessage?: string; shortMessage?: string };
-  const neverStarted = r.exitCode === undefined && !r.signal && !r.timedOut;
+  // Killed at the deadline, unless it had exited on its own just before the kill.
+  const timedOut = killedAtDeadline && r.signal === 'SIGKILL';
+  const neverStarted = r.exitCode === undefined && !r.signal && !timedOut;
   const signal = r.signal ?? null;
   const signo = signal ? (osConstants.signals as Record<string, number>)[signal] : undefined;
   return {
@@ -98,7 +110,7 @@ export async function runProcess(file: string, args: string[], options: RunOptio
     all: r.all ?? `${r.stdout ?? ''}${r.stderr ?? ''}`,
     exitCode: neverStarted ? null : signal && signo ? 128 + signo : (r.exitCode ?? null),
     signal,
-    timedOut: r.timedOut,
+    timedOut,
     startError: neverStarted ? (raw.originalMessage ?? raw.code ?? raw.shortMessage ?? 'unknown error') : null,
     durationMs: Date.now() - started,
   };
