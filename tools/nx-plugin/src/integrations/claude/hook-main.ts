@@ -49,7 +49,7 @@ export async function hookMain(event: string): Promise<number> {
   return out.exitCode;
 }
 
-if (require.main === module || process.env.NEXTRUST_HOOK_MAIN === '1') {
+if (require.main === module) {
   void hookMain(process.argv[2] ?? '').then((code) => {
     process.exitCode = code;
   });

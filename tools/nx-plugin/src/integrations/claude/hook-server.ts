@@ -118,6 +118,8 @@ export async function startHookServer(options: HookServerOptions): Promise<Runni
       update: 3_000,
       retries: 0,
       // Our lock was taken over (this process stalled for > 10 s): another server owns the socket now.
+      // (Closing still lets libuv unlink the socket path, which may be the new server's by then: its
+      // clients then run through node until it idles out. Rare, and never wrong, only slower.)
       onCompromised: () => void close('lock taken over by another server', false),
     });
   } catch (e) {
