@@ -313,7 +313,7 @@ describe('the command of .claude/settings.json, end to end', () => {
       if (b.status !== 0) throw new Error(`npm run build failed: ${b.stdout}${b.stderr}`);
     }
   });
-  it('the first call runs through node and starts a server; the next ones are served by it; a rebuild hands over; stop and status', async () => {
+  it('the first call runs through node and starts a server; the next ones are served by it; a rebuild hands over; stop and status; SessionStart starts one', async () => {
     expect(command).toBe('"$CLAUDE_PROJECT_DIR"/tools/nx-plugin/bin/nextrust-hook pre');
     const from = wsLog();
     expect(sh(pre('ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
@@ -340,6 +340,21 @@ describe('the command of .claude/settings.json, end to end', () => {
     expect(runnersSince(ws, afterRebuild)).toEqual(['node', 'server']);
 
     expect(cli('hook-server', 'stop').stdout).toBe(`hook server stopped (socket ${socketPath()})\n`);
+    for (let i = 0; i < 100 && fs.existsSync(socketPath()); i++) await new Promise((r) => setTimeout(r, 50));
+
+    // SessionStart (settings.json) starts a server before the first tool call, which it then serves.
+    const start = spawnSync('sh', ['-c', settings.hooks.SessionStart[0].hooks[0].command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], {
+      cwd: ws,
+      env: clientEnv(),
+      input: JSON.stringify({ session_id: 'sess-2', cwd: ws, hook_event_name: 'SessionStart', source: 'startup' }),
+      encoding: 'utf8',
+    });
+    expect({ status: start.status, stdout: start.stdout, stderr: start.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
+    await waitForServer(second.pid);
+    const afterStart = wsLog();
+    expect(sh(pre('ls')).exitCode).toBe(0);
+    expect(runnersSince(ws, afterStart)).toEqual(['server']);
+    expect(cli('hook-server', 'stop').status).toBe(0);
     for (let i = 0; i < 100 && fs.existsSync(socketPath()); i++) await new Promise((r) => setTimeout(r, 50));
     const gone = cli('hook-server', 'status');
     expect(gone.status).toBe(1);

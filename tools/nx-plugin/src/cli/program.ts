@@ -422,7 +422,7 @@ Exit codes:
   program
     .command('hook')
     .description("Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).")
-    .argument('<event>', 'pre, post, stop or user-prompt-submit')
+    .argument('<event>', 'pre, post, stop, user-prompt-submit or session-start')
     .addHelpText(
       'after',
       `

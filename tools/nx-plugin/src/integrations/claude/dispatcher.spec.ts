@@ -353,11 +353,11 @@ describe('malformed payloads and events', () => {
     expect(activities()).toEqual([]);
   });
 
-  it.each(['PreToolUse', 'session-start', '', 'PRE'])('unknown event %j: exit 1 naming the events', async (event) => {
+  it.each(['PreToolUse', 'SessionStart', 'session-end', '', 'PRE'])('unknown event %j: exit 1 naming the events', async (event) => {
     const out = await dispatchHook(event, JSON.stringify(preToolUse('ls')), HOOK_ENV, ws);
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toBe(`nextrust hook: unknown event '${event}': expected one of pre, post, stop, user-prompt-submit\n`);
+    expect(out.stderr).toBe(`nextrust hook: unknown event '${event}': expected one of pre, post, stop, user-prompt-submit, session-start\n`);
   });
 });
 
@@ -425,6 +425,11 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
   it('UserPromptSubmit: exit 0, prompt_submitted recorded', () => {
     expect(sh('UserPromptSubmit', { ...common('UserPromptSubmit'), prompt: 'hello' })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(ofType('prompt_submitted')).toHaveLength(1);
+  });
+
+  it('SessionStart: exit 0 with nothing on stdout (it would become session context), nothing recorded', () => {
+    expect(sh('SessionStart', { ...common('SessionStart'), source: 'startup' })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(fs.existsSync(path.join(statusDir, ACTIVITY_LOG))).toBe(false);
   });
 
   it('a malformed payload through the bin: exit 1, one line, no stack trace; every call logged in .claude/hook-logs', () => {

@@ -13,6 +13,8 @@
  *    exit 2 with the diagnosis on stderr), with backoff counting.
  *  - stop: phase completion: a completed phase without a review gets one.
  *  - user-prompt-submit: the prompt's size and hash recorded (not its text).
+ *  - session-start: nothing to decide; the call itself starts the hook
+ *    server (hook-server.ts), so that the session's first tool call is fast.
  *
  * Speed: this runs on every tool call. Handlers import the pipeline and AI
  * modules lazily, only when the command needs them (a pipeline build, a
@@ -156,6 +158,8 @@ export const HOOK_HANDLERS: Record<HookEvent, HookHandler[]> = {
   post: [recordResult, analyseFailedCommand],
   stop: [phaseCompletion],
   'user-prompt-submit': [auditPrompt],
+  // Prints nothing (SessionStart's stdout would become session context): the call warms the hook server.
+  'session-start': [],
 };
 
 /** The workspace root: the nearest folder with nx.json above `start`. */

@@ -4,7 +4,8 @@
  * PreToolUse/PostToolUse add `tool_name`, `tool_input` (Bash: `command`) and,
  * after the call, `tool_response` (Bash: `stdout`, `stderr`, `interrupted`;
  * some versions and the seed also give an exit code); Stop adds
- * `stop_hook_active`; UserPromptSubmit adds `prompt`. The seed's dispatcher
+ * `stop_hook_active`; UserPromptSubmit adds `prompt`; SessionStart adds
+ * `source` (startup, resume, clear, compact; not used). The seed's dispatcher
  * read `tool_args.command`, which is also accepted.
  *
  * Checked by hand rather than with zod on purpose: this runs on every tool
@@ -12,7 +13,7 @@
  */
 
 /** The hook events the dispatcher handles (`nextrust hook <event>`). */
-export const HOOK_EVENTS = ['pre', 'post', 'stop', 'user-prompt-submit'] as const;
+export const HOOK_EVENTS = ['pre', 'post', 'stop', 'user-prompt-submit', 'session-start'] as const;
 /** One of HOOK_EVENTS. */
 export type HookEvent = (typeof HOOK_EVENTS)[number];
 
