@@ -359,5 +359,14 @@ describe('the command of .claude/settings.json, end to end', () => {
     const gone = cli('hook-server', 'status');
     expect(gone.status).toBe(1);
     expect(gone.stdout).toBe(`no hook server running (socket ${socketPath()})\n`);
+
+    // `hook-server start` returns once the server answers; off with NEXTRUST_HOOK_SERVER=0.
+    const started = cli('hook-server', 'start');
+    expect({ status: started.status, stderr: started.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(started.stdout).toMatch(new RegExp(`^hook server running: pid \\d+, socket ${socketPath().replace(/[.]/g, '\\.')}\n$`));
+    expect(await pingHookServer(socketPath())).toBeDefined();
+    expect(cli('hook-server', 'stop').status).toBe(0);
+    const off = spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), 'hook-server', 'start'], { cwd: REPO, env: clientEnv({ NEXTRUST_HOOK_SERVER: '0' }), encoding: 'utf8' });
+    expect({ status: off.status, stderr: off.stderr }).toEqual({ status: 1, stderr: 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n' });
   });
 });
