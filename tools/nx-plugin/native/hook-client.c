@@ -128,8 +128,9 @@ static uint32_t get_u32(const unsigned char *p) {
 static int via_server(const char *plugin, const char *event, const buf_t *in) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (socket_path(plugin, addr.sun_path, sizeof addr.sun_path)) return -1;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
     close(fd);
     return -1;
@@ -169,7 +170,7 @@ not_served:
   return -1;
 }
 
-/* The hook through `node PLUGIN_DIR/bin/nextrust.js hook EVENT`, the payload piped to it. */
+/* The hook through `node PLUGIN_DIR/bin/nextrust.js hook EVENT`, the payload piped to it (POSIX calls only). */
 static int via_node(const char *plugin, const char *event, const buf_t *in) {
   char bin[PATH_MAX];
   if (snprintf(bin, sizeof bin, "%s/bin/nextrust.js", plugin) >= (int)sizeof bin) {
@@ -177,10 +178,11 @@ static int via_node(const char *plugin, const char *event, const buf_t *in) {
     return 1;
   }
   int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) {
+  if (pipe(pipefd) != 0) {
     fprintf(stderr, "nextrust hook %s: pipe: %s\n", event, strerror(errno));
     return 1;
   }
+  fcntl(pipefd[1], F_SETFD, FD_CLOEXEC); /* node must not inherit the write end (it would never see EOF) */
   pid_t pid = fork();
   if (pid < 0) {
     fprintf(stderr, "nextrust hook %s: fork: %s\n", event, strerror(errno));
@@ -188,6 +190,8 @@ static int via_node(const char *plugin, const char *event, const buf_t *in) {
   }
   if (pid == 0) {
     if (dup2(pipefd[0], 0) < 0) _exit(127);
+    if (pipefd[0] != 0) close(pipefd[0]);
+    signal(SIGPIPE, SIG_DFL); /* an ignored signal would survive exec */
     execlp("node", "node", bin, "hook", event, (char *)NULL);
     fprintf(stderr, "nextrust hook %s: cannot run node: %s\n", event, strerror(errno));
     _exit(127);
