@@ -95,6 +95,9 @@ const activities = (statusDir: string) =>
         .map((l) => JSON.parse(l) as { type: string; details: Record<string, unknown> })
     : [];
 
+/** The server's info (generous timeout: a loaded machine runs the whole suite at once). */
+const ping = (socketPath: string) => pingHookServer(socketPath, 15_000);
+
 /** Socket dirs used so far (servers the node fallback started are stopped at the end). */
 const sockDirs: string[] = [];
 /** A new private socket dir: a server the node fallback starts in the background never meets the next test. */
@@ -149,13 +152,13 @@ describe('the client and a running server', () => {
     ['stop, hook already active', 'stop', () => JSON.stringify({ session_id: 's', stop_hook_active: true })],
   ];
   it.each(cases)('%s: exactly what the dispatcher answers in-process, served by the server', async (_what, event, payload) => {
-    const before = (await pingHookServer(socketPath()))!.calls;
+    const before = (await ping(socketPath()))!.calls;
     const from = logSize(ws);
     const stdin = payload();
     const viaServer = await runClient(event, stdin);
     const direct = await dispatchHook(event, stdin, clientEnv(), ws);
     expect(viaServer).toEqual(direct);
-    expect((await pingHookServer(socketPath()))!.calls).toBe(before + 1);
+    expect((await ping(socketPath()))!.calls).toBe(before + 1);
     expect(runnersSince(ws, from)).toEqual(['server']);
   });
 
@@ -203,7 +206,7 @@ describe('the client and a running server', () => {
   });
 
   it('a socket directory others can enter is not used: the call runs through node, same answer', async () => {
-    const before = (await pingHookServer(socketPath()))!.calls;
+    const before = (await ping(socketPath()))!.calls;
     fs.chmodSync(sockDir, 0o755);
     try {
       const out = await runClient('pre', pre('rm -rf ~'));
@@ -212,14 +215,14 @@ describe('the client and a running server', () => {
     } finally {
       fs.chmodSync(sockDir, 0o700);
     }
-    expect((await pingHookServer(socketPath()))!.calls).toBe(before);
+    expect((await ping(socketPath()))!.calls).toBe(before);
     expect(runnersSince(ws)).toEqual(['node']);
   });
 
   it('NEXTRUST_HOOK_SERVER=0: the server is never asked', async () => {
-    const before = (await pingHookServer(socketPath()))!.calls;
+    const before = (await ping(socketPath()))!.calls;
     expect(await runClient('pre', pre('ls'), clientEnv({ NEXTRUST_HOOK_SERVER: '0' }))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect((await pingHookServer(socketPath()))!.calls).toBe(before);
+    expect((await ping(socketPath()))!.calls).toBe(before);
     expect(runnersSince(ws)).toEqual(['node']);
   });
 
@@ -295,8 +298,9 @@ describe('the command of .claude/settings.json, end to end', () => {
   const wsLog = () => logSize(ws);
   const socketPath = () => hookSocketPath(PLUGIN, { NEXTRUST_HOOK_SOCKET_DIR: sockDir });
   async function waitForServer(notPid?: number) {
-    for (let i = 0; i < 200; i++) {
-      const info = await pingHookServer(socketPath());
+    // Up to 60 s: a node start-up plus the server's, on a loaded machine.
+    for (let i = 0; i < 1200; i++) {
+      const info = await ping(socketPath());
       if (info && info.pid !== notPid) return info;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -364,7 +368,7 @@ describe('the command of .claude/settings.json, end to end', () => {
     const started = cli('hook-server', 'start');
     expect({ status: started.status, stderr: started.stderr }).toEqual({ status: 0, stderr: '' });
     expect(started.stdout).toMatch(new RegExp(`^hook server running: pid \\d+, socket ${socketPath().replace(/[.]/g, '\\.')}\n$`));
-    expect(await pingHookServer(socketPath())).toBeDefined();
+    expect(await ping(socketPath())).toBeDefined();
     expect(cli('hook-server', 'stop').status).toBe(0);
     const off = spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), 'hook-server', 'start'], { cwd: REPO, env: clientEnv({ NEXTRUST_HOOK_SERVER: '0' }), encoding: 'utf8' });
     expect({ status: off.status, stderr: off.stderr }).toEqual({ status: 1, stderr: 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n' });

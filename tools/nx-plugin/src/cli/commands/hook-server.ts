@@ -52,7 +52,7 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
     });
 
   hs.command('start')
-    .description('Starts a server in the background (if none runs) and waits until it answers (up to 10 s).')
+    .description('Starts a server in the background (if none runs) and waits until it answers (up to 30 s).')
     .action(async () => {
       const { pingHookServer, startHookServerInBackground } = await import('../../integrations/claude/hook-server');
       const what = await startHookServerInBackground(pluginDirOfThisCli(), io.env);
@@ -61,11 +61,11 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
         return deps.setExitCode(1);
       }
       const socketPath = await socket();
-      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(50)) {
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(50)) {
         const info = await pingHookServer(socketPath);
         if (info) return io.out(`hook server running: pid ${info.pid}, socket ${socketPath}\n`);
       }
-      io.err(`nextrust hook-server: started, but nothing answers on ${socketPath} after 10 s: see ${socketPath.replace(/\.sock$/, '.log')}\n`);
+      io.err(`nextrust hook-server: started, but nothing answers on ${socketPath} after 30 s: see ${socketPath.replace(/\.sock$/, '.log')}\n`);
       deps.setExitCode(1);
     });
 
