@@ -169,6 +169,9 @@ describe('status store with many processes', () => {
     const holder = writer('hold', dir, 'h0');
     procs.push(holder);
     await holder.waitFor(/^locked$/);
+    // A survivor's last `recorded` line (its append done before the holder got the lock) may still be
+    // in its pipe: let it arrive before counting, or it would pass for progress after the kill.
+    await sleep(300);
     holder.child.kill('SIGKILL');
     const killedAt = Date.now();
     const afterHold = survivors.map((p) => reported(p).length);
