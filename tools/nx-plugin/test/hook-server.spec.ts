@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ACTIVITY_LOG } from '../src/pipeline/status-store';
+import { ACTIVITY_LOG, type Activity } from '../src/pipeline/status-store';
+import { readJsonLines } from './helpers/jsonl';
 import { dispatchHook } from '../src/integrations/claude/dispatcher';
 import { hookSocketPath } from '../src/integrations/claude/hook-protocol';
 import { callHookServer, pingHookServer, startHookServer, type RunningHookServer } from '../src/integrations/claude/hook-server';
@@ -86,14 +87,7 @@ const logSize = (dir: string) => {
   return fs.existsSync(f) ? fs.statSync(f).size : 0;
 };
 
-const activities = (statusDir: string) =>
-  fs.existsSync(path.join(statusDir, ACTIVITY_LOG))
-    ? fs
-        .readFileSync(path.join(statusDir, ACTIVITY_LOG), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { type: string; details: Record<string, unknown> })
-    : [];
+const activities = (statusDir: string) => readJsonLines<Activity>(path.join(statusDir, ACTIVITY_LOG));
 
 /** The server's info (generous timeout: a loaded machine runs the whole suite at once). */
 const ping = (socketPath: string) => pingHookServer(socketPath, 15_000);

@@ -25,6 +25,7 @@ import { errorHash, extractExcerpt, promoteDesign, readCachedDesign, requestDesi
 import { requestReview } from './review';
 import { loadAiContext } from './services';
 import type { UsageRecord } from './usage';
+import { readJsonLines } from '../../test/helpers/jsonl';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const FIXTURES = path.join(repoRoot, 'tools/nx-plugin/src/pipeline/fixtures/failure-logs');
@@ -284,24 +285,8 @@ function aiEnv(server: LoopbackServer | null, extra: NodeJS.ProcessEnv = {}): No
   };
 }
 
-function activities(): Activity[] {
-  const f = path.join(dir, 'pipeline-log.jsonl');
-  if (!fs.existsSync(f)) return [];
-  return fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Activity);
-}
-function usageRecords(): UsageRecord[] {
-  const f = path.join(dir, 'metrics', 'ai-usage.jsonl');
-  if (!fs.existsSync(f)) return [];
-  return fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as UsageRecord);
-}
+const activities = () => readJsonLines<Activity>(path.join(dir, 'pipeline-log.jsonl'));
+const usageRecords = () => readJsonLines<UsageRecord>(path.join(dir, 'metrics', 'ai-usage.jsonl'));
 function writeUsage(records: Partial<UsageRecord>[]): void {
   fs.mkdirSync(path.join(dir, 'metrics'), { recursive: true });
   const full = records.map((r) => ({

@@ -13,6 +13,7 @@ import { findPhase, PHASES_FILE, phasesFileSchema, type PhasesFile } from '../..
 import { ACTIVITY_LOG, StatusStore, type Activity } from '../../pipeline/status-store';
 import { readValidatedJson } from '../../pipeline/validated-file';
 import { dispatchHook } from './dispatcher';
+import { readJsonLines } from '../../../test/helpers/jsonl';
 
 const REPO = path.resolve(__dirname, '../../../../..');
 const REAL_STATUS = path.join(REPO, 'projects/ci-status');
@@ -76,15 +77,7 @@ const run = (event: string, payload: unknown, env: NodeJS.ProcessEnv = HOOK_ENV)
   // Process cwd elsewhere: the payload's cwd must be what locates the workspace.
   dispatchHook(event, typeof payload === 'string' ? payload : JSON.stringify(payload), env, os.tmpdir());
 
-const activities = (): Activity[] => {
-  const f = path.join(statusDir, ACTIVITY_LOG);
-  if (!fs.existsSync(f)) return [];
-  return fs
-    .readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Activity);
-};
+const activities = () => readJsonLines<Activity>(path.join(statusDir, ACTIVITY_LOG));
 const ofType = (type: string) => activities().filter((a) => a.type === type);
 const phases = (): PhasesFile => readValidatedJson(path.join(statusDir, PHASES_FILE), phasesFileSchema);
 const setPhase = async (id: string, status: 'in_progress' | 'completed' = 'in_progress') => {
