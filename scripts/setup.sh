@@ -16,9 +16,12 @@ for arg in "$@"; do
   esac
 done
 
-# The toolchain (see ../shared/TOOLCHAIN-NOTES.md and docs/toolchain.md).
+# The toolchain (docs/toolchain-bugs.md explains the patched backend).
 PACKAGES=(
-  clang-19 llvm-19 lld-19                      # LLVM with the M68k backend (>= 19.1.5)
+  clang-22 llvm-22 llvm-22-dev                 # the LLVM that rustc-web links (libLLVM 22.1), its headers,
+                                               #   TableGen files and llvm-tblgen: the patched M68k backend
+  g++ make patch xz-utils                      #   builds from Debian's llvm-toolchain-22 source with these
+  clang-19 llvm-19                             # the hooks' native client; tests that need a second LLVM
   rustc-web cargo-web rust-web-src             # Rust 1.96 with rust-src and vendored std crates
   gcc-m68k-linux-gnu binutils-m68k-linux-gnu   # m68k gcc driver and ld for linking
   libc6-dev-m68k-cross                         # m68k glibc sysroot (/usr/m68k-linux-gnu)

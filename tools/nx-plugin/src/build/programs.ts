@@ -17,7 +17,7 @@ import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
 import { writeJson } from '../toolchain/manifest';
 import { parseCargoArtifacts, runCargo } from './cargo';
-import { HOSTED_TRIPLE, resolveTarget } from './rust-targets';
+import { HOSTED_LINK_ARGS, HOSTED_TRIPLE, M68K_CODEGEN_FLAGS, resolveTarget } from './rust-targets';
 
 /** Kind of a built artifact. */
 export type ArtifactKind = 'executable' | 'staticlib' | 'object';
@@ -92,8 +92,8 @@ async function sysrootKeyedDir(root: string, sysrootDir: string): Promise<string
 /** rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive). */
 export function programRustcArgs(program: ProgramConfig, atomicsDir: string, atomicsLib: string | null): string[] {
   const args: string[] = [];
+  if (program.flavor === 'hosted') args.push(...HOSTED_LINK_ARGS);
   if (program.flavor === 'freestanding') {
-    args.push('-Crelocation-model=static');
     // libgcc last: __mulsi3 and friends for the 68000 (its m68k versions use only
     // 68000 instructions), which compiler_builtins does not provide for m68k.
     for (const a of ['-nostartfiles', '-nostdlib', '-static', '-lgcc']) args.push(`-Clink-arg=${a}`);
@@ -119,6 +119,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     `--sysroot=${path.resolve(ws, opts.sysrootDir)}`,
     `-Ctarget-cpu=${cpu.rustCpu}`,
     `-Clinker=${opts.toolchain.cross.gcc.path}`,
+    ...M68K_CODEGEN_FLAGS,
     ...opts.rustflags,
   ];
   await fs.promises.rm(outDir, { recursive: true, force: true });

@@ -30,3 +30,19 @@ export function resolveTarget(name: string, targetSpecs: Record<string, string>,
   if (spec) return { name: path.basename(spec, '.json'), targetArg: path.resolve(workspaceRoot, spec), isSpec: true };
   return { name, targetArg: name, isSpec: false };
 }
+
+/**
+ * Code generation flags for every crate the pipeline compiles for m68k (the
+ * sysroot and the programs, every flavour): the static relocation model and
+ * the large code model. LLVM's M68k backend reaches data PC-relative with a
+ * 16-bit displacement in the small, medium and kernel code models and in PIC
+ * (llvm/llvm-project#181481): core's float formatting tables alone put more
+ * than 32 KiB between code and data, and linking fails with "relocation
+ * truncated to fit: R_68K_PC16". Static + large gives 32-bit absolute
+ * references (R_68K_32). Hosted executables are therefore linked non-PIE
+ * (HOSTED_LINK_ARGS). The NeXTSTEP target spec has the same settings.
+ */
+export const M68K_CODEGEN_FLAGS = ['-Crelocation-model=static', '-Ccode-model=large'];
+
+/** Linker arguments of hosted executables: non-PIE, to match M68K_CODEGEN_FLAGS. */
+export const HOSTED_LINK_ARGS = ['-Clink-arg=-no-pie'];

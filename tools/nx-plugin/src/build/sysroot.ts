@@ -14,7 +14,7 @@ import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
 import { writeJson } from '../toolchain/manifest';
 import { parseCargoArtifacts, runCargo } from './cargo';
-import { resolveTarget } from './rust-targets';
+import { M68K_CODEGEN_FLAGS, resolveTarget } from './rust-targets';
 
 /** Inputs of buildSysroot; paths workspace-relative unless absolute. */
 export interface SysrootBuildOptions {
@@ -92,7 +92,7 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
   if (targets.some((t) => t.isSpec)) args.push('-Zjson-target-spec');
   if (opts.profile === 'release') args.push('--release');
   for (const t of targets) args.push('--target', t.targetArg);
-  const rustflags = [`-Ctarget-cpu=${cpuInfo(opts.cpu).rustCpu}`, ...opts.rustflags];
+  const rustflags = [`-Ctarget-cpu=${cpuInfo(opts.cpu).rustCpu}`, ...M68K_CODEGEN_FLAGS, ...opts.rustflags];
   const result = await runCargo({
     toolchain: opts.toolchain,
     cwd: work,

@@ -27,10 +27,35 @@ const crateName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a crate name 
 export const llvmToolchainConfigSchema = z
   .object({
     kind: z.literal('llvm-toolchain'),
-    /** Where LLVM comes from: `system` finds an installed one; `source` (later) builds it from source with patches. */
-    provider: z.enum(['system', 'source']).default('system'),
+    /**
+     * Where the M68k backend comes from: `source` (default) builds LLVM's M68k target from Debian's
+     * LLVM source with the patch series and runs rustc/clang/llc with it; `system` uses the installed
+     * backend as it is (it miscompiles ordinary code: docs/toolchain-bugs.md).
+     */
+    provider: z.enum(['system', 'source']).default('source'),
     /** Oldest LLVM accepted: rustc needs >= 19.1.5 to build core for m68k; LLVM 14 aborts on m68k cmpxchg. */
     minLlvmVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 19.1.5').default('19.1.5'),
+    /** The patched backend (provider `source`). */
+    backend: z
+      .object({
+        /** The Debian source package of the LLVM that rustc and clang link (`apt-cache policy libllvm22`). */
+        source: z
+          .object({
+            package: z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/, 'expected a Debian source package name'),
+            version: z.string().min(1),
+            tarball: z.string().regex(/\.orig\.tar\.(xz|gz|bz2)$/, 'expected an orig tarball file name (*.orig.tar.xz)'),
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+          })
+          .strict(),
+        /** Patch series folder, relative to the project root (applied in file-name order). */
+        patches: relPath.default('patches'),
+        /** The Makefile that builds the target, relative to the project root. */
+        makefile: relPath.default('backend/Makefile'),
+        /** llvm-config of the LLVM whose libLLVM the backend replaces. */
+        llvmConfig: z.string().min(1).default('llvm-config-22'),
+      })
+      .strict()
+      .optional(),
     atomics: z
       .object({
         /** C sources of the spinlock atomics, relative to the project root. */
@@ -44,7 +69,12 @@ export const llvmToolchainConfigSchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.provider === 'source' && !c.backend) {
+      ctx.addIssue({ code: 'custom', path: ['backend'], message: "required when provider is 'source' (the Debian source package the backend is built from)" });
+    }
+  });
 
 /** One Rust program (a cargo package) built per CPU variant. */
 export const programSchema = z

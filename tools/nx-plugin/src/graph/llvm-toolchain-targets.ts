@@ -1,6 +1,9 @@
 /**
  * Targets of the `llvm-toolchain` project kind (projects/llvm-m68k):
- *  - toolchain: find and check the tools, write dist/llvm-m68k/toolchain/toolchain.json;
+ *  - backend (provider `source`): LLVM's M68k target built from Debian's LLVM
+ *    source with the patch series: dist/llvm-m68k/backend/ (library, backend.json);
+ *  - toolchain: find and check the tools (wrapped to use the backend for
+ *    provider `source`), write dist/llvm-m68k/toolchain/toolchain.json;
  *  - atomics (per CPU): the spinlock `__sync_*` libcalls as a static archive,
  *    dist/llvm-m68k/<cpu>/<archive> with atomics.json beside it.
  */
@@ -14,6 +17,11 @@ export function toolchainManifestPath(distDir: string, toolchainProject: string)
   return `${distDir}/${toolchainProject}/toolchain/toolchain.json`;
 }
 
+/** Workspace-relative folder of the backend library and backend.json. */
+export function backendDir(distDir: string, toolchainProject: string): string {
+  return `${distDir}/${toolchainProject}/backend`;
+}
+
 /** Workspace-relative folder of the atomics archive of one CPU. */
 export function atomicsDir(distDir: string, toolchainProject: string, cpu: string): string {
   return `${distDir}/${toolchainProject}/${cpu}`;
@@ -23,24 +31,66 @@ export function atomicsDir(distDir: string, toolchainProject: string, cpu: strin
 export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
   const manifest = toolchainManifestPath(distDir, projectName);
+  const backend = config.provider === 'source' && config.backend ? config.backend : null;
+  const backendOut = backendDir(distDir, projectName);
+  const backendTargets: InferredProject['targets'] = backend
+    ? {
+        backend: {
+          executor: executor('backend'),
+          cache: true,
+          options: {
+            source: backend.source,
+            patchesDir: `${projectRoot}/${backend.patches}`,
+            makefile: `${projectRoot}/${backend.makefile}`,
+            llvmConfig: backend.llvmConfig,
+            outputDir: backendOut,
+          },
+          inputs: [
+            // The source's identity is its pinned sha256 (an option); the patches and Makefile are files;
+            // the LLVM headers, libLLVM and g++ it compiles against come from the fingerprint.
+            `{projectRoot}/${backend.patches}/*.patch`,
+            `{projectRoot}/${backend.makefile}`,
+            { runtime: `node tools/nx-plugin/bin/backend-fingerprint.js ${backend.llvmConfig}` },
+            '{workspaceRoot}/tools/nx-plugin/bin/backend-fingerprint.js',
+            ...pluginInputs('backend', ['backend/*.ts']),
+          ] as InputDefinition[],
+          outputs: [`{workspaceRoot}/${backendOut}`],
+          metadata: {
+            technologies: ['llvm'],
+            description: `Build LLVM's M68k target from Debian's ${backend.source.package} ${backend.source.version} with the patches in ${projectRoot}/${backend.patches} into a library that replaces the backend inside libLLVM (preloaded by the toolchain's rustc, clang and llc wrappers).`,
+            help: { command: `npx nx run ${projectName}:backend`, example: {} },
+          },
+        },
+      }
+    : {};
   return {
     tags: ['type:toolchain'],
     targets: {
+      ...backendTargets,
       toolchain: {
         executor: executor('toolchain'),
         cache: true,
-        options: { provider: config.provider, minLlvmVersion: config.minLlvmVersion, outputFile: manifest },
+        ...(backend ? { dependsOn: ['backend'] } : {}),
+        options: {
+          provider: config.provider,
+          minLlvmVersion: config.minLlvmVersion,
+          outputFile: manifest,
+          ...(backend ? { backendManifest: `${backendOut}/backend.json` } : {}),
+        },
         inputs: [
           { runtime: 'node tools/nx-plugin/bin/toolchain-fingerprint.js' },
           ...candidates.envOverrides.map((env) => ({ env })),
           '{workspaceRoot}/tools/nx-plugin/src/toolchain/candidates.json',
           '{workspaceRoot}/tools/nx-plugin/bin/toolchain-fingerprint.js',
-          ...pluginInputs('toolchain', ['toolchain/locate.ts', 'toolchain/provider.ts']),
+          ...(backend ? [{ dependentTasksOutputFiles: '**/backend.json' }] : []),
+          ...pluginInputs('toolchain', ['toolchain/locate.ts', 'toolchain/provider.ts', 'backend/wrappers.ts']),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${distDir}/${projectName}/toolchain`],
         metadata: {
           technologies: ['llvm'],
-          description: `Find and check the ${config.provider} LLVM (>= ${config.minLlvmVersion}, M68k backend), rustc with rust-src, m68k binutils and qemu-m68k; write ${manifest}.`,
+          description: backend
+            ? `Find and check LLVM ${'>='} ${config.minLlvmVersion}, rustc with rust-src, m68k binutils and qemu-m68k; write rustc, clang and llc wrappers that preload the patched M68k backend; write ${manifest}.`
+            : `Find and check the system LLVM (>= ${config.minLlvmVersion}, its unpatched M68k backend), rustc with rust-src, m68k binutils and qemu-m68k; write ${manifest}.`,
           help: { command: `npx nx run ${projectName}:toolchain --verbose`, example: {} },
         },
       },

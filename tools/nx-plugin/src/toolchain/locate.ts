@@ -3,7 +3,7 @@
  * needs on this machine and describes them in a ToolchainManifest.
  *
  *  - LLVM >= minLlvmVersion (default 19.1.5) whose `llc --version` lists m68k
- *    (clang, llc, llvm-ar from one bin directory; Debian: clang-19 llvm-19);
+ *    (clang, llc, llvm-ar from one bin directory; Debian: clang-22 llvm-22);
  *  - rustc whose sysroot has rust-src (Debian's rustc-web + rust-web-src, whose
  *    library/vendor lets build-std run offline; or a rustup nightly with the
  *    rust-src component), and the cargo beside it;
@@ -16,6 +16,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { BackendManifest } from '../backend/build-backend';
 import { runTool, ToolError } from '../util/exec';
 import candidates from './candidates.json';
 
@@ -55,6 +56,11 @@ export interface ToolchainManifest {
   };
   cross: { prefix: string; gcc: ToolEntry; ld: ToolEntry; gccVersion: string; m68kSysroot: string };
   qemu: { version: string; qemuM68k: ToolEntry };
+  /**
+   * The patched M68k backend the compilers run with (provider `source`): its
+   * backend.json. Absent for `system`, whose programs may be miscompiled.
+   */
+  backend?: BackendManifest;
 }
 
 /** The toolchain is missing a tool or a tool is unsuitable; the message is one line naming it and its package. */
@@ -70,6 +76,8 @@ export interface LocateOptions {
   minLlvmVersion: string;
   /** Environment to read NEXTRUST_* overrides and PATH from (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Use this LLVM bin directory only (the `source` provider: the LLVM whose libLLVM the backend replaces). */
+  llvmBinDir?: string;
 }
 
 /** Compares dotted versions numerically: negative, zero or positive. */
@@ -146,7 +154,11 @@ async function version(file: string, args: string[]): Promise<string> {
 
 /** Finds an LLVM bin directory with clang, llc and llvm-ar, new enough and with the M68k backend. */
 async function locateLlvm(opts: LocateOptions, env: NodeJS.ProcessEnv) {
-  const dirs = env.NEXTRUST_LLVM_BIN ? [env.NEXTRUST_LLVM_BIN] : [...candidates.llvmBinDirs, ...pathDirs(env)];
+  const dirs = opts.llvmBinDir
+    ? [opts.llvmBinDir]
+    : env.NEXTRUST_LLVM_BIN
+      ? [env.NEXTRUST_LLVM_BIN]
+      : [...candidates.llvmBinDirs, ...pathDirs(env)];
   const rejected: string[] = [];
   for (const dir of [...new Set(dirs)]) {
     const llc = path.join(dir, 'llc');
@@ -183,7 +195,7 @@ async function locateLlvm(opts: LocateOptions, env: NodeJS.ProcessEnv) {
   throw new ToolchainError(
     `no LLVM >= ${opts.minLlvmVersion} with the M68k backend found` +
       (rejected.length ? ` (rejected: ${rejected.join('; ')})` : '') +
-      `: install Debian packages clang-19 llvm-19 lld-19, or set NEXTRUST_LLVM_BIN to an LLVM bin directory`,
+      `: install Debian packages clang-22 llvm-22, or set NEXTRUST_LLVM_BIN to an LLVM bin directory`,
   );
 }
 

@@ -35,7 +35,9 @@ export function readJson<T>(file: string, producedBy: string): T {
 }
 
 /**
- * Reads the toolchain manifest.
+ * Reads the toolchain manifest. Tool paths in it are absolute, or relative to
+ * the manifest's folder (the `source` provider's wrappers in `bin/`, so that a
+ * cache restore into another checkout stays valid); they are returned absolute.
  * @throws Error when it is missing, not JSON, or of another schema version.
  */
 export function readToolchainManifest(file: string): ToolchainManifest {
@@ -43,5 +45,10 @@ export function readToolchainManifest(file: string): ToolchainManifest {
   if (m.schemaVersion !== 1) {
     throw new Error(`${file}: field 'schemaVersion': expected 1, got ${JSON.stringify(m.schemaVersion)}; run llvm-m68k:toolchain again`);
   }
+  const dir = path.dirname(path.resolve(file));
+  const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(dir, p));
+  for (const t of Object.values(m.llvm.tools)) t.path = abs(t.path);
+  m.rust.rustc.path = abs(m.rust.rustc.path);
+  m.rust.cargo.path = abs(m.rust.cargo.path);
   return m;
 }

@@ -1,22 +1,13 @@
 //! nextrust-rt: what the no_std test programs share.
 //!
-//! - `hosted`: glibc's `write`, `exit`, `snprintf` and pthreads
-//!   (m68k-unknown-linux-gnu, 68020+);
+//! - `hosted`: glibc's `write`, `exit` and pthreads (m68k-unknown-linux-gnu, 68020+);
 //! - `freestanding`: Linux m68k system calls through `trap #0` (d0 = number,
 //!   d1..d3 = arguments), so it runs on every 680x0, the 68000 included.
 //!
-//! Output goes through `Emit` and the `out!`/`outln!` macros, not `core::fmt`:
-//! LLVM's m68k backend (LLVM 22 in Debian's rustc 1.96, and LLVM 19 in
-//! clang-19 alike) miscompiles ordinary loops, and core's formatting machinery
-//! is full of them:
-//!  - a register copy (`move.l`, which sets the condition codes on the 680x0)
-//!    is placed between a compare and its conditional branch, so the branch
-//!    tests the copied value (llvm/llvm-project#152816 and #213564; the CCR
-//!    preservation of #168485 does not cover every case);
-//!  - a store into a stack array at a variable index drops the index register
-//!    (llvm/llvm-project#200984).
-//! Integers are shown with `Dec`, which calls glibc's `snprintf` (built by
-//! gcc; hosted only), or `Hex`, branch-free. See docs/toolchain-bugs.md.
+//! Output is ordinary `core::fmt`: `outln!("n = {n:>5}")` writes to stdout,
+//! `errln!` to stderr, with no allocation (each piece is written as it is
+//! formatted). The panic handler prints `panicked at FILE:LINE:COLUMN: MESSAGE`
+//! on stderr and exits with 101, as Rust's std does.
 #![no_std]
 #![cfg_attr(feature = "freestanding", feature(asm_experimental_arch))]
 
@@ -27,8 +18,6 @@ compile_error!("enable one of the features `hosted` and `freestanding`, not both
 pub mod hosted;
 #[cfg(feature = "hosted")]
 use hosted as sys;
-#[cfg(feature = "hosted")]
-pub use hosted::Dec;
 
 #[cfg(feature = "freestanding")]
 pub mod freestanding;
@@ -55,31 +44,22 @@ pub fn write_all(fd: i32, mut bytes: &[u8]) -> bool {
     true
 }
 
-/// Something that can be written to a file descriptor.
-pub trait Emit {
-    /// Writes `self` to `fd`.
-    fn emit(&self, fd: i32);
-}
+/// A file descriptor as a `core::fmt::Write` sink (unbuffered).
+pub struct Fd(pub i32);
 
-impl Emit for &str {
-    fn emit(&self, fd: i32) {
-        write_all(fd, self.as_bytes());
+impl core::fmt::Write for Fd {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        if write_all(self.0, s.as_bytes()) {
+            Ok(())
+        } else {
+            Err(core::fmt::Error)
+        }
     }
 }
 
-/// A `u32` shown as `0x` and 8 hex digits, by straight-line code with no
-/// compare or branch (immune to the CCR bug above); works without libc.
-#[derive(Clone, Copy)]
-pub struct Hex(pub u32);
-
-impl Emit for Hex {
-    fn emit(&self, fd: i32) {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let v = self.0;
-        let d = |shift: u32| DIGITS[((v >> shift) & 15) as usize];
-        let text = [b'0', b'x', d(28), d(24), d(20), d(16), d(12), d(8), d(4), d(0)];
-        write_all(fd, &text);
-    }
+/// Writes formatted text to `fd`: what the `out!`/`outln!`/`errln!` macros call.
+pub fn write_fmt(fd: i32, args: core::fmt::Arguments) {
+    let _ = core::fmt::Write::write_fmt(&mut Fd(fd), args);
 }
 
 /// Ends the process with `code`.
@@ -87,36 +67,31 @@ pub fn exit(code: i32) -> ! {
     sys::exit(code)
 }
 
-/// Writes each argument (anything `Emit`) to stdout: `out!("n=", Dec(n))`.
+/// Like std's `print!`: formats to stdout.
 #[macro_export]
 macro_rules! out {
-    ($($e:expr),* $(,)?) => {{ $( $crate::Emit::emit(&$e, $crate::STDOUT); )* }};
+    ($($arg:tt)*) => {{ $crate::write_fmt($crate::STDOUT, format_args!($($arg)*)); }};
 }
 
-/// `out!` and a newline.
+/// Like std's `println!`: formats to stdout, then a newline.
 #[macro_export]
 macro_rules! outln {
-    ($($e:expr),* $(,)?) => {{ $crate::out!($($e,)* "\n"); }};
+    () => {{ $crate::write_fmt($crate::STDOUT, format_args!("\n")); }};
+    ($($arg:tt)*) => {{ $crate::write_fmt($crate::STDOUT, format_args!("{}\n", format_args!($($arg)*))); }};
 }
 
-/// Writes each argument to stderr, then a newline.
+/// Like std's `eprintln!`: formats to stderr, then a newline.
 #[macro_export]
 macro_rules! errln {
-    ($($e:expr),* $(,)?) => {{ $( $crate::Emit::emit(&$e, $crate::STDERR); )* $crate::Emit::emit(&"\n", $crate::STDERR); }};
+    ($($arg:tt)*) => {{ $crate::write_fmt($crate::STDERR, format_args!("{}\n", format_args!($($arg)*))); }};
 }
 
-/// Prints `panicked at FILE:LINE:COLUMN: MESSAGE` (hosted; the freestanding
-/// flavour has no number formatting and prints `FILE: MESSAGE`) on stderr and
-/// exits with 101. Messages with format arguments show as `(formatted message)`.
+/// Prints `panicked at FILE:LINE:COLUMN: MESSAGE` on stderr and exits with 101.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    let message = info.message().as_str().unwrap_or("(formatted message)");
     match info.location() {
-        #[cfg(feature = "hosted")]
-        Some(l) => errln!("panicked at ", l.file(), ":", Dec(l.line()), ":", Dec(l.column()), ": ", message),
-        #[cfg(not(feature = "hosted"))]
-        Some(l) => errln!("panicked at ", l.file(), ": ", message),
-        None => errln!("panicked: ", message),
+        Some(l) => errln!("panicked at {}:{}:{}: {}", l.file(), l.line(), l.column(), info.message()),
+        None => errln!("panicked: {}", info.message()),
     }
     exit(PANIC_EXIT_CODE)
 }

@@ -4,4 +4,6 @@ export interface ToolchainExecutorOptions {
   minLlvmVersion: string;
   /** Workspace-relative path of the toolchain manifest to write. */
   outputFile: string;
+  /** Workspace-relative path of backend.json (provider `source`). */
+  backendManifest?: string;
 }
