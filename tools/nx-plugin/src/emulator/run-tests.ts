@@ -104,7 +104,7 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
     if (!artifact) {
       result = { ...base, error: `program '${tc.program}' is not in ${o.buildManifest}` };
     } else if (!tc.run) {
-      const assertions = tc.expect.map((a) => checkAssertion(a, null, ws, { buildDir }));
+      const assertions = tc.expect.map((a) => checkAssertion(a, null, ws, { buildDir, testsDir: o.testsDir }));
       result = { ...base, passed: assertions.every((a) => a.passed), assertions };
     } else {
       const timeoutMs = tc.timeoutMs ?? o.timeoutMs;
@@ -119,7 +119,7 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
         cwd: ws,
       });
       const outcome = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, all: run.all, timedOut: run.timedOut };
-      const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir }));
+      const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir, testsDir: o.testsDir }));
       const error = run.startError
         ? `cannot run ${toolchain.qemu.qemuM68k.path}: ${run.startError}`
         : run.timedOut

@@ -35,6 +35,18 @@ export const assertionSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      type: z.literal('output_equals_file'),
+      /**
+       * File holding the exact expected output; workspace-relative, `{testsDir}` is the
+       * test manifests' folder. For the conformance corpus it is the program's output on
+       * the build host (a test re-checks that it still is).
+       */
+      path: z.string().min(1),
+      stream,
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('file_exists'),
       /** Workspace-relative path; `{buildDir}` is the build's output folder for the CPU. */
       path: z.string().min(1),

@@ -30,7 +30,7 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           outputDir: `${distDir}/${projectName}/${cpu}`,
         })),
         inputs: [
-          `{projectRoot}/${config.testsDir}/**/*.json`,
+          `{projectRoot}/${config.testsDir}/**/*`,
           { dependentTasksOutputFiles: '**/manifest.json' },
           TOOLCHAIN_MANIFEST_INPUT,
           { env: 'NEXTRUST_PREVIOUS_ROM' },
@@ -40,7 +40,7 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
         metadata: {
           technologies: ['qemu'],
           description:
-            'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, stdout contains/matches, file exists); write results.json and junit.xml.',
+            'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, output contains/matches/equals a file, file exists); write results.json and junit.xml.',
         },
       },
     },

@@ -1,0 +1,97 @@
+// The patched M68k backend, with the real toolchain: llvm-m68k:toolchain (and so
+// llvm-m68k:backend) through nx, then
+//  - the wrappers (dist/llvm-m68k/toolchain/bin) load the rebuilt backend, the
+//    real tools do not (the backend's marker comment in the assembly);
+//  - every regression reproducer (projects/llvm-m68k/regressions) prints the
+//    build host's output when compiled by the patched backend, and something
+//    else when compiled by Debian's: each fix is proven both ways, under
+//    qemu-m68k -cpu m68040 and m68030;
+//  - every patch names a test that exists.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readPatchSeries } from '../src/backend/patches';
+import { hostOutput, listReproducers, runReproducer, scratchDir } from '../src/backend/regressions';
+import { BACKEND_MARKER, backendVersionLine, checkWrapper } from '../src/backend/wrappers';
+import { readToolchainManifest } from '../src/toolchain/manifest';
+import type { ToolchainManifest } from '../src/toolchain/locate';
+import { runProcess } from '../src/util/exec';
+import { NX_TEST_ENV, WORKSPACE_ROOT } from './scratch-workspace';
+
+const REGRESSIONS = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/regressions');
+const PATCHES = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/patches');
+let toolchain: ToolchainManifest;
+/** Debian's clang of the same LLVM, without the preload. */
+let systemClang: string;
+const work = scratchDir('nextrust-regressions-');
+
+beforeAll(async () => {
+  const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:toolchain', '--output-style=static'], {
+    cwd: WORKSPACE_ROOT,
+    env: NX_TEST_ENV,
+    timeoutMs: 20 * 60_000,
+  });
+  if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:toolchain failed:\n${r.all}`);
+  toolchain = readToolchainManifest(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json'));
+  systemClang = path.join(toolchain.llvm.binDir, 'clang');
+});
+
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+describe('the preloaded backend is the one in use', () => {
+  it('the toolchain manifest records the backend and names wrappers', () => {
+    expect(toolchain.provider).toBe('source');
+    expect(toolchain.backend?.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(toolchain.backend?.patches.map((p) => p.file)).toEqual(readPatchSeries(PATCHES).map((p) => p.file));
+    expect(toolchain.rust.rustc.path).toBe(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/bin/rustc'));
+    expect(toolchain.llvm.tools.clang.path).toBe(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/bin/clang'));
+  });
+
+  it.each(['rustc', 'clang', 'llc'] as const)('%s through its wrapper writes the marker', async (tool) => {
+    const wrapper = tool === 'rustc' ? toolchain.rust.rustc.path : toolchain.llvm.tools[tool].path;
+    await expect(checkWrapper(tool, wrapper)).resolves.toBeUndefined();
+  });
+
+  it('the real clang and llc, without the preload, do not', async () => {
+    const src = path.join(work, 'marker.c');
+    fs.writeFileSync(src, 'int x;\n');
+    for (const [tool, args] of [
+      [systemClang, ['--target=m68k-linux-gnu', '-S', '-o', '-', src]],
+      [toolchain.llvm.tools.clang.path, ['--target=m68k-linux-gnu', '-S', '-o', '-', src]],
+    ] as const) {
+      const r = await runProcess(tool, [...args]);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.includes(BACKEND_MARKER)).toBe(tool !== systemClang);
+    }
+  });
+
+  it('rustc -vV through the wrapper names the backend (cargo fingerprints it)', async () => {
+    const r = await runProcess(toolchain.rust.rustc.path, ['-vV']);
+    expect(r.stdout.trim().split('\n').pop()).toBe(backendVersionLine(toolchain.backend!.sha256));
+  });
+});
+
+describe.each(listReproducers(REGRESSIONS).map((r) => [r.name, r] as const))('regression %s', (_name, reproducer) => {
+  let expected: string;
+  beforeAll(async () => {
+    expected = await hostOutput(reproducer, systemClang, work);
+  });
+
+  it.each(['m68040', 'm68030'])('fails with the system backend and passes with the patched one (-cpu %s)', async (cpu) => {
+    const system = await runReproducer(reproducer, { toolchain, clang: systemClang, cpu, workDir: work });
+    const patched = await runReproducer(reproducer, { toolchain, clang: toolchain.llvm.tools.clang.path, cpu, workDir: work });
+    expect(expected.length).toBeGreaterThan(0);
+    expect(system.output).not.toBe(expected);
+    expect(patched).toEqual({ output: expected, exitCode: 0, timedOut: false });
+  });
+});
+
+describe('the patch series', () => {
+  it('every patch names a test that exists in the repository', () => {
+    const series = readPatchSeries(PATCHES);
+    expect(series.length).toBeGreaterThanOrEqual(5);
+    for (const p of series) {
+      const file = p.test.split(/\s/)[0];
+      expect(fs.existsSync(path.join(WORKSPACE_ROOT, file))).toBe(true);
+    }
+  });
+});
