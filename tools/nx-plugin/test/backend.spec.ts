@@ -9,7 +9,10 @@
 //  - every patch names a test that exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildBackend } from '../src/backend/build-backend';
+import { fetchDebianSource } from '../src/backend/debian-source';
 import { readPatchSeries } from '../src/backend/patches';
+import { DEFAULT_BACKEND_SOURCE } from '../src/config/project-config';
 import { hostOutput, listReproducers, runReproducer, scratchDir } from '../src/backend/regressions';
 import { BACKEND_MARKER, backendVersionLine, checkWrapper } from '../src/backend/wrappers';
 import { readToolchainManifest } from '../src/toolchain/manifest';
@@ -93,5 +96,34 @@ describe('the patch series', () => {
       const file = p.test.split(/\s/)[0];
       expect(fs.existsSync(path.join(WORKSPACE_ROOT, file))).toBe(true);
     }
+  });
+});
+
+describe('bad input', () => {
+  it("refuses a source whose pinned sha256 differs from the archive's Checksums-Sha256 (apt, Debian archive)", async () => {
+    const cacheDir = scratchDir('nextrust-source-');
+    try {
+      const pin = { ...DEFAULT_BACKEND_SOURCE, sha256: '0'.repeat(64) };
+      await expect(fetchDebianSource({ pin, cacheDir, log: () => undefined })).rejects.toThrow(
+        `${pin.tarball}: the archive's Checksums-Sha256 is ${DEFAULT_BACKEND_SOURCE.sha256}, projects/llvm-m68k/nextrust.json field 'backend.source.sha256' pins ${pin.sha256}; refused`,
+      );
+      expect(fs.existsSync(path.join(cacheDir, 'sources', pin.tarball))).toBe(false);
+    } finally {
+      fs.rmSync(cacheDir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the Debian package of a missing llvm-config', async () => {
+    await expect(
+      buildBackend({
+        workspaceRoot: WORKSPACE_ROOT,
+        source: DEFAULT_BACKEND_SOURCE,
+        patchesDir: 'projects/llvm-m68k/patches',
+        makefile: 'projects/llvm-m68k/backend/Makefile',
+        llvmConfig: 'llvm-config-nonexistent',
+        outputDir: path.relative(WORKSPACE_ROOT, path.join(work, 'out')),
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(/^llvm-config-nonexistent --version failed \(.*\): install Debian package llvm-22-dev/);
   });
 });

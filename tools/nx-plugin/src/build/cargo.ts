@@ -4,7 +4,6 @@
  * replacement of crates-io by rust-src's vendored crates, and rustflags passed
  * as CARGO_ENCODED_RUSTFLAGS so that nothing from the caller's environment
  * (RUSTFLAGS, CARGO_BUILD_*) leaks into a cached build.
- * Facts: ../shared/TOOLCHAIN-NOTES.md, "Rust for m68k, offline".
  */
 import type { ToolchainManifest } from '../toolchain/locate';
 import { runTool, ToolError, type RunResult } from '../util/exec';

@@ -15,8 +15,9 @@ import * as path from 'node:path';
 import type { ProgramConfig } from '../config/project-config';
 import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
-import { writeJson } from '../toolchain/manifest';
+import { readJson, writeJson } from '../toolchain/manifest';
 import { parseCargoArtifacts, runCargo } from './cargo';
+import type { SysrootManifest } from './sysroot';
 import { HOSTED_LINK_ARGS, HOSTED_TRIPLE, M68K_CODEGEN_FLAGS, resolveTarget } from './rust-targets';
 
 /** Kind of a built artifact. */
@@ -124,6 +125,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
   ];
   await fs.promises.rm(outDir, { recursive: true, force: true });
   const cargoTargetDir = await sysrootKeyedDir(path.resolve(ws, opts.cargoTargetRoot), path.resolve(ws, opts.sysrootDir));
+  const sysroot = readJson<Partial<SysrootManifest>>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');
   const artifacts: BuildArtifact[] = [];
   for (const program of opts.programs.filter((p) => p.cpus.includes(opts.cpu))) {
     if (!fs.existsSync(path.resolve(ws, program.path, 'Cargo.toml'))) {
@@ -133,6 +135,12 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
       throw new Error(`program '${program.name}': no atomics archive in ${opts.atomicsDir}; run llvm-m68k:atomics:${opts.cpu}`);
     }
     const target = resolveTarget(program.flavor === 'nextstep' ? 'm68k-next-nextstep' : HOSTED_TRIPLE, opts.targetSpecs, ws);
+    if (program.flavor === 'freestanding' && sysroot.memTargets && !sysroot.memTargets.includes(target.name)) {
+      throw new Error(
+        `program '${program.name}' (freestanding, no libc) is built for ${opts.cpu}, where hosted programs use ${target.name} with glibc's memcpy and friends: ` +
+          `give it CPUs without hosted programs ("cpus": ["m68000"] in projects/rust-target/nextrust.json), or make it hosted`,
+      );
+    }
     const args = ['rustc', '--message-format=json-render-diagnostics', '-p', program.name, '--target', target.targetArg];
     if (target.isSpec) args.push('-Zjson-target-spec');
     if (opts.profile === 'release') args.push('--release');

@@ -6,7 +6,7 @@
  * expects a sysroot: `<outputDir>/lib/rustlib/<target>/lib/*.rlib`.
  * Programs are then built with `--sysroot` and no build-std, so editing a
  * program never recompiles core (the sysroot target is cached on its own).
- * Writes `<outputDir>/sysroot.json` ({cpu, targets, rustc, rlibs: [{target, file, sha256}]}).
+ * Writes `<outputDir>/sysroot.json` ({cpu, targets, memTargets, backend, rustc, rlibs: [{target, file, sha256}]}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +23,14 @@ export interface SysrootBuildOptions {
   cpu: string;
   /** Target names: triples or keys of targetSpecs. */
   targets: string[];
+  /**
+   * Targets whose compiler_builtins carries `memcpy`, `memset`, `strlen`, ... (the
+   * `compiler-builtins-mem` feature): those whose programs have no libc (freestanding,
+   * NeXTSTEP). The others get them from glibc, whose versions are built by gcc and
+   * tuned; compiler_builtins' weak copies would otherwise win inside an executable.
+   * Default: every target.
+   */
+  memTargets?: string[];
   targetSpecs: Record<string, string>;
   profile: 'release' | 'dev';
   rustflags: string[];
@@ -36,6 +44,10 @@ export interface SysrootBuildOptions {
 export interface SysrootManifest {
   cpu: string;
   targets: string[];
+  /** Targets whose compiler_builtins defines memcpy and friends (see SysrootBuildOptions.memTargets). */
+  memTargets: string[];
+  /** sha256 of the patched M68k backend that compiled it, or null for the system backend. */
+  backend: string | null;
   rustc: string;
   crates: string[];
   rlibs: { target: string; file: string; sha256: string }[];
@@ -81,31 +93,35 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
 
   const targets = opts.targets.map((t) => resolveTarget(t, opts.targetSpecs, ws));
   const targetDir = path.join(work, 'target');
-  const args = [
-    'build',
-    '--message-format=json-render-diagnostics',
-    `-Zbuild-std=${SYSROOT_CRATES.join(',')}`,
-    // memcpy, memset, ... for programs without libc (freestanding, nextstep); weak
-    // symbols, so glibc's win in hosted programs.
-    '-Zbuild-std-features=compiler-builtins-mem',
-  ];
-  if (targets.some((t) => t.isSpec)) args.push('-Zjson-target-spec');
-  if (opts.profile === 'release') args.push('--release');
-  for (const t of targets) args.push('--target', t.targetArg);
   const rustflags = [`-Ctarget-cpu=${cpuInfo(opts.cpu).rustCpu}`, ...M68K_CODEGEN_FLAGS, ...opts.rustflags];
-  const result = await runCargo({
-    toolchain: opts.toolchain,
-    cwd: work,
-    args,
-    rustflags,
-    targetDir,
-    stream: opts.stream ? 'stderr' : false,
-    specFiles: opts.targets.filter((t) => opts.targetSpecs[t]).map((t) => opts.targetSpecs[t]),
-  });
-  // Only the rlibs this build produced: deps/ may hold stale ones from other flags.
-  const built = parseCargoArtifacts(result.stdout)
-    .flatMap((a) => a.filenames)
-    .filter((f) => f.endsWith('.rlib') && !path.basename(f).startsWith('libnextrust_sysroot-'));
+  const memTargets = new Set(opts.memTargets ?? opts.targets);
+  // One cargo run per feature set (both cores busy within a run).
+  const groups = [opts.targets.filter((t) => memTargets.has(t)), opts.targets.filter((t) => !memTargets.has(t))].filter((g) => g.length);
+  const built: string[] = [];
+  for (const group of groups) {
+    const withMem = memTargets.has(group[0]);
+    const args = ['build', '--message-format=json-render-diagnostics', `-Zbuild-std=${SYSROOT_CRATES.join(',')}`];
+    if (withMem) args.push('-Zbuild-std-features=compiler-builtins-mem');
+    const resolved = group.map((t) => resolveTarget(t, opts.targetSpecs, ws));
+    if (resolved.some((t) => t.isSpec)) args.push('-Zjson-target-spec');
+    if (opts.profile === 'release') args.push('--release');
+    for (const t of resolved) args.push('--target', t.targetArg);
+    const result = await runCargo({
+      toolchain: opts.toolchain,
+      cwd: work,
+      args,
+      rustflags,
+      targetDir,
+      stream: opts.stream ? 'stderr' : false,
+      specFiles: group.filter((t) => opts.targetSpecs[t]).map((t) => opts.targetSpecs[t]),
+    });
+    // Only the rlibs this build produced: deps/ may hold stale ones from other flags.
+    built.push(
+      ...parseCargoArtifacts(result.stdout)
+        .flatMap((a) => a.filenames)
+        .filter((f) => f.endsWith('.rlib') && !path.basename(f).startsWith('libnextrust_sysroot-')),
+    );
+  }
 
   await fs.promises.rm(outDir, { recursive: true, force: true });
   const profileDir = opts.profile === 'release' ? 'release' : 'debug';
@@ -126,6 +142,8 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
   const manifest: SysrootManifest = {
     cpu: opts.cpu,
     targets: targets.map((t) => t.name),
+    memTargets: targets.filter((t, i) => memTargets.has(opts.targets[i])).map((t) => t.name),
+    backend: opts.toolchain.backend?.sha256 ?? null,
     rustc: opts.toolchain.rust.version,
     crates: [...SYSROOT_CRATES, 'compiler_builtins'],
     rlibs,

@@ -23,6 +23,19 @@ const relPath = z
   });
 const crateName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'expected a crate name (lowercase letters, digits, - or _)');
 
+/**
+ * The LLVM source the patched backend is built from when a config names none:
+ * Debian bookworm's llvm-toolchain-22 22.1.8, the source of the libLLVM.so.22.1
+ * that rustc-web 1.96 and clang-22 link (`apt-cache showsrc llvm-toolchain-22`,
+ * field Checksums-Sha256).
+ */
+export const DEFAULT_BACKEND_SOURCE = {
+  package: 'llvm-toolchain-22',
+  version: '1:22.1.8-1~deb12u1',
+  tarball: 'llvm-toolchain-22_22.1.8.orig.tar.xz',
+  sha256: 'b49b9277aef97616320b2da259e1f8174c65b0ce2fbe2e8629644a97693402fe',
+};
+
 /** Config of the `llvm-toolchain` kind (projects/llvm-m68k). */
 export const llvmToolchainConfigSchema = z
   .object({
@@ -55,7 +68,7 @@ export const llvmToolchainConfigSchema = z
         llvmConfig: z.string().min(1).default('llvm-config-22'),
       })
       .strict()
-      .optional(),
+      .default({ source: DEFAULT_BACKEND_SOURCE, patches: 'patches', makefile: 'backend/Makefile', llvmConfig: 'llvm-config-22' }),
     atomics: z
       .object({
         /** C sources of the spinlock atomics, relative to the project root. */
@@ -70,11 +83,7 @@ export const llvmToolchainConfigSchema = z
       .strict(),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    if (c.provider === 'source' && !c.backend) {
-      ctx.addIssue({ code: 'custom', path: ['backend'], message: "required when provider is 'source' (the Debian source package the backend is built from)" });
-    }
-  });
+  .strict();
 
 /** One Rust program (a cargo package) built per CPU variant. */
 export const programSchema = z

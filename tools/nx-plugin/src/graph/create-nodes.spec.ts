@@ -9,7 +9,7 @@ import {
   type ProjectConfiguration,
   type TargetConfiguration,
 } from '@nx/devkit';
-import { ConfigError } from '../config/project-config';
+import { ConfigError, DEFAULT_BACKEND_SOURCE } from '../config/project-config';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { createNodes, createNodesForConfigFile, CONFIG_GLOB } from './create-nodes';
 import { TOOLCHAIN_MANIFEST_INPUT } from './common';
@@ -117,7 +117,7 @@ describe('createNodes on the committed project configs', () => {
   });
 
   it('gives each project its kind targets and tags', () => {
-    expect(Object.keys(projects['llvm-m68k'].targets ?? {}).sort()).toEqual(['atomics', 'toolchain']);
+    expect(Object.keys(projects['llvm-m68k'].targets ?? {}).sort()).toEqual(['atomics', 'backend', 'toolchain']);
     expect(Object.keys(projects['rust-target'].targets ?? {}).sort()).toEqual(['build', 'sysroot']);
     expect(Object.keys(projects['emulator-tests'].targets ?? {})).toEqual(['test']);
     expect(projects['ci-status'].targets).toEqual({});
@@ -128,13 +128,14 @@ describe('createNodes on the committed project configs', () => {
   });
 
   const allTargets: [string, string][] = [
+    ['llvm-m68k', 'backend'],
     ['llvm-m68k', 'toolchain'],
     ['llvm-m68k', 'atomics'],
     ['rust-target', 'sysroot'],
     ['rust-target', 'build'],
     ['emulator-tests', 'test'],
   ];
-  const perCpuTargets = allTargets.filter(([, t]) => t !== 'toolchain');
+  const perCpuTargets = allTargets.filter(([, t]) => t !== 'toolchain' && t !== 'backend');
 
   it.each(allTargets)('%s:%s is cached, described and runs a nextrust executor', (project, name) => {
     const t = target(projects[project], name);
@@ -155,7 +156,12 @@ describe('createNodes on the committed project configs', () => {
   it('llvm-m68k:toolchain has no CPU configurations and writes the toolchain manifest', () => {
     const t = target(projects['llvm-m68k'], 'toolchain');
     expect(t.configurations).toBeUndefined();
-    expect(t.options).toEqual({ provider: 'system', minLlvmVersion: '19.1.5', outputFile: 'dist/llvm-m68k/toolchain/toolchain.json' });
+    expect(t.options).toEqual({
+      provider: 'source',
+      minLlvmVersion: '19.1.5',
+      outputFile: 'dist/llvm-m68k/toolchain/toolchain.json',
+      backendManifest: 'dist/llvm-m68k/backend/backend.json',
+    });
     expect(t.outputs).toEqual(['{workspaceRoot}/dist/llvm-m68k/toolchain']);
     // the manifest it writes lies inside its outputs (else a cache hit would not restore it)
     expect(`{workspaceRoot}/${t.options.outputFile}`.startsWith(`${t.outputs?.[0]}/`)).toBe(true);
@@ -174,8 +180,34 @@ describe('createNodes on the committed project configs', () => {
     }
   });
 
-  it('wires dependsOn: atomics -> toolchain, sysroot -> llvm-m68k:toolchain, build -> sysroot + llvm-m68k:atomics, test -> rust-target:build', () => {
-    expect(target(projects['llvm-m68k'], 'toolchain').dependsOn).toBeUndefined();
+  it('llvm-m68k:backend builds the pinned Debian source with the patch series into dist/llvm-m68k/backend', () => {
+    const t = target(projects['llvm-m68k'], 'backend');
+    expect(t.configurations).toBeUndefined();
+    expect(t.options).toMatchObject({
+      source: { package: 'llvm-toolchain-22', tarball: 'llvm-toolchain-22_22.1.8.orig.tar.xz' },
+      patchesDir: 'projects/llvm-m68k/patches',
+      makefile: 'projects/llvm-m68k/backend/Makefile',
+      llvmConfig: 'llvm-config-22',
+      outputDir: 'dist/llvm-m68k/backend',
+    });
+    expect(t.outputs).toEqual(['{workspaceRoot}/dist/llvm-m68k/backend']);
+    expect(t.inputs).toContainEqual('{projectRoot}/patches/*.patch');
+    expect(t.inputs).toContainEqual('{projectRoot}/backend/Makefile');
+    expect(t.inputs).toContainEqual({ runtime: 'node tools/nx-plugin/bin/backend-fingerprint.js llvm-config-22' });
+    // the toolchain hashes what the backend wrote
+    expect(target(projects['llvm-m68k'], 'toolchain').inputs).toContainEqual({ dependentTasksOutputFiles: '**/backend.json' });
+  });
+
+  it('has no backend target for the system provider', () => {
+    const ws = makeWorkspace();
+    const p = inferOne(ws, writeConfig(ws, 'llvm', { kind: 'llvm-toolchain', provider: 'system', atomics: { sources: ['a.c'] } }));
+    expect(Object.keys(p.targets ?? {}).sort()).toEqual(['atomics', 'toolchain']);
+    expect(target(p, 'toolchain').dependsOn).toBeUndefined();
+    expect(target(p, 'toolchain').options.backendManifest).toBeUndefined();
+  });
+
+  it('wires dependsOn: toolchain -> backend, atomics -> toolchain, sysroot -> llvm-m68k:toolchain, build -> sysroot + llvm-m68k:atomics, test -> rust-target:build', () => {
+    expect(target(projects['llvm-m68k'], 'toolchain').dependsOn).toEqual(['backend']);
     expect(target(projects['llvm-m68k'], 'atomics').dependsOn).toEqual(['toolchain']);
     expect(target(projects['rust-target'], 'sysroot').dependsOn).toEqual([{ projects: ['llvm-m68k'], target: 'toolchain' }]);
     expect(target(projects['rust-target'], 'build').dependsOn).toEqual(['sysroot', { projects: ['llvm-m68k'], target: 'atomics' }]);
@@ -207,7 +239,7 @@ describe('createNodes on the committed project configs', () => {
     expect(build.inputs).toContainEqual('{projectRoot}/**/*');
     expect(build.inputs).toContainEqual('!{projectRoot}/nextrust.json');
     expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual({ dependentTasksOutputFiles: '**/manifest.json' });
-    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual('{projectRoot}/tests/**/*.json');
+    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual('{projectRoot}/tests/**/*');
   });
 
   it('names only plugin source files that exist in the real workspace as file inputs', () => {
@@ -322,6 +354,17 @@ describe('createNodes on synthetic configs', () => {
     expect(Object.keys(sysroot.configurations ?? {})).toEqual(['m68000', 'm68040']);
     expect(resolvedOptions(sysroot, 'm68000').targets).toEqual([HOSTED_TRIPLE]);
     expect(resolvedOptions(sysroot, 'm68040').targets).toEqual([NEXTSTEP_TRIPLE]);
+    // no hosted program: both targets carry compiler_builtins' memcpy and friends
+    expect(resolvedOptions(sysroot, 'm68000').memTargets).toEqual([HOSTED_TRIPLE]);
+    expect(resolvedOptions(sysroot, 'm68040').memTargets).toEqual([NEXTSTEP_TRIPLE]);
+  });
+
+  it("gives the hosted triple glibc's memcpy (no compiler_builtins copies) on CPUs with hosted programs", () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(ws, 'hosted-and-next', rustTargetConfig([hosted('a'), nextstep('n')]));
+    const sysroot = target(inferOne(ws, file), 'sysroot');
+    expect(resolvedOptions(sysroot, 'm68040').targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
+    expect(resolvedOptions(sysroot, 'm68040').memTargets).toEqual([NEXTSTEP_TRIPLE]);
   });
 
   it('changes the sysroot options when rustflags change', () => {
@@ -352,9 +395,12 @@ describe('createNodes on synthetic configs', () => {
     const s1 = target(withNextstep, 'sysroot');
     expect(s1.options).toEqual(s0.options);
     for (const cpu of Object.keys(s0.configurations ?? {})) {
-      const { targets: t0, ...rest0 } = s0.configurations?.[cpu] as Record<string, unknown>;
-      const { targets: t1, ...rest1 } = s1.configurations?.[cpu] as Record<string, unknown>;
+      // the per-CPU targets, and so which of them carry compiler_builtins' memcpy (no libc: NeXTSTEP)
+      const { targets: t0, memTargets: m0, ...rest0 } = s0.configurations?.[cpu] as Record<string, unknown>;
+      const { targets: t1, memTargets: m1, ...rest1 } = s1.configurations?.[cpu] as Record<string, unknown>;
       expect(rest1).toEqual(rest0);
+      expect(m0).toEqual([]);
+      expect(m1).toEqual([NEXTSTEP_TRIPLE]);
       expect(t0).toEqual([HOSTED_TRIPLE]);
       expect(t1).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
     }
@@ -378,7 +424,14 @@ describe('createNodes on synthetic configs', () => {
     expect(target(rust, 'build').options.profile).toBe('release');
 
     const llvm = inferOne(ws, writeConfig(ws, 'my-llvm', { kind: 'llvm-toolchain', atomics: { sources: ['a.c'] } }));
-    expect(target(llvm, 'toolchain').options).toEqual({ provider: 'system', minLlvmVersion: '19.1.5', outputFile: 'dist/my-llvm/toolchain/toolchain.json' });
+    expect(target(llvm, 'toolchain').options).toEqual({
+      provider: 'source',
+      minLlvmVersion: '19.1.5',
+      outputFile: 'dist/my-llvm/toolchain/toolchain.json',
+      backendManifest: 'dist/my-llvm/backend/backend.json',
+    });
+    // the default backend source is the LLVM Debian's rustc-web links
+    expect(target(llvm, 'backend').options).toMatchObject({ source: DEFAULT_BACKEND_SOURCE, patchesDir: 'projects/my-llvm/patches' });
     expect(target(llvm, 'atomics').options).toMatchObject({ sources: ['projects/my-llvm/a.c'], includeDirs: [], cflags: ['-O2'], archive: 'libnextrust_atomics.a' });
     expect(target(llvm, 'atomics').inputs).toContainEqual('{projectRoot}/a.c');
   });

@@ -31,7 +31,7 @@ export function atomicsDir(distDir: string, toolchainProject: string, cpu: strin
 export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
   const manifest = toolchainManifestPath(distDir, projectName);
-  const backend = config.provider === 'source' && config.backend ? config.backend : null;
+  const backend = config.provider === 'source' ? config.backend : null;
   const backendOut = backendDir(distDir, projectName);
   const backendTargets: InferredProject['targets'] = backend
     ? {

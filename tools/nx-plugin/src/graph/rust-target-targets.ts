@@ -39,6 +39,11 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
     }
     return [...set].sort();
   };
+  /** Targets of one CPU whose programs have no libc: they need compiler_builtins' memcpy and friends. */
+  const memTargetsFor = (cpu: CpuVariant): string[] => {
+    const hostedUsesTriple = config.programs.some((p) => p.flavor === 'hosted' && programCpus(p).includes(cpu));
+    return targetsFor(cpu).filter((t) => t !== HOSTED_TRIPLE || !hostedUsesTriple);
+  };
   const cpus = CPU_NAMES.filter((cpu) => targetsFor(cpu).length > 0);
   const common = {
     toolchainManifest: toolchainManifestPath(distDir, tc),
@@ -59,6 +64,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         options: { ...common },
         ...cpuConfigurations(cpus, (cpu) => ({
           targets: targetsFor(cpu),
+          memTargets: memTargetsFor(cpu),
           outputDir: sysrootDir(distDir, projectName, cpu),
         })),
         inputs: [...specInputs, TOOLCHAIN_MANIFEST_INPUT, ...pluginInputs('sysroot', ['build/sysroot.ts', 'build/rust-targets.ts', 'build/cargo.ts'])] as InputDefinition[],

@@ -2,6 +2,8 @@
 export interface SysrootExecutorOptions {
   cpu: string;
   targets: string[];
+  /** Targets whose compiler_builtins defines memcpy and friends (no libc); default all. */
+  memTargets?: string[];
   targetSpecs: Record<string, string>;
   profile: 'release' | 'dev';
   rustflags: string[];

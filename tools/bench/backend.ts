@@ -1,0 +1,176 @@
+/**
+ * Benchmark of the patched M68k backend:
+ *  1. build time, from the cached LLVM source (the tarball in ~/.cache/nextrust is
+ *     linked into a fresh cache folder, so the build folder starts empty):
+ *     cold (TableGen + 27 files + link), unchanged (a second run: patches applied,
+ *     nothing recompiled), incremental after editing one patch (one file), and the
+ *     Nx cache hit of `nx run llvm-m68k:backend`;
+ *  2. code size and speed against Debian's backend on the same programs: the
+ *     regression reproducers and the Rust corpus built for the 68040 with each
+ *     backend (the Rust programs in a scratch workspace with provider "system"),
+ *     `.text` bytes from m68k-linux-gnu-size, and qemu-m68k wall time (median of
+ *     BENCH_REPEAT runs) of the programs that behave the same with both.
+ * Baselines are measured in the same run. Prints figures; asserts nothing.
+ * Run: node -r @swc-node/register tools/bench/backend.ts
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildBackend } from '../nx-plugin/src/backend/build-backend';
+import { nextrustCacheDir } from '../nx-plugin/src/backend/debian-source';
+import { listReproducers } from '../nx-plugin/src/backend/regressions';
+import { DEFAULT_BACKEND_SOURCE } from '../nx-plugin/src/config/project-config';
+import { readToolchainManifest } from '../nx-plugin/src/toolchain/manifest';
+import { runProcess, runTool } from '../nx-plugin/src/util/exec';
+import { ScratchWorkspace, WORKSPACE_ROOT } from '../nx-plugin/test/scratch-workspace';
+
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)} %`;
+
+async function buildTimes(): Promise<void> {
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-cache-'));
+  const patches = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-patches-'));
+  fs.mkdirSync(path.join(WORKSPACE_ROOT, 'tmp'), { recursive: true });
+  const out = fs.mkdtempSync(path.join(WORKSPACE_ROOT, 'tmp', 'bench-backend-'));
+  try {
+    fs.mkdirSync(path.join(cache, 'sources'));
+    const tarball = path.join(nextrustCacheDir(), 'sources', DEFAULT_BACKEND_SOURCE.tarball);
+    if (!fs.existsSync(tarball)) throw new Error(`${tarball} missing: run npx nx run llvm-m68k:backend once first`);
+    fs.symlinkSync(tarball, path.join(cache, 'sources', DEFAULT_BACKEND_SOURCE.tarball));
+    const src = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/patches');
+    for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(patches, f));
+    const build = async () => {
+      const t0 = process.hrtime.bigint();
+      await buildBackend({
+        workspaceRoot: WORKSPACE_ROOT,
+        source: DEFAULT_BACKEND_SOURCE,
+        patchesDir: patches,
+        makefile: 'projects/llvm-m68k/backend/Makefile',
+        llvmConfig: 'llvm-config-22',
+        outputDir: path.relative(WORKSPACE_ROOT, out),
+        cacheDir: cache,
+        log: () => undefined,
+      });
+      return seconds(t0);
+    };
+    const cold = await build();
+    const unchanged = await build();
+    // Edit one patch: a comment line of the stack-index fix (one source file changes).
+    const p3 = fs.readdirSync(patches).find((f) => f.startsWith('0003-'))!;
+    const text = fs.readFileSync(path.join(patches, p3), 'utf8');
+    fs.writeFileSync(path.join(patches, p3), text.replace('+    // A frame-index base takes no index register', '+    // A frame-index base never takes an index register'));
+    const incremental = await build();
+    // The Nx cache: the real workspace's target, run twice (the second is a hit).
+    const nx = async () => {
+      const t0 = process.hrtime.bigint();
+      const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:backend', '--output-style=static'], {
+        cwd: WORKSPACE_ROOT,
+        env: { NX_DAEMON: 'false' },
+        timeoutMs: 30 * 60_000,
+      });
+      if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:backend failed:\n${r.all.slice(-2000)}`);
+      return seconds(t0);
+    };
+    await nx();
+    const hit = await nx();
+    console.log('backend build (2 cores), from the cached LLVM source:');
+    console.log(`  cold (empty build folder)        ${cold.toFixed(1)} s   [goal < 300 s]`);
+    console.log(`  unchanged (second build)         ${unchanged.toFixed(1)} s`);
+    console.log(`  incremental (one patch edited)   ${incremental.toFixed(1)} s   [goal < 120 s]`);
+    console.log(`  nx cache hit (whole nx run)      ${hit.toFixed(1)} s   (${((hit / cold) * 100).toFixed(1)} % of cold)`);
+  } finally {
+    for (const d of [cache, patches, out]) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+async function textSize(file: string): Promise<number> {
+  const r = await runTool('m68k-linux-gnu-size', ['-A', file]);
+  const m = /^\.text\s+(\d+)/m.exec(r.stdout);
+  return m ? Number(m[1]) : 0;
+}
+
+async function qemuTime(toolchainFile: string, exe: string): Promise<{ seconds: number; output: string }> {
+  const tc = readToolchainManifest(toolchainFile);
+  const xs: number[] = [];
+  let output = '';
+  for (let i = 0; i < REPEAT; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await runProcess(tc.qemu.qemuM68k.path, ['-cpu', 'm68040', '-L', tc.cross.m68kSysroot, exe], { timeoutMs: 60_000 });
+    xs.push(seconds(t0));
+    output = `${r.exitCode} ${r.all}`;
+  }
+  return { seconds: median(xs), output };
+}
+
+async function sizeAndSpeed(): Promise<void> {
+  const patchedTc = path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json');
+  const tc = readToolchainManifest(patchedTc);
+  const systemClang = path.join(tc.llvm.binDir, 'clang');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-size-'));
+  const rows: { name: string; sys: number; pat: number; time: string }[] = [];
+  try {
+    // C reproducers: objects only (the same libc around them).
+    for (const r of listReproducers(path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/regressions'))) {
+      const sizes: number[] = [];
+      for (const clang of [systemClang, tc.llvm.tools.clang.path]) {
+        let total = 0;
+        for (const src of r.sources) {
+          const obj = path.join(work, `${path.basename(src)}.${sizes.length}.o`);
+          const extra = src.endsWith('.ll') ? ['-Wno-override-module', '-Xclang', '-disable-llvm-optzns'] : [];
+          await runTool(clang, [...extra, '--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', src, '-o', obj]);
+          total += await textSize(obj);
+        }
+        sizes.push(total);
+      }
+      rows.push({ name: `C ${r.name}`, sys: sizes[0], pat: sizes[1], time: '(reproducer: not timed)' });
+    }
+    // Rust programs: this workspace's build (patched) against a scratch copy with provider "system".
+    const run = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'rust-target:build', '--configuration=m68040', '--output-style=static'], {
+      cwd: WORKSPACE_ROOT,
+      env: { NX_DAEMON: 'false' },
+      timeoutMs: 30 * 60_000,
+    });
+    if (run.exitCode !== 0) throw new Error(`main job failed:\n${run.all.slice(-2000)}`);
+    const ws = ScratchWorkspace.create('nextrust-bench-system-');
+    try {
+      ws.edit('projects/llvm-m68k/nextrust.json', (t) => JSON.stringify({ ...JSON.parse(t), provider: 'system' }, null, 2));
+      const r = await ws.nx(['run', 'rust-target:build', '--configuration=m68040']);
+      if (r.exitCode !== 0) throw new Error(`system-backend build failed:\n${r.all.slice(-2000)}`);
+      const manifest = JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/manifest.json'), 'utf8'));
+      for (const a of manifest.artifacts.filter((x: { kind: string }) => x.kind === 'executable')) {
+        const pat = path.join(WORKSPACE_ROOT, a.path);
+        const sys = ws.file(a.path);
+        const tp = await qemuTime(patchedTc, pat);
+        const ts = await qemuTime(ws.file('dist/llvm-m68k/toolchain/toolchain.json'), sys);
+        const time =
+          tp.output === ts.output
+            ? `${ts.seconds.toFixed(3)} s -> ${tp.seconds.toFixed(3)} s (${pct(tp.seconds, ts.seconds)})`
+            : 'output differs (miscompiled by the Debian backend): not timed';
+        rows.push({ name: `Rust ${a.name}`, sys: await textSize(sys), pat: await textSize(pat), time });
+      }
+    } finally {
+      ws.dispose();
+    }
+    console.log('code size (.text bytes, -O2, 68040) and qemu-m68k wall time (median of ' + REPEAT + '), Debian backend vs patched:');
+    for (const r of rows) {
+      console.log(`  ${r.name.padEnd(38)} ${String(r.sys).padStart(7)} -> ${String(r.pat).padStart(7)} (${pct(r.pat, r.sys)})  ${r.time}`);
+    }
+    const sys = rows.reduce((s, r) => s + r.sys, 0);
+    const pat = rows.reduce((s, r) => s + r.pat, 0);
+    console.log(`  total .text ${sys} -> ${pat} (${pct(pat, sys)})   [goal <= +5 %]`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!process.argv.includes('--size-only')) await buildTimes();
+  if (!process.argv.includes('--build-only')) await sizeAndSpeed();
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
