@@ -17,15 +17,8 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-function stamp(file) {
-  try {
-    const real = fs.realpathSync(file);
-    const st = fs.statSync(real);
-    return `${file} -> ${real} ${st.size} ${Math.round(st.mtimeMs)}`;
-  } catch {
-    return `${file} missing`;
-  }
-}
+const stampOrNull = require('./toolchain-fingerprint.js').stamp;
+const stamp = (file) => stampOrNull(file) || `${file} missing`;
 
 function which(name) {
   for (const dir of (process.env.PATH || '').split(path.delimiter)) {

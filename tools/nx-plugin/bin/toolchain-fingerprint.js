@@ -36,6 +36,7 @@ function expand(pattern) {
   return found;
 }
 
+/** `path -> realpath size mtime-ms` of a file, or null when it does not exist. */
 function stamp(file) {
   try {
     const real = fs.realpathSync(file);
@@ -45,6 +46,9 @@ function stamp(file) {
     return null;
   }
 }
+
+module.exports = { stamp };
+if (require.main !== module) return;
 
 const lines = [];
 const add = (file) => { const s = stamp(file); if (s) lines.push(s); };

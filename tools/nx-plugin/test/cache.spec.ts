@@ -8,6 +8,7 @@ import { ScratchWorkspace } from './scratch-workspace';
 
 const TEST_M68040 = ['emulator-tests:test', '-c', 'm68040'];
 const ALL_M68040 = [
+  'llvm-m68k:backend',
   'llvm-m68k:toolchain',
   'llvm-m68k:atomics:m68040',
   'rust-target:sysroot:m68040',
@@ -49,7 +50,7 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
 
     const run = await ws.nx(['run', ...TEST_M68040]);
     expect(run.ran.sort()).toEqual(['emulator-tests:test:m68040', 'rust-target:build:m68040']);
-    expect(run.cached.sort()).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+    expect(run.cached.sort()).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:backend', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
     // The edit reached the program: the hello case now fails its declared expectation.
     expect(run.exitCode).not.toBe(0);
     const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
@@ -62,11 +63,16 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68030']);
     expect(run.exitCode).toBe(0);
     expect(run.ran.sort()).toEqual(['llvm-m68k:atomics:m68030', 'rust-target:build:m68030', 'rust-target:sysroot:m68030']);
-    expect(run.cached).toEqual(['llvm-m68k:toolchain']);
+    expect(run.cached.sort()).toEqual(['llvm-m68k:backend', 'llvm-m68k:toolchain']);
   });
 
   it('misses atomics and build, not sysroot, after a C compiler flag change', async () => {
-    ws.edit('projects/llvm-m68k/nextrust.json', (t) => t.replace('"cflags": ["-O2"]', '"cflags": ["-Os"]'));
+    ws.edit('projects/llvm-m68k/nextrust.json', (t) => {
+      const config = JSON.parse(t);
+      expect(config.atomics.cflags).toEqual(['-O2']);
+      config.atomics.cflags = ['-Os'];
+      return JSON.stringify(config, null, 2);
+    });
     const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040']);
     expect(run.exitCode).toBe(0);
     expect(run.ran).toEqual(expect.arrayContaining(['llvm-m68k:atomics:m68040', 'rust-target:build:m68040']));
@@ -85,10 +91,11 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
   });
 
   it('misses from the toolchain down when the toolchain changes', async () => {
-    // Another LLVM bin directory (links to the same tools): a different toolchain manifest.
+    // Another LLVM bin directory (links to the same LLVM 22 tools, which the patched backend
+    // fits): a different toolchain manifest.
     const otherLlvm = ws.file('tmp/other-llvm/bin');
     fs.mkdirSync(otherLlvm, { recursive: true });
-    for (const tool of fs.readdirSync('/usr/lib/llvm-19/bin')) fs.symlinkSync(path.join('/usr/lib/llvm-19/bin', tool), path.join(otherLlvm, tool));
+    for (const tool of fs.readdirSync('/usr/lib/llvm-22/bin')) fs.symlinkSync(path.join('/usr/lib/llvm-22/bin', tool), path.join(otherLlvm, tool));
     const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040'], { NEXTRUST_LLVM_BIN: otherLlvm });
     expect(run.exitCode).toBe(0);
     expect(run.ran).toContain('llvm-m68k:toolchain');
@@ -96,6 +103,7 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(run.ran).toContain('rust-target:build:m68040');
     const manifest = JSON.parse(fs.readFileSync(ws.file('dist/llvm-m68k/toolchain/toolchain.json'), 'utf8'));
     expect(manifest.llvm.binDir).toBe(otherLlvm);
+    expect(fs.readFileSync(ws.file('dist/llvm-m68k/toolchain/bin/clang'), 'utf8')).toContain(`${otherLlvm}/clang`);
   });
 
   it('diagnoses a known failure under the error of a real nx run, and records it in the status log', async () => {

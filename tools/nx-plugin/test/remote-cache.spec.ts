@@ -103,6 +103,7 @@ const BUILD_M68040 = ['run', 'rust-target:build', '-c', 'm68040'];
 const ALL_M68040 = [
   'emulator-tests:test:m68040',
   'llvm-m68k:atomics:m68040',
+  'llvm-m68k:backend',
   'llvm-m68k:toolchain',
   'rust-target:build:m68040',
   'rust-target:sysroot:m68040',
@@ -164,7 +165,7 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
     expect(run.exitCode === 0 ? 0 : explain(run, server)).toBe(0);
     expect({ exit: run.exitCode, ran: run.ran.sort(), cached: run.cached }).toEqual({ exit: 0, ran: ALL_M68040, cached: [] });
     // One lookup (miss) and one upload per task, with the protocol's headers.
-    expect(server.summary()).toEqual({ 'GET 404': 5, 'PUT 200': 5 });
+    expect(server.summary()).toEqual({ 'GET 404': 6, 'PUT 200': 6 });
     for (const put of server.matching('PUT')) {
       expect(put.access).toBe('read-write');
       expect(put.headers['content-type']).toBe('application/octet-stream');
@@ -192,7 +193,7 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
     expect(stripVTControlCharacters(run.all)).toMatch(/^> nx run rust-target:build:m68040 +\[remote cache\]$/m);
     expect(stripVTControlCharacters(run.all)).toMatch(/^> nx run llvm-m68k:atomics:m68040 +\[remote cache\]$/m);
     // Downloads only: a hit is not uploaded again.
-    expect(server.summary()).toEqual({ 'GET 200': 5 });
+    expect(server.summary()).toEqual({ 'GET 200': 6 });
     // Every output, the main job's and the atomics' included, has A's sha256.
     const restored = b.digest('dist');
     expect(restored).toEqual(producedByA);
@@ -227,8 +228,8 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
       const run = await c.nx(BUILD_M68040, machine(c, RO));
       expect(run.exitCode === 0 ? 0 : explain(run, server)).toBe(0);
       expect(run.ran).toEqual(['rust-target:build:m68040']);
-      expect(fromRemote(run)).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
-      expect(server.summary()).toEqual({ 'GET 200': 3, 'GET 404': 1, 'PUT 403': 1 });
+      expect(fromRemote(run)).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:backend', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+      expect(server.summary()).toEqual({ 'GET 200': 4, 'GET 404': 1, 'PUT 403': 1 });
       const [refused] = server.matching('PUT');
       expect(refused.access).toBe('read-only');
       expect(refused.hash).toBe(server.matching('GET', 404)[0].hash);

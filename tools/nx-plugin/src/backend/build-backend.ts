@@ -20,6 +20,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import lockfile from 'proper-lockfile';
 import { sha256File, ToolchainError } from '../toolchain/locate';
 import { writeJson } from '../toolchain/manifest';
 import { runProcess, runTool } from '../util/exec';
@@ -148,6 +149,42 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
     .digest('hex')
     .slice(0, 16);
   const buildDir = path.join(cacheDir, 'backend-build', key);
+  await fs.promises.mkdir(buildDir, { recursive: true });
+  // Another checkout may be building in the same folder: wait for it (a stale lock of a killed build expires).
+  const release = await lockfile.lock(buildDir, {
+    lockfilePath: `${buildDir}.lock`,
+    stale: 60_000,
+    retries: { retries: 120, minTimeout: 1000, maxTimeout: 5000 },
+    onCompromised: () => undefined,
+  });
+  try {
+    return await buildLocked(opts, { ws, log, cacheDir, started, llvmVersion, libLLVM, compiler, major, minor, pristine, patchesDir, series, makefile, buildDir });
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** The part of buildBackend that runs under the build folder's lock. */
+async function buildLocked(
+  opts: BackendBuildOptions,
+  c: {
+    ws: string;
+    log: (l: string) => void;
+    cacheDir: string;
+    started: number;
+    llvmVersion: string;
+    libLLVM: string;
+    compiler: string;
+    major: string;
+    minor: string;
+    pristine: string;
+    patchesDir: string;
+    series: PatchInfo[];
+    makefile: string;
+    buildDir: string;
+  },
+): Promise<BackendManifest> {
+  const { ws, log, started, llvmVersion, libLLVM, compiler, major, minor, pristine, patchesDir, series, makefile, buildDir } = c;
   const staging = path.join(buildDir, 'staging');
   await fs.promises.rm(staging, { recursive: true, force: true });
   await fs.promises.mkdir(path.join(staging, 'llvm/lib/Target'), { recursive: true });

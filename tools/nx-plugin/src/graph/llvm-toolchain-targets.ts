@@ -52,6 +52,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
             `{projectRoot}/${backend.makefile}`,
             { runtime: `node tools/nx-plugin/bin/backend-fingerprint.js ${backend.llvmConfig}` },
             '{workspaceRoot}/tools/nx-plugin/bin/backend-fingerprint.js',
+            '{workspaceRoot}/tools/nx-plugin/bin/toolchain-fingerprint.js',
             ...pluginInputs('backend', ['backend/*.ts']),
           ] as InputDefinition[],
           outputs: [`{workspaceRoot}/${backendOut}`],

@@ -41,8 +41,11 @@ export const SYSTEM_PROVIDER_WARNING =
 async function sourceProvider(opts: ProviderOptions): Promise<ToolchainManifest> {
   if (!opts.backendManifest) throw new ToolchainError("provider 'source' needs the backend manifest (option backendManifest): run npx nx run llvm-m68k:backend");
   const backend = readJson<BackendManifest>(opts.backendManifest, 'llvm-m68k:backend');
-  const llvmBinDir = path.join(path.dirname(backend.llvm.libLLVM), '..', 'bin');
-  const base = await locateToolchain({ ...opts, llvmBinDir: path.resolve(llvmBinDir) });
+  // The LLVM whose libLLVM the backend replaces, unless NEXTRUST_LLVM_BIN names another
+  // (it must then be the same LLVM release: checked below).
+  const env = opts.env ?? process.env;
+  const llvmBinDir = env.NEXTRUST_LLVM_BIN || path.resolve(path.dirname(backend.llvm.libLLVM), '..', 'bin');
+  const base = await locateToolchain({ ...opts, llvmBinDir });
   for (const [what, version] of [
     ['rustc', base.rust.llvmVersion],
     ['clang/llc', base.llvm.version],
