@@ -33,6 +33,15 @@ describe('main job: nx run rust-target:build --configuration=m68040', () => {
     expect(elf[5]).toBe(2);
     expect(elf.readUInt16BE(18)).toBe(4);
   });
+
+  it("links hosted executables against glibc's memcpy and friends, not compiler_builtins' copies", async () => {
+    const nm = await runProcess('m68k-linux-gnu-nm', [path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/bin/conformance-fmt')]);
+    expect(nm.exitCode).toBe(0);
+    const symbols = nm.stdout.split('\n').map((l) => l.trim().split(/\s+/));
+    const defined = symbols.filter((f) => f.length === 3 && /^(memcpy|memset|memmove|memcmp|bcmp|strlen)$/.test(f[2]));
+    expect(defined).toEqual([]);
+    expect(symbols).toContainEqual(['U', 'memcpy@GLIBC_2.0']);
+  });
 });
 
 describe.each([
