@@ -9,7 +9,9 @@
  *     regression reproducers and the Rust corpus built for the 68040 with each
  *     backend (the Rust programs in a scratch workspace with provider "system"),
  *     `.text` bytes from m68k-linux-gnu-size, and qemu-m68k wall time (median of
- *     BENCH_REPEAT runs) of the programs that behave the same with both.
+ *     BENCH_REPEAT runs) of the programs that print the same with both, plus C
+ *     compute kernels (tools/bench/programs/kernels.c) checked against the host;
+ *     and how many condition-code saves the CCR fix inserted.
  * Baselines are measured in the same run. Prints figures; asserts nothing.
  * Run: node -r @swc-node/register tools/bench/backend.ts
  */
@@ -91,13 +93,13 @@ async function textSize(file: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-async function qemuTime(toolchainFile: string, exe: string): Promise<{ seconds: number; output: string }> {
+async function qemuTime(toolchainFile: string, exe: string, args: string[] = []): Promise<{ seconds: number; output: string }> {
   const tc = readToolchainManifest(toolchainFile);
   const xs: number[] = [];
   let output = '';
   for (let i = 0; i < REPEAT; i++) {
     const t0 = process.hrtime.bigint();
-    const r = await runProcess(tc.qemu.qemuM68k.path, ['-cpu', 'm68040', '-L', tc.cross.m68kSysroot, exe], { timeoutMs: 60_000 });
+    const r = await runProcess(tc.qemu.qemuM68k.path, ['-cpu', 'm68040', '-L', tc.cross.m68kSysroot, exe, ...args], { timeoutMs: 60_000 });
     xs.push(seconds(t0));
     output = `${r.exitCode} ${r.all}`;
   }
@@ -153,6 +155,35 @@ async function sizeAndSpeed(): Promise<void> {
     } finally {
       ws.dispose();
     }
+    // C compute kernels: timed where both backends print the host's checksum.
+    const kernels = path.join(WORKSPACE_ROOT, 'tools/bench/programs/kernels.c');
+    const exes: string[] = [];
+    for (const [i, clang] of [systemClang, tc.llvm.tools.clang.path].entries()) {
+      const obj = path.join(work, `kernels.${i}.o`);
+      await runTool(clang, ['--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', kernels, '-o', obj]);
+      exes.push(path.join(work, `kernels.${i}`));
+      await runTool(tc.cross.gcc.path, [obj, '-o', exes[i]]);
+    }
+    await runTool('cc', ['-O2', kernels, '-o', path.join(work, 'kernels.host')]);
+    const times: string[] = [];
+    for (const k of ['crc32', 'sort', 'matmul', 'histogram']) {
+      const args = [k, '2000'];
+      const host = (await runTool(path.join(work, 'kernels.host'), args)).stdout;
+      const [sys, pat] = [await qemuTime(patchedTc, exes[0], args), await qemuTime(patchedTc, exes[1], args)];
+      const ok = (o: string) => o === `0 ${host}`;
+      times.push(
+        !ok(pat.output)
+          ? `${k}: PATCHED OUTPUT DIFFERS FROM THE HOST`
+          : ok(sys.output)
+            ? `${k} ${sys.seconds.toFixed(3)} s -> ${pat.seconds.toFixed(3)} s (${pct(pat.seconds, sys.seconds)})`
+            : `${k} ${pat.seconds.toFixed(3)} s (Debian's output wrong: not timed)`,
+      );
+    }
+    rows.push({ name: 'C kernels (x2000 rounds each)', sys: await textSize(exes[0]), pat: await textSize(exes[1]), time: times.join('; ') });
+    // Static cost of the CCR fix: saves of the condition codes around register copies.
+    const ccrSaves = async (exe: string) => (await runTool('m68k-linux-gnu-objdump', ['-d', exe])).stdout.split('\n').filter((l) => /movew %ccr,%sp@-|movew %sr,%sp@-/.test(l)).length;
+    const fmt = path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/bin/conformance-fmt');
+    console.log(`CCR saves around register copies (patch 0002): conformance-fmt ${await ccrSaves(fmt)}, kernels ${await ccrSaves(exes[1])}`);
     console.log('code size (.text bytes, -O2, 68040) and qemu-m68k wall time (median of ' + REPEAT + '), Debian backend vs patched:');
     for (const r of rows) {
       console.log(`  ${r.name.padEnd(38)} ${String(r.sys).padStart(7)} -> ${String(r.pat).padStart(7)} (${pct(r.pat, r.sys)})  ${r.time}`);
