@@ -34,6 +34,8 @@ export interface AtomicsManifest {
   /** `__sync_*` symbols the archive defines, sorted. */
   symbols: string[];
   clang: string;
+  /** sha256 of the patched M68k backend that compiled it, or null for the system backend. */
+  backend: string | null;
   cflags: string[];
 }
 
@@ -90,6 +92,7 @@ export async function buildAtomics(opts: AtomicsBuildOptions): Promise<AtomicsMa
     size: fs.statSync(archive).size,
     symbols,
     clang: opts.toolchain.llvm.version,
+    backend: opts.toolchain.backend?.sha256 ?? null,
     cflags: flags,
   };
   await writeJson(path.join(outDir, 'atomics.json'), manifest);

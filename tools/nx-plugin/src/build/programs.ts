@@ -46,6 +46,8 @@ export interface BuildManifest {
   toolchainManifest: string;
   /** Absolute path of the m68k glibc sysroot for running hosted programs (qemu -L). */
   m68kSysroot: string;
+  /** sha256 of the patched M68k backend that compiled the programs, or null for the system backend. */
+  backend: string | null;
   artifacts: BuildArtifact[];
 }
 
@@ -184,6 +186,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     cpu: opts.cpu,
     toolchainManifest: opts.toolchainManifest,
     m68kSysroot: opts.toolchain.cross.m68kSysroot,
+    backend: opts.toolchain.backend?.sha256 ?? null,
     artifacts,
   };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);
