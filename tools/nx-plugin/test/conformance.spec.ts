@@ -15,7 +15,7 @@ import { ScratchWorkspace, WORKSPACE_ROOT } from './scratch-workspace';
 const RUST_TARGET = path.join(WORKSPACE_ROOT, 'projects/rust-target');
 const TESTS = path.join(WORKSPACE_ROOT, 'projects/emulator-tests/tests');
 const programs: { name: string; flavor: string }[] = JSON.parse(fs.readFileSync(path.join(RUST_TARGET, 'nextrust.json'), 'utf8')).programs;
-const hosted = new Set(programs.filter((p) => p.flavor === 'hosted').map((p) => p.name));
+const hosted = new Set(programs.filter((p) => p.flavor === 'hosted' || p.flavor === 'std').map((p) => p.name));
 
 /** Test cases whose stdout must equal a file, for programs that can run on the build host. */
 const fileCases = readTestCases(TESTS).flatMap(({ testCase: tc }) =>
@@ -30,7 +30,7 @@ describe('expected outputs are the build host output of the same programs', () =
   afterAll(() => fs.rmSync(targetDir, { recursive: true, force: true }));
 
   it('covers the conformance corpus', () => {
-    expect(fileCases.map(([p]) => p)).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control', 'hello']));
+    expect(fileCases.map(([p]) => p)).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control', 'hello', 'std-conformance', 'std-hello']));
   });
 
   it.each(fileCases)('%s prints %s on the host', async (program, expectedFile) => {

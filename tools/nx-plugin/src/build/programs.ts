@@ -95,7 +95,7 @@ async function sysrootKeyedDir(root: string, sysrootDir: string): Promise<string
 /** rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive). */
 export function programRustcArgs(program: ProgramConfig, atomicsDir: string, atomicsLib: string | null): string[] {
   const args: string[] = [];
-  if (program.flavor === 'hosted') args.push(...HOSTED_LINK_ARGS);
+  if (program.flavor === 'hosted' || program.flavor === 'std') args.push(...HOSTED_LINK_ARGS);
   if (program.flavor === 'freestanding') {
     // libgcc last: __mulsi3 and friends for the 68000 (its m68k versions use only
     // 68000 instructions), which compiler_builtins does not provide for m68k.

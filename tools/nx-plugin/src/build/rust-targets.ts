@@ -41,8 +41,11 @@ export function resolveTarget(name: string, targetSpecs: Record<string, string>,
  * truncated to fit: R_68K_PC16". Static + large gives 32-bit absolute
  * references (R_68K_32). Hosted executables are therefore linked non-PIE
  * (HOSTED_LINK_ARGS). The NeXTSTEP target spec has the same settings.
+ * Thread-locals (std) use the local-exec TLS model: the other models reach the
+ * GOT with 16-bit offsets (R_68K_GOT16) too, and every program is a static,
+ * non-PIE executable, where local-exec is valid.
  */
-export const M68K_CODEGEN_FLAGS = ['-Crelocation-model=static', '-Ccode-model=large'];
+export const M68K_CODEGEN_FLAGS = ['-Crelocation-model=static', '-Ccode-model=large', '-Ztls-model=local-exec'];
 
 /** Linker arguments of hosted executables: non-PIE, to match M68K_CODEGEN_FLAGS. */
 export const HOSTED_LINK_ARGS = ['-Clink-arg=-no-pie'];

@@ -94,12 +94,13 @@ export const programSchema = z
     path: relPath,
     /**
      * How it is built and run:
-     *  - `hosted`: m68k-unknown-linux-gnu, linked against glibc (runs under qemu-m68k, 68020+);
+     *  - `std`: m68k-unknown-linux-gnu with Rust's std (panic = abort), linked against glibc (68020+);
+     *  - `hosted`: m68k-unknown-linux-gnu, no_std (core, alloc), linked against glibc (runs under qemu-m68k, 68020+);
      *  - `freestanding`: m68k-unknown-linux-gnu without libc (`_start`, Linux `trap #0` system calls): runs on every 680x0;
      *  - `nextstep`: the m68k-next-nextstep target spec; a staticlib (ELF objects: upstream LLVM has no m68k Mach-O).
      */
-    flavor: z.enum(['hosted', 'freestanding', 'nextstep']),
-    /** CPU variants it is built for (default: all that can run it: hosted needs glibc, 68030/68040). */
+    flavor: z.enum(['std', 'hosted', 'freestanding', 'nextstep']),
+    /** CPU variants it is built for (default: all that can run it: std and hosted need glibc, 68030/68040). */
     cpus: z.array(cpuVariant).optional(),
     /** Link the spinlock atomics archive (needed where atomics become __sync_* libcalls). */
     linkAtomics: z.boolean().default(true),
@@ -249,7 +250,7 @@ export function readProjectConfigOfKind<K extends ProjectConfig['kind']>(
 /** CPU variants a program is built for: its `cpus`, or all that can run its flavour. */
 export function programCpus(program: ProgramConfig): CpuVariant[] {
   if (program.cpus) return program.cpus;
-  return program.flavor === 'hosted' ? CPU_VARIANTS.filter((c) => c.runsGlibc).map((c) => c.name) : [...CPU_NAMES];
+  return program.flavor === 'hosted' || program.flavor === 'std' ? CPU_VARIANTS.filter((c) => c.runsGlibc).map((c) => c.name) : [...CPU_NAMES];
 }
 
 export { DEFAULT_CPU };

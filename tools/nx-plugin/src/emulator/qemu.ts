@@ -25,7 +25,22 @@ export function qemuArgs(o: Pick<QemuRunOptions, 'm68kSysroot' | 'cpu' | 'progra
   return ['-L', o.m68kSysroot, '-cpu', cpuInfo(o.cpu).qemuCpu, o.program, ...(o.args ?? [])];
 }
 
+/**
+ * Variables removed from the program's environment: a std panic with
+ * RUST_BACKTRACE set captures a backtrace, which needs unwinding that m68k std
+ * lacks (the capture crashes with SIGSEGV), and a test's outcome must not
+ * depend on the caller's shell.
+ */
+export const GUEST_ENV_REMOVED = ['RUST_BACKTRACE', 'RUST_LIB_BACKTRACE'];
+
+/** The environment a program runs with: this process's, less GUEST_ENV_REMOVED (qemu-user passes it on). */
+export function guestEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !GUEST_ENV_REMOVED.includes(k)) out[k] = v;
+  return out;
+}
+
 /** Runs the program; never throws for how it ended (see ProcessResult). */
 export function runUnderQemu(o: QemuRunOptions): Promise<ProcessResult> {
-  return runProcess(o.qemu, qemuArgs(o), { timeoutMs: o.timeoutMs, input: o.stdin, cwd: o.cwd });
+  return runProcess(o.qemu, qemuArgs(o), { timeoutMs: o.timeoutMs, input: o.stdin, cwd: o.cwd, env: guestEnv(), replaceEnv: true });
 }

@@ -461,7 +461,7 @@ describe('createNodesForConfigFile with an invalid config', () => {
   it('reports a bad program flavor with file, field and the expected values', () => {
     const { file, error } = configError('bad-flavor', rustTargetConfig([{ name: 'a', path: 'programs/a', flavor: 'bare-metal' }]));
     expect(file).toBe('projects/bad-flavor/nextrust.json');
-    expect(error.message).toBe(`${file}: field 'programs[0].flavor': Invalid option: expected one of "hosted"|"freestanding"|"nextstep"`);
+    expect(error.message).toBe(`${file}: field 'programs[0].flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
   });
 
   it('reports an unknown kind, listing the kinds', () => {
@@ -551,7 +551,7 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
     const [file, error] = aggregate.errors[0];
     expect(file).toBe(bad);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`${bad}: field 'programs[0].flavor': Invalid option: expected one of "hosted"|"freestanding"|"nextstep"`);
+    expect((error as Error).message).toBe(`${bad}: field 'programs[0].flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
 
     expect(aggregate.partialResults).toHaveLength(1);
     const [goodFile, goodResult] = aggregate.partialResults[0];

@@ -41,9 +41,12 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
   };
   /** Targets of one CPU whose programs have no libc: they need compiler_builtins' memcpy and friends. */
   const memTargetsFor = (cpu: CpuVariant): string[] => {
-    const hostedUsesTriple = config.programs.some((p) => p.flavor === 'hosted' && programCpus(p).includes(cpu));
+    const hostedUsesTriple = config.programs.some((p) => (p.flavor === 'hosted' || p.flavor === 'std') && programCpus(p).includes(cpu));
     return targetsFor(cpu).filter((t) => t !== HOSTED_TRIPLE || !hostedUsesTriple);
   };
+  /** Targets of one CPU whose programs use std: the sysroot builds std (and panic_abort) for them. */
+  const stdTargetsFor = (cpu: CpuVariant): string[] =>
+    config.programs.some((p) => p.flavor === 'std' && programCpus(p).includes(cpu)) ? [HOSTED_TRIPLE] : [];
   const cpus = CPU_NAMES.filter((cpu) => targetsFor(cpu).length > 0);
   const common = {
     toolchainManifest: toolchainManifestPath(distDir, tc),
@@ -65,6 +68,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         ...cpuConfigurations(cpus, (cpu) => ({
           targets: targetsFor(cpu),
           memTargets: memTargetsFor(cpu),
+          stdTargets: stdTargetsFor(cpu),
           outputDir: sysrootDir(distDir, projectName, cpu),
         })),
         inputs: [...specInputs, TOOLCHAIN_MANIFEST_INPUT, ...pluginInputs('sysroot', ['build/sysroot.ts', 'build/rust-targets.ts', 'build/cargo.ts'])] as InputDefinition[],
@@ -72,7 +76,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         metadata: {
           technologies: ['rust'],
           description:
-            'Build core, alloc and compiler_builtins from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
+            'Build core, alloc and compiler_builtins (and std where std programs use the target) from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
         },
       },
       build: {
