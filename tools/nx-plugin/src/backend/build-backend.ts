@@ -19,6 +19,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { sha256File, ToolchainError } from '../toolchain/locate';
@@ -149,74 +150,60 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
     .digest('hex')
     .slice(0, 16);
   const buildDir = path.join(cacheDir, 'backend-build', key);
-  await fs.promises.mkdir(buildDir, { recursive: true });
-  // Another checkout may be building in the same folder: wait for it (a stale lock of a killed build expires).
-  const release = await lockfile.lock(buildDir, {
-    lockfilePath: `${buildDir}.lock`,
+  return withBuildLock(buildDir, async () => {
+    const staging = path.join(buildDir, 'staging');
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    await fs.promises.mkdir(path.join(staging, 'llvm/lib/Target'), { recursive: true });
+    await fs.promises.cp(path.join(pristine, 'llvm/lib/Target/M68k'), path.join(staging, 'llvm/lib/Target/M68k'), { recursive: true });
+    await applyPatchSeries(patchesDir, series, staging);
+    log(`backend: ${series.length} patches applied (${series.map((p) => p.file.replace(/\.patch$/, '')).join(', ')})`);
+    const synced = await syncTree(path.join(staging, 'llvm/lib/Target/M68k'), path.join(buildDir, 'src'));
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    log(`backend: build folder ${buildDir} (${synced.written} files changed since its last build)`);
+
+    const jobs = opts.jobs ?? Math.max(1, os.cpus().length);
+    await runTool('make', ['-C', buildDir, '-f', makefile, `-j${jobs}`, 'SRC=src', `LLVM_CONFIG=${opts.llvmConfig}`, `VERSION_NODE=LLVM_${major}.${minor}`], {
+      stream: true,
+      timeoutMs: 60 * 60_000,
+    });
+
+    const outDir = path.resolve(ws, opts.outputDir);
+    await fs.promises.rm(outDir, { recursive: true, force: true });
+    await fs.promises.mkdir(outDir, { recursive: true });
+    const library = path.join(outDir, BACKEND_LIBRARY);
+    await fs.promises.copyFile(path.join(buildDir, BACKEND_LIBRARY), library);
+    const manifest: BackendManifest = {
+      schemaVersion: 1,
+      library: path.relative(ws, library),
+      sha256: sha256File(library),
+      size: fs.statSync(library).size,
+      source: opts.source,
+      patches: series,
+      llvm: { version: llvmVersion, libLLVM, libLLVMSha256: sha256File(libLLVM) },
+      compiler,
+    };
+    await writeJson(path.join(outDir, 'backend.json'), manifest);
+    log(`backend: ${manifest.library} (${(manifest.size / 1e6).toFixed(1)} MB, sha256 ${manifest.sha256.slice(0, 16)}…) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    return manifest;
+  });
+}
+
+/**
+ * Runs `fn` holding the lock of a backend build folder (proper-lockfile,
+ * `<dir>.lock`): another checkout building in the same folder is waited for,
+ * and the lock of a killed build goes stale after a minute.
+ */
+async function withBuildLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  await fs.promises.mkdir(dir, { recursive: true });
+  const release = await lockfile.lock(dir, {
+    lockfilePath: `${dir}.lock`,
     stale: 60_000,
     retries: { retries: 120, minTimeout: 1000, maxTimeout: 5000 },
     onCompromised: () => undefined,
   });
   try {
-    return await buildLocked(opts, { ws, log, cacheDir, started, llvmVersion, libLLVM, compiler, major, minor, pristine, patchesDir, series, makefile, buildDir });
+    return await fn();
   } finally {
     await release().catch(() => undefined);
   }
-}
-
-/** The part of buildBackend that runs under the build folder's lock. */
-async function buildLocked(
-  opts: BackendBuildOptions,
-  c: {
-    ws: string;
-    log: (l: string) => void;
-    cacheDir: string;
-    started: number;
-    llvmVersion: string;
-    libLLVM: string;
-    compiler: string;
-    major: string;
-    minor: string;
-    pristine: string;
-    patchesDir: string;
-    series: PatchInfo[];
-    makefile: string;
-    buildDir: string;
-  },
-): Promise<BackendManifest> {
-  const { ws, log, started, llvmVersion, libLLVM, compiler, major, minor, pristine, patchesDir, series, makefile, buildDir } = c;
-  const staging = path.join(buildDir, 'staging');
-  await fs.promises.rm(staging, { recursive: true, force: true });
-  await fs.promises.mkdir(path.join(staging, 'llvm/lib/Target'), { recursive: true });
-  await fs.promises.cp(path.join(pristine, 'llvm/lib/Target/M68k'), path.join(staging, 'llvm/lib/Target/M68k'), { recursive: true });
-  await applyPatchSeries(patchesDir, series, staging);
-  log(`backend: ${series.length} patches applied (${series.map((p) => p.file.replace(/\.patch$/, '')).join(', ')})`);
-  const synced = await syncTree(path.join(staging, 'llvm/lib/Target/M68k'), path.join(buildDir, 'src'));
-  await fs.promises.rm(staging, { recursive: true, force: true });
-  log(`backend: build folder ${buildDir} (${synced.written} files changed since its last build)`);
-
-  const jobs = opts.jobs ?? Math.max(1, (await import('node:os')).cpus().length);
-  await runTool('make', ['-C', buildDir, '-f', makefile, `-j${jobs}`, 'SRC=src', `LLVM_CONFIG=${opts.llvmConfig}`, `VERSION_NODE=LLVM_${major}.${minor}`], {
-    stream: true,
-    timeoutMs: 60 * 60_000,
-  });
-
-  const outDir = path.resolve(ws, opts.outputDir);
-  await fs.promises.rm(outDir, { recursive: true, force: true });
-  await fs.promises.mkdir(outDir, { recursive: true });
-  const library = path.join(outDir, BACKEND_LIBRARY);
-  await fs.promises.copyFile(path.join(buildDir, BACKEND_LIBRARY), library);
-  const manifest: BackendManifest = {
-    schemaVersion: 1,
-    library: path.relative(ws, library),
-    sha256: sha256File(library),
-    size: fs.statSync(library).size,
-    source: opts.source,
-    patches: series,
-    llvm: { version: llvmVersion, libLLVM, libLLVMSha256: sha256File(libLLVM) },
-    compiler,
-  };
-  await writeJson(path.join(outDir, 'backend.json'), manifest);
-  log(`backend: ${manifest.library} (${(manifest.size / 1e6).toFixed(1)} MB, sha256 ${manifest.sha256.slice(0, 16)}…) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return manifest;
 }
