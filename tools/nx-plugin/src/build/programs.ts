@@ -48,6 +48,8 @@ export interface BuildManifest {
   m68kSysroot: string;
   /** sha256 of the patched M68k backend that compiled the programs, or null for the system backend. */
   backend: string | null;
+  /** Every program of the project, built for this CPU or not (a test naming another program is an error). */
+  programs: string[];
   artifacts: BuildArtifact[];
 }
 
@@ -187,6 +189,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     toolchainManifest: opts.toolchainManifest,
     m68kSysroot: opts.toolchain.cross.m68kSysroot,
     backend: opts.toolchain.backend?.sha256 ?? null,
+    programs: opts.programs.map((p) => p.name),
     artifacts,
   };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);

@@ -111,6 +111,28 @@ describe('runEmulatorTests under qemu-m68k', () => {
     }
   });
 
+  it('fails a test whose program is not a program of the build, naming the file and the program', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ws, 'dist/build/manifest.json'), 'utf8'));
+    fs.writeFileSync(path.join(ws, 'dist/build/manifest-programs.json'), JSON.stringify({ ...manifest, programs: ['hang'] }));
+    fs.mkdirSync(path.join(ws, 'tests-typo'));
+    fs.writeFileSync(path.join(ws, 'tests-typo/ghost.json'), JSON.stringify({ name: 'ghost', program: 'hnag', expect: [{ type: 'exit_code', expected: 0 }] }));
+    const report = await runEmulatorTests({
+      workspaceRoot: ws,
+      cpu: 'm68040',
+      emulator: 'qemu',
+      testsDir: 'tests-typo',
+      buildManifest: 'dist/build/manifest-programs.json',
+      outputDir: 'dist/out-typo',
+      timeoutMs: 30_000,
+    });
+    expect(report.failed).toBe(1);
+    expect(report.cases[0]).toMatchObject({
+      name: 'ghost',
+      passed: false,
+      error: "tests-typo/ghost.json: field 'program': no program 'hnag' in the build (its programs: hang)",
+    });
+  });
+
   it('refuses the previous emulator with an explanation', async () => {
     await expect(
       runEmulatorTests({ workspaceRoot: ws, cpu: 'm68040', emulator: 'previous', testsDir: 'tests', buildManifest: 'dist/build/manifest.json', outputDir: 'dist/out2', timeoutMs: 1000 }),

@@ -76,7 +76,25 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
   const buildDir = path.dirname(o.buildManifest);
   const results: CaseResult[] = [];
   const notApplicable: string[] = [];
-  for (const { testCase: tc } of cases) {
+  for (const { file, testCase: tc } of cases) {
+    if (build.programs && !build.programs.includes(tc.program)) {
+      // A typo or a removed program: fail loudly instead of skipping the case.
+      results.push({
+        name: tc.name,
+        program: tc.program,
+        cpu: o.cpu,
+        passed: false,
+        command: null,
+        exitCode: null,
+        timedOut: false,
+        durationMs: 0,
+        stdout: '',
+        stderr: '',
+        error: `${path.join(o.testsDir, path.basename(file))}: field 'program': no program '${tc.program}' in the build (its programs: ${build.programs.join(', ')})`,
+        assertions: [],
+      });
+      continue;
+    }
     if (tc.cpus && !tc.cpus.includes(o.cpu as never)) {
       notApplicable.push(tc.name);
       continue;

@@ -57,3 +57,59 @@ pub fn join(t: PthreadT) {
 #[cfg(not(target_arch = "m68k"))]
 #[no_mangle]
 pub extern "C" fn rust_eh_personality() {}
+
+/// The global allocator of hosted no_std programs: glibc's `malloc`, `free`,
+/// `realloc`, and `posix_memalign` for alignments beyond malloc's. With it,
+/// `alloc`'s `Vec`, `String`, `Box` and `BTreeMap` work without std.
+/// Contract: <https://doc.rust-lang.org/core/alloc/trait.GlobalAlloc.html>.
+pub struct Malloc;
+
+/// An alignment glibc's malloc always gives: its MALLOC_ALIGNMENT is at least
+/// `2 * sizeof(size_t)` on every target; larger alignments go through
+/// `posix_memalign`.
+const MALLOC_ALIGN: usize = core::mem::size_of::<usize>();
+
+extern "C" {
+    fn malloc(size: usize) -> *mut c_void;
+    fn free(ptr: *mut c_void);
+    fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void;
+    fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> i32;
+}
+
+unsafe impl core::alloc::GlobalAlloc for Malloc {
+    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+        if layout.align() <= MALLOC_ALIGN {
+            return unsafe { malloc(layout.size()) }.cast();
+        }
+        let mut out: *mut c_void = core::ptr::null_mut();
+        // posix_memalign wants a power of two multiple of the pointer size.
+        let align = layout.align().max(core::mem::size_of::<usize>());
+        if unsafe { posix_memalign(&mut out, align, layout.size()) } != 0 {
+            return core::ptr::null_mut();
+        }
+        out.cast()
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: core::alloc::Layout) {
+        unsafe { free(ptr.cast()) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: core::alloc::Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= MALLOC_ALIGN {
+            return unsafe { realloc(ptr.cast(), new_size) }.cast();
+        }
+        // Over-aligned: a new block, a copy, and the old one freed.
+        let new_layout = unsafe { core::alloc::Layout::from_size_align_unchecked(new_size, layout.align()) };
+        let new = unsafe { self.alloc(new_layout) };
+        if !new.is_null() {
+            unsafe {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Malloc = Malloc;

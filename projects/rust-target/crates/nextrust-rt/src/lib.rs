@@ -1,6 +1,7 @@
 //! nextrust-rt: what the no_std test programs share.
 //!
-//! - `hosted`: glibc's `write`, `exit` and pthreads (m68k-unknown-linux-gnu, 68020+);
+//! - `hosted`: glibc's `write`, `exit`, pthreads and `malloc` (the global allocator,
+//!   so `alloc` works: `Vec`, `String`, `Box`, `BTreeMap`) (m68k-unknown-linux-gnu, 68020+);
 //! - `freestanding`: Linux m68k system calls through `trap #0` (d0 = number,
 //!   d1..d3 = arguments), so it runs on every 680x0, the 68000 included.
 //!

@@ -1,12 +1,19 @@
 //! Conformance corpus, control flow and arithmetic: `if`/`match` selects,
 //! loops over slices, NUL-terminated scans, stores into stack arrays at
 //! variable indexes, 8/16/32/64-bit division and remainders, shifts,
-//! sorting, and atomics from four threads. Written as ordinary Rust, not
+//! sorting, `alloc` collections over nextrust-rt's malloc allocator, and
+//! atomics from four threads. Written as ordinary Rust, not
 //! around compiler bugs; its output must equal the same program's output on
 //! the build host.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 use core::ffi::c_void;
 use core::hint::black_box;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
@@ -160,6 +167,34 @@ pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
     v.sort_unstable();
     outln!("sorted = {:?}", v);
     outln!("search 5 = {:?}, min = {:?}, max = {:?}", v.binary_search(&5), v.iter().min(), v.iter().max());
+
+    // alloc over glibc's malloc: growing vectors, strings, a map, an over-aligned box.
+    let mut squares: Vec<u64> = Vec::new();
+    for i in 0..black_box(1000u64) {
+        squares.push(i * i);
+    }
+    let mut text = String::new();
+    for w in ["m68k", "next", "step", "rust"] {
+        text.push_str(w);
+        text.push('/');
+    }
+    let mut map = BTreeMap::new();
+    for (i, b) in bytes.iter().enumerate().take(50) {
+        *map.entry(b % 7).or_insert(0usize) += i;
+    }
+    #[repr(align(64))]
+    struct Aligned([u8; 100]);
+    let boxed = Box::new(Aligned([7; 100]));
+    let addr = &*boxed as *const Aligned as usize;
+    outln!(
+        "alloc: squares {} sum {} text {:?} map {:?} aligned {} {}",
+        squares.len(),
+        squares.iter().sum::<u64>(),
+        text,
+        map,
+        addr % 64 == 0,
+        boxed.0.iter().map(|&b| b as u32).sum::<u32>()
+    );
 
     // Atomics from four threads: the totals must be exact.
     let mut threads = [0; THREADS];
