@@ -77,33 +77,6 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
   const results: CaseResult[] = [];
   const notApplicable: string[] = [];
   for (const { file, testCase: tc } of cases) {
-    if (build.programs && !build.programs.includes(tc.program)) {
-      // A typo or a removed program: fail loudly instead of skipping the case.
-      results.push({
-        name: tc.name,
-        program: tc.program,
-        cpu: o.cpu,
-        passed: false,
-        command: null,
-        exitCode: null,
-        timedOut: false,
-        durationMs: 0,
-        stdout: '',
-        stderr: '',
-        error: `${path.join(o.testsDir, path.basename(file))}: field 'program': no program '${tc.program}' in the build (its programs: ${build.programs.join(', ')})`,
-        assertions: [],
-      });
-      continue;
-    }
-    if (tc.cpus && !tc.cpus.includes(o.cpu as never)) {
-      notApplicable.push(tc.name);
-      continue;
-    }
-    const artifact = build.artifacts.find((a) => a.name === tc.program && (tc.run ? a.kind === 'executable' : true));
-    if (!artifact && !tc.cpus) {
-      notApplicable.push(tc.name);
-      continue;
-    }
     const base: CaseResult = {
       name: tc.name,
       program: tc.program,
@@ -118,6 +91,21 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
       error: null,
       assertions: [],
     };
+    if (build.programs && !build.programs.includes(tc.program)) {
+      // A typo or a removed program: fail loudly instead of skipping the case.
+      const where = path.join(o.testsDir, path.basename(file));
+      results.push({ ...base, error: `${where}: field 'program': no program '${tc.program}' in the build (its programs: ${build.programs.join(', ')})` });
+      continue;
+    }
+    if (tc.cpus && !tc.cpus.includes(o.cpu as never)) {
+      notApplicable.push(tc.name);
+      continue;
+    }
+    const artifact = build.artifacts.find((a) => a.name === tc.program && (tc.run ? a.kind === 'executable' : true));
+    if (!artifact && !tc.cpus) {
+      notApplicable.push(tc.name);
+      continue;
+    }
     let result: CaseResult;
     if (!artifact) {
       result = { ...base, error: `program '${tc.program}' is not in ${o.buildManifest}` };
