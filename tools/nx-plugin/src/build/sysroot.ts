@@ -6,7 +6,7 @@
  * expects a sysroot: `<outputDir>/lib/rustlib/<target>/lib/*.rlib`.
  * Programs are then built with `--sysroot` and no build-std, so editing a
  * program never recompiles core (the sysroot target is cached on its own).
- * Writes `<outputDir>/sysroot.json` ({cpu, targets, memTargets, backend, rustc, rlibs: [{target, file, sha256}]}).
+ * Writes `<outputDir>/sysroot.json` ({cpu, targets, memTargets, stdTargets, backend, rustc, rlibs: [{target, file, sha256}]}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
