@@ -307,6 +307,7 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
       '| target | phase | alignment |',
       '|---|---|---|',
       '| llvm-m68k:toolchain | phase 1 | aligned |',
+      '| llvm-m68k:backend | phase 2 | aligned |',
       '| llvm-m68k:atomics | phase 2 | aligned |',
       '| rust-target:* | phase 3 | aligned |',
       '| emulator-tests:* | phase 4 | ahead of the current phase |',
