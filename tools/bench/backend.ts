@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBackend } from '../nx-plugin/src/backend/build-backend';
 import { nextrustCacheDir } from '../nx-plugin/src/backend/debian-source';
-import { listReproducers } from '../nx-plugin/src/backend/regressions';
+import { listReproducers, sourceFlags } from '../nx-plugin/src/backend/regressions';
 import { DEFAULT_BACKEND_SOURCE } from '../nx-plugin/src/config/project-config';
 import { readToolchainManifest } from '../nx-plugin/src/toolchain/manifest';
 import { runProcess, runTool } from '../nx-plugin/src/util/exec';
@@ -120,8 +120,7 @@ async function sizeAndSpeed(): Promise<void> {
         let total = 0;
         for (const src of r.sources) {
           const obj = path.join(work, `${path.basename(src)}.${sizes.length}.o`);
-          const extra = src.endsWith('.ll') ? ['-Wno-override-module', '-Xclang', '-disable-llvm-optzns'] : [];
-          await runTool(clang, [...extra, '--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', src, '-o', obj]);
+          await runTool(clang, [...sourceFlags(src), '--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', src, '-o', obj]);
           total += await textSize(obj);
         }
         sizes.push(total);

@@ -36,8 +36,8 @@ export function listReproducers(dir: string): Reproducer[] {
     });
 }
 
-/** Compiler flags per source kind: IR goes to the backend unoptimised. */
-function sourceFlags(file: string): string[] {
+/** clang flags per source kind: IR (`.ll`) goes to the backend unoptimised, as with `llc`. */
+export function sourceFlags(file: string): string[] {
   return file.endsWith('.ll') ? ['-Wno-override-module', '-Xclang', '-disable-llvm-optzns'] : [];
 }
 
