@@ -26,6 +26,7 @@ PACKAGES=(
   gcc-m68k-linux-gnu binutils-m68k-linux-gnu   # m68k gcc driver and ld for linking
   libc6-dev-m68k-cross                         # m68k glibc sysroot (/usr/m68k-linux-gnu)
   qemu-user                                    # qemu-m68k
+  librust-itoa-dev librust-memchr-dev          # crates the programs use, offline from /usr/share/cargo/registry
   chromium                                     # headless screenshots of the HTML report (tests)
   jq                                           # the seed's bash+jq hook dispatcher (latency benchmark)
 )

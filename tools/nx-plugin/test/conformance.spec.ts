@@ -8,13 +8,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { discoverPrograms } from '../src/config/programs';
 import { readTestCases } from '../src/emulator/test-manifest';
 import { runProcess, runTool } from '../src/util/exec';
 import { ScratchWorkspace, WORKSPACE_ROOT } from './scratch-workspace';
 
 const RUST_TARGET = path.join(WORKSPACE_ROOT, 'projects/rust-target');
 const TESTS = path.join(WORKSPACE_ROOT, 'projects/emulator-tests/tests');
-const programs: { name: string; flavor: string }[] = JSON.parse(fs.readFileSync(path.join(RUST_TARGET, 'nextrust.json'), 'utf8')).programs;
+const { programs } = discoverPrograms(WORKSPACE_ROOT, 'projects/rust-target', 'programs');
 const hosted = new Set(programs.filter((p) => p.flavor === 'hosted' || p.flavor === 'std').map((p) => p.name));
 
 /** Test cases whose stdout must equal a file, for programs that can run on the build host. */

@@ -1,11 +1,13 @@
 /**
  * Running cargo for the m68k targets: the environment (Debian's stable rustc
- * needs RUSTC_BOOTSTRAP=1 for -Z flags), offline build-std through a source
- * replacement of crates-io by rust-src's vendored crates, and rustflags passed
+ * needs RUSTC_BOOTSTRAP=1 for -Z flags), offline crates through a source
+ * replacement of crates-io (rust-src's vendored crates for build-std, Debian's
+ * librust-*-dev crates for programs: build/crates.ts), and rustflags passed
  * as CARGO_ENCODED_RUSTFLAGS so that nothing from the caller's environment
  * (RUSTFLAGS, CARGO_BUILD_*) leaks into a cached build.
  */
 import type { ToolchainManifest } from '../toolchain/locate';
+import { debianCrateConfigArgs, explainUnavailableCrate } from './crates';
 import { runTool, ToolError, type RunResult } from '../util/exec';
 
 /** Environment variables removed before running cargo: they would change the build without being inputs. */
@@ -26,6 +28,11 @@ export interface CargoOptions {
   stream?: boolean | 'stderr';
   /** Workspace-relative target spec files in use, named in the error when cargo fails. */
   specFiles?: string[];
+  /**
+   * Where crates.io dependencies come from: `rust-src` (std's vendored dependencies, for build-std; the
+   * default) or `debian` (the crates of Debian's librust-*-dev packages, for programs).
+   */
+  crates?: 'rust-src' | 'debian';
 }
 
 /** The `--config` arguments that make build-std use rust-src's vendored crates (offline). */
@@ -53,18 +60,24 @@ export function cargoEnv(toolchain: ToolchainManifest, rustflags: string[], targ
 
 /**
  * Runs cargo with the toolchain's cargo and rustc.
- * @throws ToolError with cargo's output when it fails.
+ * @throws ToolError with cargo's output when it fails; for a dependency not available offline its message
+ *   is the one line of explainUnavailableCrate.
  */
 export async function runCargo(opts: CargoOptions): Promise<RunResult> {
-  const offline = opts.toolchain.rust.vendorDir ? ['--offline'] : [];
+  const debian = opts.crates === 'debian';
+  const offline = debian || opts.toolchain.rust.vendorDir ? ['--offline'] : [];
+  const sources = debian ? debianCrateConfigArgs() : vendorConfigArgs(opts.toolchain);
   try {
-    return await runTool(opts.toolchain.rust.cargo.path, [...offline, ...vendorConfigArgs(opts.toolchain), ...opts.args], {
+    return await runTool(opts.toolchain.rust.cargo.path, [...offline, ...sources, ...opts.args], {
       cwd: opts.cwd,
       env: cargoEnv(opts.toolchain, opts.rustflags, opts.targetDir),
       replaceEnv: true,
       stream: opts.stream,
     });
   } catch (e) {
+    // A dependency that is not there offline: one line naming the crate and the Debian package.
+    const unavailable = debian && e instanceof ToolError ? await explainUnavailableCrate(e.output) : null;
+    if (unavailable && e instanceof ToolError) throw new ToolError(unavailable, e.command, e.exitCode, e.output, e.streamed);
     // rustc's message about a bad spec does not always name the file: say which spec was in use.
     if (e instanceof ToolError && opts.specFiles?.length) {
       throw new ToolError(`${e.message} (target spec in use: ${opts.specFiles.join(', ')})`, e.command, e.exitCode, e.output, e.streamed);

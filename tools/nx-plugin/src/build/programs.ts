@@ -12,7 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProgramConfig } from '../config/project-config';
+import type { ProgramConfig, ProgramOverride } from '../config/project-config';
+import { requirePrograms } from '../config/programs';
 import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
 import { readJson, writeJson } from '../toolchain/manifest';
@@ -60,9 +61,12 @@ export interface ProgramsBuildOptions {
   toolchain: ToolchainManifest;
   toolchainManifest: string;
   cpu: string;
-  /** Cargo workspace folder holding the programs. */
+  /** Cargo workspace folder holding the programs (the project root). */
   projectRoot: string;
-  programs: (ProgramConfig & { cpus: string[] })[];
+  /** Folder of the program folders, relative to projectRoot (config/programs.ts). */
+  programsDir: string;
+  /** nextrust.json overrides of the programs' `[package.metadata.nextrust]`, by package name. */
+  programOverrides: Record<string, ProgramOverride>;
   targetSpecs: Record<string, string>;
   profile: 'release' | 'dev';
   rustflags: string[];
@@ -110,11 +114,16 @@ export function programRustcArgs(program: ProgramConfig, atomicsDir: string, ato
 }
 
 /**
- * Builds the programs for one CPU and writes manifest.json.
- * @throws Error when a program path is missing; ToolError with cargo's output when a build fails.
+ * Discovers the programs, builds those of one CPU and writes manifest.json.
+ * @throws ProgramDiscoveryError (one line per bad program folder or override) before the last build's
+ *   output is touched; ToolError with cargo's output when a build fails.
  */
 export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildManifest> {
   const ws = opts.workspaceRoot;
+  const programs = requirePrograms(ws, opts.projectRoot, opts.programsDir, opts.programOverrides).map((p) => ({
+    ...p,
+    path: path.posix.join(opts.projectRoot, p.path),
+  }));
   const cpu = cpuInfo(opts.cpu);
   const outDir = path.resolve(ws, opts.outputDir);
   const atomicsDir = path.resolve(ws, opts.atomicsDir);
@@ -131,10 +140,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
   const cargoTargetDir = await sysrootKeyedDir(path.resolve(ws, opts.cargoTargetRoot), path.resolve(ws, opts.sysrootDir));
   const sysroot = readJson<Partial<SysrootManifest>>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');
   const artifacts: BuildArtifact[] = [];
-  for (const program of opts.programs.filter((p) => p.cpus.includes(opts.cpu))) {
-    if (!fs.existsSync(path.resolve(ws, program.path, 'Cargo.toml'))) {
-      throw new Error(`program '${program.name}': no Cargo.toml in ${program.path}`);
-    }
+  for (const program of programs.filter((p) => p.cpus.includes(cpu.name))) {
     if (program.linkAtomics && !atomicsLib && program.flavor !== 'nextstep') {
       throw new Error(`program '${program.name}': no atomics archive in ${opts.atomicsDir}; run llvm-m68k:atomics:${opts.cpu}`);
     }
@@ -142,7 +148,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     if (program.flavor === 'freestanding' && sysroot.memTargets && !sysroot.memTargets.includes(target.name)) {
       throw new Error(
         `program '${program.name}' (freestanding, no libc) is built for ${opts.cpu}, where hosted programs use ${target.name} with glibc's memcpy and friends: ` +
-          `give it CPUs without hosted programs ("cpus": ["m68000"] in projects/rust-target/nextrust.json), or make it hosted`,
+          `give it CPUs without hosted programs (cpus = ["m68000"] in [package.metadata.nextrust] of its Cargo.toml), or make it hosted`,
       );
     }
     const args = ['rustc', '--message-format=json-render-diagnostics', '-p', program.name, '--target', target.targetArg];
@@ -157,8 +163,9 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
       targetDir: cargoTargetDir,
       stream: opts.stream ? 'stderr' : false,
       specFiles: target.isSpec ? [path.relative(ws, target.targetArg)] : [],
+      crates: 'debian',
     });
-    // Programs have no dependencies: the bin or staticlib artifacts are the program's.
+    // The bin or staticlib artifacts are the program's (its dependencies are rlibs).
     const built = parseCargoArtifacts(result.stdout).filter((a) => a.kinds.some((k) => k === 'bin' || k === 'staticlib'));
     const files: { src: string; kind: ArtifactKind }[] = [];
     for (const a of built) {
@@ -189,7 +196,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     toolchainManifest: opts.toolchainManifest,
     m68kSysroot: opts.toolchain.cross.m68kSysroot,
     backend: opts.toolchain.backend?.sha256 ?? null,
-    programs: opts.programs.map((p) => p.name),
+    programs: programs.map((p) => p.name),
     artifacts,
   };
   await writeJson(path.join(outDir, 'manifest.json'), manifest);

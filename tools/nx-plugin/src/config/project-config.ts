@@ -85,7 +85,12 @@ export const llvmToolchainConfigSchema = z
   .strict()
   .strict();
 
-/** One Rust program (a cargo package) built per CPU variant. */
+const flavorSchema = z.enum(['std', 'hosted', 'freestanding', 'nextstep']);
+
+/**
+ * One Rust program (a cargo package) built per CPU variant, as discovered from
+ * its folder (config/programs.ts).
+ */
 export const programSchema = z
   .object({
     /** Cargo package name; also the artifact name. */
@@ -99,11 +104,20 @@ export const programSchema = z
      *  - `freestanding`: m68k-unknown-linux-gnu without libc (`_start`, Linux `trap #0` system calls): runs on every 680x0;
      *  - `nextstep`: the m68k-next-nextstep target spec; a staticlib (ELF objects: upstream LLVM has no m68k Mach-O).
      */
-    flavor: z.enum(['std', 'hosted', 'freestanding', 'nextstep']),
+    flavor: flavorSchema,
     /** CPU variants it is built for (default: all that can run it: std and hosted need glibc, 68030/68040). */
     cpus: z.array(cpuVariant).optional(),
     /** Link the spinlock atomics archive (needed where atomics become __sync_* libcalls). */
     linkAtomics: z.boolean().default(true),
+  })
+  .strict();
+
+/** nextrust.json override of one discovered program's `[package.metadata.nextrust]`. */
+export const programOverrideSchema = z
+  .object({
+    flavor: flavorSchema.optional(),
+    cpus: z.array(cpuVariant).min(1).optional(),
+    linkAtomics: z.boolean().optional(),
   })
   .strict();
 
@@ -119,7 +133,13 @@ export const rustTargetConfigSchema = z
     profile: z.enum(['release', 'dev']).default('release'),
     /** Extra rustc flags for programs and sysroot (the CPU is added per configuration). */
     rustflags: z.array(z.string()).default([]),
-    programs: z.array(programSchema).min(1),
+    /** Folder of the programs, relative to the project root: each sub-folder with a Cargo.toml is one. */
+    programsDir: relPath.default('programs'),
+    /**
+     * Overrides of programs' `[package.metadata.nextrust]`, by Cargo package name (a name that is no
+     * program's is reported by the build, listing the programs).
+     */
+    programs: z.record(z.string(), programOverrideSchema).default({}),
   })
   .strict();
 
@@ -156,6 +176,7 @@ export const projectConfigSchema = z.discriminatedUnion('kind', [
 export type LlvmToolchainConfig = z.infer<typeof llvmToolchainConfigSchema>;
 export type RustTargetConfig = z.infer<typeof rustTargetConfigSchema>;
 export type ProgramConfig = z.infer<typeof programSchema>;
+export type ProgramOverride = z.infer<typeof programOverrideSchema>;
 export type EmulatorTestsConfig = z.infer<typeof emulatorTestsConfigSchema>;
 export type CiStatusConfig = z.infer<typeof ciStatusConfigSchema>;
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;

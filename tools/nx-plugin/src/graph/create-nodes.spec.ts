@@ -28,11 +28,40 @@ function makeWorkspace(): string {
   return dir;
 }
 
-/** Writes `projects/<name>/nextrust.json` (an object is JSON-encoded, a string written as is); returns its workspace-relative path. */
+/** A program folder a test writes: its package name and `[package.metadata.nextrust]`. */
+interface TestProgram {
+  name: string;
+  flavor?: string;
+  cpus?: string[];
+  linkAtomics?: boolean;
+}
+
+/** Writes `projects/<project>/programs/<name>/Cargo.toml` with the program's metadata. */
+function writeProgram(ws: string, project: string, p: TestProgram): void {
+  const dir = path.join(ws, 'projects', project, 'programs', p.name);
+  fs.mkdirSync(dir, { recursive: true });
+  const meta = [
+    p.flavor ? `flavor = ${JSON.stringify(p.flavor)}` : '',
+    p.cpus ? `cpus = ${JSON.stringify(p.cpus)}` : '',
+    p.linkAtomics !== undefined ? `link-atomics = ${p.linkAtomics}` : '',
+  ].filter(Boolean);
+  fs.writeFileSync(path.join(dir, 'Cargo.toml'), `[package]\nname = "${p.name}"\nversion = "0.1.0"\n\n[package.metadata.nextrust]\n${meta.join('\n')}\n`);
+}
+
+/**
+ * Writes `projects/<name>/nextrust.json` (an object is JSON-encoded, a string written as is) and, for a
+ * rustTargetConfig, its program folders; returns the config's workspace-relative path.
+ */
 function writeConfig(ws: string, name: string, content: unknown): string {
   const rel = `projects/${name}/nextrust.json`;
   fs.mkdirSync(path.join(ws, 'projects', name), { recursive: true });
-  fs.writeFileSync(path.join(ws, rel), typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  let config = content;
+  if (content && typeof content === 'object' && TEST_PROGRAMS in content) {
+    const { [TEST_PROGRAMS]: programs, ...rest } = content as Record<string | symbol, unknown>;
+    for (const p of programs as TestProgram[]) writeProgram(ws, name, p);
+    config = rest;
+  }
+  fs.writeFileSync(path.join(ws, rel), typeof config === 'string' ? config : JSON.stringify(config, null, 2));
   return rel;
 }
 
@@ -44,6 +73,12 @@ function workspaceWithRealConfigs(): { ws: string; files: string[] } {
     .filter((n) => fs.existsSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json')))
     .sort();
   const files = names.map((n) => writeConfig(ws, n, fs.readFileSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json'), 'utf8')));
+  // The rust-target project's programs are its folders: copy their Cargo.toml.
+  const programsDir = path.join(REPO_ROOT, 'projects', 'rust-target', 'programs');
+  for (const p of fs.readdirSync(programsDir)) {
+    fs.mkdirSync(path.join(ws, 'projects', 'rust-target', 'programs', p), { recursive: true });
+    fs.copyFileSync(path.join(programsDir, p, 'Cargo.toml'), path.join(ws, 'projects', 'rust-target', 'programs', p, 'Cargo.toml'));
+  }
   return { ws, files };
 }
 
@@ -73,18 +108,21 @@ function resolvedOptions(t: TargetConfiguration, configuration: string): Record<
   return { ...t.options, ...t.configurations?.[configuration] };
 }
 
-/** A minimal valid rust-target config with the given programs. */
-function rustTargetConfig(programs: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+/** Key of the program folders writeConfig writes beside a rustTargetConfig (not part of the JSON). */
+const TEST_PROGRAMS = Symbol('programs');
+
+/** A minimal valid rust-target config; writeConfig also writes the given program folders. */
+function rustTargetConfig(programs: TestProgram[], extra: Record<string, unknown> = {}): Record<string | symbol, unknown> {
   return {
     kind: 'rust-target',
     targetSpecs: { 'm68k-next-nextstep': 'target-specs/m68k-next-nextstep.json' },
-    programs,
     ...extra,
+    [TEST_PROGRAMS]: programs,
   };
 }
 
-const hosted = (name: string) => ({ name, path: `programs/${name}`, flavor: 'hosted' });
-const nextstep = (name: string) => ({ name, path: `programs/${name}`, flavor: 'nextstep' });
+const hosted = (name: string): TestProgram => ({ name, flavor: 'hosted' });
+const nextstep = (name: string): TestProgram => ({ name, flavor: 'nextstep' });
 
 afterAll(() => {
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
@@ -288,10 +326,9 @@ describe('createNodes on the committed project configs', () => {
     const build = target(projects['rust-target'], 'build');
     expect(build.options.targetSpecs).toEqual({ 'm68k-next-nextstep': 'projects/rust-target/target-specs/m68k-next-nextstep.json' });
     expect(build.options.projectRoot).toBe('projects/rust-target');
-    const byName = Object.fromEntries((build.options.programs as { name: string }[]).map((p) => [p.name, p]));
-    expect(byName['hello']).toEqual({ name: 'hello', path: 'projects/rust-target/programs/hello', flavor: 'hosted', linkAtomics: true, cpus: ['m68030', 'm68040'] });
-    expect(byName['freestanding']).toMatchObject({ flavor: 'freestanding', cpus: ['m68000'] });
-    expect(byName['nextstep-hello']).toMatchObject({ flavor: 'nextstep', cpus: ALL_CPUS });
+    // The programs are discovered from their folders by the executor; the options carry only the overrides.
+    expect(build.options).toMatchObject({ programsDir: 'programs', programOverrides: {} });
+    expect(build.options.programs).toBeUndefined();
     expect(target(projects['emulator-tests'], 'test').options).toEqual({ emulator: 'qemu', testsDir: 'projects/emulator-tests/tests', timeoutMs: 60000 });
   });
 
@@ -331,7 +368,7 @@ describe('createNodes on synthetic configs', () => {
 
   it("restricts configurations to a program's cpus, defaulting to the first when m68040 is absent", () => {
     const ws = makeWorkspace();
-    const file = writeConfig(ws, 'only-68000', rustTargetConfig([{ name: 'bare', path: 'programs/bare', flavor: 'freestanding', cpus: ['m68000'] }]));
+    const file = writeConfig(ws, 'only-68000', rustTargetConfig([{ name: 'bare', flavor: 'freestanding', cpus: ['m68000'] }]));
     const project = inferOne(ws, file);
     for (const name of ['sysroot', 'build']) {
       const t = target(project, name);
@@ -346,8 +383,8 @@ describe('createNodes on synthetic configs', () => {
       ws,
       'mixed',
       rustTargetConfig([
-        { name: 'old', path: 'programs/old', flavor: 'freestanding', cpus: ['m68000'] },
-        { name: 'next', path: 'programs/next', flavor: 'nextstep', cpus: ['m68040'] },
+        { name: 'old', flavor: 'freestanding', cpus: ['m68000'] },
+        { name: 'next', flavor: 'nextstep', cpus: ['m68040'] },
       ]),
     );
     const sysroot = target(inferOne(ws, file), 'sysroot');
@@ -378,7 +415,7 @@ describe('createNodes on synthetic configs', () => {
 
   it('leaves the sysroot options alone when the program list changes, except the per-CPU targets', () => {
     // one workspace per variant, same folder name: the project name (and so outputDir) stays equal
-    const infer = (programs: unknown[]) => {
+    const infer = (programs: TestProgram[]) => {
       const sub = makeWorkspace();
       return inferOne(sub, writeConfig(sub, 'rust', rustTargetConfig(programs)));
     };
@@ -386,9 +423,9 @@ describe('createNodes on synthetic configs', () => {
     const morePrograms = infer([hosted('a'), hosted('b'), { ...hosted('c'), linkAtomics: false }]);
     const withNextstep = infer([hosted('a'), nextstep('n')]);
 
-    // another hosted program: sysroot identical, build options differ
+    // another hosted program: sysroot identical; the build sees it through its inputs (the project's files)
     expect(target(morePrograms, 'sysroot')).toEqual(target(base, 'sysroot'));
-    expect(target(morePrograms, 'build').options).not.toEqual(target(base, 'build').options);
+    expect(target(morePrograms, 'build').inputs).toContain('{projectRoot}/**/*');
 
     // a nextstep program: same options; configurations differ only in `targets` (and the new m68000 CPU)
     const s0 = target(base, 'sysroot');
@@ -458,10 +495,10 @@ describe('createNodesForConfigFile with an invalid config', () => {
     return { file, error };
   }
 
-  it('reports a bad program flavor with file, field and the expected values', () => {
-    const { file, error } = configError('bad-flavor', rustTargetConfig([{ name: 'a', path: 'programs/a', flavor: 'bare-metal' }]));
+  it('reports a bad flavor in a program override with file, field and the expected values', () => {
+    const { file, error } = configError('bad-flavor', rustTargetConfig([hosted('a')], { programs: { a: { flavor: 'bare-metal' } } }));
     expect(file).toBe('projects/bad-flavor/nextrust.json');
-    expect(error.message).toBe(`${file}: field 'programs[0].flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
+    expect(error.message).toBe(`${file}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
   });
 
   it('reports an unknown kind, listing the kinds', () => {
@@ -475,16 +512,14 @@ describe('createNodesForConfigFile with an invalid config', () => {
     expect(error.message).toBe(`${file}: field '(root)': Unrecognized key: "programs"`);
   });
 
-  it('reports missing and empty programs', () => {
-    const missing = configError('no-programs', { kind: 'rust-target', targetSpecs: {} });
-    expect(missing.error.message).toBe(`${missing.file}: field 'programs': Invalid input: expected array, received undefined`);
-    const empty = configError('empty-programs', rustTargetConfig([]));
-    expect(empty.error.message).toMatch(/^projects\/empty-programs\/nextrust\.json: field 'programs': .*>=1/);
+  it('reports programs given as a list (the overrides are keyed by package name)', () => {
+    const { file, error } = configError('list-programs', { kind: 'rust-target', targetSpecs: {}, programs: [{ name: 'a' }] });
+    expect(error.message).toBe(`${file}: field 'programs': Invalid input: expected record, received array`);
   });
 
   it('rejects paths that leave the project root', () => {
-    const dotdot = configError('dotdot', rustTargetConfig([{ name: 'a', path: '../elsewhere/a', flavor: 'hosted' }]));
-    expect(dotdot.error.message).toBe(`${dotdot.file}: field 'programs[0].path': expected a path relative to the project root, without ".."`);
+    const dotdot = configError('dotdot', rustTargetConfig([], { programsDir: '../elsewhere' }));
+    expect(dotdot.error.message).toBe(`${dotdot.file}: field 'programsDir': expected a path relative to the project root, without ".."`);
     const nested = configError('dotdot-atomics', { kind: 'llvm-toolchain', atomics: { sources: ['ok.c', 'a/../../b.c'] } });
     expect(nested.error.message).toBe(`${nested.file}: field 'atomics.sources[1]': expected a path relative to the project root, without ".."`);
     const absolute = configError('absolute', { kind: 'emulator-tests', testsDir: '/etc' });
@@ -492,14 +527,13 @@ describe('createNodesForConfigFile with an invalid config', () => {
   });
 
   it('reports one line per invalid field', () => {
-    const { file, error } = configError('many', rustTargetConfig([{ name: 'Bad Name', path: 'p', flavor: 'hosted', cpus: ['m68020'] }], { profile: 'fast' }));
+    const { file, error } = configError('many', rustTargetConfig([], { profile: 'fast', programs: { 'Bad Name': { cpus: ['m68020'] } } }));
     const lines = error.message.split('\n');
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(2);
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^projects\/many\/nextrust\.json: field 'profile': .*"release"\|"dev"/),
-        `${file}: field 'programs[0].name': expected a crate name (lowercase letters, digits, - or _)`,
-        expect.stringMatching(/^projects\/many\/nextrust\.json: field 'programs\[0\]\.cpus\[0\]': .*"m68000"\|"m68030"\|"m68040"\|"m68060"/),
+        expect.stringMatching(/^projects\/many\/nextrust\.json: field 'programs\.Bad Name\.cpus\[0\]': .*"m68000"\|"m68030"\|"m68040"\|"m68060"/),
       ]),
     );
   });
@@ -537,7 +571,7 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
   it('reports a bad file in an AggregateCreateNodesError and keeps the good project', async () => {
     const ws = makeWorkspace();
     const good = writeConfig(ws, 'good', rustTargetConfig([hosted('a')]));
-    const bad = writeConfig(ws, 'bad', rustTargetConfig([{ name: 'a', path: 'programs/a', flavor: 'windows' }]));
+    const bad = writeConfig(ws, 'bad', rustTargetConfig([hosted('a')], { programs: { a: { flavor: 'windows' } } }));
 
     let thrown: unknown;
     try {
@@ -551,7 +585,7 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
     const [file, error] = aggregate.errors[0];
     expect(file).toBe(bad);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`${bad}: field 'programs[0].flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
+    expect((error as Error).message).toBe(`${bad}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
 
     expect(aggregate.partialResults).toHaveLength(1);
     const [goodFile, goodResult] = aggregate.partialResults[0];

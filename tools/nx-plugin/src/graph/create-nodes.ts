@@ -44,6 +44,8 @@ export interface TargetBuilderContext {
   projectRoot: string;
   /** Workspace-relative output root, e.g. `dist`. */
   distDir: string;
+  /** Absolute workspace root (for builders that read the project's files, e.g. program discovery). */
+  workspaceRoot: string;
 }
 
 /** Glob of the config files this plugin reads. */
@@ -75,7 +77,7 @@ export function createNodesForConfigFile(
   const projectRoot = path.dirname(configFile);
   const config = readProjectConfig(path.join(context.workspaceRoot, configFile), configFile);
   const projectName = path.basename(projectRoot);
-  const inferred = inferProject(config, { projectName, projectRoot, distDir: options?.distDir ?? 'dist' });
+  const inferred = inferProject(config, { projectName, projectRoot, distDir: options?.distDir ?? 'dist', workspaceRoot: context.workspaceRoot });
   const project: ProjectConfiguration = {
     root: projectRoot,
     name: projectName,

@@ -5,8 +5,11 @@
  *    a program edit never rebuilds core: dist/rust-target/sysroot/<cpu>/;
  *  - build (per CPU): the Rust programs, linked with the atomics archive:
  *    dist/rust-target/<cpu>/ with manifest.json.
+ * The programs are the folders of `programsDir` (config/programs.ts); a folder
+ * with a problem is left out of the graph here and reported by the build.
  */
-import { programCpus, type RustTargetConfig } from '../config/project-config';
+import type { RustTargetConfig } from '../config/project-config';
+import { discoverPrograms } from '../config/programs';
 import { CPU_NAMES, type CpuVariant } from '../toolchain/cpu';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
@@ -26,6 +29,9 @@ export function buildDir(distDir: string, project: string, cpu: string): string 
 /** Builds the targets of a rust-target project. */
 export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
+  // Lenient here: a broken program folder must not break the project graph of the whole workspace;
+  // the build executor discovers again and fails on any problem, naming the file.
+  const programs = discoverPrograms(ctx.workspaceRoot, projectRoot, config.programsDir, config.programs).programs;
   const tc = config.toolchainProject;
   const specs: Record<string, string> = {};
   for (const [name, file] of Object.entries(config.targetSpecs)) specs[name] = `${projectRoot}/${file}`;
@@ -33,20 +39,20 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
   /** Target triples (or spec names) the programs of one CPU need. */
   const targetsFor = (cpu: CpuVariant): string[] => {
     const set = new Set<string>();
-    for (const p of config.programs) {
-      if (!programCpus(p).includes(cpu)) continue;
+    for (const p of programs) {
+      if (!p.cpus.includes(cpu)) continue;
       set.add(p.flavor === 'nextstep' ? 'm68k-next-nextstep' : HOSTED_TRIPLE);
     }
     return [...set].sort();
   };
   /** Targets of one CPU whose programs have no libc: they need compiler_builtins' memcpy and friends. */
   const memTargetsFor = (cpu: CpuVariant): string[] => {
-    const hostedUsesTriple = config.programs.some((p) => (p.flavor === 'hosted' || p.flavor === 'std') && programCpus(p).includes(cpu));
+    const hostedUsesTriple = programs.some((p) => (p.flavor === 'hosted' || p.flavor === 'std') && p.cpus.includes(cpu));
     return targetsFor(cpu).filter((t) => t !== HOSTED_TRIPLE || !hostedUsesTriple);
   };
   /** Targets of one CPU whose programs use std: the sysroot builds std (and panic_abort) for them. */
   const stdTargetsFor = (cpu: CpuVariant): string[] =>
-    config.programs.some((p) => p.flavor === 'std' && programCpus(p).includes(cpu)) ? [HOSTED_TRIPLE] : [];
+    programs.some((p) => p.flavor === 'std' && p.cpus.includes(cpu)) ? [HOSTED_TRIPLE] : [];
   const cpus = CPU_NAMES.filter((cpu) => targetsFor(cpu).length > 0);
   const common = {
     toolchainManifest: toolchainManifestPath(distDir, tc),
@@ -86,7 +92,8 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         options: {
           ...common,
           projectRoot,
-          programs: config.programs.map((p) => ({ ...p, path: `${projectRoot}/${p.path}`, cpus: programCpus(p) })),
+          programsDir: config.programsDir,
+          programOverrides: config.programs,
         },
         ...cpuConfigurations(cpus, (cpu) => ({
           sysrootDir: sysrootDir(distDir, projectName, cpu),
@@ -101,7 +108,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           TOOLCHAIN_MANIFEST_INPUT,
           { dependentTasksOutputFiles: '**/sysroot.json' },
           { dependentTasksOutputFiles: '**/atomics.json' },
-          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts']),
+          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts', 'config/programs.ts', 'config/project-config.ts']),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {
