@@ -1,6 +1,7 @@
 // Cache correctness of the pipeline, with the real toolchain in a scratch copy of the
 // workspace: hits restore exactly what a run produces; each kind of change misses
 // exactly the targets it should; nx affected selects only the dependents of an edit.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess } from '../src/util/exec';
@@ -141,5 +142,61 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     // A malformed spec is not a known issue: it is handed to escalation.
     expect(run.all).toContain('nextrust: no known issue matches this failure');
     expect(run.all).toContain('design escalation skipped: OPENAI_API_KEY is not set');
+  });
+
+  it('builds programs made by `nx g` and passes their generated tests; a broken program folder fails the build in one line and keeps the last build', async () => {
+    // Undo the corrupt spec of the previous test (the sysroot is then a cache hit again).
+    execFileSync('git', ['checkout', '--', 'projects/rust-target/target-specs/m68k-next-nextstep.json'], { cwd: ws.root });
+    const cli = (...args: string[]) => runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), ...args], { cwd: ws.root });
+    expect((await cli('clear-backoff', '--all')).exitCode).toBe(0);
+    const generate = (...args: string[]) =>
+      runProcess(path.join(ws.root, 'node_modules/.bin/nx'), ['g', ...args], {
+        cwd: ws.root,
+        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1', NX_CACHE_DIRECTORY: ws.file('.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: ws.file('.nx/workspace-data') },
+        timeoutMs: 5 * 60_000,
+      });
+    for (const args of [['gen-std'], ['gen-hosted', '--flavor=hosted'], ['gen-lib', '--flavor=nextstep']]) {
+      const g = await generate('./tools/nx-plugin:program', ...args);
+      expect({ args, code: g.exitCode, out: g.all }).toMatchObject({ code: 0 });
+    }
+    // Only the program's folder and its test case were added: nothing else edited.
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws.root }).toString().trim().split('\n').sort();
+    expect(status).toEqual(
+      [
+        '?? projects/emulator-tests/tests/gen-hosted.json',
+        '?? projects/emulator-tests/tests/gen-lib.json',
+        '?? projects/emulator-tests/tests/gen-std.json',
+        '?? projects/rust-target/programs/gen-hosted/Cargo.toml',
+        '?? projects/rust-target/programs/gen-hosted/src/main.rs',
+        '?? projects/rust-target/programs/gen-lib/Cargo.toml',
+        '?? projects/rust-target/programs/gen-lib/src/lib.rs',
+        '?? projects/rust-target/programs/gen-std/Cargo.toml',
+        '?? projects/rust-target/programs/gen-std/src/main.rs',
+      ].sort(),
+    );
+    const run = await ws.nx(['run', ...TEST_M68040]);
+    expect(run.all).not.toMatch(/FAIL /);
+    expect(run.exitCode).toBe(0);
+    expect(run.cached).toContain('rust-target:sysroot:m68040');
+    const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8')) as { cases: { name: string; passed: boolean }[] };
+    for (const name of ['gen-std', 'gen-hosted', 'gen-lib']) expect(results.cases.find((c) => c.name === name)).toMatchObject({ passed: true });
+    const built = JSON.parse(fs.readFileSync(ws.file('dist/rust-target/m68040/manifest.json'), 'utf8')) as { programs: string[] };
+    expect(built.programs).toEqual(expect.arrayContaining(['gen-std', 'gen-hosted', 'gen-lib']));
+
+    // A folder without Cargo.toml: one line naming it and the fix, non-zero, the last build kept.
+    const lastBuild = ws.digest('dist/rust-target/m68040');
+    fs.mkdirSync(ws.file('projects/rust-target/programs/stray/src'), { recursive: true });
+    const broken = await ws.nx(['run', 'rust-target:build', '-c', 'm68040']);
+    fs.rmSync(ws.file('projects/rust-target/programs/stray'), { recursive: true });
+    expect(broken.exitCode).not.toBe(0);
+    expect(broken.all).toContain(
+      'projects/rust-target/programs/stray: no Cargo.toml: every folder in projects/rust-target/programs is a program (the Cargo workspace lists them by glob); create it with `npx nx g ./tools/nx-plugin:program stray` or move the folder out',
+    );
+    expect(ws.digest('dist/rust-target/m68040')).toEqual(lastBuild);
+
+    // A test for a program that does not exist: the generator refuses it, naming the programs.
+    const ghost = await generate('./tools/nx-plugin:emulator-test', 'ghost');
+    expect(ghost.exitCode).not.toBe(0);
+    expect(ghost.all).toContain("program 'ghost': no such program in projects/rust-target/programs (its programs: ");
   });
 });
