@@ -21,7 +21,7 @@ describe('main job: nx run rust-target:build --configuration=m68040', () => {
     expect(r.exitCode).toBe(0);
     const manifest = readJson('dist/rust-target/m68040/manifest.json');
     const byName = Object.fromEntries(manifest.artifacts.map((a: { name: string; kind: string }) => [`${a.name}/${a.kind}`, a]));
-    for (const name of ['hello', 'atomics-stress', 'panic', 'conformance-fmt', 'conformance-control', 'std-hello', 'std-conformance', 'std-panic', 'std-crates']) {
+    for (const name of ['hello', 'atomics-stress', 'panic', 'conformance-fmt', 'conformance-control', 'std-hello', 'std-conformance', 'std-panic', 'std-crates', 'std-libm']) {
       expect(byName[`${name}/executable`]).toMatchObject({ target: 'm68k-unknown-linux-gnu', cpu: 'm68040', path: `dist/rust-target/m68040/bin/${name}` });
     }
     expect(byName['nextstep-hello/staticlib']).toMatchObject({ target: 'm68k-next-nextstep', kind: 'staticlib' });
@@ -45,8 +45,8 @@ describe('main job: nx run rust-target:build --configuration=m68040', () => {
 });
 
 describe.each([
-  ['m68040', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-panic']],
-  ['m68030', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-panic']],
+  ['m68040', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
+  ['m68030', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
   ['m68000', ['freestanding', 'nextstep-staticlib']],
 ])('emulator-tests:test --configuration=%s', (cpu, cases) => {
   it('runs the programs under qemu-m68k and every declared expectation holds', async () => {

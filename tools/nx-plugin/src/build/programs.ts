@@ -4,7 +4,8 @@
  * atomics archive, and lists every artifact in `<outputDir>/manifest.json`.
  *
  * Flavours (see ProgramConfig):
- *  - hosted: m68k-unknown-linux-gnu, linked by the m68k gcc driver against glibc;
+ *  - std, hosted: m68k-unknown-linux-gnu, linked by the m68k gcc driver against glibc,
+ *    float results of libm through the libm bridge (build/libm-bridge.ts);
  *  - freestanding: same triple, `-nostdlib -nostartfiles -static`, non-PIE:
  *    `_start` and Linux `trap #0` system calls, runs on every 680x0;
  *  - nextstep: the m68k-next-nextstep spec, a staticlib (ELF objects inside:
@@ -18,6 +19,7 @@ import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
 import { readJson, writeJson } from '../toolchain/manifest';
 import { parseCargoArtifacts, runCargo } from './cargo';
+import { bridgedFunctions, bridgeLinkArgs, buildLibmBridge, definedSymbols } from './libm-bridge';
 import type { SysrootManifest } from './sysroot';
 import { HOSTED_LINK_ARGS, HOSTED_TRIPLE, M68K_CODEGEN_FLAGS, resolveTarget } from './rust-targets';
 
@@ -98,10 +100,13 @@ async function sysrootKeyedDir(root: string, sysrootDir: string): Promise<string
   return path.join(root, id);
 }
 
-/** rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive). */
-export function programRustcArgs(program: ProgramConfig, atomicsDir: string, atomicsLib: string | null): string[] {
+/**
+ * rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive, and for
+ * glibc programs `libmBridge`: bridgeLinkArgs).
+ */
+export function programRustcArgs(program: ProgramConfig, atomicsDir: string, atomicsLib: string | null, libmBridge: string[] = []): string[] {
   const args: string[] = [];
-  if (program.flavor === 'hosted' || program.flavor === 'std') args.push(...HOSTED_LINK_ARGS);
+  if (program.flavor === 'hosted' || program.flavor === 'std') args.push(...HOSTED_LINK_ARGS, ...libmBridge);
   if (program.flavor === 'freestanding') {
     // libgcc last: __mulsi3 and friends for the 68000 (its m68k versions use only
     // 68000 instructions), which compiler_builtins does not provide for m68k.
@@ -111,6 +116,21 @@ export function programRustcArgs(program: ProgramConfig, atomicsDir: string, ato
     args.push('-L', `native=${atomicsDir}`, '-l', `static=${atomicsLib}`);
   }
   return args;
+}
+
+/**
+ * Builds the libm bridge for the glibc target of a sysroot (bridging the libm functions that its
+ * compiler_builtins does not define) and returns the link arguments.
+ * @throws Error when the sysroot has no compiler_builtins for the target; ToolError when nm, gcc or ar fails.
+ */
+async function libmBridgeArgs(toolchain: ToolchainManifest, sysrootDir: string, outDir: string): Promise<string[]> {
+  const libDir = path.join(sysrootDir, 'lib', 'rustlib', HOSTED_TRIPLE, 'lib');
+  const builtins = fs.existsSync(libDir) ? fs.readdirSync(libDir).find((f) => /^libcompiler_builtins-.*\.rlib$/.test(f)) : undefined;
+  if (!builtins) throw new Error(`no compiler_builtins for ${HOSTED_TRIPLE} in ${libDir}: run rust-target:sysroot first`);
+  const tool = (name: string) => path.join(path.dirname(toolchain.cross.gcc.path), `${toolchain.cross.prefix}${name}`);
+  const functions = bridgedFunctions(await definedSymbols(tool('nm'), path.join(libDir, builtins)));
+  const archive = await buildLibmBridge({ gcc: toolchain.cross.gcc.path, ar: tool('ar'), outDir, functions });
+  return bridgeLinkArgs(archive, functions);
 }
 
 /**
@@ -140,7 +160,11 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
   const cargoTargetDir = await sysrootKeyedDir(path.resolve(ws, opts.cargoTargetRoot), path.resolve(ws, opts.sysrootDir));
   const sysroot = readJson<Partial<SysrootManifest>>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');
   const artifacts: BuildArtifact[] = [];
-  for (const program of programs.filter((p) => p.cpus.includes(cpu.name))) {
+  const toBuild = programs.filter((p) => p.cpus.includes(cpu.name));
+  const libmBridge = toBuild.some((p) => p.flavor === 'std' || p.flavor === 'hosted')
+    ? await libmBridgeArgs(opts.toolchain, path.resolve(ws, opts.sysrootDir), path.join(cargoTargetDir, 'libm-bridge'))
+    : [];
+  for (const program of toBuild) {
     if (program.linkAtomics && !atomicsLib && program.flavor !== 'nextstep') {
       throw new Error(`program '${program.name}': no atomics archive in ${opts.atomicsDir}; run llvm-m68k:atomics:${opts.cpu}`);
     }
@@ -154,7 +178,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     const args = ['rustc', '--message-format=json-render-diagnostics', '-p', program.name, '--target', target.targetArg];
     if (target.isSpec) args.push('-Zjson-target-spec');
     if (opts.profile === 'release') args.push('--release');
-    args.push('--', ...programRustcArgs(program, atomicsDir, atomicsLib));
+    args.push('--', ...programRustcArgs(program, atomicsDir, atomicsLib, libmBridge));
     const result = await runCargo({
       toolchain: opts.toolchain,
       cwd: path.resolve(ws, opts.projectRoot),

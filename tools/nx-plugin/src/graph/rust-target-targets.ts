@@ -108,7 +108,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           TOOLCHAIN_MANIFEST_INPUT,
           { dependentTasksOutputFiles: '**/sysroot.json' },
           { dependentTasksOutputFiles: '**/atomics.json' },
-          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts', 'config/programs.ts', 'config/project-config.ts']),
+          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'config/programs.ts', 'config/project-config.ts']),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {

@@ -35,7 +35,8 @@ export const CPU_VARIANTS: readonly CpuInfo[] = [
   { name: 'm68000', clangCpu: '68000', rustCpu: 'M68000', qemuCpu: 'm68000', hasCas: false, runsGlibc: false },
   { name: 'm68030', clangCpu: '68030', rustCpu: 'M68030', qemuCpu: 'm68030', hasCas: true, runsGlibc: true },
   { name: 'm68040', clangCpu: '68040', rustCpu: 'M68040', qemuCpu: 'm68040', hasCas: true, runsGlibc: true },
-  // Debian's m68k ld.so uses 64-bit mulu.l, which the 68060 lacks (SIGILL under qemu -cpu m68060).
+  // Debian's m68k glibc (ld.so, and libc.a for static links) uses 64-bit mulu.l, which the 68060 lacks
+  // (SIGILL under qemu -cpu m68060; docs/toolchain-bugs.md).
   { name: 'm68060', clangCpu: '68060', rustCpu: 'M68060', qemuCpu: 'm68060', hasCas: true, runsGlibc: false },
 ];
 

@@ -90,9 +90,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     println!("args {}", args.len());
 
-    // Float arithmetic (soft-float in LLVM's M68k backend) and formatting. Not libm's
-    // sin/exp/...: glibc returns their results in %fp0, LLVM reads %d0:%d1 (see
-    // docs/toolchain-bugs.md, "float results of C functions").
+    // Float arithmetic (soft-float in LLVM's M68k backend) and formatting; libm's
+    // sin/exp/... are std-libm's subject.
     for x in [0.5f64, 1.0, 2.0, 10.0] {
         println!("x={x} sqrt={:.12} cube={:.6e} inv={:?} floor={} powi={}", x.sqrt(), x * x * x, 1.0 / x, (x * 2.7).floor(), x.powi(3));
     }
