@@ -15,10 +15,9 @@ import { readPatchSeries } from '../src/backend/patches';
 import { DEFAULT_BACKEND_SOURCE } from '../src/config/project-config';
 import { hostOutput, listReproducers, runReproducer, scratchDir } from '../src/backend/regressions';
 import { BACKEND_MARKER, backendVersionLine, checkWrapper } from '../src/backend/wrappers';
-import { readToolchainManifest } from '../src/toolchain/manifest';
 import type { ToolchainManifest } from '../src/toolchain/locate';
 import { runProcess } from '../src/util/exec';
-import { NX_TEST_ENV, WORKSPACE_ROOT } from './scratch-workspace';
+import { workspaceToolchain, WORKSPACE_ROOT } from './scratch-workspace';
 
 const REGRESSIONS = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/regressions');
 const PATCHES = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/patches');
@@ -28,13 +27,7 @@ let systemClang: string;
 const work = scratchDir('nextrust-regressions-');
 
 beforeAll(async () => {
-  const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:toolchain', '--output-style=static'], {
-    cwd: WORKSPACE_ROOT,
-    env: NX_TEST_ENV,
-    timeoutMs: 20 * 60_000,
-  });
-  if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:toolchain failed:\n${r.all}`);
-  toolchain = readToolchainManifest(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json'));
+  toolchain = await workspaceToolchain();
   systemClang = path.join(toolchain.llvm.binDir, 'clang');
 });
 

@@ -10,10 +10,9 @@ import * as path from 'node:path';
 import { scratchDir } from '../src/backend/regressions';
 import { bridgeAssembly, bridgedFunctions, bridgeLinkArgs, buildLibmBridge, floatVersion, LIBM_DOUBLE_FUNCTIONS } from '../src/build/libm-bridge';
 import { runUnderQemu } from '../src/emulator/qemu';
-import { readToolchainManifest } from '../src/toolchain/manifest';
 import type { ToolchainManifest } from '../src/toolchain/locate';
-import { runProcess, runTool } from '../src/util/exec';
-import { NX_TEST_ENV, WORKSPACE_ROOT } from './scratch-workspace';
+import { runTool } from '../src/util/exec';
+import { workspaceToolchain, WORKSPACE_ROOT } from './scratch-workspace';
 
 /** C argument list of each libm function (the double version; the float one takes the same shapes). */
 const SIGNATURES: Record<string, 'd' | 'dd' | 'di' | 'id' | 'dip' | 'ddp'> = {
@@ -54,13 +53,7 @@ const work = scratchDir('nextrust-libm-bridge-');
 const outputs: Record<string, Record<string, string>> = {};
 
 beforeAll(async () => {
-  const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:toolchain', '--output-style=static'], {
-    cwd: WORKSPACE_ROOT,
-    env: NX_TEST_ENV,
-    timeoutMs: 20 * 60_000,
-  });
-  if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:toolchain failed:\n${r.all}`);
-  toolchain = readToolchainManifest(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json'));
+  toolchain = await workspaceToolchain();
 
   const gcc = toolchain.cross.gcc.path;
   const ar = path.join(path.dirname(gcc), `${toolchain.cross.prefix}ar`);

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { stripVTControlCharacters } from 'node:util';
-import { sha256File } from '../src/toolchain/locate';
+import { sha256File, type ToolchainManifest } from '../src/toolchain/locate';
+import { readToolchainManifest } from '../src/toolchain/manifest';
 import { runProcess, type ProcessResult } from '../src/util/exec';
 
 /** The real workspace root. */
@@ -24,6 +25,21 @@ export interface NxRun extends ProcessResult {
 
 /** Environment for nx runs in tests: no daemon, no cloud, no colour (CI=true makes Nx colour its output). */
 export const NX_TEST_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0', NO_COLOR: '1' };
+
+/**
+ * Runs `nx run llvm-m68k:toolchain` in this workspace (a cache hit after setup) and reads its manifest:
+ * the patched toolchain's wrappers for tests that compile with it.
+ * @throws Error with nx's output when the target fails.
+ */
+export async function workspaceToolchain(): Promise<ToolchainManifest> {
+  const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:toolchain', '--output-style=static'], {
+    cwd: WORKSPACE_ROOT,
+    env: NX_TEST_ENV,
+    timeoutMs: 20 * 60_000,
+  });
+  if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:toolchain failed:\n${r.all}`);
+  return readToolchainManifest(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json'));
+}
 
 /** Parses `> nx run project:target[:config]  [local cache]` lines (`--output-style=static`; colour codes ignored). */
 export function parseTaskLines(output: string): { cached: string[]; ran: string[] } {
