@@ -27,6 +27,7 @@ PACKAGES=(
   libc6-dev-m68k-cross                         # m68k glibc sysroot (/usr/m68k-linux-gnu)
   qemu-user                                    # qemu-m68k
   librust-itoa-dev librust-memchr-dev          # crates the programs use, offline from /usr/share/cargo/registry
+  librust-quickcheck-dev                       #   and memchr's test dev-dependency (rust-target:test)
   chromium                                     # headless screenshots of the HTML report (tests)
   jq                                           # the seed's bash+jq hook dispatcher (latency benchmark)
 )

@@ -89,11 +89,26 @@ export async function runCargo(opts: CargoOptions): Promise<RunResult> {
 /** One `compiler-artifact` message of `cargo --message-format=json`. */
 export interface CargoArtifact {
   packageId: string;
+  /** The package's name (from the package id). */
+  packageName: string;
+  /** Built as a test harness (`profile.test`). */
+  test: boolean;
   /** Crate name, e.g. `core`. */
   name: string;
   kinds: string[];
   filenames: string[];
   executable: string | null;
+}
+
+/**
+ * The package name in a cargo package id specification: `<source>#<name>@<version>`, or
+ * `<source>#<version>` where the name is the source URL's last path segment
+ * (https://doc.rust-lang.org/cargo/reference/pkgid-spec.html).
+ */
+export function packageNameOf(packageId: string): string {
+  const [source, fragment = ''] = packageId.split('#');
+  if (fragment.includes('@')) return fragment.slice(0, fragment.indexOf('@'));
+  return source.replace(/\/+$/, '').split('/').pop() ?? '';
 }
 
 /**
@@ -104,7 +119,14 @@ export function parseCargoArtifacts(stdout: string): CargoArtifact[] {
   const out: CargoArtifact[] = [];
   for (const line of stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
-    let msg: { reason?: string; package_id?: string; target?: { name: string; kind: string[] }; filenames?: string[]; executable?: string | null };
+    let msg: {
+      reason?: string;
+      package_id?: string;
+      target?: { name: string; kind: string[] };
+      profile?: { test?: boolean };
+      filenames?: string[];
+      executable?: string | null;
+    };
     try {
       msg = JSON.parse(line);
     } catch {
@@ -113,6 +135,8 @@ export function parseCargoArtifacts(stdout: string): CargoArtifact[] {
     if (msg.reason !== 'compiler-artifact' || !msg.target) continue;
     out.push({
       packageId: msg.package_id ?? '',
+      packageName: packageNameOf(msg.package_id ?? ''),
+      test: msg.profile?.test === true,
       name: msg.target.name,
       kinds: msg.target.kind,
       filenames: msg.filenames ?? [],

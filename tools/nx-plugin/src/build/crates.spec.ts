@@ -43,7 +43,7 @@ describe('crates from Debian (real cargo, real registry, real apt)', () => {
 
   it('names the Debian package to install for a crate Debian has but this machine lacks', async () => {
     // A crate apt knows whose package is not installed here.
-    const candidate = ['ryu', 'smallvec', 'bitflags', 'either'].find((c) => !registryCrates().some((k) => k.name === c));
+    const candidate = ['ryu', 'smallvec', 'bitflags', 'either', 'hex', 'base64'].find((c) => !registryCrates().some((k) => k.name === c));
     expect(candidate).toBeDefined();
     expect(await aptHasPackage(debianPackageOf(candidate!))).toBe(true);
     const r = await cargoWith(`${candidate} = "*"`);
@@ -67,6 +67,11 @@ describe('crates from Debian (real cargo, real registry, real apt)', () => {
     const r = await cargoWith('itoa = "1"', '/nonexistent/registry');
     expect(r.exitCode).not.toBe(0);
     expect(await explainUnavailableCrate(r.output, '/nonexistent/registry')).toMatch(/^no Debian crates are installed \(\/nonexistent\/registry does not exist\)/);
+  });
+
+  it('reads both of cargo\'s wordings of a missing crate', async () => {
+    const suggesting = 'error: no matching package found\nsearched package name: `nextrust-nope`\nperhaps you meant:      syn, log or rand\nlocation searched: directory source `/usr/share/cargo/registry` (which is replacing registry `crates-io`)\nrequired by package `user-program v0.1.0 (/tmp/x)`';
+    expect(await explainUnavailableCrate(suggesting, DEBIAN_CARGO_REGISTRY, async () => false)).toMatch(/^crate 'nextrust-nope' \(required by user-program\) is not available offline and Debian has no librust-nextrust-nope-dev/);
   });
 
   it('leaves other cargo failures alone', async () => {

@@ -73,7 +73,8 @@ export async function explainUnavailableCrate(
 ): Promise<string | null> {
   const requiredBy = /required by package `([^`]+?) v[^`(]*\(([^)]+)\)`/.exec(output);
   const by = requiredBy ? ` (required by ${requiredBy[1]})` : '';
-  const missing = /no matching package named `([^`]+)` found/.exec(output);
+  // Cargo says it one of two ways, the second when it has names to suggest.
+  const missing = /no matching package named `([^`]+)` found/.exec(output) ?? /no matching package found\s*\nsearched package name: `([^`]+)`/.exec(output);
   if (missing) {
     const crate = missing[1];
     const pkg = debianPackageOf(crate);

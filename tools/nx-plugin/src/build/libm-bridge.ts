@@ -20,7 +20,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ToolchainManifest } from '../toolchain/locate';
 import { runTool } from '../util/exec';
+import { HOSTED_TRIPLE } from './rust-targets';
 
 /**
  * glibc libm functions returning `double` that LLVM-compiled code may call: those std's `f64` methods and
@@ -129,4 +131,20 @@ export async function buildLibmBridge(opts: LibmBridgeOptions): Promise<string> 
 export function bridgeLinkArgs(archive: string, functions: BridgedFunction[]): string[] {
   if (functions.length === 0) return [];
   return [`-Clink-arg=-Wl,${functions.map((f) => `--wrap=${f.name}`).join(',')}`, `-Clink-arg=${archive}`, '-Clink-arg=-lm'];
+}
+
+/**
+ * Builds the libm bridge for the glibc target of a sysroot (bridging the libm functions that its
+ * compiler_builtins does not define) into `outDir` and returns the rustc link arguments.
+ * @param sysrootDir absolute sysroot folder (holds lib/rustlib/m68k-unknown-linux-gnu/lib).
+ * @throws Error when the sysroot has no compiler_builtins for the target; ToolError when nm, gcc or ar fails.
+ */
+export async function libmBridgeArgs(toolchain: ToolchainManifest, sysrootDir: string, outDir: string): Promise<string[]> {
+  const libDir = path.join(sysrootDir, 'lib', 'rustlib', HOSTED_TRIPLE, 'lib');
+  const builtins = fs.existsSync(libDir) ? fs.readdirSync(libDir).find((f) => /^libcompiler_builtins-.*\.rlib$/.test(f)) : undefined;
+  if (!builtins) throw new Error(`no compiler_builtins for ${HOSTED_TRIPLE} in ${libDir}: run rust-target:sysroot first`);
+  const tool = (name: string) => path.join(path.dirname(toolchain.cross.gcc.path), `${toolchain.cross.prefix}${name}`);
+  const functions = bridgedFunctions(await definedSymbols(tool('nm'), path.join(libDir, builtins)));
+  const archive = await buildLibmBridge({ gcc: toolchain.cross.gcc.path, ar: tool('ar'), outDir, functions });
+  return bridgeLinkArgs(archive, functions);
 }

@@ -19,7 +19,7 @@ import { cpuInfo } from '../toolchain/cpu';
 import { sha256File, type ToolchainManifest } from '../toolchain/locate';
 import { readJson, writeJson } from '../toolchain/manifest';
 import { parseCargoArtifacts, runCargo } from './cargo';
-import { bridgedFunctions, bridgeLinkArgs, buildLibmBridge, definedSymbols } from './libm-bridge';
+import { libmBridgeArgs } from './libm-bridge';
 import type { SysrootManifest } from './sysroot';
 import { HOSTED_LINK_ARGS, HOSTED_TRIPLE, M68K_CODEGEN_FLAGS, resolveTarget } from './rust-targets';
 
@@ -116,21 +116,6 @@ export function programRustcArgs(program: ProgramConfig, atomicsDir: string, ato
     args.push('-L', `native=${atomicsDir}`, '-l', `static=${atomicsLib}`);
   }
   return args;
-}
-
-/**
- * Builds the libm bridge for the glibc target of a sysroot (bridging the libm functions that its
- * compiler_builtins does not define) and returns the link arguments.
- * @throws Error when the sysroot has no compiler_builtins for the target; ToolError when nm, gcc or ar fails.
- */
-async function libmBridgeArgs(toolchain: ToolchainManifest, sysrootDir: string, outDir: string): Promise<string[]> {
-  const libDir = path.join(sysrootDir, 'lib', 'rustlib', HOSTED_TRIPLE, 'lib');
-  const builtins = fs.existsSync(libDir) ? fs.readdirSync(libDir).find((f) => /^libcompiler_builtins-.*\.rlib$/.test(f)) : undefined;
-  if (!builtins) throw new Error(`no compiler_builtins for ${HOSTED_TRIPLE} in ${libDir}: run rust-target:sysroot first`);
-  const tool = (name: string) => path.join(path.dirname(toolchain.cross.gcc.path), `${toolchain.cross.prefix}${name}`);
-  const functions = bridgedFunctions(await definedSymbols(tool('nm'), path.join(libDir, builtins)));
-  const archive = await buildLibmBridge({ gcc: toolchain.cross.gcc.path, ar: tool('ar'), outDir, functions });
-  return bridgeLinkArgs(archive, functions);
 }
 
 /**

@@ -136,6 +136,11 @@ export const rustTargetConfigSchema = z
     /** Folder of the programs, relative to the project root: each sub-folder with a Cargo.toml is one. */
     programsDir: relPath.default('programs'),
     /**
+     * Crates of Debian's registry (/usr/share/cargo/registry) whose own test suites rust-target:test
+     * builds and runs on the 68k beside the programs' tests (their dev-dependencies must be packaged).
+     */
+    crateTests: z.array(crateName).default([]),
+    /**
      * Overrides of programs' `[package.metadata.nextrust]`, by Cargo package name (a name that is no
      * program's is reported by the build, listing the programs).
      */

@@ -156,7 +156,7 @@ describe('createNodes on the committed project configs', () => {
 
   it('gives each project its kind targets and tags', () => {
     expect(Object.keys(projects['llvm-m68k'].targets ?? {}).sort()).toEqual(['atomics', 'backend', 'toolchain']);
-    expect(Object.keys(projects['rust-target'].targets ?? {}).sort()).toEqual(['build', 'sysroot']);
+    expect(Object.keys(projects['rust-target'].targets ?? {}).sort()).toEqual(['build', 'sysroot', 'test']);
     expect(Object.keys(projects['emulator-tests'].targets ?? {})).toEqual(['test']);
     expect(projects['ci-status'].targets).toEqual({});
     expect(projects['ci-status'].tags).toEqual(['type:status']);
@@ -339,6 +339,18 @@ describe('createNodes on the committed project configs', () => {
     for (const cpu of ['m68030', 'm68040']) expect(resolvedOptions(sysroot, cpu).targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
     // m68060: glibc does not run there, so only the nextstep staticlib
     expect(resolvedOptions(sysroot, 'm68060').targets).toEqual([NEXTSTEP_TRIPLE]);
+  });
+
+  it("runs the std programs' #[test] harnesses and the Debian crates' suites on the CPUs with std", () => {
+    const t = target(projects['rust-target'], 'test');
+    expect(t.executor).toBe('@nextrust/nx-plugin:cargo-test');
+    expect(Object.keys(t.configurations ?? {})).toEqual(['m68030', 'm68040']);
+    expect(t.options).toMatchObject({ debianCrates: ['itoa', 'memchr'], programsDir: 'programs' });
+    expect(resolvedOptions(t, 'm68030')).toMatchObject({ sysrootDir: 'dist/rust-target/sysroot/m68030', outputDir: 'dist/rust-target/test/m68030' });
+    expect(t.dependsOn).toEqual(['sysroot', { projects: ['llvm-m68k'], target: 'atomics' }]);
+    // The Debian crates are outside the workspace: their versions are an input, as for the build.
+    expect(t.inputs).toContainEqual({ runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true' });
+    expect(target(projects['rust-target'], 'build').inputs).toContainEqual({ runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true' });
   });
 
   it('honours the distDir plugin option everywhere', () => {

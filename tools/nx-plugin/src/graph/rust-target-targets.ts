@@ -4,13 +4,17 @@
  *    (build-std) for every target the CPU's programs use, cached on its own so
  *    a program edit never rebuilds core: dist/rust-target/sysroot/<cpu>/;
  *  - build (per CPU): the Rust programs, linked with the atomics archive:
- *    dist/rust-target/<cpu>/ with manifest.json.
+ *    dist/rust-target/<cpu>/ with manifest.json;
+ *  - test (per CPU with std programs): their `#[test]` harnesses and those of
+ *    the `crateTests` Debian crates, run under qemu-m68k (build/cargo-test.ts):
+ *    dist/rust-target/test/<cpu>/ with JUnit reports and results.json.
  * The programs are the folders of `programsDir` (config/programs.ts); a folder
  * with a problem is left out of the graph here and reported by the build.
  */
 import type { RustTargetConfig } from '../config/project-config';
 import { discoverPrograms } from '../config/programs';
 import { CPU_NAMES, type CpuVariant } from '../toolchain/cpu';
+import { DEBIAN_CARGO_REGISTRY } from '../build/crates';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
@@ -54,6 +58,8 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
   const stdTargetsFor = (cpu: CpuVariant): string[] =>
     programs.some((p) => p.flavor === 'std' && p.cpus.includes(cpu)) ? [HOSTED_TRIPLE] : [];
   const cpus = CPU_NAMES.filter((cpu) => targetsFor(cpu).length > 0);
+  /** CPUs with std programs: the `test` target runs their `#[test]` harnesses there. */
+  const testCpus = CPU_NAMES.filter((cpu) => stdTargetsFor(cpu).length > 0);
   const common = {
     toolchainManifest: toolchainManifestPath(distDir, tc),
     targetSpecs: specs,
@@ -61,6 +67,26 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
     rustflags: config.rustflags,
   };
   const specInputs = Object.values(config.targetSpecs).map((f) => `{projectRoot}/${f}`);
+  /** Options of the targets that compile the programs (build, test). */
+  const programOptions = { ...common, projectRoot, programsDir: config.programsDir, programOverrides: config.programs };
+  /** Per-CPU paths of those targets. */
+  const programPaths = (cpu: CpuVariant, outputDir: string) => ({
+    sysrootDir: sysrootDir(distDir, projectName, cpu),
+    atomicsDir: atomicsDir(distDir, tc, cpu),
+    outputDir,
+  });
+  /** Inputs of the targets that compile the programs (build, test), beyond the plugin's own sources. */
+  const programInputs: InputDefinition[] = [
+    // Programs, shared crates, Cargo.toml/lock and target specs; the config file's
+    // content reaches the hash through the options.
+    '{projectRoot}/**/*',
+    `!{projectRoot}/nextrust.json`,
+    TOOLCHAIN_MANIFEST_INPUT,
+    { dependentTasksOutputFiles: '**/sysroot.json' },
+    { dependentTasksOutputFiles: '**/atomics.json' },
+    // Crates from Debian's registry (outside the workspace): their name-version folders.
+    { runtime: `ls ${DEBIAN_CARGO_REGISTRY} 2>/dev/null || true` },
+  ] as InputDefinition[];
 
   return {
     tags: ['type:rust'],
@@ -89,25 +115,10 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         executor: executor('build'),
         cache: true,
         dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
-        options: {
-          ...common,
-          projectRoot,
-          programsDir: config.programsDir,
-          programOverrides: config.programs,
-        },
-        ...cpuConfigurations(cpus, (cpu) => ({
-          sysrootDir: sysrootDir(distDir, projectName, cpu),
-          atomicsDir: atomicsDir(distDir, tc, cpu),
-          outputDir: buildDir(distDir, projectName, cpu),
-        })),
+        options: programOptions,
+        ...cpuConfigurations(cpus, (cpu) => programPaths(cpu, buildDir(distDir, projectName, cpu))),
         inputs: [
-          // Programs, shared crates, Cargo.toml/lock and target specs; the config file's
-          // content reaches the hash through the options.
-          '{projectRoot}/**/*',
-          `!{projectRoot}/nextrust.json`,
-          TOOLCHAIN_MANIFEST_INPUT,
-          { dependentTasksOutputFiles: '**/sysroot.json' },
-          { dependentTasksOutputFiles: '**/atomics.json' },
+          ...programInputs,
           ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'config/programs.ts', 'config/project-config.ts']),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
@@ -118,6 +129,28 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           help: { command: `npx nx run ${projectName}:build --configuration=m68040`, example: {} },
         },
       },
+      ...(testCpus.length
+        ? {
+            test: {
+              executor: executor('cargo-test'),
+              cache: true,
+              dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
+              options: { ...programOptions, debianCrates: config.crateTests },
+              ...cpuConfigurations(testCpus, (cpu) => programPaths(cpu, `${distDir}/${projectName}/test/${cpu}`)),
+              inputs: [
+                ...programInputs,
+                ...pluginInputs('cargo-test', ['build/cargo-test.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'build/rust-targets.ts', 'config/programs.ts', 'emulator/qemu.ts']),
+              ] as InputDefinition[],
+              outputs: [`{workspaceRoot}/${distDir}/${projectName}/test/{options.cpu}`],
+              metadata: {
+                technologies: ['rust'],
+                description:
+                  "Build the #[test] harnesses (libtest) of the std programs and of the crateTests Debian crates for one CPU variant, run them under qemu-m68k, and keep libtest's JUnit reports.",
+                help: { command: `npx nx run ${projectName}:test --configuration=m68040`, example: {} },
+              },
+            },
+          }
+        : {}),
     },
   };
 }

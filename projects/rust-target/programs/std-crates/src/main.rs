@@ -22,3 +22,39 @@ fn main() {
     let found: Vec<usize> = memchr::memmem::find_iter(hay.as_bytes(), "the").collect();
     println!("memmem 'the' at {found:?}");
 }
+
+#[cfg(test)]
+mod tests {
+    //! Run on the 68k by `nx run rust-target:test` (libtest under qemu-m68k).
+    #[test]
+    fn itoa_agrees_with_std_at_every_width() {
+        let mut buf = itoa::Buffer::new();
+        for n in [0u64, 9, 10, 99, 100, 65_535, 65_536, u32::MAX as u64, u32::MAX as u64 + 1, u64::MAX] {
+            assert_eq!(buf.format(n), n.to_string());
+            assert_eq!(buf.format(n as i64), (n as i64).to_string());
+        }
+        assert_eq!(buf.format(i128::MIN), i128::MIN.to_string());
+    }
+
+    #[test]
+    fn memchr_agrees_with_a_plain_scan() {
+        let hay: Vec<u8> = (0..4099u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        for needle in [0u8, 1, 0x7f, 0x80, 0xff] {
+            for start in [0, 1, 3, 7, 64] {
+                let slice = &hay[start..];
+                assert_eq!(memchr::memchr(needle, slice), slice.iter().position(|&b| b == needle), "needle {needle} from {start}");
+                assert_eq!(memchr::memrchr(needle, slice), slice.iter().rposition(|&b| b == needle));
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "out of range")]
+    fn a_panicking_test_is_caught() {
+        let v = vec![1, 2, 3];
+        let i = std::hint::black_box(7);
+        if i >= v.len() {
+            panic!("index {i} out of range");
+        }
+    }
+}
