@@ -44,6 +44,21 @@ describe('main job: nx run rust-target:build --configuration=m68040', () => {
   });
 });
 
+describe('rust-target:test --configuration=m68040', () => {
+  it("runs the std programs' tests and the Debian crates' own suites on the 68k, all passing", async () => {
+    const r = await nx(['run', 'rust-target:test', '--configuration=m68040']);
+    expect(r.all).not.toMatch(/^FAIL /m);
+    expect(r.exitCode).toBe(0);
+    const results = readJson('dist/rust-target/test/m68040/results.json') as { suites: { suite: string; tests: number; failures: number; error: string | null }[]; failures: number };
+    const bySuite = Object.fromEntries(results.suites.map((s) => [s.suite, s]));
+    expect(bySuite['std-crates (bin std-crates)']).toMatchObject({ tests: 3, failures: 0, error: null });
+    expect(bySuite['itoa (tests/test)']).toMatchObject({ failures: 0, error: null });
+    expect(bySuite['memchr (unit)']).toMatchObject({ failures: 0, error: null });
+    expect(bySuite['memchr (unit)'].tests).toBeGreaterThan(50);
+    expect(results.failures).toBe(0);
+  });
+});
+
 describe.each([
   ['m68040', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
   ['m68030', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
