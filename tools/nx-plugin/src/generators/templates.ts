@@ -44,7 +44,8 @@ export function programFiles(name: string, flavor: ProgramConfig['flavor'], rtPa
   const target =
     flavor === 'nextstep'
       ? ['[lib]', 'crate-type = ["staticlib"]', 'path = "src/lib.rs"', 'test = false', 'bench = false']
-      : ['[[bin]]', `name = "${name}"`, 'path = "src/main.rs"', 'test = false', 'bench = false'];
+      : // std programs keep their #[test] harness (rust-target:test runs it on the 68k); no_std ones have none.
+        ['[[bin]]', `name = "${name}"`, 'path = "src/main.rs"', ...(flavor === 'std' ? [] : ['test = false']), 'bench = false'];
   const feature = RT_FEATURE[flavor];
   const deps = feature ? ['', '[dependencies]', `nextrust-rt = { path = "${rtPath}", features = ["${feature}"] }`] : [];
   const cargo = [...header, ...target, ...deps, ''].join('\n');
@@ -52,7 +53,10 @@ export function programFiles(name: string, flavor: ProgramConfig['flavor'], rtPa
   const sources: Record<ProgramConfig['flavor'], GeneratedFile> = {
     std: {
       path: 'src/main.rs',
-      content: `//! ${name}: a Rust program with std for m68k Linux.\nfn main() {\n    println!("${hello}");\n}\n`,
+      content:
+        `//! ${name}: a Rust program with std for m68k Linux.\n\nfn greeting() -> String {\n    "${hello}".to_string()\n}\n\n` +
+        'fn main() {\n    println!("{}", greeting());\n}\n\n' +
+        '#[cfg(test)]\nmod tests {\n    // Run on the 68k by `npx nx run rust-target:test`.\n    #[test]\n    fn greets_the_68k() {\n        assert!(super::greeting().ends_with("Motorola 68k!"));\n    }\n}\n',
     },
     hosted: {
       path: 'src/main.rs',
