@@ -26,7 +26,8 @@ import { runProcess } from '../util/exec';
 import { parseCargoArtifacts, runCargo } from './cargo';
 import { DEBIAN_CARGO_REGISTRY, registryCrates } from './crates';
 import { libmBridgeArgs } from './libm-bridge';
-import { HOSTED_LINK_ARGS, HOSTED_TRIPLE, M68K_CODEGEN_FLAGS } from './rust-targets';
+import { programRustflags } from './programs';
+import { HOSTED_LINK_ARGS, HOSTED_TRIPLE } from './rust-targets';
 import type { SysrootManifest } from './sysroot';
 
 /** Inputs of runCargoTests; paths workspace-relative unless absolute. */
@@ -107,11 +108,7 @@ async function testRustflags(opts: CargoTestOptions, bridgeDir: string): Promise
   const atomicsDir = path.resolve(ws, opts.atomicsDir);
   const atomics = fs.existsSync(atomicsDir) ? fs.readdirSync(atomicsDir).find((f) => /^lib.*\.a$/.test(f)) : undefined;
   return [
-    `--sysroot=${path.resolve(ws, opts.sysrootDir)}`,
-    `-Ctarget-cpu=${cpuInfo(opts.cpu).rustCpu}`,
-    `-Clinker=${opts.toolchain.cross.gcc.path}`,
-    ...M68K_CODEGEN_FLAGS,
-    ...opts.rustflags,
+    ...programRustflags(opts.toolchain, opts.cpu, path.resolve(ws, opts.sysrootDir), opts.rustflags),
     ...HOSTED_LINK_ARGS,
     ...(await libmBridgeArgs(opts.toolchain, path.resolve(ws, opts.sysrootDir), bridgeDir)),
     // Link arguments reach only the final link: the archive is not bundled into every rlib.

@@ -101,6 +101,15 @@ async function sysrootKeyedDir(root: string, sysrootDir: string): Promise<string
 }
 
 /**
+ * rustc flags of every crate compiled for the programs (and their test harnesses): the sysroot, the CPU, the
+ * m68k gcc driver as linker, the code generation flags (M68K_CODEGEN_FLAGS), and the project's rustflags.
+ * @param sysrootDir absolute.
+ */
+export function programRustflags(toolchain: ToolchainManifest, cpu: string, sysrootDir: string, rustflags: string[]): string[] {
+  return [`--sysroot=${sysrootDir}`, `-Ctarget-cpu=${cpuInfo(cpu).rustCpu}`, `-Clinker=${toolchain.cross.gcc.path}`, ...M68K_CODEGEN_FLAGS, ...rustflags];
+}
+
+/**
  * rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive, and for
  * glibc programs `libmBridge`: bridgeLinkArgs).
  */
@@ -134,13 +143,7 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
   const atomicsDir = path.resolve(ws, opts.atomicsDir);
   const atomicsArchive = fs.existsSync(atomicsDir) ? fs.readdirSync(atomicsDir).find((f) => /^lib.*\.a$/.test(f)) : undefined;
   const atomicsLib = atomicsArchive ? atomicsArchive.replace(/^lib/, '').replace(/\.a$/, '') : null;
-  const common = [
-    `--sysroot=${path.resolve(ws, opts.sysrootDir)}`,
-    `-Ctarget-cpu=${cpu.rustCpu}`,
-    `-Clinker=${opts.toolchain.cross.gcc.path}`,
-    ...M68K_CODEGEN_FLAGS,
-    ...opts.rustflags,
-  ];
+  const common = programRustflags(opts.toolchain, cpu.name, path.resolve(ws, opts.sysrootDir), opts.rustflags);
   await fs.promises.rm(outDir, { recursive: true, force: true });
   const cargoTargetDir = await sysrootKeyedDir(path.resolve(ws, opts.cargoTargetRoot), path.resolve(ws, opts.sysrootDir));
   const sysroot = readJson<Partial<SysrootManifest>>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');

@@ -139,7 +139,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
               ...cpuConfigurations(testCpus, (cpu) => programPaths(cpu, `${distDir}/${projectName}/test/${cpu}`)),
               inputs: [
                 ...programInputs,
-                ...pluginInputs('cargo-test', ['build/cargo-test.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'build/rust-targets.ts', 'config/programs.ts', 'emulator/qemu.ts']),
+                ...pluginInputs('cargo-test', ['build/cargo-test.ts', 'build/programs.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'build/rust-targets.ts', 'config/programs.ts', 'emulator/qemu.ts']),
               ] as InputDefinition[],
               outputs: [`{workspaceRoot}/${distDir}/${projectName}/test/{options.cpu}`],
               metadata: {
