@@ -334,13 +334,18 @@ describe('malformed payloads and events', () => {
     ['prompt a number', 'user-prompt-submit', JSON.stringify({ session_id: 's', prompt: 3 }), /field 'prompt': expected a string, got number/],
   ];
 
-  it.each(cases)('%s: exit 1, one line on stderr naming the field, no stack trace', async (_what, event, stdin, field) => {
+  // pre fails closed: a payload whose command cannot be read is blocked (exit 2); one whose command can is checked.
+  const blocksUnreadable = (event: string, stdin: string) => event === 'pre' && !/"command":"ls"/.test(stdin);
+
+  it.each(cases)('%s: one line on stderr naming the field, no stack trace (exit 1; pre without a readable command: 2)', async (_what, event, stdin, field) => {
     const out = await dispatchHook(event, stdin, HOOK_ENV, ws);
-    expect(out.exitCode).toBe(1);
+    expect(out.exitCode).toBe(blocksUnreadable(event, stdin) ? 2 : 1);
     expect(out.stdout).toBe('');
     expect(out.stderr.endsWith('\n')).toBe(true);
     expect(out.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(out.stderr).toMatch(new RegExp(`^nextrust hook ${event}: `));
+    expect(out.stderr).toMatch(
+      blocksUnreadable(event, stdin) ? /^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(/ : new RegExp(`^nextrust hook ${event}: `),
+    );
     expect(out.stderr).toMatch(field);
     expect(out.stderr).not.toMatch(/^\s*at /m);
     expect(activities()).toEqual([]);
@@ -425,13 +430,13 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
     expect(fs.existsSync(path.join(statusDir, ACTIVITY_LOG))).toBe(false);
   });
 
-  it('a malformed payload through the bin: exit 1, one line, no stack trace; every call logged in .claude/hook-logs', () => {
+  it('a malformed payload through the bin: blocked (pre fails closed), one line, no stack trace; every call logged in .claude/hook-logs', () => {
     const r = spawnSync('sh', ['-c', commandOf('PreToolUse')], { cwd: ws, env: { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir }, input: 'not json', encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^nextrust hook pre: payload is not valid JSON/);
+    expect(r.stderr).toMatch(/^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(payload is not valid JSON/);
     const logs = fs.readdirSync(path.join(ws, '.claude/hook-logs'));
     expect(logs).toHaveLength(1);
-    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(/ pre - exit=1 \d+ms (server|node)\n$/);
+    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(/ pre - exit=2 \d+ms (server|node)\n$/);
   });
 });

@@ -49,11 +49,28 @@ export type HookHandler = (ctx: HookContext) => Promise<HookDecision | void> | H
 /** Commands that run pipeline targets (phase alignment applies). */
 const PIPELINE_TARGET = /\b(llvm-m68k|rust-target|emulator-tests|ci-status):([a-z0-9_-]+)/g;
 
-const securityGuard: HookHandler = ({ payload }) => {
-  if (!payload.command) return;
-  const v = checkCommand(payload.command);
-  if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${payload.command.slice(0, 300)}` };
-};
+/** The guard's verdict on a command as a hook decision. */
+function guardDecision(command: string): HookDecision | void {
+  const v = checkCommand(command);
+  if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${command.slice(0, 300)}` };
+  if (v.ask) return { ask: `nextrust security guard: cannot check this command (${v.ask}); allow it only after reading it` };
+}
+
+const securityGuard: HookHandler = ({ payload }) => (payload.command ? guardDecision(payload.command) : undefined);
+
+/**
+ * `tool_input.command` (or `tool_args.command`) of a payload that parseHookPayload refused, when it can still be
+ * read: JSON after trailing NUL bytes and whitespace are dropped, with a string command.
+ */
+function readableCommand(stdin: string): string | undefined {
+  try {
+    const o = JSON.parse(stdin.replace(/[\0\s]+$/, '')) as Record<string, unknown>;
+    const input = (o?.tool_input ?? o?.tool_args) as Record<string, unknown> | undefined;
+    return typeof input?.command === 'string' ? input.command : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** `nx <target> <project>` (e.g. `nx build rust-target`). */
 const NX_TARGET_PROJECT = /\bnx\s+([a-z0-9_-]+)\s+(llvm-m68k|rust-target|emulator-tests|ci-status)\b/g;
@@ -170,6 +187,15 @@ function workspaceRootOf(start: string): string {
   }
 }
 
+/**
+ * A PreToolUse `ask` answer: JSON on stdout, exit 0
+ * (https://docs.anthropic.com/en/docs/claude-code/hooks#pretooluse-decision-control).
+ */
+function askOutcome(reason: string, notes: string[]): HookOutcome {
+  const out = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: reason } };
+  return { exitCode: 0, stdout: JSON.stringify(out) + '\n', stderr: notes.length ? notes.join('\n') + '\n' : '' };
+}
+
 /** What the process prints and how it exits. */
 export interface HookOutcome {
   exitCode: number;
@@ -180,7 +206,9 @@ export interface HookOutcome {
 /**
  * Runs the handlers of `event` on the stdin text. Never throws: a malformed
  * payload is exit 1 with one line on stderr (a non-blocking error for Claude
- * Code); a handler that fails is reported the same way and never blocks.
+ * Code), except for `pre`, which fails closed: a command still readable in
+ * it is checked, and an unreadable one is blocked (exit 2); a handler that
+ * fails is reported as exit 1 and never blocks.
  */
 export async function dispatchHook(event: string, stdin: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<HookOutcome> {
   if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
@@ -191,6 +219,14 @@ export async function dispatchHook(event: string, stdin: string, env: NodeJS.Pro
     payload = parseHookPayload(stdin);
   } catch (e) {
     const msg = e instanceof PayloadError ? e.message : String(e);
+    if (event === 'pre') {
+      // Fail closed: whatever else is wrong, a command that can be read is checked; one that cannot is blocked.
+      const command = readableCommand(stdin);
+      if (command === undefined) return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked (${msg})\n` };
+      const d = guardDecision(command);
+      if (d?.block) return { exitCode: 2, stdout: '', stderr: `${d.block}\n` };
+      if (d?.ask) return askOutcome(d.ask, [`nextrust hook ${event}: ${msg}`]);
+    }
     return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: ${msg}\n` };
   }
   const ctx: HookContext = { event: event as HookEvent, payload, workspaceRoot: workspaceRootOf(payload.cwd ?? cwd), env };
@@ -207,10 +243,7 @@ export async function dispatchHook(event: string, stdin: string, env: NodeJS.Pro
     }
     if (!d) continue;
     if (d.block) return { exitCode: 2, stdout: '', stderr: d.block + '\n' + (notes.length ? notes.join('\n') + '\n' : '') };
-    if (d.ask) {
-      const out = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: d.ask } };
-      return { exitCode: 0, stdout: JSON.stringify(out) + '\n', stderr: notes.length ? notes.join('\n') + '\n' : '' };
-    }
+    if (d.ask) return askOutcome(d.ask, notes);
     if (d.note) notes.push(d.note);
   }
   return { exitCode: handlerFailed ? 1 : 0, stdout: '', stderr: notes.length ? notes.join('\n') + '\n' : '' };

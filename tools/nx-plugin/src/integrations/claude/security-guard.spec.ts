@@ -278,3 +278,108 @@ describe('checkCommand: properties', () => {
     );
   });
 });
+
+/** Destructive commands written the ways that once got through; each must be blocked, naming the danger. */
+const WRAPPED_MUST_BLOCK: [command: string, reason: RegExp][] = [
+  ['echo "$(rm -rf ~)"', /recursive rm of ~ /],
+  ['echo "`rm -rf ~`"', /recursive rm of ~ /],
+  ['cat <(rm -rf ~)', /recursive rm of ~ /],
+  ['x=$(echo a; rm -rf /)', /recursive rm of \/ /],
+  ['/usr/bin/sudo rm -rf /', /recursive rm of \/ /],
+  ['sudo -u root -- rm -rf /', /recursive rm of \/ /],
+  ['sudo -s rm -rf ~', /recursive rm of ~ /],
+  ["sudo -s 'rm -rf ~'", /recursive rm of ~ /],
+  ['env -u X rm -rf ~', /recursive rm of ~ /],
+  ['/usr/bin/env -i PATH=/bin rm -rf ~', /recursive rm of ~ /],
+  ['rm -rf /./', /recursive rm of \/\.\/ /],
+  ['rm -rf /usr/../', /recursive rm of \/usr\/\.\.\/ /],
+  ['rm -rf ~/.', /recursive rm of ~\/\. /],
+  ['rm -rf "${HOME:?}"', /recursive rm of \$HOME:\? /],
+  ['rm -rf "${HOME:-/tmp/x}"/', /recursive rm of /],
+  ['git push origin +HEAD', /forced push/],
+  ['git push --mirror', /--mirror overwrites/],
+  ['git push --mirror origin', /--mirror overwrites/],
+  ['function f { rm -rf ~; }; f', /recursive rm of ~ /],
+  ['f() { rm -rf ~; }; f', /recursive rm of ~ /],
+  ['ls &>/dev/sda', /onto the device \/dev\/sda/],
+  ['echo hi >& /dev/sda', /onto the device \/dev\/sda/],
+];
+
+/** Commands that cannot be analysed: never allowed silently (blocked, or the user is asked). */
+const MUST_NOT_PASS_SILENTLY = [
+  'rm -rf ~; echo ${}',
+  'X=rm; $X -rf ~',
+  '$CMD /',
+  '"$(echo rm)" -rf ~',
+  'eval $(echo rm -rf /)',
+  'eval "$PAYLOAD"',
+  'bash -c "$SCRIPT"',
+  `bash -c "bash -c \\"bash -c 'bash -c \\\\\\"rm -rf ~\\\\\\"'\\""`,
+  'echo $(echo $(echo $(echo $(rm -rf ~))))',
+  'echo "$(unclosed',
+  `echo ${'a'.repeat(4_000_000)}`,
+];
+
+describe('checkCommand: wrappings and spellings that once got through', () => {
+  it.each(WRAPPED_MUST_BLOCK)('blocks %s', (command, reason) => {
+    const v = checkCommand(command);
+    expect(v.blocked).toBe(true);
+    expect(reasonOf(v)).toMatch(reason);
+  });
+
+  it.each(MUST_NOT_PASS_SILENTLY.map((c) => [c.length > 200 ? `${c.slice(0, 40)}… (${c.length} chars)` : c, c]))('does not allow %s silently', (_shown, command) => {
+    const v = checkCommand(command);
+    expect(v.blocked || (v as { ask?: string }).ask).toBeTruthy();
+  });
+
+  it('still allows ordinary commands with substitutions, variables and quoted danger in arguments', () => {
+    for (const command of [
+      'echo "$(date)"',
+      'cd "$HOME" && ls',
+      'FOO=1 npx nx run rust-target:build -c m68040',
+      'git commit -m "docs: never run rm -rf ~"',
+      "grep -rn 'rm -rf /' docs",
+      'for f in *.ts; do echo "$f"; done',
+      'bash -c "npm test"',
+      'sudo -u builder make -j2',
+      'env -u RUST_BACKTRACE cargo test',
+      'git push origin HEAD:feature/x',
+      'rm -rf ./dist /tmp/nextrust-*',
+    ]) {
+      expect([command, checkCommand(command)]).toEqual([command, { blocked: false }]);
+    }
+  });
+
+  it('property: no wrapping of a destructive command passes', () => {
+    const core = fc.constantFrom('rm -rf ~', 'rm -rf /', 'rm -fr "$HOME"', 'git push --force origin main', 'dd if=/dev/zero of=/dev/sda', 'mkfs.ext4 /dev/sdb1');
+    type Wrap = (c: string) => string;
+    const wraps: Wrap[] = [
+      (c) => `sudo ${c}`,
+      (c) => `/usr/bin/sudo -u root ${c}`,
+      (c) => `env A=1 ${c}`,
+      (c) => `env -u X ${c}`,
+      (c) => `nohup ${c} &`,
+      (c) => `timeout 5 ${c}`,
+      (c) => `bash -c '${c.replace(/'/g, `'\\''`)}'`,
+      (c) => `sh -ec "${c.replace(/(["\\$`])/g, '\\$1')}"`,
+      (c) => `echo "$(${c})"`,
+      // Backquotes nest only escaped (bash pairs unescaped ones left to right).
+      (c) => `echo \`${c.replace(/([\\`])/g, '\\$1')}\``,
+      (c) => `true && ${c}`,
+      (c) => `{ ${c}; }`,
+      (c) => `if true; then ${c}; fi`,
+      (c) => `(${c})`,
+      (c) => `ls; ${c}`,
+      (c) => `function g { ${c}; }; g`,
+      (c) => `eval "${c.replace(/(["\\$`])/g, '\\$1')}"`,
+    ];
+    fc.assert(
+      fc.property(core, fc.array(fc.integer({ min: 0, max: wraps.length - 1 }), { minLength: 1, maxLength: 4 }), (c, picks) => {
+        const command = picks.reduce<string>((acc, i) => wraps[i](acc), c);
+        const v = checkCommand(command);
+        return v.blocked || Boolean((v as { ask?: string }).ask);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
