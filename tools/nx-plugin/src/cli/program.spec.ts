@@ -153,6 +153,9 @@ describe('usage errors: exit 2, a message, no stack trace', () => {
     [['set-phase'], /missing required argument 'phase'/],
     [['check-known-issue'], /give --log FILE or the error text/],
     [['update-status', '--status', 'done'], /done.*invalid|invalid.*done/i],
+    [['status', '--status-dir', '/etc/hostname'], /^nextrust: --status-dir \/etc\/hostname: not a directory\n$/],
+    [['check-known-issue', '--log', '/proc/self/mem'], /^nextrust: cannot read log \/proc\/self\/mem: (grep|wc): .*\n$/],
+    [['check-known-issue', '--log', '/dev/null/x'], /^nextrust: check-known-issue: --log \/dev\/null\/x: no such file\n$/],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);

@@ -364,10 +364,16 @@ async function scanWithGrep(file: string, size: number, issues: readonly KnownIs
   const lineCount = new Promise<number>((resolve, reject) => {
     const wc = spawn('wc', ['-l', '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     wc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    wc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     wc.on('error', reject);
-    wc.on('close', (code) => (code === 0 ? resolve(Number(out.trim().split(/\s+/)[0])) : reject(new Error(`wc -l exited with ${code}`))));
+    wc.on('close', (code) =>
+      code === 0 ? resolve(Number(out.trim().split(/\s+/)[0])) : reject(new Error(`cannot read log ${file}: wc: ${err.trim() || `exit ${code}`}`)),
+    );
   });
+  // Awaited after grep; when grep fails first, this rejection must not go unhandled (a crash with a stack trace).
+  lineCount.catch(() => undefined);
   const grep = spawn('grep', ['-a', '-n', '-E', ...patterns.flatMap((p) => ['-e', crlfTolerant(p)]), '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let truncated = false;
   let stderr = '';

@@ -167,10 +167,20 @@ export interface RotationOptions {
 /**
  * Resolves the status directory: the `--status-dir` option, else
  * NEXTRUST_STATUS_DIR, else `<workspaceRoot>/projects/ci-status`.
+ * @throws Error naming the option or variable when the path exists and is not a directory.
  */
 export function resolveStatusDir(option: string | undefined, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  const dir = option || env.NEXTRUST_STATUS_DIR || path.join(workspaceRoot, DEFAULT_STATUS_DIR);
-  return path.resolve(workspaceRoot, dir);
+  const given = option ? '--status-dir' : env.NEXTRUST_STATUS_DIR ? 'NEXTRUST_STATUS_DIR' : null;
+  const dir = path.resolve(workspaceRoot, option || env.NEXTRUST_STATUS_DIR || path.join(workspaceRoot, DEFAULT_STATUS_DIR));
+  // A folder that does not exist yet is made by the first write; anything else must be a folder.
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    st = undefined;
+  }
+  if (st && !st.isDirectory()) throw new Error(`${given ?? 'status directory'} ${dir}: not a directory`);
+  return dir;
 }
 
 /** Finds the workspace root (the folder with nx.json) from `start` upwards; falls back to `start`. */
