@@ -62,5 +62,6 @@ describe('with the unpatched system backend', () => {
     const report = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
     const failed = report.cases.filter((c: { passed: boolean }) => !c.passed).map((c: { name: string }) => c.name);
     expect(failed).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control']));
-  });
+    // A cold pipeline with Debian's backend: toolchain, atomics, the std sysroot with libtest, every program.
+  }, 25 * 60_000);
 });
