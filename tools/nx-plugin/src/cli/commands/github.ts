@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readRegularFile } from '../files';
 import type { Command } from 'commander';
 import type { StatusStore } from '../../pipeline/status-store';
 
@@ -33,9 +34,9 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       if (!file) throw deps.usageError('slash: give --event FILE (or set GITHUB_EVENT_PATH)');
       let raw: unknown;
       try {
-        raw = JSON.parse(fs.readFileSync(path.resolve(io.cwd, file), 'utf8'));
+        raw = JSON.parse(readRegularFile(file, '--event', io.cwd));
       } catch (e) {
-        throw deps.usageError(`slash: --event ${file}: ${(e as Error).message}`);
+        throw deps.usageError(`slash: ${(e as Error).message.startsWith('--event ') ? '' : `--event ${file}: `}${(e as Error).message}`);
       }
       const { handleSlashComment, parseCommentEvent } = await import('../../integrations/github/slash');
       let event;
@@ -84,7 +85,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
       if (!repo) throw deps.usageError('github-comment: give --repo owner/name (or set GITHUB_REPOSITORY)');
       const { githubClient, splitRepo, upsertComment } = await import('../../integrations/github/github-api');
-      const body = o.bodyFile ? fs.readFileSync(path.resolve(io.cwd, o.bodyFile), 'utf8') : fs.existsSync(deps.store().file('pipeline-log.md')) ? fs.readFileSync(deps.store().file('pipeline-log.md'), 'utf8') : 'No pipeline status yet.';
+      const body = o.bodyFile ? readRegularFile(o.bodyFile, '--body-file', io.cwd) : fs.existsSync(deps.store().file('pipeline-log.md')) ? fs.readFileSync(deps.store().file('pipeline-log.md'), 'utf8') : 'No pipeline status yet.';
       const { redactSecrets } = await import('../../ai/redact');
       const r = await upsertComment(githubClient(io.env), { ...splitRepo(repo), issue: Number(o.pr) }, redactSecrets(body, io.env));
       if (o.json) io.out(JSON.stringify(r) + '\n');

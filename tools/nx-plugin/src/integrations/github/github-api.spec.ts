@@ -409,6 +409,28 @@ describe('github-comment', () => {
 // github-check
 // ---------------------------------------------------------------------------------------------------------------
 
+describe('a GitHub that never answers', () => {
+  it('github-comment gives up after the request time limit, with one line and exit 2', async () => {
+    const silent = http.createServer(() => {
+      // Accepts the request and never answers.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const started = Date.now();
+      const r = await run(['github-comment', '--repo', 'octo/repo', '--pr', '7'], env({ GITHUB_API_URL: url, NEXTRUST_GITHUB_TIMEOUT_MS: '500' }));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(r.code).toBe(2);
+      expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+      expectNoStack(r);
+      expect(r.err).toMatch(/GitHub API request timed out after 500 ms: GET http:\/\/127\.0\.0\.1:\d+\/repos\/octo\/repo\/issues\/7\/comments/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
+
 describe('github-check: the conclusion is the job\'s real outcome', () => {
   const CASES: [string, string][] = [
     ['success', 'success'],

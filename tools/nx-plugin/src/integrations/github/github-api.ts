@@ -20,13 +20,29 @@ export function splitRepo(full: string): { owner: string; repo: string } {
   return { owner: m[1], repo: m[2] };
 }
 
+/** Time limit of one GitHub API request, ms, unless NEXTRUST_GITHUB_TIMEOUT_MS says otherwise. */
+export const GITHUB_REQUEST_TIMEOUT_MS = 30_000;
+
 /**
- * An authenticated client.
- * @throws Error when GITHUB_TOKEN is not set.
+ * An authenticated client whose every request is abandoned after the time limit (GITHUB_REQUEST_TIMEOUT_MS or
+ * NEXTRUST_GITHUB_TIMEOUT_MS), through the fetch that Octokit takes as `request.fetch`
+ * (https://github.com/octokit/octokit.js#fetch-missing).
+ * @throws Error when GITHUB_TOKEN is not set, or the time limit is not a positive number.
  */
 export function githubClient(env: NodeJS.ProcessEnv = process.env): Octokit {
   if (!env.GITHUB_TOKEN) throw new Error('GITHUB_TOKEN is not set (GitHub Actions provides it as secrets.GITHUB_TOKEN)');
-  return new Octokit({ auth: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL || 'https://api.github.com', userAgent: 'nextrust-ci' });
+  const timeoutMs = env.NEXTRUST_GITHUB_TIMEOUT_MS ? Number(env.NEXTRUST_GITHUB_TIMEOUT_MS) : GITHUB_REQUEST_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new Error(`NEXTRUST_GITHUB_TIMEOUT_MS '${env.NEXTRUST_GITHUB_TIMEOUT_MS}': expected a positive number of milliseconds`);
+  const timedFetch: typeof fetch = async (url, init) => {
+    const limit = AbortSignal.timeout(timeoutMs);
+    try {
+      return await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, limit]) : limit });
+    } catch (e) {
+      if (limit.aborted) throw new Error(`GitHub API request timed out after ${timeoutMs} ms: ${init?.method ?? 'GET'} ${String(url)}`);
+      throw e;
+    }
+  };
+  return new Octokit({ auth: env.GITHUB_TOKEN, baseUrl: env.GITHUB_API_URL || 'https://api.github.com', userAgent: 'nextrust-ci', request: { fetch: timedFetch } });
 }
 
 /**
