@@ -24,7 +24,7 @@ import type { ToolchainManifest } from '../toolchain/locate';
 import { readJson, writeJson } from '../toolchain/manifest';
 import { runProcess } from '../util/exec';
 import { parseCargoArtifacts, runCargo } from './cargo';
-import { DEBIAN_CARGO_REGISTRY, registryCrates } from './crates';
+import { DEBIAN_CARGO_REGISTRY, debianPackageOf, registryCrates } from './crates';
 import { libmBridgeArgs } from './libm-bridge';
 import { programRustflags } from './programs';
 import { HOSTED_LINK_ARGS, HOSTED_TRIPLE } from './rust-targets';
@@ -120,7 +120,7 @@ async function testRustflags(opts: CargoTestOptions, bridgeDir: string): Promise
 async function copyDebianCrate(name: string, into: string): Promise<{ dir: string; version: string }> {
   const versions = registryCrates().filter((c) => c.name === name);
   if (!versions.length) {
-    throw new Error(`crate '${name}' (crateTests) is not in ${DEBIAN_CARGO_REGISTRY}: install Debian's librust-${name.replace(/_/g, '-')}-dev`);
+    throw new Error(`crate '${name}' (crateTests) is not in ${DEBIAN_CARGO_REGISTRY}: install Debian's ${debianPackageOf(name)}`);
   }
   const { version } = versions[versions.length - 1];
   const dir = path.join(into, `${name}-${version}`);
