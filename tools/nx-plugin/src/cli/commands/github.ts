@@ -51,6 +51,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       const commit = io.env.NEXTRUST_PR_HEAD_SHA || undefined;
       let resolveCommit: (() => Promise<string | undefined>) | undefined;
       let rerun: ((job: string) => Promise<string>) | undefined;
+      let permissionOf: ((login: string) => Promise<string>) | undefined;
       if (io.env.GITHUB_TOKEN && event.isPullRequest) {
         const gh = await import('../../integrations/github/github-api');
         const client = gh.githubClient(io.env);
@@ -60,10 +61,11 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
           const sha = commit ?? (await resolveCommit!());
           return sha ? gh.rerunJob(client, repo, sha, job) : `retry of job \`${job}\` requested (the PR head commit could not be read)`;
         };
+        permissionOf = (login) => gh.repositoryPermission(client, repo, login);
       }
       // The PR head fetched as data by the workflow (refs/remotes/origin/pr-head), for /ci-force-review gemini.
       const head = io.env.NEXTRUST_PR_HEAD_REF || undefined;
-      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit, resolveCommit, rerun, head });
+      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit, resolveCommit, rerun, head, permissionOf });
       if (o.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else if (result.reply) io.out(result.reply + '\n');
       if (result.command !== null && o.reply && io.env.GITHUB_TOKEN) {

@@ -155,6 +155,11 @@ class FakeGitHub {
     const body = rec.json ?? {};
     let r: RegExpExecArray | null;
 
+    // GET /repos/{owner}/{repo}/collaborators/{username}/permission: everyone here is a writer.
+    if (rec.method === 'GET' && (r = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(u.pathname))) {
+      return this.send(res, 200, { permission: 'write', role_name: 'write', user: { ...COMMENT_TEMPLATE.user, login: r[3] } });
+    }
+
     // GET /repos/{owner}/{repo}/issues/{issue_number}/comments: paginated (per_page default 30, max 100).
     if (rec.method === 'GET' && (r = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(u.pathname))) {
       const repo = `${r[1]}/${r[2]}`;
@@ -549,9 +554,14 @@ describe('slash with GITHUB_TOKEN: the reply is posted to the PR of the comment'
     // The retry looks the PR head up first (this server has no pulls endpoint: 404), then records the request.
     const said = 'retry of job `build-m68040` requested (the PR head commit could not be read)';
     expect(r.out).toBe(said + '\n');
-    expect(gh.requests.map((q) => `${q.method} ${q.url}`)).toEqual([`GET /repos/${REPO}/pulls/77`, `POST /repos/${REPO}/issues/77/comments`]);
-    expect(gh.requests[1].json).toEqual({ body: said });
-    expect(gh.requests[1].headers.authorization).toBe(`token ${TOKEN}`);
+    // Write access is checked first (the permission API), then the retry looks the PR head up.
+    expect(gh.requests.map((q) => `${q.method} ${q.url}`)).toEqual([
+      `GET /repos/${REPO}/collaborators/Codertocat/permission`,
+      `GET /repos/${REPO}/pulls/77`,
+      `POST /repos/${REPO}/issues/77/comments`,
+    ]);
+    expect(gh.requests[2].json).toEqual({ body: said });
+    expect(gh.requests[2].headers.authorization).toBe(`token ${TOKEN}`);
     expect(gh.issueComments(REPO, 77).map((c) => c.body)).toEqual(['comment 1 by a reviewer', 'comment 2 by a reviewer', said]);
     expect(gh.issueComments(REPO, PR)).toEqual([]);
   });

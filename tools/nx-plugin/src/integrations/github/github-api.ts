@@ -108,6 +108,23 @@ export async function createCheckRun(
   return { id: r.data.id, conclusion };
 }
 
+/**
+ * The repository permission of `login`: `admin`, `write`, `read` or `none` (GitHub maps maintain to write and triage to
+ * read), from "Get repository permissions for a user"
+ * (https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user; needs the
+ * token's metadata read permission, which GitHub Actions' GITHUB_TOKEN always has). A user GitHub does not know: `none`.
+ * @throws Error (Octokit's RequestError) on any other API failure, or the request's time limit.
+ */
+export async function repositoryPermission(client: Octokit, target: { owner: string; repo: string }, login: string): Promise<string> {
+  try {
+    const r = await client.rest.repos.getCollaboratorPermissionLevel({ owner: target.owner, repo: target.repo, username: login });
+    return r.data.permission;
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return 'none';
+    throw e;
+  }
+}
+
 /** The head commit of a pull request. */
 export async function pullRequestHead(client: Octokit, target: { owner: string; repo: string; pr: number }): Promise<string> {
   const r = await client.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.pr });

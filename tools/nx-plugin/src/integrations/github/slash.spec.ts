@@ -7,6 +7,8 @@
 // malformed payloads.
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import webhooks from '@octokit/webhooks-examples';
@@ -85,6 +87,45 @@ beforeAll(() => {
 afterAll(() => jest.restoreAllMocks());
 
 // ---------------------------------------------------------------------------------------------------------------
+// A loopback GitHub REST API answering "Get repository permissions for a user"
+// (https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user); every other
+// request gets GitHub's 404 body. Users not in `permissions` have `write`.
+// ---------------------------------------------------------------------------------------------------------------
+
+const API_TOKEN = 'ghs_slashSpecTokenForTheLoopbackApi0000000';
+const api = {
+  url: '',
+  server: undefined as http.Server | undefined,
+  /** Permission per login (default write); a number answers with that HTTP status instead. */
+  permissions: new Map<string, string | number>(),
+  /** `METHOD path` of every request, in order. */
+  requests: [] as string[],
+  authorizations: [] as (string | undefined)[],
+};
+beforeAll(async () => {
+  api.server = http.createServer((req, res) => {
+    api.requests.push(`${req.method} ${req.url}`);
+    api.authorizations.push(req.headers.authorization);
+    const m = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(req.url ?? '');
+    const answer = m ? (api.permissions.get(decodeURIComponent(m[3])) ?? 'write') : 404;
+    const [status, body] = typeof answer === 'number' ? [answer, { message: answer === 404 ? 'Not Found' : 'Server Error' }] : [200, { permission: answer, role_name: answer, user: { login: m![3] } }];
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => api.server!.listen(0, '127.0.0.1', resolve));
+  api.url = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  api.server?.closeAllConnections();
+  await new Promise<void>((resolve) => api.server!.close(() => resolve()));
+});
+beforeEach(() => {
+  api.permissions.clear();
+  api.requests.length = 0;
+  api.authorizations.length = 0;
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // Status dir and CLI runner
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -103,10 +144,15 @@ afterEach(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-/** The environment without keys, tokens or GitHub variables; the cooldown off unless a test sets it. */
+/**
+ * The environment without keys, tokens or GitHub variables, then the loopback API and its token (so that write access
+ * can be checked); the cooldown off unless a test sets it.
+ */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(e)) if (/_API_KEY$|_BASE_URL$|^GITHUB_|^GH_TOKEN$|^NEXTRUST_|^CPU_VARIANT$/.test(k)) delete e[k];
+  e.GITHUB_TOKEN = API_TOKEN;
+  e.GITHUB_API_URL = api.url;
   e.NEXTRUST_SLASH_COOLDOWN_S = '0';
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete e[k];
@@ -279,7 +325,8 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
 
   it('/ci-retry-job <job> records retry_requested with the job, the user and the PR', async () => {
     const reply = expectAccepted(await slash(p('/ci-retry-job build-m68040')), 'ci-retry-job');
-    expect(reply).toBe('retry of job `build-m68040` requested');
+    // The loopback API has no pulls endpoint: the head commit stays unknown.
+    expect(reply).toBe('retry of job `build-m68040` requested (the PR head commit could not be read)');
     const [retry] = await activities('retry_requested');
     expect(retry.details).toEqual({ job: 'build-m68040', by: 'maintainer', pr: PR_NUMBER, message: 'retry of build-m68040 requested by @maintainer' });
     expect(await activities('slash_command')).toHaveLength(1);
@@ -382,7 +429,12 @@ describe('/ci-force-review: AI steps skipped with the reason (no keys)', () => {
 
   it('gemini through handleSlashComment on a branch without changes: skipped, no changes against main', async () => {
     const ws = gitWorkspace(false);
-    const r = await handleSlashComment(parseCommentEvent(payload('/ci-force-review gemini')), { store: store(), workspaceRoot: ws, env: cleanEnv() });
+    const r = await handleSlashComment(parseCommentEvent(payload('/ci-force-review gemini')), {
+      store: store(),
+      workspaceRoot: ws,
+      env: cleanEnv(),
+      permissionOf: async () => 'write',
+    });
     expect(r).toEqual({ accepted: true, command: 'ci-force-review', reply: 'review skipped: no changes against main' });
   });
 });
@@ -546,7 +598,7 @@ describe('injection attempts', () => {
   ];
   it.each(SECOND_LINE)('newlines (%s): the first line is the command, the rest is ignored', async (_label, body, job) => {
     const reply = expectAccepted(await slash(payload(body)), 'ci-retry-job');
-    expect(reply).toBe(`retry of job \`${job}\` requested`);
+    expect(reply).toBe(`retry of job \`${job}\` requested (the PR head commit could not be read)`);
     const all = await activities();
     expect(all.map((a) => a.type)).toEqual(['retry_requested', 'slash_command']);
     expect(all[0].details.job).toBe(job);
@@ -602,7 +654,7 @@ describe('unknown commands and comments that are not commands', () => {
 
   it('without --json an accepted command prints its reply, a refused one its reason (exit 1)', async () => {
     const ok = await cli(['--status-dir', dir, 'slash', '--event', eventFile(payload('/ci-retry-job build')), '--no-reply'], cleanEnv());
-    expect(ok).toEqual({ code: 0, out: 'retry of job `build` requested\n', err: '' });
+    expect(ok).toEqual({ code: 0, out: 'retry of job `build` requested (the PR head commit could not be read)\n', err: '' });
     const no = await cli(['--status-dir', dir, 'slash', '--event', eventFile(payload('/ci-retry-job build', { association: 'NONE' })), '--no-reply'], cleanEnv());
     expect(no.code).toBe(1);
     expect(no.out).toMatch(/^@Codertocat refused: `\/ci-retry-job` needs write access/);
@@ -616,12 +668,99 @@ describe('unknown commands and comments that are not commands', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Write access comes from the repository permission, not from organisation membership
+// ---------------------------------------------------------------------------------------------------------------
+
+describe("write access: GitHub's collaborator permission API, cached, failing closed", () => {
+  const REPO = example('created').repository.full_name;
+  const permissionRequest = (login: string) => `GET /repos/${REPO}/collaborators/${login}/permission`;
+
+  it.each(['read', 'none'])('an organisation MEMBER whose repository permission is %s is refused and changes nothing', async (permission) => {
+    api.permissions.set('org-member', permission);
+    const r = await slash(payload('/ci-reset-phase rust-target', { association: 'MEMBER', login: 'org-member' }));
+    expect(expectRefused(r, 'needs write access')).toBe(
+      `@org-member refused: \`/ci-reset-phase\` needs write access (repository permission of @org-member: ${permission}; allowed: admin, write)`,
+    );
+    expect(currentPhase()).toBeNull();
+    expect(await activities()).toEqual([]);
+    expect(api.requests).toEqual([permissionRequest('org-member')]);
+    expect(api.authorizations).toEqual([`token ${API_TOKEN}`]);
+  });
+
+  it.each(['admin', 'write'])('permission %s is accepted; read-only commands never ask', async (permission) => {
+    api.permissions.set('maint', permission);
+    expectAccepted(await slash(payload('/ci-reset-phase rust-target', { association: 'COLLABORATOR', login: 'maint' })), 'ci-reset-phase');
+    expect(currentPhase()).toBe('rust-target');
+    expectAccepted(await slash(payload('/ci-status', { association: 'NONE', login: 'someone' })), 'ci-status');
+    expect(api.requests).toEqual([permissionRequest('maint')]);
+  });
+
+  it('the answer is cached per user for NEXTRUST_SLASH_PERMISSION_TTL_S; 0 asks every time', async () => {
+    api.permissions.set('alice', 'write');
+    expectAccepted(await slash(payload('/ci-retry-job a', { login: 'alice' })), 'ci-retry-job');
+    expectAccepted(await slash(payload('/ci-retry-job b', { login: 'alice' })), 'ci-retry-job');
+    expect(api.requests.filter((q) => q.includes('/collaborators/'))).toEqual([permissionRequest('alice')]);
+    const cached = JSON.parse(fs.readFileSync(path.join(dir, 'slash-permissions', 'alice.json'), 'utf8'));
+    expect(cached).toEqual({ permission: 'write', checked_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // Demoted on GitHub: still allowed until the cached answer expires, then refused.
+    api.permissions.set('alice', 'read');
+    expectAccepted(await slash(payload('/ci-retry-job c', { login: 'alice' })), 'ci-retry-job');
+    expectRefused(await slash(payload('/ci-retry-job d', { login: 'alice' }), { NEXTRUST_SLASH_PERMISSION_TTL_S: '0' }), 'repository permission of @alice: read');
+    expect(api.requests.filter((q) => q.includes('/collaborators/'))).toHaveLength(2);
+  });
+
+  it('an API failure refuses the command (exit 1) naming the failure, and is not cached', async () => {
+    api.permissions.set('bob', 500);
+    const r = await slash(payload('/ci-clear-backoff', { login: 'bob' }), { NEXTRUST_PR_HEAD_SHA: SHA });
+    expectRefused(r, /^@bob refused: `\/ci-clear-backoff` cannot check the write access of @bob: .+/);
+    expect(fs.existsSync(path.join(dir, 'slash-permissions', 'bob.json'))).toBe(false);
+    api.permissions.set('bob', 'write');
+    expectAccepted(await slash(payload('/ci-clear-backoff', { login: 'bob' }), { NEXTRUST_PR_HEAD_SHA: SHA }), 'ci-clear-backoff');
+  });
+
+  it('a user GitHub does not know (404) has permission none', async () => {
+    api.permissions.set('ghost', 404);
+    expectRefused(await slash(payload('/ci-retry-job x', { login: 'ghost' })), 'repository permission of @ghost: none');
+  });
+
+  it('without GITHUB_TOKEN a command that changes something is refused; read-only commands still answer', async () => {
+    const env = { GITHUB_TOKEN: undefined };
+    expectRefused(
+      await slash(payload('/ci-reset-phase rust-target', { login: 'owner', association: 'OWNER' }), env),
+      "`/ci-reset-phase` cannot check the write access of @owner without GITHUB_TOKEN (GitHub's collaborator permission API)",
+    );
+    expect(currentPhase()).toBeNull();
+    expectAccepted(await slash(payload('/ci-help', { login: 'owner' }), env), 'ci-help');
+    expect(api.requests).toEqual([]);
+  });
+
+  it('a stale or corrupt cache entry is not trusted', async () => {
+    fs.mkdirSync(path.join(dir, 'slash-permissions'));
+    fs.writeFileSync(path.join(dir, 'slash-permissions', 'eve.json'), '{"permission": "admin", "checked_at": "2001-01-01T00:00:00Z"}\n');
+    api.permissions.set('eve', 'read');
+    expectRefused(await slash(payload('/ci-retry-job x', { login: 'eve' })), 'repository permission of @eve: read');
+    fs.writeFileSync(path.join(dir, 'slash-permissions', 'mallory.json'), '{"permission": "admin", "checked_at": "2999-01-01T00:00:00Z"}\n');
+    api.permissions.set('mallory', 'read');
+    expectRefused(await slash(payload('/ci-retry-job x', { login: 'mallory' })), 'repository permission of @mallory: read');
+    fs.writeFileSync(path.join(dir, 'slash-permissions', 'trudy.json'), 'not json');
+    api.permissions.set('trudy', 'none');
+    expectRefused(await slash(payload('/ci-retry-job x', { login: 'trudy' })), 'repository permission of @trudy: none');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // Cooldown
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('cooldown between mutating commands of one user', () => {
   const ev = (body: string, login: string) => parseCommentEvent(payload(body, { login, association: 'MEMBER' }));
-  const ctx = (env: NodeJS.ProcessEnv = {}) => ({ store: store(), workspaceRoot: repoRoot, env: cleanEnv({ NEXTRUST_SLASH_COOLDOWN_S: undefined, ...env }), commit: SHA });
+  const ctx = (env: NodeJS.ProcessEnv = {}) => ({
+    store: store(),
+    workspaceRoot: repoRoot,
+    env: cleanEnv({ NEXTRUST_SLASH_COOLDOWN_S: undefined, ...env }),
+    commit: SHA,
+    permissionOf: async () => 'write',
+  });
   const t0 = new Date('2026-03-01T12:00:00.000Z');
   const at = (s: number) => new Date(t0.getTime() + s * 1000);
 

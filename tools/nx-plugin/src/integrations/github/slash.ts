@@ -7,8 +7,14 @@
  *  - the comment body is data: it is parsed here, never passed to a shell;
  *  - only the first line is read, and it must be `/ci-<command> [arg]`;
  *  - arguments must match the command's allow-list pattern;
- *  - commands that change anything need write access: author_association
- *    OWNER, MEMBER or COLLABORATOR;
+ *  - commands that change anything need write access to the repository: the
+ *    comment's author_association must be OWNER, MEMBER or COLLABORATOR (a
+ *    cheap first filter), and GitHub's collaborator permission API must say
+ *    `admin` or `write` for the author (an organisation member is not a writer
+ *    by membership alone). The answer is cached per user in the status
+ *    directory for NEXTRUST_SLASH_PERMISSION_TTL_S (default 600 s). When the
+ *    permission cannot be read (no GITHUB_TOKEN, an API error), the command is
+ *    refused: the check fails closed;
  *  - each user has a cooldown between accepted commands that change
  *    something (NEXTRUST_SLASH_COOLDOWN_S, default 30 s);
  *  - only comments on pull requests are commands.
@@ -22,8 +28,15 @@ import { clearBackoff } from '../../pipeline/backoff';
 import { checkPhaseAlignment, findPhase } from '../../pipeline/phases';
 import type { StatusStore } from '../../pipeline/status-store';
 
-/** author_association values with write access. */
+/** author_association values that may have write access (GitHub webhook `comment.author_association`). */
 export const WRITE_ASSOCIATIONS = ['OWNER', 'MEMBER', 'COLLABORATOR'];
+
+/**
+ * Repository permissions that allow commands that change something: the `permission` field of GitHub's
+ * "Get repository permissions for a user" (admin, write, read or none; maintain is reported as write, triage as read;
+ * https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user).
+ */
+export const WRITE_PERMISSIONS = ['admin', 'write'];
 
 /** One slash command. */
 interface SlashCommand {
@@ -52,6 +65,12 @@ export interface SlashContext {
   head?: string;
   /** Re-runs a CI job through the GitHub API, when a token is available. */
   rerun?: (job: string) => Promise<string>;
+  /**
+   * The user's repository permission (`admin`, `write`, `read`, `none`) from GitHub's collaborator permission API,
+   * when a token is available; without it, commands that change something are refused.
+   * @throws Error when the API cannot answer (the command is then refused).
+   */
+  permissionOf?: (login: string) => Promise<string>;
 }
 
 /** The result: the reply to post, and whether the command was accepted. */
@@ -215,12 +234,45 @@ export function parseCommentEvent(raw: unknown): CommentEvent {
   };
 }
 
-/** Cooldown between accepted mutating commands of one user (s): NEXTRUST_SLASH_COOLDOWN_S, default 30. */
-function cooldownSeconds(env: NodeJS.ProcessEnv): number {
-  const raw = env.NEXTRUST_SLASH_COOLDOWN_S;
-  if (raw === undefined || raw.trim() === '') return 30; // an unset workflow variable arrives as ''
+/** A non-negative number of seconds from `env[name]`, else `fallback` (an unset workflow variable arrives as ''). */
+function secondsFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : 30;
+  return Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/** A login as a file name in the status directory. */
+const loginFile = (dir: string, login: string) => path.join(dir, `${login.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
+
+/**
+ * Whether `login` may run commands that change something: the repository permission from `ctx.permissionOf`, cached in
+ * `<status dir>/slash-permissions/<login>.json` (`{permission, checked_at}`) for NEXTRUST_SLASH_PERMISSION_TTL_S
+ * seconds (default 600). Fails closed.
+ * @returns null when allowed, else the reason for the refusal.
+ */
+async function writeAccessProblem(login: string, ctx: Omit<SlashContext, 'login' | 'issueNumber'>, now: Date): Promise<string | null> {
+  const file = loginFile(path.join(ctx.store.dir, 'slash-permissions'), login);
+  const ttl = secondsFromEnv(ctx.env, 'NEXTRUST_SLASH_PERMISSION_TTL_S', 600);
+  let permission: string | undefined;
+  try {
+    const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { permission?: unknown; checked_at?: unknown };
+    const at = Date.parse(String(cached.checked_at));
+    if (typeof cached.permission === 'string' && at <= now.getTime() && now.getTime() - at < ttl * 1000) permission = cached.permission;
+  } catch {
+    // not cached, or an unreadable cache entry: ask GitHub
+  }
+  if (permission === undefined) {
+    if (!ctx.permissionOf) return `cannot check the write access of @${login} without GITHUB_TOKEN (GitHub's collaborator permission API)`;
+    try {
+      permission = await ctx.permissionOf(login);
+    } catch (e) {
+      return `cannot check the write access of @${login}: ${(e as Error).message.split('\n')[0].slice(0, 200)}`;
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, JSON.stringify({ permission, checked_at: now.toISOString() }) + '\n');
+  }
+  return WRITE_PERMISSIONS.includes(permission) ? null : `needs write access (repository permission of @${login}: ${echo(permission)}; allowed: ${WRITE_PERMISSIONS.join(', ')})`;
 }
 
 /**
@@ -242,10 +294,14 @@ export async function handleSlashComment(event: CommentEvent, ctx: Omit<SlashCon
   if (cmd.mutating && !WRITE_ASSOCIATIONS.includes(event.association)) {
     return refuse(name, `\`/${name}\` needs write access (author association ${event.association}; allowed: ${WRITE_ASSOCIATIONS.join(', ')})`);
   }
-  const full: SlashContext = { ...ctx, login: event.login, issueNumber: event.issueNumber };
-  const cooldownFile = path.join(ctx.store.dir, 'slash-cooldown', `${event.login.replace(/[^A-Za-z0-9_-]/g, '_')}.json`);
   if (cmd.mutating) {
-    const wait = cooldownSeconds(ctx.env);
+    const problem = await writeAccessProblem(event.login, ctx, now);
+    if (problem) return refuse(name, `\`/${name}\` ${problem}`);
+  }
+  const full: SlashContext = { ...ctx, login: event.login, issueNumber: event.issueNumber };
+  const cooldownFile = loginFile(path.join(ctx.store.dir, 'slash-cooldown'), event.login);
+  if (cmd.mutating) {
+    const wait = secondsFromEnv(ctx.env, 'NEXTRUST_SLASH_COOLDOWN_S', 30);
     try {
       const last = Date.parse(JSON.parse(fs.readFileSync(cooldownFile, 'utf8')).last);
       const left = Math.ceil((last + wait * 1000 - now.getTime()) / 1000);
