@@ -487,6 +487,33 @@ describe('giant lines', () => {
   });
 });
 
+describe('scanLogFile with grep: a line longer than grep can hold', () => {
+  it('grep stops at its memory limit ("memory exhausted") and the JavaScript scanner gives the same result', async () => {
+    // A 96 MiB line without a hit between hit lines: grep must hold the whole line; under a 64 MiB limit it cannot.
+    const file = path.join(tmp, 'long-line.log');
+    const fd = fs.openSync(file, 'w');
+    fs.writeSync(fd, "ok\nld: undefined reference to `__sync_fetch_and_add_4'\n");
+    const block = Buffer.alloc(1 << 20, 'g');
+    for (let i = 0; i < 96; i++) fs.writeSync(fd, block);
+    fs.writeSync(fd, "\ncollect2: error: ld returned 1 exit status\nundefined reference to `__sync_lock_test_and_set_1'\n");
+    fs.closeSync(fd);
+    try {
+      const limited = await scanLogFile(file, ISSUES, { engine: 'grep', grepMemoryKiB: 64 * 1024 });
+      const js = await scanLogFile(file, ISSUES, { engine: 'js' });
+      const roomy = await scanLogFile(file, ISSUES, { engine: 'grep', grepMemoryKiB: 1024 * 1024 });
+      expect(limited.engine).toBe('js');
+      expect(roomy.engine).toBe('grep');
+      expect(limited).toEqual(js);
+      expect({ ...roomy, engine: 'js' }).toEqual(js);
+      expect(js.match!.id).toBe('atomic-spinlock');
+      expect(js.match!.evidence.filter((e) => e.kind === 'error').map((e) => e.line)).toEqual([2, 5]);
+      expect(js.lines).toBe(5);
+    } finally {
+      fs.rmSync(file);
+    }
+  });
+});
+
 describe('scanLogFile errors', () => {
   it('a missing file throws an error naming the file', async () => {
     const missing = path.join(tmp, 'no-such-dir', 'build.log');

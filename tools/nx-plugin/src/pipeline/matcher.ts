@@ -42,6 +42,12 @@ export const MAX_LINE_CHARS = 1 << 20;
 const GIANT_LINE_OVERLAP = 4096;
 /** Bytes read per chunk (see the module doc for why not more). */
 const CHUNK_BYTES = 1 << 16;
+/**
+ * Address-space limit of the grep process, KiB (`ulimit -v`, POSIX sh). GNU grep holds a whole line in memory, so a log
+ * of one 1 GiB line made it allocate over 2 GiB; with the limit it stops with "memory exhausted" and the log is scanned
+ * by the JavaScript scanner instead, whose memory is bounded (module doc).
+ */
+export const GREP_MEMORY_KIB = 512 * 1024;
 
 /** One log line that matched a pattern. */
 export interface Evidence {
@@ -310,6 +316,13 @@ export interface FileScanOptions extends ScanOptions {
    * grep when GNU grep is installed, unless NEXTRUST_MATCHER=js.
    */
   engine?: 'grep' | 'js';
+  /** grep's address-space limit, KiB (default GREP_MEMORY_KIB). */
+  grepMemoryKiB?: number;
+}
+
+/** A file scan's result, and which engine produced it (`js` also when grep gave up on a line too long for it). */
+export interface FileScanResult extends ScanResult {
+  engine: 'grep' | 'js';
 }
 
 /**
@@ -319,7 +332,7 @@ export interface FileScanOptions extends ScanOptions {
  * MAX_LINE_CHARS), which are attributed here; `wc -l` counts the lines in parallel.
  * @throws Error naming the file when it cannot be read.
  */
-export async function scanLogFile(file: string, issues: readonly KnownIssue[], options: FileScanOptions = {}): Promise<ScanResult> {
+export async function scanLogFile(file: string, issues: readonly KnownIssue[], options: FileScanOptions = {}): Promise<FileScanResult> {
   let size: number;
   try {
     const st = await fs.promises.stat(file);
@@ -331,7 +344,7 @@ export async function scanLogFile(file: string, issues: readonly KnownIssue[], o
   }
   const engine = options.engine ?? (process.env.NEXTRUST_MATCHER === 'js' || !hasGnuGrep() ? 'js' : 'grep');
   const patterns = [...new Set(issues.flatMap((i) => [...i.error_patterns, ...i.context_patterns]))];
-  if (engine === 'grep' && patterns.length) return scanWithGrep(file, size, issues, options, patterns);
+  if (engine === 'grep' && patterns.length) return scanWithGrep(file, size, issues, options, patterns, options.grepMemoryKiB ?? GREP_MEMORY_KIB);
   return scanWithJs(file, issues, options);
 }
 
@@ -358,7 +371,14 @@ function crlfTolerant(p: string): string {
   return out;
 }
 
-async function scanWithGrep(file: string, size: number, issues: readonly KnownIssue[], options: ScanOptions, patterns: string[]): Promise<ScanResult> {
+async function scanWithGrep(
+  file: string,
+  size: number,
+  issues: readonly KnownIssue[],
+  options: ScanOptions,
+  patterns: string[],
+  memoryKiB: number,
+): Promise<FileScanResult> {
   const scanner = new LogScanner(issues, options);
   const env = { ...process.env, LC_ALL: 'C.UTF-8' };
   const lineCount = new Promise<number>((resolve, reject) => {
@@ -374,7 +394,9 @@ async function scanWithGrep(file: string, size: number, issues: readonly KnownIs
   });
   // Awaited after grep; when grep fails first, this rejection must not go unhandled (a crash with a stack trace).
   lineCount.catch(() => undefined);
-  const grep = spawn('grep', ['-a', '-n', '-E', ...patterns.flatMap((p) => ['-e', crlfTolerant(p)]), '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const grepArgs = ['-a', '-n', '-E', ...patterns.flatMap((p) => ['-e', crlfTolerant(p)]), '--', file];
+  const limit = Math.max(1024, Math.floor(memoryKiB));
+  const grep = spawn('sh', ['-c', `ulimit -v ${limit} && exec grep "$@"`, 'grep', ...grepArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let truncated = false;
   let stderr = '';
   grep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -404,6 +426,8 @@ async function scanWithGrep(file: string, size: number, issues: readonly KnownIs
   }
   if (parts.length) flush();
   const code: number = await new Promise((resolve) => (grep.exitCode !== null ? resolve(grep.exitCode) : grep.on('close', (c) => resolve(c ?? 2))));
+  // A line too long for grep's memory limit: the JavaScript scanner reads it in pieces.
+  if (code > 1 && /memory exhausted/.test(stderr)) return scanWithJs(file, issues, options);
   if (code > 1) throw new Error(`cannot read log ${file}: grep: ${stderr.trim() || `exit ${code}`}`);
   // A hit line longer than MAX_LINE_CHARS could not be attributed from its kept part: the JS scanner reads it in pieces.
   if (truncated) return scanWithJs(file, issues, options);
@@ -416,10 +440,10 @@ async function scanWithGrep(file: string, size: number, issues: readonly KnownIs
     await fd.close();
     if (last[0] !== 10) lines++;
   }
-  return scanner.finish(lines, size);
+  return { ...scanner.finish(lines, size), engine: 'grep' };
 }
 
-async function scanWithJs(file: string, issues: readonly KnownIssue[], options: ScanOptions): Promise<ScanResult> {
+async function scanWithJs(file: string, issues: readonly KnownIssue[], options: ScanOptions): Promise<FileScanResult> {
   const scanner = new LogScanner(issues, options);
   const decoder = new StringDecoder('utf8');
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -440,5 +464,5 @@ async function scanWithJs(file: string, issues: readonly KnownIssue[], options: 
   }
   const tail = decoder.end();
   if (tail) scanner.push(tail);
-  return { ...scanner.end(), bytes };
+  return { ...scanner.end(), bytes, engine: 'js' };
 }

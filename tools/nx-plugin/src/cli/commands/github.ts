@@ -2,10 +2,9 @@
  * CLI commands of the GitHub integration: slash, github-comment,
  * github-check, record-artifacts. Thin adapters over src/integrations/github.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readRegularFile } from '../files';
+import { hashFile, readRegularFile, regularFilesUnder } from '../files';
 import type { Command } from 'commander';
 import type { StatusStore } from '../../pipeline/status-store';
 
@@ -120,24 +119,27 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
     .option('--matrix <name>', 'matrix entry, e.g. m68040 (default: $CPU_VARIANT)')
     .option('--json', 'print [{file, sha256, bytes}]')
     .action(async (paths: string[], o: { matrix?: string; json?: boolean }) => {
-      const files: string[] = [];
-      const walk = (p: string) => {
-        const st = fs.statSync(p);
-        if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(path.join(p, e));
-        else if (st.isFile()) files.push(p);
-      };
-      for (const p of paths) {
-        const abs = path.resolve(io.cwd, p);
-        if (!fs.existsSync(abs)) throw deps.usageError(`record-artifacts: ${p}: no such file or folder`);
-        walk(abs);
+      let files: string[];
+      try {
+        files = regularFilesUnder(paths, io.cwd);
+      } catch (e) {
+        throw deps.usageError(`record-artifacts: ${(e as Error).message}`);
       }
-      const store = deps.store();
+      // Every file is hashed before anything is recorded: a failure leaves the status log as it was.
       const out: { file: string; sha256: string; bytes: number }[] = [];
       for (const f of files) {
-        const sha256 = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-        const rel = path.relative(deps.workspaceRoot, f);
-        out.push({ file: rel, sha256, bytes: fs.statSync(f).size });
-        await store.append('artifact_hash', { file: rel, hash: sha256, bytes: fs.statSync(f).size, matrix: o.matrix ?? io.env.CPU_VARIANT ?? null, message: `${rel} sha256 ${sha256.slice(0, 16)}` });
+        let h: { sha256: string; bytes: number };
+        try {
+          h = await hashFile(f);
+        } catch (e) {
+          throw deps.usageError(`record-artifacts: ${path.relative(io.cwd, f) || f}: ${(e as Error).message}`);
+        }
+        out.push({ file: path.relative(deps.workspaceRoot, f), ...h });
+      }
+      const store = deps.store();
+      const matrix = o.matrix ?? io.env.CPU_VARIANT ?? null;
+      for (const a of out) {
+        await store.append('artifact_hash', { file: a.file, hash: a.sha256, bytes: a.bytes, matrix, message: `${a.file} sha256 ${a.sha256.slice(0, 16)}` });
       }
       if (o.json) io.out(JSON.stringify(out, null, 2) + '\n');
       else io.out(`recorded ${out.length} artifact hash(es)\n`);

@@ -4,6 +4,7 @@
 // github-comment (create, then update in place, found on page 2; secrets redacted before sending), github-check
 // (conclusion from the real job status), missing/rejected tokens, slash replies posted to the right PR, and
 // record-artifacts (sha256 checked independently).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -627,6 +628,46 @@ describe('record-artifacts', () => {
       [sha256(b), 'm68030'],
       [sha256(a), null],
     ]);
+  });
+
+  it('a FIFO (named, or inside a folder) is refused in one line (exit 2) before anything is hashed or recorded', async () => {
+    const fifo = path.join(work, 'pipe.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const r = await run(['record-artifacts', file('ok.bin', 'x'), fifo]);
+    expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `nextrust: record-artifacts: ${fifo}: a FIFO, not a regular file or folder\n` });
+    const folder = path.join(work, 'out');
+    file('out/a.bin', 'a');
+    execFileSync('mkfifo', [path.join(folder, 'b.fifo')]);
+    const r2 = await run(['record-artifacts', folder]);
+    expect({ code: r2.code, err: r2.err }).toEqual({ code: 2, err: `nextrust: record-artifacts: ${path.join(folder, 'b.fifo')}: a FIFO, not a regular file or folder\n` });
+    expect(fs.existsSync(path.join(dir, 'pipeline-log.jsonl'))).toBe(false);
+  });
+
+  it('a symbolic link loop inside a folder ends: each real folder is walked once', async () => {
+    const a = file('loop/a.bin', 'a');
+    fs.symlinkSync('..', path.join(work, 'loop', 'up'));
+    fs.symlinkSync('.', path.join(work, 'loop', 'self'));
+    const r = await run(['record-artifacts', path.join(work, 'loop'), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual([{ file: path.relative(repoRoot, a), sha256: sha256(a), bytes: 1 }]);
+  });
+
+  it('a 256 MiB file is hashed as a stream: the process stays far below the file size', () => {
+    const big = path.join(work, 'big.bin');
+    const fd = fs.openSync(big, 'w');
+    const block = randomBytes(1 << 20);
+    for (let i = 0; i < 256; i++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    const program = path.join(__dirname, '../../cli/program.ts');
+    const child = `require(${JSON.stringify(program)}).runCli(['--status-dir', ${JSON.stringify(dir)}, 'record-artifacts', ${JSON.stringify(big)}, '--json'],
+      { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), cwd: process.cwd(), env: process.env })
+      .then((code) => { process.stderr.write('maxRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = code; });`;
+    const res = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', child], { cwd: repoRoot, encoding: 'utf8', env: env(), timeout: 300_000 });
+    expect(res.status).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual([{ file: path.relative(repoRoot, big), sha256: sha256(big), bytes: 256 << 20 }]);
+    const rssKiB = Number(/maxRSS (\d+)/.exec(res.stderr)![1]);
+    // node with the CLI loaded is ~100-200 MiB; reading the file whole would add its 256 MiB.
+    expect(rssKiB * 1024).toBeLessThan(256 << 20);
   });
 
   it('a missing path: exit 2 naming it, nothing recorded', async () => {
