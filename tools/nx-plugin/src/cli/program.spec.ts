@@ -370,6 +370,15 @@ describe('status, phases and activities', () => {
     expect(JSON.parse((await run('get-phase', '--json')).out).current_phase).toMatchObject({ id: 'emulation-testing', status: 'blocked' });
   });
 
+  it('set-phase when the Markdown view is a directory: exit 2 in one line naming it, and the phase is unchanged', async () => {
+    expect((await run('set-phase', '2')).code).toBe(0);
+    fs.rmSync(path.join(dir, 'pipeline-log.md'));
+    fs.mkdirSync(path.join(dir, 'pipeline-log.md'));
+    const r = await run('set-phase', '3');
+    expect(r).toEqual({ code: 2, out: '', err: `nextrust: status file ${path.join(dir, 'pipeline-log.md')}: a directory, expected a regular file; nothing was changed\n` });
+    expect(await run('get-phase')).toEqual({ code: 0, out: 'llvm-backend\n', err: '' });
+  });
+
   it('set-phase of an unknown phase: exit 2 listing the valid ones', async () => {
     for (const ref of ['phase-9', 'llvm', '0']) {
       const r = await run('set-phase', ref);

@@ -10,6 +10,7 @@ import {
   LockTimeoutError,
   MARKDOWN_VIEW,
   STATE_FILE,
+  StatusFileError,
   StatusStore,
   type Activity,
   type PipelineState,
@@ -181,6 +182,38 @@ describe('phases', () => {
     expect(s.current_phase!.updated_at).toBe('2025-01-16T10:02:00.000Z');
     const last = (await store.readActivities()).activities.at(-1)!;
     expect(last).toEqual({ timestamp: '2025-01-16T10:02:00.000Z', type: 'phase_status', details: { phase: 'environment-setup', status: 'in_progress' }, phase: 'environment-setup' });
+  });
+});
+
+describe('a status file a write cannot use: refused before anything changes', () => {
+  /** Replaces a status file (written by the first setPhase) with something a write cannot use. */
+  const replace = (name: string, by: 'dir' | 'file') => {
+    fs.rmSync(file(name), { recursive: true, force: true });
+    if (by === 'dir') fs.mkdirSync(file(name), { recursive: true });
+    else fs.writeFileSync(file(name), 'x');
+  };
+  const BROKEN: [string, () => void][] = [
+    [`${MARKDOWN_VIEW} is a directory`, () => replace(MARKDOWN_VIEW, 'dir')],
+    [`${ACTIVITY_LOG} is a directory`, () => replace(ACTIVITY_LOG, 'dir')],
+    [`${STATE_FILE} is a directory`, () => replace(STATE_FILE, 'dir')],
+    ['.last-good is a file', () => replace('.last-good', 'file')],
+    [`.last-good/${STATE_FILE} is a directory`, () => replace(path.join('.last-good', STATE_FILE), 'dir')],
+  ];
+  it.each(BROKEN)('%s: setPhase, updatePhaseStatus and append throw StatusFileError naming it; no file changes', async (_label, breakIt) => {
+    const phases = withPhases();
+    const store = new StatusStore(dir);
+    await store.setPhase(phase(phases, 'environment-setup'));
+    breakIt();
+    const before = snapshot(dir);
+    for (const write of [() => store.setPhase(phase(phases, 'rust-target')), () => store.updatePhaseStatus('completed'), () => store.append('build_started', { message: 'x' })]) {
+      const e = await write().then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(StatusFileError);
+      expect((e as Error).message).toMatch(new RegExp(`^status file ${dir}/.+: a (directory|regular file), expected a (regular file|folder); nothing was changed$`));
+      expect(snapshot(dir)).toEqual(before);
+    }
   });
 });
 

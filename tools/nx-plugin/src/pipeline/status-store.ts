@@ -118,6 +118,17 @@ export interface PipelineStatus extends PipelineState {
   warnings: StatusWarning[];
 }
 
+/** A file of the status directory that a write cannot use; thrown before anything is changed. */
+export class StatusFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`status file ${file}: ${problem}; nothing was changed`);
+    this.name = 'StatusFileError';
+  }
+}
+
 /** Thrown when the lock cannot be taken in time. */
 export class LockTimeoutError extends Error {
   constructor(
@@ -241,9 +252,48 @@ export class StatusStore {
       throw e;
     }
     try {
+      this.checkWritable();
       return await fn();
     } finally {
       await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Checks, before a write changes anything, that the files it writes can be written: the activity log, the state, the
+   * Markdown view (regular files when they exist) and `.last-good/` (a folder when it exists), in a writable status
+   * directory. Without this, a view that is a directory failed the command after the state had changed.
+   * @throws StatusFileError naming the file and what it is.
+   */
+  private checkWritable(): void {
+    const expect: [string, 'file' | 'folder'][] = [
+      [ACTIVITY_LOG, 'file'],
+      [STATE_FILE, 'file'],
+      [MARKDOWN_VIEW, 'file'],
+      ['.last-good', 'folder'],
+      [path.join('.last-good', STATE_FILE), 'file'],
+    ];
+    for (const [name, kind] of expect) {
+      const file = this.file(name);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(file);
+      } catch {
+        continue; // created by the write
+      }
+      if (kind === 'file' ? !st.isFile() : !st.isDirectory()) {
+        throw new StatusFileError(file, `${st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : 'a special file'}, expected a ${kind === 'file' ? 'regular file' : 'folder'}`);
+      }
+      try {
+        fs.accessSync(file, fs.constants.W_OK);
+      } catch {
+        throw new StatusFileError(file, 'not writable');
+      }
+    }
+    try {
+      fs.accessSync(this.dir, fs.constants.W_OK);
+    } catch {
+      throw new StatusFileError(this.dir, 'not writable');
     }
   }
 
