@@ -193,37 +193,75 @@ async function lookUpRecord(opts: FetchOptions, log: (l: string) => void): Promi
   return { record, repos };
 }
 
-async function download(url: string, dest: string, expected: { sha256: string; size: number }, log: (l: string) => void): Promise<'ok' | 'missing'> {
-  const res = await fetch(url);
-  if (res.status === 404) return 'missing';
-  if (!res.ok || !res.body) throw new SourceError(`${url}: HTTP ${res.status}`);
+/** A download is abandoned after this long without a byte (ms), unless NEXTRUST_DOWNLOAD_STALL_MS says otherwise. */
+export const DOWNLOAD_STALL_MS = 60_000;
+
+/**
+ * Downloads `url` to `dest` (through `dest.part`, renamed once complete) and checks its sha256. The request is
+ * abandoned when no byte arrives for `stallMs` (the answer's headers included): a total time limit would fail a slow
+ * but moving download of a large tarball.
+ * @returns 'missing' on HTTP 404, else 'ok'.
+ * @throws SourceError on a sha256 mismatch (the part file is removed); Error `no data for N s` on a stall, or on any
+ *   other HTTP or network failure (the caller tries the next archive).
+ */
+export async function downloadVerified(
+  url: string,
+  dest: string,
+  expected: { sha256: string; size: number },
+  log: (l: string) => void,
+  stallMs: number = DOWNLOAD_STALL_MS,
+): Promise<'ok' | 'missing'> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = () => new Error(`no data for ${(stallMs / 1000).toFixed(stallMs < 1000 ? 1 : 0)} s: abandoned`);
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(stalled()), stallMs);
+  };
+  arm();
   const part = dest + '.part';
-  const hash = crypto.createHash('sha256');
-  const out = fs.createWriteStream(part);
-  let got = 0;
-  let shown = 0;
-  const started = Date.now();
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      hash.update(chunk);
-      got += chunk.length;
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-      const pct = Math.floor((got / expected.size) * 100);
-      if (pct >= shown + 10) {
-        shown = pct - (pct % 10);
-        log(`backend source: ${shown}% of ${(expected.size / 1e6).toFixed(0)} MB (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-      }
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: controller.signal });
+    } catch (e) {
+      throw controller.signal.aborted ? stalled() : e;
     }
-  } finally {
+    if (res.status === 404) return 'missing';
+    if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+    const hash = crypto.createHash('sha256');
+    const out = fs.createWriteStream(part);
+    let got = 0;
+    let shown = 0;
+    const started = Date.now();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        arm();
+        hash.update(chunk);
+        got += chunk.length;
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        const pct = Math.floor((got / expected.size) * 100);
+        if (pct >= shown + 10) {
+          shown = pct - (pct % 10);
+          log(`backend source: ${shown}% of ${(expected.size / 1e6).toFixed(0)} MB (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        }
+      }
+    } catch (e) {
+      await new Promise<void>((r) => out.end(() => r()));
+      await fs.promises.rm(part, { force: true });
+      throw controller.signal.aborted ? stalled() : e;
+    }
     await new Promise<void>((r) => out.end(() => r()));
+    const sha = hash.digest('hex');
+    if (sha !== expected.sha256) {
+      await fs.promises.rm(part, { force: true });
+      throw new SourceError(`${url}: sha256 ${sha} differs from the archive's Checksums-Sha256 ${expected.sha256}; refused`);
+    }
+    await fs.promises.rename(part, dest);
+    return 'ok';
+  } finally {
+    clearTimeout(timer);
   }
-  const sha = hash.digest('hex');
-  if (sha !== expected.sha256) {
-    await fs.promises.rm(part, { force: true });
-    throw new SourceError(`${url}: sha256 ${sha} differs from the archive's Checksums-Sha256 ${expected.sha256}; refused`);
-  }
-  await fs.promises.rename(part, dest);
-  return 'ok';
 }
 
 /**
@@ -257,12 +295,15 @@ export async function fetchDebianSource(opts: FetchOptions): Promise<string> {
     ...repos.map((r) => `${r.uri}${record.directory}/${pin.tarball}`),
     ...repos.map((r) => `${r.uri}${poolDirectory(pin.package, r.component)}/${pin.tarball}`),
   ];
+  const stallText = (opts.env ?? process.env).NEXTRUST_DOWNLOAD_STALL_MS;
+  const stallMs = stallText ? Number(stallText) : DOWNLOAD_STALL_MS;
+  if (!(stallMs > 0)) throw new SourceError(`NEXTRUST_DOWNLOAD_STALL_MS '${stallText}': expected a positive number of milliseconds`);
   const tried: string[] = [];
   for (const url of [...new Set(urls)]) {
     log(`backend source: fetching ${url}`);
     let result: 'ok' | 'missing';
     try {
-      result = await download(url, dest, listed, log);
+      result = await downloadVerified(url, dest, listed, log, stallMs);
     } catch (e) {
       if (e instanceof SourceError) throw e;
       tried.push(`${url}: ${(e as Error).message}`);
