@@ -3,7 +3,8 @@
  * Nx loads this file for the `plugins` entry in nx.json:
  *  - createNodes (v2 API; also exported as createNodesV2): projects and targets
  *    inferred from every nextrust.json;
- *  - preTasksExecution: rejects an unknown CPU configuration before tasks run;
+ *  - preTasksExecution: rejects an unknown CPU configuration of a nextrust
+ *    project before tasks run (other projects' configurations pass);
  *  - postTasksExecution: records the run (every task's status, cache hit,
  *    duration) in the status log, from which the metrics are computed.
  */
@@ -15,9 +16,9 @@ export { createNodes };
 /** The same function under its Nx 20-era name, for Nx versions that look for it. */
 export const createNodesV2 = createNodes;
 
-/** Runs before Nx runs any task; throws to stop the run. */
+/** Runs before Nx runs any task; throws to stop the run, prints warnings otherwise. */
 export const preTasksExecution: PreTasksExecution = (_options, context) => {
-  checkRequestedConfigurations(context.argv);
+  for (const w of checkRequestedConfigurations(context.argv)) console.warn(`nextrust: warning: ${w}`);
 };
 
 /** Runs after Nx ran the tasks; never fails the run (problems are printed as warnings). */

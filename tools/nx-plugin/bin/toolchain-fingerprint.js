@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Prints a cheap fingerprint of every place the system toolchain provider
- * looks for a tool (src/toolchain/candidates.json): path, size (bytes) and
- * mtime (ms) of each candidate that exists, and the NEXTRUST_* overrides.
+ * looks for a tool (src/toolchain/candidates.json), and of the m68k glibc and
+ * libgcc files programs link against: path, size (bytes) and mtime (ms) of
+ * each candidate that exists, and the NEXTRUST_* overrides.
  *
  * Used as the `{runtime: ...}` input of llvm-m68k:toolchain (Nx hashes this
  * command's stdout), so installing, upgrading or removing a tool, or pointing
@@ -66,7 +67,9 @@ for (const dir of [...candidates.crossBinDirs, ...pathDirs]) {
   add(path.join(dir, 'rustc'));
 }
 for (const q of candidates.qemuPaths) add(q);
-add(path.join(candidates.m68kSysroot, 'lib', 'libc.so.6'));
+const m68kSysroot = process.env.NEXTRUST_M68K_SYSROOT || candidates.m68kSysroot;
+for (const file of candidates.m68kLinkFiles) add(path.join(m68kSysroot, file));
+for (const pattern of candidates.libgccPaths) for (const libgcc of expand(pattern)) add(libgcc);
 for (const name of candidates.envOverrides) {
   const value = process.env[name];
   if (value) { lines.push(`${name}=${value}`); add(value); }

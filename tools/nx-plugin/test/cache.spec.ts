@@ -42,6 +42,26 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(ws.digest('dist')).toEqual(produced);
   });
 
+  it('a lockfile change reruns only the targets whose executors load that package (externalDependencies)', async () => {
+    const original = fs.readFileSync(ws.file('package-lock.json'), 'utf8');
+    const bump = (pkg: string) =>
+      ws.edit('package-lock.json', (t) => {
+        const lock = JSON.parse(t);
+        lock.packages[`node_modules/${pkg}`].version += '-bumped';
+        return JSON.stringify(lock, null, 2) + '\n';
+      });
+    // openai: loaded only by the AI review after a failure, never by an executor.
+    bump('openai');
+    const unrelated = await ws.nx(['run', ...TEST_M68040]);
+    expect(unrelated.ran).toEqual([]);
+    // xmlbuilder2 writes the emulator tests' JUnit report.
+    bump('xmlbuilder2');
+    const junit = await ws.nx(['run', ...TEST_M68040]);
+    expect(junit.exitCode).toBe(0);
+    expect(junit.ran).toEqual(['emulator-tests:test:m68040']);
+    fs.writeFileSync(ws.file('package-lock.json'), original);
+  });
+
   it('rebuilds build and test, not sysroot, atomics or toolchain, after a program edit; affected follows', async () => {
     ws.edit('projects/rust-target/programs/hello/src/main.rs', (t) =>
       t.replace('Hello from Rust on the Motorola 68k!', 'Hello again from Rust on the Motorola 68k!'),
@@ -203,5 +223,26 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const ghost = await generate('./tools/nx-plugin:emulator-test', 'ghost');
     expect(ghost.exitCode).not.toBe(0);
     expect(ghost.all).toContain("program 'ghost': no such program in projects/rust-target/programs (its programs: ");
+  });
+  it("shares the workspace with another plugin's project: its configurations pass, a nextrust project's unknown one stops the run", async () => {
+    fs.mkdirSync(ws.file('projects/web'), { recursive: true });
+    fs.writeFileSync(
+      ws.file('projects/web/project.json'),
+      JSON.stringify({
+        name: 'web',
+        targets: { build: { executor: 'nx:run-commands', options: { command: 'echo web-build-default' }, configurations: { production: { command: 'echo web-build-production' } } } },
+      }),
+    );
+    try {
+      const web = await ws.nx(['run', 'web:build:production']);
+      expect(web.exitCode).toBe(0);
+      expect(web.all).toContain('web-build-production');
+      const ours = await ws.nx(['run', 'rust-target:build:production']);
+      expect(ours.exitCode).not.toBe(0);
+      expect(ours.all).toContain("unknown configuration 'production' for rust-target: the nextrust targets have one configuration per CPU variant: m68000, m68030, m68040, m68060");
+      expect(ours.ran).toEqual([]);
+    } finally {
+      fs.rmSync(ws.file('projects/web'), { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Pieces shared by the target builders: per-CPU configurations, the plugin
- * source inputs of each executor, and the executor names.
+ * Pieces shared by the target builders: per-CPU configurations, the
+ * toolchain manifest input, and the executor names (the plugin code each
+ * executor runs is found by executor-inputs.ts).
  */
 import type { TargetConfiguration } from '@nx/devkit';
 import { CPU_VARIANTS, CpuVariant, DEFAULT_CPU } from '../toolchain/cpu';
@@ -14,22 +15,6 @@ export const PLUGIN_PACKAGE = '@nextrust/nx-plugin';
 /** `@nextrust/nx-plugin:<name>`. */
 export function executor(name: string): string {
   return `${PLUGIN_PACKAGE}:${name}`;
-}
-
-/**
- * Inputs covering the plugin code that an executor runs: its folder and the
- * library modules it uses, so a change in how a target is built misses its
- * cache (custom hashers are deprecated in Nx 24; everything is an input).
- * @param executorName folder under src/executors; @param modules paths under src/ (globs allowed).
- */
-export function pluginInputs(executorName: string, modules: string[]): InputDefinition[] {
-  return [
-    `{workspaceRoot}/tools/nx-plugin/src/executors/${executorName}/**/*`,
-    ...modules.map((m) => `{workspaceRoot}/tools/nx-plugin/src/${m}`),
-    '{workspaceRoot}/tools/nx-plugin/src/util/exec.ts',
-    '{workspaceRoot}/tools/nx-plugin/src/toolchain/cpu.ts',
-    '{workspaceRoot}/tools/nx-plugin/src/toolchain/manifest.ts',
-  ] as InputDefinition[];
 }
 
 /** The toolchain manifest, however far upstream the toolchain target is. */

@@ -5,7 +5,8 @@
  */
 import type { EmulatorTestsConfig } from '../config/project-config';
 import { CPU_NAMES } from '../toolchain/cpu';
-import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { executorInputs } from './executor-inputs';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 import { buildDir } from './rust-target-targets';
 
@@ -34,7 +35,7 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           { dependentTasksOutputFiles: '**/manifest.json' },
           TOOLCHAIN_MANIFEST_INPUT,
           { env: 'NEXTRUST_PREVIOUS_ROM' },
-          ...pluginInputs('emulator-test', ['emulator/*.ts']),
+          ...executorInputs('emulator-test'),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${distDir}/${projectName}/{options.cpu}`],
         metadata: {

@@ -9,7 +9,8 @@
  */
 import type { LlvmToolchainConfig } from '../config/project-config';
 import candidates from '../toolchain/candidates.json';
-import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { executorInputs } from './executor-inputs';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 
 /** Workspace-relative path of the toolchain manifest written by `<project>:toolchain`. */
@@ -53,7 +54,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
             { runtime: `node tools/nx-plugin/bin/backend-fingerprint.js ${backend.llvmConfig}` },
             '{workspaceRoot}/tools/nx-plugin/bin/backend-fingerprint.js',
             '{workspaceRoot}/tools/nx-plugin/bin/toolchain-fingerprint.js',
-            ...pluginInputs('backend', ['backend/*.ts']),
+            ...executorInputs('backend'),
           ] as InputDefinition[],
           outputs: [`{workspaceRoot}/${backendOut}`],
           metadata: {
@@ -84,7 +85,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           '{workspaceRoot}/tools/nx-plugin/src/toolchain/candidates.json',
           '{workspaceRoot}/tools/nx-plugin/bin/toolchain-fingerprint.js',
           ...(backend ? [{ dependentTasksOutputFiles: '**/backend.json' }] : []),
-          ...pluginInputs('toolchain', ['toolchain/locate.ts', 'toolchain/provider.ts', 'backend/wrappers.ts']),
+          ...executorInputs('toolchain'),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${distDir}/${projectName}/toolchain`],
         metadata: {
@@ -112,7 +113,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           '{projectRoot}/atomics/**/*.h',
           ...config.atomics.includeDirs.map((d) => `{projectRoot}/${d}/**/*.h`),
           TOOLCHAIN_MANIFEST_INPUT,
-          ...pluginInputs('atomics', ['build/atomics.ts']),
+          ...executorInputs('atomics'),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${atomicsDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {

@@ -16,7 +16,8 @@ import { discoverPrograms } from '../config/programs';
 import { CPU_NAMES, type CpuVariant } from '../toolchain/cpu';
 import { DEBIAN_CARGO_REGISTRY } from '../build/crates';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
-import { cpuConfigurations, executor, pluginInputs, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
+import { executorInputs } from './executor-inputs';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
 
@@ -103,7 +104,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           stdTargets: stdTargetsFor(cpu),
           outputDir: sysrootDir(distDir, projectName, cpu),
         })),
-        inputs: [...specInputs, TOOLCHAIN_MANIFEST_INPUT, ...pluginInputs('sysroot', ['build/sysroot.ts', 'build/rust-targets.ts', 'build/cargo.ts'])] as InputDefinition[],
+        inputs: [...specInputs, TOOLCHAIN_MANIFEST_INPUT, ...executorInputs('sysroot')] as InputDefinition[],
         outputs: [`{workspaceRoot}/${sysrootDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {
           technologies: ['rust'],
@@ -119,7 +120,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         ...cpuConfigurations(cpus, (cpu) => programPaths(cpu, buildDir(distDir, projectName, cpu))),
         inputs: [
           ...programInputs,
-          ...pluginInputs('build', ['build/programs.ts', 'build/rust-targets.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'config/programs.ts', 'config/project-config.ts']),
+          ...executorInputs('build'),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {
@@ -139,7 +140,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
               ...cpuConfigurations(testCpus, (cpu) => programPaths(cpu, `${distDir}/${projectName}/test/${cpu}`)),
               inputs: [
                 ...programInputs,
-                ...pluginInputs('cargo-test', ['build/cargo-test.ts', 'build/programs.ts', 'build/cargo.ts', 'build/crates.ts', 'build/libm-bridge.ts', 'build/rust-targets.ts', 'config/programs.ts', 'emulator/qemu.ts']),
+                ...executorInputs('cargo-test'),
               ] as InputDefinition[],
               outputs: [`{workspaceRoot}/${distDir}/${projectName}/test/{options.cpu}`],
               metadata: {

@@ -54,7 +54,19 @@ export interface ToolchainManifest {
     /** Vendored crates of the standard library (offline build-std), or null. */
     vendorDir: string | null;
   };
-  cross: { prefix: string; gcc: ToolEntry; ld: ToolEntry; gccVersion: string; m68kSysroot: string };
+  cross: {
+    prefix: string;
+    gcc: ToolEntry;
+    ld: ToolEntry;
+    gccVersion: string;
+    m68kSysroot: string;
+    /**
+     * The m68k libraries hosted programs link against, by name: glibc's (libc.a, libm.a, libc.so.6, crt1.o from the
+     * sysroot's lib/) and gcc's libgcc.a (`gcc -print-libgcc-file-name`), each with its sha256, so two machines that
+     * differ only there never share a build.
+     */
+    libraries: Record<string, ToolEntry>;
+  };
   qemu: { version: string; qemuM68k: ToolEntry };
   /**
    * The patched M68k backend the compilers run with (provider `source`): its
@@ -145,6 +157,27 @@ function pathDirs(env: NodeJS.ProcessEnv): string[] {
 
 function entry(file: string): ToolEntry {
   return { path: file, sha256: sha256File(fs.realpathSync(file)) };
+}
+
+
+/**
+ * The libraries of ToolchainManifest.cross.libraries.
+ * @throws ToolchainError naming a missing file and its Debian package.
+ */
+function linkLibraries(m68kSysroot: string, libgcc: string, prefix: string): Record<string, ToolEntry> {
+  const out: Record<string, ToolEntry> = {};
+  // glibc's files that hosted programs link against (static and dynamic), relative to the sysroot.
+  for (const rel of candidates.m68kLinkFiles) {
+    const name = path.basename(rel);
+    const file = path.join(m68kSysroot, rel);
+    if (!fs.existsSync(file)) throw new ToolchainError(`${file} not found (hosted programs link it): install Debian package libc6-dev-m68k-cross`);
+    out[name] = entry(file);
+  }
+  if (!path.isAbsolute(libgcc) || !fs.existsSync(libgcc)) {
+    throw new ToolchainError(`${prefix}gcc -print-libgcc-file-name gave '${libgcc}', not a file: reinstall Debian package gcc-m68k-linux-gnu`);
+  }
+  out['libgcc.a'] = entry(libgcc);
+  return out;
 }
 
 async function version(file: string, args: string[]): Promise<string> {
@@ -292,17 +325,25 @@ export async function locateToolchain(opts: LocateOptions): Promise<ToolchainMan
   const m68kSysroot = env.NEXTRUST_M68K_SYSROOT ?? candidates.m68kSysroot;
   if (!fs.existsSync(path.join(m68kSysroot, 'lib/ld.so.1')) || !fs.existsSync(path.join(m68kSysroot, 'lib/libc.so.6'))) {
     throw new ToolchainError(
-      `m68k glibc sysroot not found at ${m68kSysroot} (lib/ld.so.1, lib/libc.so.6): install Debian package libc6-dev-m68k-cross, or set NEXTRUST_M68K_SYSROOT`,
+      env.NEXTRUST_M68K_SYSROOT
+        ? `NEXTRUST_M68K_SYSROOT=${m68kSysroot}: not an m68k glibc sysroot (no lib/ld.so.1, lib/libc.so.6): point it at one (Debian's is /usr/m68k-linux-gnu) or unset it`
+        : `m68k glibc sysroot not found at ${m68kSysroot} (lib/ld.so.1, lib/libc.so.6): install Debian package libc6-dev-m68k-cross, or set NEXTRUST_M68K_SYSROOT`,
     );
   }
   const qemu = env.NEXTRUST_QEMU_M68K ?? findOnDirs('qemu-m68k', [...candidates.qemuPaths.map(path.dirname), ...pathDirs(env)]);
   if (!qemu || !isExecutable(qemu)) {
-    throw new ToolchainError('qemu-m68k not found: install Debian package qemu-user, or set NEXTRUST_QEMU_M68K');
+    throw new ToolchainError(
+      env.NEXTRUST_QEMU_M68K
+        ? `NEXTRUST_QEMU_M68K=${env.NEXTRUST_QEMU_M68K}: ${fs.existsSync(env.NEXTRUST_QEMU_M68K) ? 'not an executable file' : 'no such file'}: point it at qemu-m68k (Debian's is /usr/bin/qemu-m68k) or unset it`
+        : 'qemu-m68k not found: install Debian package qemu-user, or set NEXTRUST_QEMU_M68K',
+    );
   }
   let gccVersion: string;
   let qemuVersion: string;
+  let libgcc: string;
   try {
     gccVersion = (await version(gcc, ['-dumpfullversion'])).trim();
+    libgcc = (await runTool(gcc, ['-print-libgcc-file-name'], { timeoutMs: 30_000 })).stdout.trim();
     qemuVersion = /version (\S+)/.exec(await version(qemu, ['--version']))?.[1] ?? 'unknown';
   } catch (e) {
     throw new ToolchainError(`${(e as ToolError).command}: ${(e as Error).message}`);
@@ -312,7 +353,7 @@ export async function locateToolchain(opts: LocateOptions): Promise<ToolchainMan
     provider: 'system',
     llvm,
     rust,
-    cross: { prefix, gcc: entry(gcc), ld: entry(ld), gccVersion, m68kSysroot },
+    cross: { prefix, gcc: entry(gcc), ld: entry(ld), gccVersion, m68kSysroot, libraries: linkLibraries(m68kSysroot, libgcc, prefix) },
     qemu: { version: qemuVersion, qemuM68k: entry(qemu) },
   };
 }
