@@ -2,7 +2,8 @@
  * Whether the compiled plugin in dist/ is current: `dist/.build-stamp`
  * (written last by `npm run build`) is at least as new as every source that
  * is compiled into dist/ (non-spec .ts and .json under src/, fixtures aside).
- * Used by bin/nextrust.js (compiled or on-the-fly TypeScript) and by the hook
+ * Used by bin/nextrust.js (compiled or on-the-fly TypeScript), by the Nx
+ * entries plugin.js and executors.js (loadPluginModule), and by the hook
  * server (a server whose code is no longer current hands calls back to the
  * bin and exits). Plain JavaScript: it runs before anything is compiled.
  */
@@ -34,7 +35,21 @@ function distFreshness(pluginDir) {
   } catch {
     return { fresh: false, stampMtimeMs: undefined };
   }
-  return { fresh: newestSourceMtime(path.join(pluginDir, 'src')) <= stampMtimeMs, stampMtimeMs };
+  const newest = Math.max(newestSourceMtime(path.join(pluginDir, 'src')), fs.statSync(path.join(pluginDir, 'index.ts')).mtimeMs);
+  return { fresh: newest <= stampMtimeMs, stampMtimeMs };
 }
 
-module.exports = { distFreshness, newestSourceMtime };
+/**
+ * Loads a module of the plugin: its compiled JavaScript in dist/ when dist/ is fresh, else the TypeScript source
+ * through @swc-node/register (the same code, compiled on the fly: seconds slower).
+ * @param {string[]} rel path segments under the plugin folder, without extension, e.g. ['src', 'cli', 'main'].
+ * @returns the module's exports.
+ */
+function loadPluginModule(rel) {
+  const pluginDir = path.join(__dirname, '..');
+  if (distFreshness(pluginDir).fresh) return require(path.join(pluginDir, 'dist', ...rel) + '.js');
+  require('@swc-node/register');
+  return require(path.join(pluginDir, ...rel) + '.ts');
+}
+
+module.exports = { distFreshness, newestSourceMtime, loadPluginModule };

@@ -24,7 +24,7 @@ import { llvmToolchainTargets } from './llvm-toolchain-targets';
 import { rustTargetTargets } from './rust-target-targets';
 import { emulatorTestsTargets } from './emulator-tests-targets';
 
-/** Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin", "options": {"distDir": "dist"}}`. */
+/** Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin/plugin.js", "options": {"distDir": "dist"}}`. */
 export interface NextrustPluginOptions {
   /** Folder (workspace-relative) where targets write their outputs; default `dist`. */
   distDir?: string;

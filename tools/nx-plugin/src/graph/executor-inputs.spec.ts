@@ -49,7 +49,7 @@ describe('executorCode of every executor in executors.json', () => {
   });
 
   it.each(Object.keys(EXECUTORS))('%s: the walk is exactly the plugin modules and npm packages Node loads for it, without post-target code', (name) => {
-    const impl = path.resolve(SRC, '..', EXECUTORS[name].implementation);
+    const impl = path.join(SRC, 'executors', name, 'executor.ts');
     const stops = POST_TARGET_MODULES.map((m) => path.join(SRC, m));
     // A child node with the TypeScript hook requires the executor module; the post-target hooks are replaced by an
     // empty module; every bare import made by a plugin module is recorded.

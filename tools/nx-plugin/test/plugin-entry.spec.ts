@@ -1,0 +1,81 @@
+// The entries Nx loads (nx.json `plugins` → tools/nx-plugin/plugin.js; executors.json → executors.js#<name>) and the
+// rule that picks compiled dist/ or the TypeScript sources (bin/freshness.js loadPluginModule).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const PLUGIN = path.resolve(__dirname, '..');
+const REPO = path.resolve(PLUGIN, '../..');
+
+/** Runs `script` in a child node from the repository root; returns its stdout parsed as JSON. */
+function inChild(script: string): unknown {
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('the Nx entries', () => {
+  it('nx.json loads plugin.js, which exports the plugin API of index.ts', () => {
+    const nx = JSON.parse(fs.readFileSync(path.join(REPO, 'nx.json'), 'utf8'));
+    expect(nx.plugins).toContain('./tools/nx-plugin/plugin.js');
+    const exported = inChild(`const p = require('./tools/nx-plugin/plugin.js');
+      process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v]))));`);
+    expect(exported).toMatchObject({ createNodes: 'object', createNodesV2: 'object', preTasksExecution: 'function', postTasksExecution: 'function' });
+  });
+
+  it('every executor of executors.json is `./executors.js#<name>` and resolves to the default export of src/executors/<name>/executor.ts', () => {
+    const { executors } = JSON.parse(fs.readFileSync(path.join(PLUGIN, 'executors.json'), 'utf8')) as { executors: Record<string, { implementation: string }> };
+    for (const [name, e] of Object.entries(executors)) {
+      expect(e.implementation).toBe(`./executors.js#${name}`);
+      expect(fs.existsSync(path.join(PLUGIN, 'src/executors', name, 'executor.ts'))).toBe(true);
+    }
+    const names = inChild(`const e = require('./tools/nx-plugin/executors.js');
+      process.stdout.write(JSON.stringify(Object.keys(e).map((k) => [k, typeof e[k], e[k].name])));`) as [string, string, string][];
+    expect(names.map(([n]) => n).sort()).toEqual(Object.keys(executors).sort());
+    for (const [name, type, fn] of names) {
+      expect(type).toBe('function');
+      // The function declared in that executor's file (e.g. `emulatorTestExecutor` for emulator-test).
+      expect(fn.toLowerCase()).toBe(`${name.replace(/-/g, '')}executor`);
+    }
+  });
+});
+
+describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () => {
+  const root = path.join(REPO, 'tmp', `plugin-entry-${process.pid}`);
+  beforeAll(() => {
+    fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+    fs.copyFileSync(path.join(PLUGIN, 'bin/freshness.js'), path.join(root, 'bin/freshness.js'));
+    fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'dist/src'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'index.ts'), 'export {};\n');
+    fs.writeFileSync(path.join(root, 'src/answer.ts'), "export const from: string = 'source';\n");
+    fs.writeFileSync(path.join(root, 'dist/src/answer.js'), "exports.from = 'dist';\n");
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const load = () => inChild(`process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(root, 'bin/freshness.js'))}).loadPluginModule(['src', 'answer']).from));`);
+  const touch = (rel: string, t: number) => fs.utimesSync(path.join(root, rel), t, t);
+
+  it('never built: the source', () => {
+    expect(load()).toBe('source');
+  });
+
+  it('a build stamp newer than every source (index.ts included): dist', () => {
+    const now = Date.now() / 1000;
+    fs.writeFileSync(path.join(root, 'dist/.build-stamp'), '');
+    touch('dist/.build-stamp', now);
+    touch('src/answer.ts', now - 60);
+    touch('index.ts', now - 60);
+    expect(load()).toBe('dist');
+  });
+
+  it('a source edited after the build, or index.ts: the source again', () => {
+    const now = Date.now() / 1000;
+    touch('dist/.build-stamp', now - 30);
+    touch('src/answer.ts', now);
+    expect(load()).toBe('source');
+    touch('src/answer.ts', now - 60);
+    touch('index.ts', now);
+    expect(load()).toBe('source');
+  });
+});
