@@ -3,15 +3,21 @@
 # Debian packages and npm dependencies the project needs, then runs the main job
 #   npx nx run rust-target:build --configuration=m68040
 # Idempotent and quick when everything is already there.
-#   --no-main-job   install only
+#   --no-main-job     install only
+#   --no-test-tools   leave out what only the tests and benchmarks use (chromium, jq)
+#   --list-packages   print the Debian packages it would install, one per line, and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_main_job=1
+test_tools=1
+list_only=0
 for arg in "$@"; do
   case "$arg" in
     --no-main-job) run_main_job=0 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-test-tools) test_tools=0 ;;
+    --list-packages) list_only=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -28,9 +34,17 @@ PACKAGES=(
   qemu-user                                    # qemu-m68k
   librust-itoa-dev librust-memchr-dev          # crates the programs use, offline from /usr/share/cargo/registry
   librust-quickcheck-dev                       #   and memchr's test dev-dependency (rust-target:test)
-  chromium                                     # headless screenshots of the HTML report (tests)
-  jq                                           # the seed's bash+jq hook dispatcher (latency benchmark)
 )
+if ((test_tools)); then
+  PACKAGES+=(
+    chromium                                   # headless screenshots of the HTML report (tests)
+    jq                                         # the bash+jq hook dispatcher the latency benchmark compares with
+  )
+fi
+if ((list_only)); then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

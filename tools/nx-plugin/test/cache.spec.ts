@@ -47,7 +47,10 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const bump = (pkg: string) =>
       ws.edit('package-lock.json', (t) => {
         const lock = JSON.parse(t);
-        lock.packages[`node_modules/${pkg}`].version += '-bumped';
+        // A new version has a new integrity, which is what Nx hashes for an npm package.
+        const entry = lock.packages[`node_modules/${pkg}`];
+        entry.version += '-bumped';
+        entry.integrity = `sha512-${Buffer.from(`${pkg}@${entry.version}`).toString('base64')}`;
         return JSON.stringify(lock, null, 2) + '\n';
       });
     // openai: loaded only by the AI review after a failure, never by an executor.

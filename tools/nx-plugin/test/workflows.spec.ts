@@ -45,6 +45,44 @@ describe('GitHub workflows', () => {
     expect(wf.jobs.affected.env.CPU_VARIANT).toBe('${{ matrix.cpu }}');
   });
 
+  it('CI caches the Nx cache with its database, Debian packages and npm, installs no test-only tools for the pipeline, and runs the plugin typecheck and unit tests', () => {
+    const wf = load('ci.yml');
+    const steps = (job: string) => wf.jobs[job].steps as { name?: string; uses?: string; run?: string; with?: Record<string, string> }[];
+    const cached = (job: string) => steps(job).filter((s) => s.uses === 'actions/cache@v4').map((s) => s.with!.path.trim().split('\n').map((p) => p.trim()));
+    // The Nx cache and its database are one cache entry, in the folders the job points Nx at.
+    expect(cached('affected')).toContainEqual(['.nx/cache', '.nx/workspace-data']);
+    expect(wf.jobs.affected.env.NX_CACHE_DIRECTORY).toBe('${{ github.workspace }}/.nx/cache');
+    expect(wf.jobs.affected.env.NX_WORKSPACE_DATA_DIRECTORY).toBe('${{ github.workspace }}/.nx/workspace-data');
+    const nxKey = steps('affected').find((s) => s.name === 'Nx cache')!.with!.key;
+    expect(nxKey).not.toContain('package-lock.json');
+    for (const job of ['affected', 'plugin']) {
+      expect(cached(job)).toContainEqual(['/var/cache/apt/archives']);
+      expect(cached(job)).toContainEqual(['~/.npm']);
+      // The container's apt deletes downloaded packages unless told not to.
+      expect(steps(job)[0].run).toContain('rm -f /etc/apt/apt.conf.d/docker-clean');
+    }
+    const affectedRuns = steps('affected').map((s) => s.run ?? '').join('\n');
+    expect(affectedRuns).toContain('bash scripts/setup.sh --no-main-job --no-test-tools');
+    const pluginRuns = steps('plugin').map((s) => s.run ?? '').join('\n');
+    expect(pluginRuns).toContain('npm run typecheck');
+    expect(pluginRuns).toContain('npx jest tools/nx-plugin/src');
+    // The remote cache secrets are the ones docs/remote-cache.md tells users to create.
+    const docs = fs.readFileSync(path.join(WORKSPACE_ROOT, 'docs/remote-cache.md'), 'utf8');
+    for (const secret of new Set(JSON.stringify(wf.jobs.affected.env).match(/secrets\.NX_[A-Z_]+/g)!)) expect(docs).toContain(secret.replace('secrets.', ''));
+  });
+
+  it('setup.sh --no-test-tools leaves out chromium and jq and keeps the toolchain', () => {
+    const listed = (testTools: boolean) => {
+      const r = spawnSync('bash', ['scripts/setup.sh', '--list-packages', ...(testTools ? [] : ['--no-test-tools'])], { encoding: 'utf8', cwd: WORKSPACE_ROOT });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      return r.stdout.trim().split('\n');
+    };
+    expect(listed(true)).toEqual(expect.arrayContaining(['chromium', 'jq', 'qemu-user', 'rustc-web']));
+    expect(listed(false)).toEqual(expect.arrayContaining(['qemu-user', 'rustc-web', 'gcc-m68k-linux-gnu']));
+    expect(listed(false)).not.toContain('chromium');
+    expect(listed(false)).not.toContain('jq');
+  });
+
   it('slash commands read the payload file and never put the comment body into a shell', () => {
     const wf = load('slash-commands.yml');
     expect(wf.on.issue_comment.types).toEqual(['created']);
