@@ -442,6 +442,20 @@ diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking err
     });
 
   program
+    .command('target-help')
+    .description("Help of a nextrust target: its executor's options, CPU configurations and examples (what `nx run <project>:<target> --help` shows).")
+    .argument('<executor>', 'executor name (executors.json), e.g. build')
+    .argument('[project:target]', 'the target, for the examples', '<project>:<target>')
+    .action(async (executorName: string, projectTarget: string) => {
+      const { targetHelp } = await import('../graph/target-help');
+      try {
+        io.out(targetHelp(path.resolve(__dirname, __filename.endsWith('.js') ? '../../..' : '../..'), executorName, projectTarget));
+      } catch (e) {
+        throw new CliError(`target-help: ${(e as Error).message}`, EXIT.usage);
+      }
+    });
+
+  program
     .command('tips')
     .description('Helpful tips for working with the pipeline.')
     .action(() => io.out(TIPS));

@@ -280,6 +280,36 @@ describe('createNodes on the committed project configs', () => {
     expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual('{projectRoot}/tests/**/*');
   });
 
+  it('every cached target has a help command that prints its own executor\'s help, and an externalDependencies input', async () => {
+    const { runCli } = await import('../cli/program');
+    for (const project of Object.values(projects)) {
+      for (const [name, t] of Object.entries(project.targets ?? {})) {
+        if (!t.cache) continue;
+        const executorName = t.executor!.split(':')[1];
+        const help = (t.metadata as { help?: { command: string } }).help;
+        expect({ target: `${project.name}:${name}`, command: help?.command }).toEqual({
+          target: `${project.name}:${name}`,
+          command: `npx nextrust target-help ${executorName} ${project.name}:${name}`,
+        });
+        let out = '';
+        const code = await runCli(['target-help', executorName, `${project.name}:${name}`], { out: (x) => (out += x), err: (x) => (out += x), cwd: REPO_ROOT, env: process.env });
+        expect(code).toBe(0);
+        expect(out.split('\n')[0]).toMatch(new RegExp(`^${project.name}:${name}: .+`));
+        const schemaFile = path.join(REPO_ROOT, 'tools/nx-plugin/src/executors', executorName, 'schema.json');
+        for (const option of Object.keys(JSON.parse(fs.readFileSync(schemaFile, 'utf8')).properties)) expect(out).toContain(`--${option} `);
+        expect((t.inputs ?? []).filter((i) => typeof i === 'object' && 'externalDependencies' in i)).toHaveLength(1);
+      }
+    }
+  });
+
+  it('target-help of an unknown executor: exit 2 naming the executors', async () => {
+    const { runCli } = await import('../cli/program');
+    let err = '';
+    const code = await runCli(['target-help', 'frobnicate'], { out: () => undefined, err: (x) => (err += x), cwd: REPO_ROOT, env: process.env });
+    expect(code).toBe(2);
+    expect(err).toBe('nextrust: target-help: no executor \'frobnicate\': the nextrust executors are backend, toolchain, atomics, sysroot, build, emulator-test, cargo-test\n');
+  });
+
   it('names only plugin source files that exist in the real workspace as file inputs', () => {
     for (const project of Object.values(projects)) {
       for (const [name, t] of Object.entries(project.targets ?? {})) {

@@ -7,6 +7,7 @@ import type { EmulatorTestsConfig } from '../config/project-config';
 import { CPU_NAMES } from '../toolchain/cpu';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
+import { targetHelpCommand } from './target-help';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 import { buildDir } from './rust-target-targets';
 
@@ -42,6 +43,7 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           technologies: ['qemu'],
           description:
             'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, output contains/matches/equals a file, file exists); write results.json and junit.xml.',
+          help: { command: targetHelpCommand('emulator-test', projectName, 'test'), example: { args: ['--configuration=m68030'] } },
         },
       },
     },

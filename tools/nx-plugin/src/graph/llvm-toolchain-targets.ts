@@ -11,6 +11,7 @@ import type { LlvmToolchainConfig } from '../config/project-config';
 import candidates from '../toolchain/candidates.json';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
+import { targetHelpCommand } from './target-help';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 
 /** Workspace-relative path of the toolchain manifest written by `<project>:toolchain`. */
@@ -60,7 +61,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           metadata: {
             technologies: ['llvm'],
             description: `Build LLVM's M68k target from Debian's ${backend.source.package} ${backend.source.version} with the patches in ${projectRoot}/${backend.patches} into a library that replaces the backend inside libLLVM (preloaded by the toolchain's rustc, clang and llc wrappers).`,
-            help: { command: `npx nx run ${projectName}:backend`, example: {} },
+            help: { command: targetHelpCommand('backend', projectName, 'backend'), example: {} },
           },
         },
       }
@@ -93,7 +94,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           description: backend
             ? `Find and check LLVM ${'>='} ${config.minLlvmVersion}, rustc with rust-src, m68k binutils and qemu-m68k; write rustc, clang and llc wrappers that preload the patched M68k backend; write ${manifest}.`
             : `Find and check the system LLVM (>= ${config.minLlvmVersion}, its unpatched M68k backend), rustc with rust-src, m68k binutils and qemu-m68k; write ${manifest}.`,
-          help: { command: `npx nx run ${projectName}:toolchain --verbose`, example: {} },
+          help: { command: targetHelpCommand('toolchain', projectName, 'toolchain'), example: {} },
         },
       },
       atomics: {
@@ -120,6 +121,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           technologies: ['llvm', 'c'],
           description:
             'Build the spinlock __sync_* libcalls (TAS locks, cache-line padded, hashed by address) for one CPU variant with clang into a static archive.',
+          help: { command: targetHelpCommand('atomics', projectName, 'atomics'), example: { args: ['--configuration=m68000'] } },
         },
       },
     },

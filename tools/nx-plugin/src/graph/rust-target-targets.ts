@@ -18,6 +18,7 @@ import { DEBIAN_CARGO_REGISTRY } from '../build/crates';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
+import { targetHelpCommand } from './target-help';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
 
@@ -110,6 +111,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           technologies: ['rust'],
           description:
             'Build core, alloc and compiler_builtins (and std where std programs use the target) from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
+          help: { command: targetHelpCommand('sysroot', projectName, 'sysroot'), example: { args: ['--configuration=m68030'] } },
         },
       },
       build: {
@@ -127,7 +129,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           technologies: ['rust'],
           description:
             'Build the Rust programs for one CPU variant against its sysroot, link them with the spinlock atomics, and list every artifact with its sha256 in manifest.json.',
-          help: { command: `npx nx run ${projectName}:build --configuration=m68040`, example: {} },
+          help: { command: targetHelpCommand('build', projectName, 'build'), example: { args: ['--configuration=m68030'] } },
         },
       },
       ...(testCpus.length
@@ -147,7 +149,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
                 technologies: ['rust'],
                 description:
                   "Build the #[test] harnesses (libtest) of the std programs and of the crateTests Debian crates for one CPU variant, run them under qemu-m68k, and keep libtest's JUnit reports.",
-                help: { command: `npx nx run ${projectName}:test --configuration=m68040`, example: {} },
+                help: { command: targetHelpCommand('cargo-test', projectName, 'test'), example: { args: ['--configuration=m68030'] } },
               },
             },
           }
