@@ -6,7 +6,8 @@ import type { ExecutorContext, TargetConfiguration } from '@nx/devkit';
 import { ConfigError } from '../config/project-config';
 import { ToolchainError } from '../toolchain/locate';
 import { ToolError } from '../util/exec';
-import { checkConfiguration, describeError, runTarget } from './run-target';
+import { TOOLCHAIN_MANIFEST_INPUT } from '../graph/common';
+import { checkConfiguration, checkInputs, describeError, runTarget } from './run-target';
 
 const cpuConfigs = { m68000: { cpu: 'm68000' }, m68030: { cpu: 'm68030' }, m68040: { cpu: 'm68040' }, m68060: { cpu: 'm68060' } };
 
@@ -31,11 +32,41 @@ function executorContext(
   };
 }
 
+/** The cache-correctness inputs the plugin infers for a target downstream of the toolchain. */
+const downstreamInputs = ['{projectRoot}/**/*', TOOLCHAIN_MANIFEST_INPUT, { externalDependencies: ['execa'] }];
+
 const rustTargets: Record<string, TargetConfiguration> = {
-  build: { executor: '@nextrust/nx-plugin:build', configurations: { m68030: {}, m68040: {}, m68060: {} }, defaultConfiguration: 'm68040' },
-  sysroot: { executor: '@nextrust/nx-plugin:sysroot', configurations: cpuConfigs, defaultConfiguration: 'm68040' },
-  toolchain: { executor: '@nextrust/nx-plugin:toolchain' },
+  build: { executor: '@nextrust/nx-plugin:build', configurations: { m68030: {}, m68040: {}, m68060: {} }, defaultConfiguration: 'm68040', inputs: downstreamInputs },
+  sysroot: { executor: '@nextrust/nx-plugin:sysroot', configurations: cpuConfigs, defaultConfiguration: 'm68040', inputs: downstreamInputs },
+  toolchain: { executor: '@nextrust/nx-plugin:toolchain', inputs: [{ runtime: 'node fingerprint.js' }, { externalDependencies: [] }] },
 };
+
+describe('checkInputs: the inputs Nx hashes still carry what cache correctness needs', () => {
+  it('passes the inferred inputs', () => {
+    for (const t of ['build', 'sysroot', 'toolchain']) expect(() => checkInputs(executorContext('rust-target', t, undefined, rustTargets))).not.toThrow();
+  });
+
+  it('refuses inputs replaced by a targetDefaults without the toolchain manifest or externalDependencies, naming the task and the fix', () => {
+    const replaced = { ...rustTargets, build: { ...rustTargets.build, inputs: ['production', '^production'] } };
+    expect(() => checkInputs(executorContext('rust-target', 'build', 'm68040', replaced))).toThrow(
+      'rust-target:build: its inputs lack {"dependentTasksOutputFiles":"**/toolchain.json","transitive":true} and {"externalDependencies": [...]}, which the nextrust plugin infers: a targetDefaults.build.inputs in nx.json',
+    );
+    const noExternal = { ...rustTargets, toolchain: { ...rustTargets.toolchain, inputs: [{ runtime: 'node fingerprint.js' }] } };
+    expect(() => checkInputs(executorContext('rust-target', 'toolchain', undefined, noExternal))).toThrow("lack {\"externalDependencies\": [...]}");
+  });
+
+  it('runTarget fails such a task before its work starts', async () => {
+    const replaced = { ...rustTargets, sysroot: { ...rustTargets.sysroot, inputs: ['default'] } };
+    const body = jest.fn(async () => undefined);
+    const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await expect(runTarget(executorContext('rust-target', 'sysroot', 'm68040', replaced), body)).resolves.toEqual({ success: false });
+    } finally {
+      err.mockRestore();
+    }
+    expect(body).not.toHaveBeenCalled();
+  });
+});
 
 describe('checkConfiguration', () => {
   it('rejects an unknown configuration, listing the valid ones', () => {

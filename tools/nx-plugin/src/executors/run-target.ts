@@ -12,6 +12,7 @@ import { ToolchainError } from '../toolchain/locate';
 import { afterTarget, beforeTarget, type TargetRun } from '../pipeline/target-hooks';
 import { CPU_NAMES } from '../toolchain/cpu';
 import { ToolError } from '../util/exec';
+import { TOOLCHAIN_MANIFEST_INPUT } from '../graph/common';
 
 /** What an executor returns to Nx. */
 export interface ExecutorResult {
@@ -45,6 +46,35 @@ export function checkConfiguration(context: ExecutorContext): void {
   if (valid.length && context.configurationName && !valid.includes(context.configurationName)) {
     throw new Error(
       `unknown configuration '${context.configurationName}' for ${context.projectName}:${context.targetName}: valid configurations are ${valid.join(', ')}`,
+    );
+  }
+}
+
+/** Executors downstream of the toolchain: their outputs depend on it, so their inputs must carry its manifest. */
+const TOOLCHAIN_CONSUMERS = ['atomics', 'sysroot', 'build', 'cargo-test', 'emulator-test'];
+
+/**
+ * Checks that the inputs Nx hashes for this task still carry what the plugin inferred for cache correctness: the
+ * toolchain manifest (for every executor downstream of the toolchain) and an `externalDependencies` entry. A
+ * `targetDefaults.<target>.inputs` in nx.json or `inputs` in a project.json replaces the inferred inputs; without this
+ * check, artifacts of different toolchains would silently share cache entries. Fails closed.
+ * @throws Error naming the task, the missing input and where to put it back.
+ */
+export function checkInputs(context: ExecutorContext): void {
+  const target = context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? ''];
+  if (!target) return;
+  const executorName = (target.executor ?? '').split(':')[1] ?? '';
+  const inputs = (target.inputs ?? []) as unknown[];
+  const has = (want: unknown) => inputs.some((i) => JSON.stringify(i) === JSON.stringify(want));
+  const missing: string[] = [];
+  if (TOOLCHAIN_CONSUMERS.includes(executorName) && !has(TOOLCHAIN_MANIFEST_INPUT)) missing.push(JSON.stringify(TOOLCHAIN_MANIFEST_INPUT));
+  if (!inputs.some((i) => typeof i === 'object' && i !== null && 'externalDependencies' in i)) missing.push('{"externalDependencies": [...]}');
+  if (missing.length) {
+    throw new Error(
+      `${context.projectName}:${context.targetName}: its inputs lack ${missing.join(' and ')}, which the nextrust plugin infers: ` +
+        `a targetDefaults.${context.targetName}.inputs in nx.json or an inputs list in a project.json replaced them, and results of ` +
+        `different toolchains could share cache entries. Remove that inputs list, or include these entries in it (npx nx show project ` +
+        `${context.projectName} --json shows the inferred ones with the override removed)`,
     );
   }
 }
@@ -87,6 +117,7 @@ export async function runTarget(context: ExecutorContext, body: () => Promise<un
   let log: string | undefined;
   try {
     checkConfiguration(context);
+    checkInputs(context);
     await beforeTarget(run, print);
     const value = await body();
     if (isTargetFailure(value)) log = value.log;
