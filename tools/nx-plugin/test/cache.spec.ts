@@ -53,9 +53,12 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
         entry.integrity = `sha512-${Buffer.from(`${pkg}@${entry.version}`).toString('base64')}`;
         return JSON.stringify(lock, null, 2) + '\n';
       });
-    // openai: loaded only by the AI review after a failure, never by an executor.
+    // openai: loaded only by the AI review after a failure, never by an executor. A README at the top of a
+    // project is documentation, not an input either.
     bump('openai');
+    fs.writeFileSync(ws.file('projects/rust-target/README.md'), '# Rust programs for the 68k\n');
     const unrelated = await ws.nx(['run', ...TEST_M68040]);
+    fs.rmSync(ws.file('projects/rust-target/README.md'));
     expect(unrelated.ran).toEqual([]);
     // xmlbuilder2 writes the emulator tests' JUnit report.
     bump('xmlbuilder2');

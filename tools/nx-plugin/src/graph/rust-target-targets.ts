@@ -83,6 +83,10 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
     // content reaches the hash through the options.
     '{projectRoot}/**/*',
     `!{projectRoot}/nextrust.json`,
+    // Documentation at the project's top level is not compiled (a crate that include_str!s its own
+    // README keeps it inside its folder, which stays an input).
+    '!{projectRoot}/*.md',
+    '!{projectRoot}/docs/**/*',
     TOOLCHAIN_MANIFEST_INPUT,
     { dependentTasksOutputFiles: '**/sysroot.json' },
     { dependentTasksOutputFiles: '**/atomics.json' },
