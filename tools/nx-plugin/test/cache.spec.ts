@@ -78,6 +78,14 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const run = await ws.nx(['run', ...TEST_M68040]);
     expect(run.ran.sort()).toEqual(['emulator-tests:test:m68040', 'rust-target:build:m68040']);
     expect(run.cached.sort()).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:backend', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+    // `nextrust why` names the input that made each of them miss.
+    const why = async (task: string) => {
+      const r = await runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'why', task, '--json'], { cwd: ws.root });
+      expect(r.exitCode).toBe(0);
+      return (JSON.parse(r.stdout) as { changes: { change: string; what: string }[] }).changes;
+    };
+    expect(await why('rust-target:build:m68040')).toEqual([{ change: 'changed', input: expect.any(String), what: expect.stringMatching(/^files of project rust-target: /) }]);
+    expect((await why('emulator-tests:test:m68040')).map((c) => c.what)).toContainEqual(expect.stringMatching(/^outputs \*\*\/manifest\.json of the task writing dist\/rust-target\/m68040/));
     // The edit reached the program: the hello case now fails its declared expectation.
     expect(run.exitCode).not.toBe(0);
     const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));

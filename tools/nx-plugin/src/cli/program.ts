@@ -442,6 +442,24 @@ diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking err
     });
 
   program
+    .command('why')
+    .description('Why a task ran instead of coming from the cache: the inputs whose hash changed since its previous recorded run.')
+    .argument('<task>', 'project:target[:configuration], e.g. rust-target:build:m68040')
+    .option('--json', 'print {task, newest, previous, changes: [{change, input, what}]}')
+    .action(async (task: string, o: { json?: boolean }) => {
+      if (!/^[^:\s]+:[^:\s]+(:[^:\s]+)?$/.test(task)) throw new CliError(`why: '${task}': expected project:target[:configuration]`, EXIT.usage);
+      const { explainMiss } = await import('../pipeline/task-hashes');
+      const r = explainMiss(store().dir, task);
+      if (!r) throw new CliError(`why: no recorded run of ${task} in ${store().dir} (runs are recorded after each nx run; give the configuration, e.g. ${task}:m68040)`, EXIT.negative);
+      if (o.json) return json(r);
+      const ran = (s: string) => (s.includes('cache') ? `from the cache (${s})` : s);
+      io.out(`${task}: newest hash ${r.newest.hash} at ${r.newest.at}, ${ran(r.newest.status)}\n`);
+      if (!r.previous) return io.out('only one hash recorded: nothing to compare yet\n');
+      io.out(`previous hash ${r.previous.hash} at ${r.previous.at}, ${ran(r.previous.status)}\n`);
+      io.out(r.changes.length ? `inputs that changed:\n${r.changes.map((c) => `  ${c.change}: ${c.what}`).join('\n')}\n` : 'no input differs (the hash algorithm or Nx version changed)\n');
+    });
+
+  program
     .command('target-help')
     .description("Help of a nextrust target: its executor's options, CPU configurations and examples (what `nx run <project>:<target> --help` shows).")
     .argument('<executor>', 'executor name (executors.json), e.g. build')

@@ -4,9 +4,11 @@
  * one `nx_run` activity listing every task with its status, whether it came
  * from the local or remote cache, its duration and exit code. Executors do
  * not run on cache hits, so this is where cache hits are seen; the metrics
- * (src/integrations/metrics) are computed from these activities.
+ * (src/integrations/metrics) are computed from these activities. Each task's
+ * hash and hash details are kept too, for `nextrust why` (task-hashes.ts).
  */
 import { resolveStatusDir, StatusStore } from './status-store';
+import { recordTaskHashes, type HashedTaskResult } from './task-hashes';
 
 /** One task of an Nx run. */
 export interface NxTaskRecord {
@@ -25,8 +27,8 @@ export interface NxTaskRecord {
 }
 
 /** The task result shape Nx passes (nx/src/native TaskResult). */
-export interface NxTaskResultLike {
-  task: { id: string; target: { project: string; target: string; configuration?: string }; startTime?: number; endTime?: number };
+export interface NxTaskResultLike extends HashedTaskResult {
+  task: HashedTaskResult['task'] & { target: { project: string; target: string; configuration?: string }; startTime?: number; endTime?: number };
   status: string;
   code: number;
 }
@@ -59,5 +61,6 @@ export async function recordNxRun(workspaceRoot: string, taskResults: Record<str
     tasks,
     message: `nx ran ${tasks.length} task(s): ${tasks.length - hits} executed, ${hits} from cache, ${failed} failed`,
   });
+  await recordTaskHashes(store, taskResults);
   return tasks;
 }
