@@ -108,6 +108,9 @@ async function fillStatusDir(): Promise<void> {
   await store.append('nx_run', {
     tasks: [{ id: 'rust-target:build:m68030', project: 'rust-target', target: 'build', configuration: 'm68030', status: 'failure', cache: null, duration_ms: 64_000, code: 101 }],
   });
+  at('2026-03-10T15:05:00.000Z');
+  await store.append('flaky_task', { task: 'emulator-tests:test:m68030', hash: '1234567890abcdef', passed: 3, failed: 1, cause: 'emulator-timeout', message: 'flaky' });
+  await store.append('flaky_task', { task: `rust-target:test:${PLANTED}`, hash: 'fedcba0987654321', passed: 1, failed: 1, cause: null, message: 'flaky' });
   at('2026-03-10T15:10:00.000Z');
   await store.append('design_decision', { task: 'rust-target:build:m68030', cached: false, model: 'o3', summary: `Pin the crate ${PLANTED}`, message: 'design decision' });
 
@@ -182,6 +185,19 @@ describe('renderReport', () => {
     expect(html).toContain('<td class="mono">2026-03-10</td>');
     expect(html).toContain(`$${metrics.ai.total.cost_usd < 1 ? metrics.ai.total.cost_usd.toFixed(4) : metrics.ai.total.cost_usd.toFixed(2)}`);
     expect(metrics.ai.total.calls).toBeGreaterThan(5);
+  });
+
+  it('lists flaky tasks (the same inputs passed and failed) with their counts and cause, newest first', () => {
+    expect(metrics.flaky.map((f) => [f.task.slice(0, 25), f.passed, f.failed, f.cause])).toEqual([
+      ['rust-target:test:<script>', 1, 1, null],
+      ['emulator-tests:test:m6803', 3, 1, 'emulator-timeout'],
+    ]);
+    const start = html.indexOf('Flaky tasks');
+    expect(start).toBeGreaterThan(0);
+    const section = html.slice(start, html.indexOf('</section>', start));
+    expect(section).toContain('<code>emulator-tests:test:m68030</code></td><td class="mono">1234567890ab</td><td class="n">3</td><td class="n">1</td><td><span class="tag known">emulator-timeout</span>');
+    expect(section.indexOf('fedcba098765')).toBeLessThan(section.indexOf('1234567890ab'));
+    expect(section).toContain('<span class="tag unknown">unknown</span>');
   });
 
   it('escapes every string from the data', () => {

@@ -123,6 +123,8 @@ Exit codes:
       io.out(`status dir: ${s.dir}\n`);
       io.out(cur ? `current phase: ${cur.id} (${cur.name}), ${cur.status} since ${cur.started_at}\n` : 'current phase: none set\n');
       io.out(`phases completed: ${status.phase_history.filter((p) => p.status === 'completed').map((p) => p.id).join(', ') || 'none'}\n`);
+      const flaky = [...new Set(status.activities.filter((a) => a.type === 'flaky_task').map((a) => String(a.details.task)))];
+      if (flaky.length) io.out(`flaky tasks (the same inputs passed and failed): ${flaky.join(', ')}\n`);
       io.out(`activities: ${status.activities.length}\n`);
       for (const a of status.activities.slice(-15)) {
         const msg = typeof a.details.message === 'string' ? a.details.message : JSON.stringify(a.details);

@@ -90,6 +90,17 @@ export interface TaskRun {
   log?: string;
 }
 
+/** A task whose same inputs both passed and failed (a `flaky_task` activity, src/pipeline/task-hashes.ts). */
+export interface FlakyRecord {
+  timestamp: string;
+  task: string;
+  hash: string;
+  passed: number;
+  failed: number;
+  /** Known issue of its latest failure, or null. */
+  cause: string | null;
+}
+
 /** One failure, for the failures table (newest first). */
 export interface FailureRecord {
   timestamp: string;
@@ -223,6 +234,8 @@ export interface PipelineMetrics {
   runs: TaskRun[];
   /** Failures of the window, newest first. */
   failures: FailureRecord[];
+  /** Tasks that turned flaky in the window (`flaky_task` activities: one hash passed and failed), newest first. */
+  flaky: FlakyRecord[];
   ai: {
     /** Window, by model and kind. */
     by_model_kind: AiModelKind[];
@@ -637,6 +650,17 @@ export async function computeMetrics(store: StatusStore, options: MetricsOptions
     lifetime: aggregateRuns(runs, phaseOrder),
     runs: windowRuns,
     failures: failures.filter((f) => inWindow(f.timestamp)).reverse(),
+    flaky: activities
+      .filter((a) => a.type === 'flaky_task' && inWindow(a.timestamp))
+      .map((a) => ({
+        timestamp: a.timestamp,
+        task: str(a.details.task) ?? '?',
+        hash: str(a.details.hash) ?? '?',
+        passed: Number(a.details.passed) || 0,
+        failed: Number(a.details.failed) || 0,
+        cause: str(a.details.cause) ?? null,
+      }))
+      .reverse(),
     ai: {
       by_model_kind: byModelKind,
       by_day_model: [...dayModel.values()],

@@ -170,6 +170,7 @@ ${kpi('AI cost', formatUsd(metrics.ai.total.cost_usd), `${fmtInt(metrics.ai.tota
     card('Task durations', 'executed runs, per target and CPU variant; slowest first', durationTable(metrics)),
     `<div class="grid2">${card('Cache', 'hits / (hits + executed runs)', cacheSection(metrics))}${card('Failure rate', 'failed / executed runs', failureRates(metrics))}</div>`,
     card('Recent failures', 'newest first', failuresTable(metrics)),
+    card('Flaky tasks', 'the same inputs passed and failed; newest first', flakyTable(metrics)),
     card('AI cost', 'design escalations and reviews', aiSection(metrics)),
     '</div></main>',
     `<footer>nextrust report · ${e(formatTime(metrics.generated_at))} · durations are nearest-rank quantiles of executed runs · times in UTC</footer>`,
@@ -432,6 +433,18 @@ function failuresTable(metrics: PipelineMetrics): string {
   return `<table><thead><tr><th class="n">Time (UTC)</th><th>Task</th><th>CPU</th><th>Known issue</th><th>Message</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>${more}`;
+}
+
+function flakyTable(metrics: PipelineMetrics): string {
+  const f = metrics.flaky;
+  if (!f.length) return `<div class="empty">No flaky task in the last ${metrics.days} day(s).</div>`;
+  const rows = f.map(
+    (x) =>
+      `<tr><td class="n mono">${e(formatTime(x.timestamp).replace(' UTC', ''))}</td><td><code>${e(truncate(x.task, 60))}</code></td><td class="mono">${e(x.hash.slice(0, 12))}</td><td class="n">${x.passed}</td><td class="n">${x.failed}</td><td>${x.cause ? `<span class="tag known">${e(x.cause)}</span>` : '<span class="tag unknown">unknown</span>'}</td></tr>`,
+  );
+  return `<table><thead><tr><th class="n">Time (UTC)</th><th>Task</th><th>Hash</th><th class="n">Passed</th><th class="n">Failed</th><th>Cause</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody></table>`;
 }
 
 function aiSection(metrics: PipelineMetrics): string {

@@ -61,6 +61,22 @@ export async function recordNxRun(workspaceRoot: string, taskResults: Record<str
     tasks,
     message: `nx ran ${tasks.length} task(s): ${tasks.length - hits} executed, ${hits} from cache, ${failed} failed`,
   });
-  await recordTaskHashes(store, taskResults);
+  const { flaky } = await recordTaskHashes(store, taskResults);
+  if (flaky.length) {
+    // The cause, when known: the known issue of the task's latest recorded failure.
+    const recent = await store.tail(200);
+    for (const f of flaky) {
+      const failure = [...recent].reverse().find((a) => a.type === 'target_failed' && a.details.task === f.task);
+      const cause = (failure?.details.known_issue as string | null | undefined) ?? null;
+      await store.append('flaky_task', {
+        task: f.task,
+        hash: f.hash,
+        passed: f.passed,
+        failed: f.failed,
+        cause,
+        message: `${f.task} is flaky: the same inputs (hash ${f.hash.slice(0, 12)}) passed ${f.passed} and failed ${f.failed} time(s)${cause ? `; known issue ${cause}` : ''}`,
+      });
+    }
+  }
   return tasks;
 }

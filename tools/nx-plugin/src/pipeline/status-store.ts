@@ -524,8 +524,8 @@ export class StatusStore {
     return { phases: loaded.value, warning: loaded.fallbackError };
   }
 
-  /** The last `n` valid activities, reading only the log's last 64 KiB. */
-  private async tail(n: number): Promise<Activity[]> {
+  /** The last `n` valid activities (oldest first), reading only the log's last 64 KiB. */
+  async tail(n: number): Promise<Activity[]> {
     const file = this.file(ACTIVITY_LOG);
     let handle: fs.promises.FileHandle;
     try {

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../cli/program';
+import { recordNxRun } from './run-record';
 import { StatusStore } from './status-store';
 import { changedInputs, describeInput, explainMiss, MAX_RUNS, readTaskHashes, recordTaskHashes, taskHashFile, type HashDetails } from './task-hashes';
 
@@ -28,7 +29,11 @@ const details = (over: Partial<Record<string, string>> = {}, command = '111'): H
   implicitDeps: {},
   runtime: {},
 });
-const result = (hash: string, d: HashDetails, status = 'success') => ({ task: { id: 'rust-target:build:m68040', hash, hashDetails: d }, status });
+const result = (hash: string, d: HashDetails, status = 'success', code = status === 'failure' ? 1 : 0) => ({
+  task: { id: 'rust-target:build:m68040', hash, hashDetails: d },
+  status,
+  code,
+});
 
 describe('recordTaskHashes', () => {
   it('keeps distinct hashes per task, newest last; the same hash again updates time and status only', async () => {
@@ -48,8 +53,56 @@ describe('recordTaskHashes', () => {
     const store = new StatusStore(dir);
     for (let i = 0; i < MAX_RUNS + 3; i++) await recordTaskHashes(store, { a: result(`h${i}`, details({ 'npm:execa': String(i) })) });
     expect(readTaskHashes(dir, 'rust-target:build:m68040')!.runs.map((r) => r.hash)).toEqual(Array.from({ length: MAX_RUNS }, (_, i) => `h${i + 3}`));
-    expect(await recordTaskHashes(store, { b: { task: { id: 'x:y' }, status: 'success' } })).toBe(0);
+    expect(await recordTaskHashes(store, { b: { task: { id: 'x:y' }, status: 'success' } })).toEqual({ recorded: 0, flaky: [] });
     expect(fs.existsSync(taskHashFile(dir, 'x:y'))).toBe(false);
+  });
+});
+
+describe('flaky tasks: the same hash passed and failed', () => {
+  it('is reported once, when the second outcome appears; other hashes and skipped runs do not count', async () => {
+    const store = new StatusStore(dir);
+    const d = details();
+    expect((await recordTaskHashes(store, { a: result('h1', d) })).flaky).toEqual([]);
+    expect((await recordTaskHashes(store, { a: result('h1', d, 'local-cache') })).flaky).toEqual([]);
+    expect((await recordTaskHashes(store, { a: result('h2', details({ 'npm:execa': '9' }), 'failure') })).flaky).toEqual([]);
+    expect((await recordTaskHashes(store, { a: result('h1', d, 'skipped', 1) })).flaky).toEqual([]);
+    expect((await recordTaskHashes(store, { a: result('h1', d, 'failure') })).flaky).toEqual([{ task: 'rust-target:build:m68040', hash: 'h1', passed: 2, failed: 1 }]);
+    // A replayed failure (cache hit with exit code 1) is one more failure, not a new flaky report.
+    expect((await recordTaskHashes(store, { a: result('h1', d, 'local-cache', 1) })).flaky).toEqual([]);
+    const h1 = readTaskHashes(dir, 'rust-target:build:m68040')!.runs.find((r) => r.hash === 'h1')!;
+    expect([h1.passed, h1.failed]).toEqual([2, 2]);
+    // h1 is the newest again: `why` compares it with h2.
+    expect(readTaskHashes(dir, 'rust-target:build:m68040')!.runs.map((r) => r.hash)).toEqual(['h2', 'h1']);
+  });
+
+  it('recordNxRun appends a flaky_task activity naming the known issue of the latest failure of that task', async () => {
+    fs.mkdirSync(path.join(dir, 'st'));
+    const env = { ...process.env, NEXTRUST_STATUS_DIR: path.join(dir, 'st') };
+    const store = new StatusStore(path.join(dir, 'st'));
+    const nxResult = (status: string, code: number) => ({
+      'emulator-tests:test:m68040': {
+        task: { id: 'emulator-tests:test:m68040', target: { project: 'emulator-tests', target: 'test', configuration: 'm68040' }, hash: 'h9', hashDetails: details() },
+        status,
+        code,
+      },
+    });
+    await recordNxRun(dir, nxResult('success', 0), env);
+    await store.append('target_failed', { task: 'emulator-tests:test:m68040', known_issue: 'emulator-timeout', message: 'x' });
+    await recordNxRun(dir, nxResult('failure', 1), env);
+    const flaky = (await store.readActivities()).activities.filter((a) => a.type === 'flaky_task');
+    expect(flaky.map((a) => a.details)).toEqual([
+      {
+        task: 'emulator-tests:test:m68040',
+        hash: 'h9',
+        passed: 1,
+        failed: 1,
+        cause: 'emulator-timeout',
+        message: 'emulator-tests:test:m68040 is flaky: the same inputs (hash h9) passed 1 and failed 1 time(s); known issue emulator-timeout',
+      },
+    ]);
+    let out = '';
+    expect(await runCli(['--status-dir', path.join(dir, 'st'), 'status'], { out: (t) => (out += t), err: () => undefined, cwd: dir, env: process.env })).toBe(0);
+    expect(out).toContain('flaky tasks (the same inputs passed and failed): emulator-tests:test:m68040\n');
   });
 });
 

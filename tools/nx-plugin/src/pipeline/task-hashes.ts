@@ -8,8 +8,12 @@
  *
  * Storage: `<status dir>/task-hashes/<task id>.json`, `{task, runs}` with the
  * last MAX_RUNS distinct hashes, newest last; a run with the same hash as the
- * newest updates its time and status only. Written under the status store's
- * lock, atomically.
+ * newest updates its time, status and outcome counts. Written under the status
+ * store's lock, atomically.
+ *
+ * Flaky tasks: a hash that has both passed and failed (the same inputs, two
+ * outcomes) marks the task flaky; recordTaskHashes returns it the moment the
+ * second outcome appears, and the run record appends a `flaky_task` activity.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,7 +39,18 @@ export interface TaskHashRun {
   at: string;
   /** Nx's status of that run (success, failure, local-cache, remote-cache, ...). */
   status: string;
+  /** Runs with this hash that exited 0, and that failed (cache replays included). */
+  passed: number;
+  failed: number;
   details: HashDetails;
+}
+
+/** A task whose hash has both passed and failed. */
+export interface FlakyTask {
+  task: string;
+  hash: string;
+  passed: number;
+  failed: number;
 }
 
 /** The file of one task. */
@@ -48,6 +63,15 @@ export interface TaskHashFile {
 export interface HashedTaskResult {
   task: { id: string; hash?: string; hashDetails?: HashDetails };
   status: string;
+  /** Exit code: 0 passed; anything else failed (a replayed failure too). */
+  code?: number;
+}
+
+/** Whether a result passed, failed, or says nothing about the inputs (skipped, stopped). */
+function outcome(r: HashedTaskResult): 'passed' | 'failed' | null {
+  if (r.status === 'skipped' || r.status === 'stopped') return null;
+  if (r.status === 'failure') return 'failed';
+  return (r.code ?? 0) === 0 ? 'passed' : 'failed';
 }
 
 /** `<status dir>/task-hashes/<task id with ':' and '/' made safe>.json`. */
@@ -75,12 +99,17 @@ export function readTaskHashes(statusDir: string, taskId: string): TaskHashFile 
 
 /**
  * Records the hash of every task of a run that has one (module doc).
- * @returns the number of tasks recorded.
+ * @returns the number of tasks recorded, and the tasks that became flaky with this run.
  * @throws LockTimeoutError and file errors (the plugin hook reports them as warnings).
  */
-export async function recordTaskHashes(store: StatusStore, taskResults: Record<string, HashedTaskResult>, now: Date = new Date()): Promise<number> {
+export async function recordTaskHashes(
+  store: StatusStore,
+  taskResults: Record<string, HashedTaskResult>,
+  now: Date = new Date(),
+): Promise<{ recorded: number; flaky: FlakyTask[] }> {
   const results = Object.values(taskResults).filter((r) => r.task.hash && r.task.hashDetails);
-  if (!results.length) return 0;
+  const flaky: FlakyTask[] = [];
+  if (!results.length) return { recorded: 0, flaky };
   await store.withLock(async () => {
     for (const r of results) {
       let file: TaskHashFile;
@@ -89,20 +118,29 @@ export async function recordTaskHashes(store: StatusStore, taskResults: Record<s
       } catch {
         file = { task: r.task.id, runs: [] }; // an unreadable record starts again
       }
-      const last = file.runs[file.runs.length - 1];
-      if (last && last.hash === r.task.hash) {
-        last.at = now.toISOString();
-        last.status = r.status;
+      const o = outcome(r);
+      let run = file.runs.find((x) => x.hash === r.task.hash);
+      if (run) {
+        // Seen before: it becomes the newest again.
+        file.runs = [...file.runs.filter((x) => x !== run), run];
+        run.at = now.toISOString();
+        run.status = r.status;
       } else {
-        file.runs.push({ hash: r.task.hash!, at: now.toISOString(), status: r.status, details: r.task.hashDetails! });
-        file.runs = file.runs.slice(-MAX_RUNS);
+        run = { hash: r.task.hash!, at: now.toISOString(), status: r.status, passed: 0, failed: 0, details: r.task.hashDetails! };
+        file.runs = [...file.runs, run].slice(-MAX_RUNS);
       }
+      run.passed ??= 0;
+      run.failed ??= 0;
+      const before = { passed: run.passed, failed: run.failed };
+      if (o) run[o]++;
+      // Flaky the moment the second outcome appears for these inputs.
+      if (o && before[o] === 0 && before[o === 'passed' ? 'failed' : 'passed'] > 0) flaky.push({ task: r.task.id, hash: run.hash, passed: run.passed, failed: run.failed });
       const target = taskHashFile(store.dir, r.task.id);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
       await writeFileAtomic(target, JSON.stringify(file) + '\n', { fsync: false });
     }
   });
-  return results.length;
+  return { recorded: results.length, flaky };
 }
 
 /** What kind of input a hash-details node is, in words, with its name. */
