@@ -42,6 +42,12 @@ export function toJUnitXml(suiteName: string, cases: CaseResult[]): string {
   const suite = root.ele('testsuite', { name, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds(totalMs) });
   for (const c of cases) {
     const tc = suite.ele('testcase', { classname: name, name: xmlText(c.name), time: seconds(c.durationMs) });
+    // A retried case says so (testcase properties, as pytest's record_property writes them).
+    if (c.retry) {
+      const props = tc.ele('properties');
+      props.ele('property', { name: 'retried', value: c.retry.class });
+      props.ele('property', { name: 'first-attempt', value: xmlText(c.retry.first.error ?? `exit ${c.retry.first.exitCode}`) });
+    }
     if (!c.passed) {
       const msgs = c.assertions.filter((a) => !a.passed).map((a) => a.message);
       if (c.error) msgs.unshift(c.error);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { locateToolchain, type ToolchainManifest } from '../toolchain/locate';
 import { runTool } from '../util/exec';
 import { runUnderQemu } from './qemu';
-import { runEmulatorTests } from './run-tests';
+import { retryableFailure, runEmulatorTests } from './run-tests';
 
 const HANG_C = `#include <stdio.h>
 #include <signal.h>
@@ -15,6 +15,13 @@ int main(int argc, char **argv) {
   printf("started %s\\n", argc > 1 ? argv[1] : "");
   fflush(stdout);
   if (argc > 1 && argv[1][0] == 'a') raise(SIGABRT);
+  /* "flaky MARKER": hangs the first time (and leaves MARKER), passes when MARKER exists. */
+  if (argc > 2 && argv[1][0] == 'f') {
+    FILE *m = fopen(argv[2], "r");
+    if (m) { fclose(m); printf("second run\\n"); return 0; }
+    m = fopen(argv[2], "w");
+    if (m) fclose(m);
+  }
   for (;;) { }
 }
 `;
@@ -54,6 +61,32 @@ describe('runEmulatorTests under qemu-m68k', () => {
     );
   });
   afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
+
+  it('retries a timeout once and records it: a hang fails twice; a run that passes the second time passes, with its first run kept', async () => {
+    const tests = path.join(ws, 'tests-retry');
+    fs.mkdirSync(tests, { recursive: true });
+    fs.writeFileSync(path.join(tests, 'flaky.json'), JSON.stringify({ name: 'flaky', program: 'hang', args: ['flaky', 'flaky.marker'], timeoutMs: 1500, expect: [{ type: 'output_contains', pattern: 'second run' }] }));
+    fs.writeFileSync(path.join(tests, 'crash.json'), JSON.stringify({ name: 'crash', program: 'hang', args: ['abort'], expect: [{ type: 'exit_code', expected: 0 }] }));
+    fs.rmSync(path.join(ws, 'flaky.marker'), { force: true });
+    const report = await runEmulatorTests({ workspaceRoot: ws, cpu: 'm68040', emulator: 'qemu', testsDir: 'tests-retry', buildManifest: 'dist/build/manifest.json', outputDir: 'dist/out-retry', timeoutMs: 30_000 });
+    const flaky = report.cases.find((c) => c.name === 'flaky')!;
+    expect(flaky).toMatchObject({ passed: true, timedOut: false, exitCode: 0, stdout: 'started flaky\nsecond run\n' });
+    expect(flaky.retry).toMatchObject({ class: 'timeout', first: { timedOut: true, error: 'timed out after 1500 ms (output so far kept)', stdout: 'started flaky\n' } });
+    // A crash (SIGABRT) is the program's: not retried.
+    const crash = report.cases.find((c) => c.name === 'crash')!;
+    expect(crash).toMatchObject({ passed: false, exitCode: 134 });
+    expect(crash.retry).toBeUndefined();
+    const saved = JSON.parse(fs.readFileSync(path.join(ws, 'dist/out-retry/results.json'), 'utf8'));
+    expect(saved.cases.find((c: { name: string }) => c.name === 'flaky').retry.class).toBe('timeout');
+    expect(fs.readFileSync(path.join(ws, 'dist/out-retry/junit.xml'), 'utf8')).toContain('<property name="retried" value="timeout"/>');
+  });
+
+  it('retryableFailure: timeouts and resource errors starting qemu; not a missing qemu', () => {
+    expect(retryableFailure({ timedOut: true })).toBe('timeout');
+    expect(retryableFailure({ timedOut: false, startError: 'spawn EAGAIN' })).toBe('emulator-start');
+    expect(retryableFailure({ timedOut: false, startError: 'spawn /usr/bin/qemu-m68k ENOENT' })).toBeNull();
+    expect(retryableFailure({ timedOut: false })).toBeNull();
+  });
 
   it('fails a hanging program at its timeout, keeping its output, and reports a signal as 128 + n', async () => {
     const seen: string[] = [];

@@ -44,6 +44,26 @@ export interface CaseResult {
   /** Why it could not run (missing artifact, emulator absent), else null. */
   error: string | null;
   assertions: AssertionResult[];
+  /** When the first run failed in a retryable way (RETRYABLE_FAILURES) and the case was run again: that first run. */
+  retry?: { class: RetryableFailure; first: Pick<CaseResult, 'exitCode' | 'timedOut' | 'durationMs' | 'error' | 'stdout' | 'stderr'> };
+}
+
+/**
+ * Failure classes of an emulator run that are retried once, because the program's code is unlikely to be the cause:
+ * a run that hit its time limit (a loaded host slows qemu's translation past it) and a qemu that could not start for
+ * lack of resources (EAGAIN, ENOMEM). A crash, a wrong exit code or wrong output is the program's and is not retried;
+ * a qemu that does not exist (ENOENT) is not either.
+ */
+export const RETRYABLE_FAILURES = {
+  timeout: 'the run hit its time limit',
+  'emulator-start': 'qemu-m68k could not be started for lack of resources',
+} as const;
+export type RetryableFailure = keyof typeof RETRYABLE_FAILURES;
+
+/** The retryable class of a failed run, or null when a retry would not help. */
+export function retryableFailure(run: { timedOut: boolean; startError?: string | null }): RetryableFailure | null {
+  if (run.startError) return /EAGAIN|ENOMEM|EMFILE|ENFILE/.test(run.startError) ? 'emulator-start' : null;
+  return run.timedOut ? 'timeout' : null;
 }
 
 /** results.json. */
@@ -114,35 +134,48 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
       result = { ...base, passed: assertions.every((a) => a.passed), assertions };
     } else {
       const timeoutMs = tc.timeoutMs ?? o.timeoutMs;
-      const run = await runUnderQemu({
-        qemu: toolchain.qemu.qemuM68k.path,
-        m68kSysroot: build.m68kSysroot,
-        cpu: o.cpu,
-        program: path.resolve(ws, artifact.path),
-        args: tc.args,
-        stdin: tc.stdin,
-        timeoutMs,
-        cwd: ws,
-      });
-      const outcome = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, all: run.all, timedOut: run.timedOut };
-      const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir, testsDir: o.testsDir }));
-      const error = run.startError
-        ? `cannot run ${toolchain.qemu.qemuM68k.path}: ${run.startError}`
-        : run.timedOut
-          ? `timed out after ${timeoutMs} ms (output so far kept)`
-          : null;
-      result = {
-        ...base,
-        passed: !error && assertions.every((a) => a.passed),
-        command: run.command,
-        exitCode: run.exitCode,
-        timedOut: run.timedOut,
-        durationMs: run.durationMs,
-        stdout: run.stdout,
-        stderr: run.stderr,
-        error,
-        assertions,
+      const attempt = async (): Promise<{ result: CaseResult; retryable: RetryableFailure | null }> => {
+        const run = await runUnderQemu({
+          qemu: toolchain.qemu.qemuM68k.path,
+          m68kSysroot: build.m68kSysroot,
+          cpu: o.cpu,
+          program: path.resolve(ws, artifact.path),
+          args: tc.args,
+          stdin: tc.stdin,
+          timeoutMs,
+          cwd: ws,
+        });
+        const outcome = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, all: run.all, timedOut: run.timedOut };
+        const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir, testsDir: o.testsDir }));
+        const error = run.startError
+          ? `cannot run ${toolchain.qemu.qemuM68k.path}: ${run.startError}`
+          : run.timedOut
+            ? `timed out after ${timeoutMs} ms (output so far kept)`
+            : null;
+        const passed = !error && assertions.every((a) => a.passed);
+        return {
+          result: {
+            ...base,
+            passed,
+            command: run.command,
+            exitCode: run.exitCode,
+            timedOut: run.timedOut,
+            durationMs: run.durationMs,
+            stdout: run.stdout,
+            stderr: run.stderr,
+            error,
+            assertions,
+          },
+          retryable: passed ? null : retryableFailure(run),
+        };
       };
+      const first = await attempt();
+      result = first.result;
+      if (first.retryable) {
+        const again = await attempt();
+        const { exitCode, timedOut, durationMs, error, stdout, stderr } = first.result;
+        result = { ...again.result, retry: { class: first.retryable, first: { exitCode, timedOut, durationMs, error, stdout, stderr } } };
+      }
     }
     results.push(result);
     o.onCase?.(result);

@@ -11,7 +11,7 @@ export default async function emulatorTestExecutor(options: EmulatorTestExecutor
       ...options,
       workspaceRoot: context.root,
       onCase: (c) => {
-        console.log(`${c.passed ? 'PASS' : 'FAIL'} ${c.name} (${c.cpu}, ${c.durationMs} ms)`);
+        console.log(`${c.passed ? 'PASS' : 'FAIL'} ${c.name} (${c.cpu}, ${c.durationMs} ms)${c.retry ? ` after a retry: the first run failed (${c.retry.class}: ${c.retry.first.error ?? `exit ${c.retry.first.exitCode}`})` : ''}`);
         if (!c.passed) {
           failureLog.push(`FAIL ${c.name} (${c.cpu})`, c.error ?? '', ...c.assertions.filter((x) => !x.passed).map((a) => a.message));
           failureLog.push(c.command ? `command: ${c.command}` : '', c.stdout ?? '', c.stderr ?? '');
