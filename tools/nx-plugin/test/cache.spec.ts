@@ -151,7 +151,7 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     ws.edit(manifest, () => before);
     expect(run.exitCode).not.toBe(0);
     const failedAt = run.all.indexOf('nextrust: rust-target:build:m68040 failed:');
-    const diagnosisAt = run.all.indexOf('nextrust: known issue crates-io-unreachable');
+    const diagnosisAt = run.all.indexOf('nextrust: known issue crate-not-available-offline');
     expect(failedAt).toBeGreaterThanOrEqual(0);
     expect(diagnosisAt).toBeGreaterThan(failedAt);
     expect(run.all.slice(diagnosisAt)).toMatch(/evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: .*which is replacing registry .crates-io./);
@@ -161,7 +161,7 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     // above broke (unknown), then this one.
     expect(log.filter((a) => a.type === 'target_failed').map((a) => [a.details.task, a.details.known_issue])).toEqual([
       ['emulator-tests:test:m68040', null],
-      ['rust-target:build:m68040', 'crates-io-unreachable'],
+      ['rust-target:build:m68040', 'crate-not-available-offline'],
     ]);
   });
 
@@ -174,9 +174,9 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toMatch(/error.*target specification/i);
     expect(run.all).toContain('target spec in use: projects/rust-target/target-specs/m68k-next-nextstep.json');
-    // A malformed spec is not a known issue: it is handed to escalation.
-    expect(run.all).toContain('nextrust: no known issue matches this failure');
-    expect(run.all).toContain('design escalation skipped: OPENAI_API_KEY is not set');
+    // A malformed spec is a known issue whose evidence is rustc's line naming the field; not escalated.
+    expect(run.all).toContain('nextrust: known issue target-spec-invalid');
+    expect(run.all).not.toContain('design escalation');
   });
 
   it('builds programs made by `nx g` and passes their generated tests; a broken program folder fails the build in one line and keeps the last build', async () => {

@@ -222,19 +222,28 @@ describe('runTarget post-target hooks (failure analysis, status)', () => {
     expect(result).toEqual({ success: false });
     const printed = errorSpy.mock.calls.map((c) => String(c[0]));
     expect(printed[0]).toBe(`\nnextrust: rust-target:build:m68040 failed: ${describeError(e)}`);
-    expect(printed[1]).toMatch(/^nextrust: known issue crates-io-unreachable \(confidence 0\.\d\d\): Cargo tried the crates.io registry while offline\n {2}evidence:\n {4}\S+\.log:\d+: /);
+    expect(printed[1]).toMatch(
+      /^nextrust: known issue crate-not-available-offline \(confidence 0\.\d\d\): A dependency is not in the offline crate source \(Debian's packaged crates\)\n {2}evidence:\n {4}\S+\.log:\d+: /,
+    );
     expect(printed[1]).toContain("which is replacing registry `crates-io`");
-    expect(printed[1]).toContain('  fix: Build through the Nx targets');
+    expect(printed[1]).toContain("  fix: Install the crate's Debian package");
     expect(printed[1]).toContain('  context: phase rust-target, cpu m68040');
     const failed = activities().find((a) => a.type === 'target_failed');
-    expect(failed.details).toMatchObject({ task: 'rust-target:build:m68040', cpu: 'm68040', known_issue: 'crates-io-unreachable', target_phase: 'rust-target' });
+    expect(failed.details).toMatchObject({ task: 'rust-target:build:m68040', cpu: 'm68040', known_issue: 'crate-not-available-offline', target_phase: 'rust-target' });
     // The log it analysed is kept for escalation and people.
     expect(fs.readFileSync(path.join(statusDir, failed.details.log), 'utf8')).toContain('no matching package named `heapless` found');
   });
 
-  it('hands an unknown failure to escalation and counts it for backoff', async () => {
-    const e = new ToolError('cargo exited with code 101', 'cargo rustc', 101, fixture('novel-rust-type-error.log'));
-    await runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => Promise.reject(e));
+  it('in CI, hands an unknown failure to escalation and counts it for backoff', async () => {
+    const e = new ToolError('cargo exited with code 101', 'cargo rustc', 101, fixture('novel-cargo-duplicate-source.log'));
+    const ci = process.env.CI;
+    process.env.CI = 'true';
+    try {
+      await runTarget(executorContext('rust-target', 'build', 'm68040', rustTargets), async () => Promise.reject(e));
+    } finally {
+      if (ci === undefined) delete process.env.CI;
+      else process.env.CI = ci;
+    }
     const printed = errorSpy.mock.calls.map((c) => String(c[0]));
     expect(printed[1]).toMatch(
       /^nextrust: no known issue matches this failure \(\d+ lines scanned\)\.\n {2}design escalation skipped: OPENAI_API_KEY is not set \(the failure stays pending for `nextrust request-design`\)/,

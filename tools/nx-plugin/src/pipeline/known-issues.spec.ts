@@ -1,17 +1,19 @@
 // The shipped known-issues database against the real failure logs in fixtures/failure-logs
-// (each reproduced on this machine; see its README.md): every known failure is recognised,
-// every novel one and a successful build come out unknown with no candidate at all, the
-// patterns mean the same to grep -E as to JavaScript, and the committed JSON Schema is current.
+// (each reproduced on this machine; see its README.md; the expected diagnosis of each is in
+// diagnoses.json): every known failure is recognised, every other log (novel failures, user
+// errors, a successful build) has no candidate at all, the patterns mean the same to grep -E as
+// to JavaScript, every reference opens from a checkout, and the committed JSON Schema is current.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/project-config';
-import { KNOWN_ISSUES_SCHEMA_FILE, knownIssuesFileSchema, knownIssuesJsonSchema, type KnownIssuesFile } from './known-issues';
+import { KNOWN_ISSUES_SCHEMA_FILE, knownIssuesFileSchema, knownIssuesJsonSchema, referenceProblem, type KnownIssuesFile } from './known-issues';
 import { scanLogFile } from './matcher';
 import { readValidatedJson, readWithLastGood } from './validated-file';
 
-const STATUS_DIR = path.resolve(__dirname, '../../../../projects/ci-status');
+const REPO = path.resolve(__dirname, '../../../..');
+const STATUS_DIR = path.join(REPO, 'projects/ci-status');
 const FIXTURES = path.join(__dirname, 'fixtures/failure-logs');
 const REQUIRED_IDS = [
   'atomic-spinlock-m68k',
@@ -23,22 +25,33 @@ const REQUIRED_IDS = [
   'llvm-atomic-isel',
   'qemu-sysroot-missing',
   'emulator-cpu-mismatch',
+  'crate-not-available-offline',
+  'json-target-spec-flag',
+  'target-spec-invalid',
+  'std-not-in-sysroot',
+  'llvm-codegen-crash',
+  'toolchain-override-invalid',
+  'system-backend-miscompile',
 ];
 
 const db: KnownIssuesFile = readValidatedJson(path.join(STATUS_DIR, 'known-issues.json'), knownIssuesFileSchema);
 const logs = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.log'));
-const knownLogs = logs.filter((f) => !f.startsWith('novel-') && f !== 'success-build.log');
-const unknownLogs = logs.filter((f) => f.startsWith('novel-') || f === 'success-build.log');
+/** Expected diagnosis per log: a known issue id, user-error or unknown. */
+const expected: Record<string, { expect: string }> = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'diagnoses.json'), 'utf8')).logs;
+const knownLogs = logs.filter((f) => !['user-error', 'unknown'].includes(expected[f]?.expect));
+const unknownLogs = logs.filter((f) => ['user-error', 'unknown'].includes(expected[f]?.expect));
 
 describe('known-issues.json', () => {
   it('ships every required issue, each with a real fixture log', () => {
     expect(db.known_issues.map((k) => k.id).sort()).toEqual([...REQUIRED_IDS].sort());
-    for (const id of REQUIRED_IDS) expect(knownLogs.some((f) => f.split('.')[0] === id)).toBe(true);
+    for (const id of REQUIRED_IDS) expect({ id, fixture: knownLogs.some((f) => expected[f].expect === id) }).toEqual({ id, fixture: true });
+    // Every issue has a log named after it (its main fixture), and the logs are named after what they show.
+    for (const id of REQUIRED_IDS) expect(logs).toContain(`${id}.log`);
     expect(unknownLogs.length).toBeGreaterThanOrEqual(5);
   });
 
   it.each(knownLogs)('recognises %s with evidence at the right line', async (file) => {
-    const id = file.split('.')[0];
+    const id = expected[file].expect;
     const r = await scanLogFile(path.join(FIXTURES, file), db.known_issues);
     expect(r.match?.id).toBe(id);
     expect(r.match!.confidence).toBeGreaterThanOrEqual(0.5);
@@ -56,8 +69,21 @@ describe('known-issues.json', () => {
     expect(r.lines).toBeGreaterThan(0);
   });
 
+  it('has references that open from a checkout: an existing repository path, or an https URL', () => {
+    for (const issue of db.known_issues) {
+      for (const ref of issue.metadata.references) {
+        const problem = referenceProblem(ref);
+        const file = ref.replace(/ \(.*\)$/, '');
+        const ok = problem === null && (ref.startsWith('https://') || fs.existsSync(path.join(REPO, file)));
+        expect({ id: issue.id, ref, ok }).toEqual({ id: issue.id, ref, ok: true });
+      }
+      // Each issue points at its own fixture log.
+      expect(issue.metadata.references).toContain(`tools/nx-plugin/src/pipeline/fixtures/failure-logs/${issue.id}.log`);
+    }
+  });
+
   it('has patterns that match the same fixture lines under grep -E as in JavaScript', () => {
-    const patterns = db.known_issues.flatMap((k) => [...k.error_patterns, ...k.context_patterns]);
+    const patterns = db.known_issues.flatMap((k) => [...k.error_patterns, ...k.required_patterns, ...k.context_patterns]);
     for (const p of patterns) {
       const re = new RegExp(p);
       const expected: string[] = [];
@@ -125,6 +151,33 @@ describe('known-issues.json validation', () => {
     }
   });
 
+  it('refuses references outside the repository, absolute paths and other URL schemes, naming the field', () => {
+    for (const [ref, message] of [
+      ['../elsewhere/NOTES.md (a note)', "a path outside the repository ('..')"],
+      ['docs/../../secrets.txt', "a path outside the repository ('..')"],
+      ['/etc/hosts', 'not an absolute one'],
+      ['~/notes.md', 'not an absolute one'],
+      ['http://example.com/page', 'expected an https URL or a repository path'],
+      ['file:///etc/hosts', 'expected an https URL or a repository path'],
+    ]) {
+      const f = write((d) => {
+        d.known_issues[1].metadata.references = ['docs/pipeline.md', ref];
+      });
+      expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(`field 'known_issues[1].metadata.references[1]'`);
+      expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(message);
+    }
+    // Accepted: a repository path with a note, and an https URL with a fragment.
+    expect(referenceProblem('docs/toolchain-bugs.md (A crash in instruction selection)')).toBeNull();
+    expect(referenceProblem('https://doc.rust-lang.org/cargo/reference/unstable.html#build-std')).toBeNull();
+  });
+
+  it('refuses a required pattern that grep -E would read differently, like the other pattern lists', () => {
+    const f = write((d) => {
+      d.known_issues[0].required_patterns = ['provider\\s+system'];
+    });
+    expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(`field 'known_issues[0].required_patterns[0]'`);
+  });
+
   it('refuses duplicate ids and unknown CPU variants', () => {
     const dup = write((d) => {
       d.known_issues[1].id = d.known_issues[0].id;
@@ -145,13 +198,13 @@ describe('known-issues.json validation', () => {
     expect(loaded.value.known_issues.map((k) => k.id)).toEqual(db.known_issues.map((k) => k.id));
     expect(loaded.fallbackError).toMatch(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON`));
     // The bad file is not copied over the good one.
-    expect(readWithLastGood(f, knownIssuesFileSchema, lastGood).value.known_issues).toHaveLength(9);
+    expect(readWithLastGood(f, knownIssuesFileSchema, lastGood).value.known_issues).toHaveLength(REQUIRED_IDS.length);
     fs.rmSync(lastGood, { recursive: true });
     expect(() => readWithLastGood(f, knownIssuesFileSchema, lastGood)).toThrow(ConfigError);
   });
 
   it('is what the CLI validates (nextrust validate exits 0 on the shipped files)', () => {
     const out = execFileSync(process.execPath, [path.resolve(__dirname, '../../bin/nextrust.js'), 'validate', '--status-dir', STATUS_DIR], { encoding: 'utf8' });
-    expect(out).toBe('known-issues.json: 9 known issues; phases.json: 5 phases: valid\n');
+    expect(out).toBe(`known-issues.json: ${REQUIRED_IDS.length} known issues; phases.json: 5 phases: valid\n`);
   });
 });

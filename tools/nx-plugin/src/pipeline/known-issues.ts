@@ -2,11 +2,13 @@
  * The known-issues database, `projects/ci-status/known-issues.json`: the
  * failures of this pipeline that have a known diagnosis and fix.
  *
- * Format: the seed's "Structured Known-Issues Schema" (001, v2 roadmap §4),
- * extended with lists of error and context patterns, a fix with an optional
- * command, and metadata. Validated with zod; the same schema is exported as
- * JSON Schema (`known-issues.schema.json`, referenced by `$schema`) so that
- * editors validate the file too.
+ * Format: one entry per issue with lists of error, required and context
+ * patterns, a fix with an optional command, and metadata (how they are scored:
+ * matcher.ts). Validated with zod; the same schema is exported as JSON Schema
+ * (`known-issues.schema.json`, referenced by `$schema`) so that editors
+ * validate the file too. References are repository paths (relative to the
+ * repository root, no `..`) or https URLs, so that every one can be opened
+ * from a checkout.
  *
  * Patterns are regular expressions matched against one log line at a time.
  * They must mean the same thing to JavaScript's RegExp and to POSIX ERE
@@ -116,6 +118,30 @@ export const linePatternSchema = z
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
 
+/**
+ * Why a reference is refused, or null: a reference must open from a checkout, so it may not leave the
+ * repository: no path with a `..` segment, no absolute or home path, no URL other than https. A parenthesised
+ * note may follow (`docs/toolchain-bugs.md (A crash in instruction selection)`). That a path exists is checked
+ * for the shipped file by known-issues.spec.ts.
+ */
+export function referenceProblem(ref: string): string | null {
+  if (/^https:\/\/[^\s/]+\.[^\s/]+/.test(ref)) return null;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return `'${ref}': expected an https URL or a repository path`;
+  const file = ref.replace(/ \(.*\)$/, '');
+  if (file.startsWith('/') || file.startsWith('~')) return `'${ref}': expected a path relative to the repository root, not an absolute one`;
+  if (file.split(/[\\/]/).includes('..')) return `'${ref}': a path outside the repository ('..'); use a repository path or an https URL`;
+  return null;
+}
+
+/** A reference: an https URL or a repository path (referenceProblem). */
+export const referenceSchema = z
+  .string()
+  .min(1)
+  .superRefine((ref, ctx) => {
+    const problem = referenceProblem(ref);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 /** One known issue. */
 export const knownIssueSchema = z
   .object({
@@ -131,6 +157,11 @@ export const knownIssueSchema = z
     cpu_variants: z.array(z.enum(CPU_NAMES as [CpuVariant, ...CpuVariant[]])).default([]),
     /** Patterns of the failure's characteristic lines; any one matching makes the issue a candidate. */
     error_patterns: z.array(linePatternSchema).min(1, 'expected at least one error pattern'),
+    /**
+     * Patterns that must each match some line for the issue to be a candidate at all: the log must show the
+     * condition the issue is about (e.g. that the unpatched system backend was in use).
+     */
+    required_patterns: z.array(linePatternSchema).default([]),
     /** Patterns of lines that usually accompany it; each one found raises the confidence. */
     context_patterns: z.array(linePatternSchema).default([]),
     /** What goes wrong and why. */
@@ -152,8 +183,8 @@ export const knownIssueSchema = z
         occurrences: z.number().int().min(0).default(0),
         /** Date the fix last worked, or null. */
         last_fix_success: isoDate.nullable().default(null),
-        /** URLs or repository paths with background. */
-        references: z.array(z.string().min(1)).default([]),
+        /** https URLs or repository paths (relative to the repository root) with background: referenceProblem. */
+        references: z.array(referenceSchema).default([]),
       })
       .strict(),
   })

@@ -9,7 +9,19 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import * as ts from 'typescript';
 import { knownIssueSchema, knownIssuesFileSchema, linePatternSchema, type KnownIssue } from './known-issues';
-import { LogScanner, MAX_EVIDENCE, MAX_LINE_CHARS, scanLogFile, scanLogText, type Evidence, type ScanOptions, type ScanResult } from './matcher';
+import {
+  BUILTIN_PATTERNS,
+  explainConfidence,
+  formatRunContext,
+  LogScanner,
+  MAX_EVIDENCE,
+  MAX_LINE_CHARS,
+  scanLogFile,
+  scanLogText,
+  type Evidence,
+  type ScanOptions,
+  type ScanResult,
+} from './matcher';
 
 /** A valid issue (defaults filled by the schema); override fields to shape it. */
 function issue(o: Partial<Record<keyof KnownIssue, unknown>> & { id: string; error_patterns: string[] }): KnownIssue {
@@ -313,7 +325,7 @@ describe('evidence against a naive line-by-line reference', () => {
       [2, 'context', 'collect2: error: ld returned 1 exit status'],
     ]);
     expect(scanLogText('a\nb\r\n\r', ISSUES).lines).toBe(3);
-    expect(scanLogText('', ISSUES)).toEqual({ match: null, candidates: [], lines: 0, bytes: 0 });
+    expect(scanLogText('', ISSUES)).toEqual({ match: null, candidates: [], userError: null, diagnosis: 'unknown', runContext: { overrides: [] }, lines: 0, bytes: 0 });
   });
 
   it('a match of the combined expression across lines attributes nothing and does not hide later lines', () => {
@@ -741,5 +753,317 @@ describe('known-issues schema: patterns', () => {
   it('schema accepts "\\(?", an optional literal parenthesis (not lookaround)', () => {
     expect(grepE('f\\(?x').status).toBe(1);
     expect(linePatternSchema.safeParse('f\\(?x').success).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('required patterns', () => {
+  const sys = issue({
+    id: 'system-backend',
+    error_patterns: ['^FAIL [^ ]+ \\(m68[0-9]+\\)$'],
+    required_patterns: ['M68k backend: the system one'],
+    context_patterns: ['^command: .*qemu-m68k '],
+  });
+  const fail = ['FAIL hello (m68040)', 'stdout differs from expected/hello.stdout: line 1', 'command: /usr/bin/qemu-m68k -cpu m68040 hello'];
+
+  it('an issue is no candidate until every required pattern has matched some line, before or after the error', () => {
+    expect(scanLogText(fail.join('\n'), [sys]).candidates).toEqual([]);
+    for (const text of [['M68k backend: the system one inside libLLVM (unpatched)', ...fail], [...fail, 'M68k backend: the system one inside libLLVM']]) {
+      const r = scanLogText(text.join('\n'), [sys]);
+      expect(r.match?.id).toBe('system-backend');
+      expect(r.match!.evidence.map((e) => e.kind)).toEqual(['error', 'required', 'context']);
+    }
+    // Two required patterns: both are needed.
+    const two = issue({ ...sys, required_patterns: ['M68k backend: the system one', 'provider system'] } as never);
+    expect(scanLogText(['M68k backend: the system one', ...fail].join('\n'), [two]).candidates).toEqual([]);
+    expect(scanLogText(['M68k backend: the system one', 'provider system', ...fail].join('\n'), [two]).match?.id).toBe('system-backend');
+  });
+
+  it('a required line alone, without an error pattern, is no candidate either', () => {
+    expect(scanLogText('M68k backend: the system one\nall tests passed', [sys]).candidates).toEqual([]);
+  });
+});
+
+describe('confidence explanation', () => {
+  const iss = issue({
+    id: 'atomic',
+    error_patterns: ['undefined reference to .__sync_', 'never printed'],
+    context_patterns: ['ld returned [0-9]+ exit status', 'not in this log'],
+    cpu_variants: ['m68000'],
+    confidence: 0.9,
+  });
+  const log = ["atom.c:(.text+0x1c): undefined reference to `__sync_fetch_and_add_4'", 'noise', "atom.c:(.text+0x2c): undefined reference to `__sync_synchronize'", 'collect2: error: ld returned 1 exit status'];
+
+  it('names each factor with its reason, and every pattern with the lines it matched', () => {
+    const m = scanLogText(log.join('\n'), [iss], { cpu: 'm68040' }).match!;
+    expect(m.explanation).toEqual({
+      base: 0.9,
+      factors: [
+        { name: 'context', value: expect.closeTo(0.925, 12), reason: '1 of 2 context patterns found: 0.85 + 0.15 × 1/2' },
+        { name: 'cpu', value: 0.7, reason: "cpu m68040 (given by the caller) is not among the issue's m68000" },
+      ],
+      raw: expect.closeTo(0.58275, 12),
+      patterns: [
+        { kind: 'error', pattern: 'undefined reference to .__sync_', lines: [1, 3], count: 2 },
+        { kind: 'error', pattern: 'never printed', lines: [], count: 0 },
+        { kind: 'context', pattern: 'ld returned [0-9]+ exit status', lines: [4], count: 1 },
+        { kind: 'context', pattern: 'not in this log', lines: [], count: 0 },
+      ],
+    });
+    expect(m.confidence).toBe(0.58);
+    expect(explainConfidence(m, 'build.log')).toEqual([
+      "confidence 0.58 = 0.9 (database) × 0.93 (1 of 2 context patterns found: 0.85 + 0.15 × 1/2) × 0.7 (cpu m68040 (given by the caller) is not among the issue's m68000) = 0.583",
+      'error pattern /undefined reference to .__sync_/: build.log:1, 3',
+      'error pattern /never printed/: not found',
+      'context pattern /ld returned [0-9]+ exit status/: build.log:4',
+      'context pattern /not in this log/: not found',
+    ]);
+  });
+
+  it('counts lines beyond the ones it lists', () => {
+    const many = Array.from({ length: 8 }, () => log[0]).join('\n');
+    const p = scanLogText(many, [iss]).match!.explanation.patterns[0];
+    expect(p).toEqual({ kind: 'error', pattern: 'undefined reference to .__sync_', lines: [1, 2, 3, 4, 5], count: 8 });
+    expect(explainConfidence(scanLogText(many, [iss]).match!)[1]).toBe('error pattern /undefined reference to .__sync_/: lines 1, 2, 3, 4, 5 (8 lines in all)');
+    expect(explainConfidence(scanLogText(log[0], [iss]).match!)[1]).toBe('error pattern /undefined reference to .__sync_/: line 1');
+  });
+
+  it('without factors: the database confidence alone', () => {
+    const plain = issue({ id: 'plain', error_patterns: ['undefined reference to .__sync_'], confidence: 0.8 });
+    const m = scanLogText(log.join('\n'), [plain]).match!;
+    expect(m.explanation.factors).toEqual([]);
+    expect(explainConfidence(m)[0]).toBe('confidence 0.80 = 0.8 (database)');
+  });
+});
+
+describe('run context read from the log', () => {
+  const mismatch = issue({ id: 'cpu-mismatch', phase: 'emulation-testing', error_patterns: ['uncaught target signal 4'], cpu_variants: ['m68000'], confidence: 0.85 });
+  const sigill = 'qemu: uncaught target signal 4 (Illegal instruction) - core dumped';
+
+  it('formatRunContext lines round-trip through a scan', () => {
+    const lines = formatRunContext({
+      task: 'emulator-tests:test:m68040',
+      phase: 'emulation-testing',
+      cpu: 'm68040',
+      provider: { name: 'system', detail: 'M68k backend: the system one inside libLLVM, unpatched' },
+      overrides: ['NEXTRUST_QEMU_M68K=/opt/qemu/bin/qemu-m68k', 'NEXTRUST_LLVM_BIN=/usr/lib/llvm-22/bin'],
+    });
+    expect(lines).toEqual([
+      'nextrust-run: task emulator-tests:test:m68040, phase emulation-testing, cpu m68040',
+      'nextrust-run: toolchain provider system (M68k backend: the system one inside libLLVM, unpatched)',
+      'nextrust-run: environment NEXTRUST_QEMU_M68K=/opt/qemu/bin/qemu-m68k',
+      'nextrust-run: environment NEXTRUST_LLVM_BIN=/usr/lib/llvm-22/bin',
+    ]);
+    expect(scanLogText([...lines, sigill].join('\n'), []).runContext).toEqual({
+      task: 'emulator-tests:test:m68040',
+      phase: 'emulation-testing',
+      cpu: 'm68040',
+      cpuLine: 1,
+      provider: 'system',
+      overrides: ['NEXTRUST_QEMU_M68K=/opt/qemu/bin/qemu-m68k', 'NEXTRUST_LLVM_BIN=/usr/lib/llvm-22/bin'],
+    });
+    expect(formatRunContext({ task: 'manual' })).toEqual(['nextrust-run: task manual']);
+  });
+
+  it("the log's CPU (its run-context line) applies the CPU factor; the caller's CPU wins over it; a qemu command line is no run context", () => {
+    const header = 'nextrust-run: task emulator-tests:test:m68040, phase emulation-testing, cpu m68040';
+    const fromHeader = scanLogText(`${header}\n${sigill}`, [mismatch]).match!;
+    expect(fromHeader.confidence).toBe(0.6); // 0.85 × 0.7
+    expect(fromHeader.context).toEqual({ cpu: 'm68040' });
+    expect(fromHeader.explanation.factors).toEqual([{ name: 'cpu', value: 0.7, reason: "cpu m68040 (log line 1) is not among the issue's m68000" }]);
+    const fromQemu = scanLogText(`${sigill}\ncommand: /usr/bin/qemu-m68k -L /usr/m68k-linux-gnu -cpu m68040 ./hello`, [mismatch]).match!;
+    expect(fromQemu.explanation.factors).toEqual([]);
+    expect(scanLogText(`${header}\n${sigill}`, [mismatch], { cpu: 'm68000' }).match!.confidence).toBe(0.85);
+    expect(scanLogText(sigill, [mismatch]).match!.confidence).toBe(0.85);
+  });
+
+  it("the log's phase is not a factor: only a phase the caller gives is", () => {
+    const header = 'nextrust-run: task rust-target:build:m68040, phase rust-target, cpu m68040';
+    const m = scanLogText(`${header}\n${sigill}`, [issue({ ...mismatch, cpu_variants: [] } as never)]).match!;
+    expect(m.confidence).toBe(0.85);
+    expect(m.context).toEqual({ cpu: 'm68040' });
+    expect(scanLogText(`${header}\n${sigill}`, [issue({ ...mismatch, cpu_variants: [] } as never)], { phase: 'rust-target' }).match!.confidence).toBe(0.68);
+  });
+});
+
+describe('user errors', () => {
+  let root: string;
+  beforeAll(() => {
+    root = fs.mkdtempSync(path.join(tmp, 'ws-'));
+    fs.mkdirSync(path.join(root, 'projects/rust-target/programs/hello/src'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'projects/rust-target/programs/hello/src/main.rs'), 'fn main() {\n    let code: i32 = "zero";\n}\n');
+    fs.mkdirSync(path.join(root, 'dist/gen'), { recursive: true });
+  });
+  const TYPE_ERROR = (dir: string, file = 'programs/hello/src/main.rs') => [
+    `   Compiling hello v0.1.0 (${dir}/programs/hello)`,
+    'error[E0308]: mismatched types',
+    `  --> ${file}:2:21`,
+    '   |',
+    '2 |     let code: i32 = "zero";',
+    '   |               ---   ^^^^^^ expected `i32`, found `&str`',
+    '',
+    "error: could not compile `hello` (bin \"hello\") due to 1 previous error",
+  ];
+
+  it('a compile error located in a workspace member: the message, the file relative to the repository root, the quoted line', () => {
+    const r = scanLogText(TYPE_ERROR(`${root}/projects/rust-target`).join('\n'), [], { workspaceRoot: root });
+    expect(r.diagnosis).toBe('user-error');
+    expect(r.userError).toEqual({
+      kind: 'compile',
+      message: 'error[E0308]: mismatched types',
+      line: 2,
+      location: { printed: 'programs/hello/src/main.rs', file: 'projects/rust-target/programs/hello/src/main.rs', line: 2, column: 21 },
+      source: '    let code: i32 = "zero";',
+      count: 1,
+    });
+  });
+
+  it("a member of a cargo workspace outside the repository is shown by its absolute path, and still the user's", () => {
+    const r = scanLogText(TYPE_ERROR('/home/me/copy').join('\n'), [], { workspaceRoot: root });
+    expect(r.userError?.location?.file).toBe('/home/me/copy/programs/hello/src/main.rs');
+  });
+
+  it('the workspace manifest cargo names resolves a manifest error when no package was compiled', () => {
+    const text = [
+      'error: unexpected key or value, expected newline, `#`',
+      ' --> programs/std-hello/Cargo.toml:3:22',
+      '  |',
+      '3 | description = "says "hello" with std"',
+      '  |                      ^',
+      `error: failed to load manifest for workspace member \`${root}/projects/rust-target/programs/std-hello\``,
+      `referenced via \`programs/*\` by workspace at \`${root}/projects/rust-target/Cargo.toml\``,
+    ].join('\n');
+    const u = scanLogText(text, [], { workspaceRoot: root }).userError!;
+    expect(u.location).toEqual({ printed: 'programs/std-hello/Cargo.toml', file: 'projects/rust-target/programs/std-hello/Cargo.toml', line: 3, column: 22 });
+    expect(u.source).toBe('description = "says "hello" with std"');
+  });
+
+  it('without cargo lines, a relative path is found in the repository only where the file has the quoted line', () => {
+    const text = (quoted: string) => ['error[E0308]: mismatched types', '  --> programs/hello/src/main.rs:2:21', '   |', `2 | ${quoted}`].join('\n');
+    expect(scanLogText(text('    let code: i32 = "zero";'), [], { workspaceRoot: root }).userError?.location?.file).toBe('projects/rust-target/programs/hello/src/main.rs');
+    // Another text at that line (a copy elsewhere, e.g. a crate copy of rust-target:test): not the user's file.
+    expect(scanLogText(text('[profile.release]'), [], { workspaceRoot: root }).userError).toBeNull();
+    // No quoted line: nothing to check it against.
+    expect(scanLogText('error[E0308]: mismatched types\n  --> programs/hello/src/main.rs:2:21\n', [], { workspaceRoot: root }).userError).toBeNull();
+  });
+
+  it("absolute locations: the repository's sources are the user's; its dist/ and tmp/, the toolchain's and registries' are not", () => {
+    const at = (p: string) => scanLogText(`error[E0599]: no method named \`foo\`\n --> ${p}:4:9\n`, [], { workspaceRoot: root }).userError;
+    expect(at(`${root}/projects/rust-target/programs/hello/src/main.rs`)?.location?.file).toBe('projects/rust-target/programs/hello/src/main.rs');
+    expect(at(`${root}/dist/gen/lib.rs`)).toBeNull();
+    expect(at(`${root}/tmp/crates/memchr-2.5.0/src/lib.rs`)).toBeNull();
+    expect(at('/usr/lib/rustlib/src/rust/library/core/src/fmt/mod.rs')).toBeNull();
+    expect(at('/usr/share/cargo/registry/itoa-1.0.1/src/lib.rs')).toBeNull();
+  });
+
+  it('needs the location right under the message; summary lines are not errors', () => {
+    const far = ['error: linking with `cc` failed: exit status: 1', 'note: some', 'note: more', 'note: even more', ' --> programs/hello/src/main.rs:2:21'];
+    expect(scanLogText([`   Compiling hello v0.1.0 (${root}/projects/rust-target/programs/hello)`, ...far].join('\n'), [], { workspaceRoot: root }).userError).toBeNull();
+    expect(scanLogText("error: could not compile `hello` (bin \"hello\") due to 1 previous error\n", [], { workspaceRoot: root }).userError).toBeNull();
+  });
+
+  it('counts the errors of the same kind; the first is reported', () => {
+    const two = [...TYPE_ERROR(`${root}/projects/rust-target`).slice(0, 6), "error[E0425]: cannot find value `greeting` in this scope", ' --> programs/hello/src/main.rs:1:4'];
+    const u = scanLogText(two.join('\n'), [], { workspaceRoot: root }).userError!;
+    expect([u.message, u.count]).toEqual(['error[E0308]: mismatched types', 2]);
+  });
+
+  it('a -p package that is not in the workspace, with cargo\'s suggestion', () => {
+    const u = scanLogText('error: package ID specification `helo` did not match any packages\n\nhelp: a package with a similar name exists: `hello`\n', [], { workspaceRoot: root }).userError;
+    expect(u).toEqual({
+      kind: 'package',
+      message: 'error: package ID specification `helo` did not match any packages',
+      line: 1,
+      hint: 'help: a package with a similar name exists: `hello`',
+      count: 1,
+    });
+  });
+
+  it('a path dependency under another name is the user\'s; a crate missing from a registry or directory source is not', () => {
+    const pathDep = [
+      'error: no matching package named `nextrust-runtime` found',
+      `location searched: ${root}/projects/rust-target/crates/nextrust-rt`,
+      `required by package \`hello v0.1.0 (${root}/projects/rust-target/programs/hello)\``,
+    ];
+    expect(scanLogText(pathDep.join('\n'), [], { workspaceRoot: root }).userError).toMatchObject({
+      kind: 'dependency',
+      location: { file: 'projects/rust-target/programs/hello/Cargo.toml' },
+      hint: `location searched: ${root}/projects/rust-target/crates/nextrust-rt`,
+    });
+    const registry = ['error: no matching package named `heapless` found', 'location searched: directory source `/usr/share/cargo/registry` (which is replacing registry `crates-io`)', pathDep[2]];
+    expect(scanLogText(registry.join('\n'), [], { workspaceRoot: root }).userError).toBeNull();
+  });
+
+  it('a known issue that matches is the diagnosis, the user error is still reported beside it', () => {
+    const feature = [`   Compiling nextrust-rt v0.1.0 (${root}/projects/rust-target/crates/nextrust-rt)`, 'error[E0554]: `#![feature]` may not be used on the stable release channel', ' --> crates/nextrust-rt/src/lib.rs:1:1'];
+    const nightly = issue({ id: 'nightly', error_patterns: ['may not be used on the (stable|beta) release channel'] });
+    const r = scanLogText(feature.join('\n'), [nightly], { workspaceRoot: root });
+    expect(r.diagnosis).toBe('known-issue');
+    expect(r.match?.id).toBe('nightly');
+    expect(r.userError?.location?.file).toBe('projects/rust-target/crates/nextrust-rt/src/lib.rs');
+  });
+
+  it('in a long build log: warnings with locations are not errors; the Compiling line far above resolves the error (both engines)', async () => {
+    const warning = (i: number) => [`warning: unused variable: \`x${i}\``, ` --> programs/hello/src/lib${i}.rs:${i + 1}:9`, '  |', `${i + 1} |     let x${i} = 1;`, ''];
+    const text = [
+      `   Compiling hello v0.1.0 (${root}/projects/rust-target/programs/hello)`,
+      ...Array.from({ length: 300 }, (_, i) => warning(i)).flat(),
+      `   Compiling other v0.1.0 (${root}/projects/rust-target/programs/other)`,
+      ...TYPE_ERROR(`${root}/projects/rust-target`).slice(1),
+    ].join('\n');
+    const file = path.join(tmp, 'long-build.log');
+    fs.writeFileSync(file, text);
+    const [grep, js] = await Promise.all([scanLogFile(file, ISSUES, { workspaceRoot: root, engine: 'grep' }), scanLogFile(file, ISSUES, { workspaceRoot: root, engine: 'js' })]);
+    expect({ ...grep, engine: 'js' }).toEqual(js);
+    expect(js.userError).toMatchObject({ message: 'error[E0308]: mismatched types', line: 1503, location: { file: 'projects/rust-target/programs/hello/src/main.rs', line: 2 }, count: 1 });
+  });
+
+  it('gives the same result whatever the split of the text and the engine', async () => {
+    const text = TYPE_ERROR(`${root}/projects/rust-target`).join('\r\n') + '\r\n';
+    const whole = scanLogText(text, ISSUES, { workspaceRoot: root });
+    const scanner = new LogScanner(ISSUES, { workspaceRoot: root });
+    for (const ch of text) scanner.push(ch);
+    expect(scanner.end()).toEqual(whole);
+    const file = path.join(tmp, 'user-error.log');
+    fs.writeFileSync(file, text);
+    expect(whole.userError?.location?.file).toBe('projects/rust-target/programs/hello/src/main.rs');
+    for (const engine of ['grep', 'js'] as const) {
+      const { engine: _e, ...r } = await scanLogFile(file, ISSUES, { workspaceRoot: root, engine });
+      expect(r).toEqual(whole);
+    }
+  });
+});
+
+describe('built-in patterns', () => {
+  it('mean the same to grep -E and JavaScript (the schema accepts each), on the lines they exist for', () => {
+    const lines = [
+      'error[E0308]: mismatched types',
+      'error: expected `;`, found `outln`',
+      'warning: unused variable',
+      '  --> programs/hello/src/main.rs:11:21',
+      ' --> f.rs:1:1',
+      '10 |     let code: i32 = "zero";',
+      '   |',
+      '   Compiling hello v0.1.0 (/work/main/projects/rust-target/programs/hello)',
+      '   Compiling core v0.0.0 (/usr/lib/rustlib/src/rust/library/core)',
+      'referenced via `programs/*` by workspace at `/work/main/projects/rust-target/Cargo.toml`',
+      'help: a package with a similar name exists: `hello`',
+      'location searched: /tmp/ws/crates/nextrust-rt',
+      'location searched: crates.io index',
+      'required by package `hello v0.1.0 (/tmp/ws/programs/hello)`',
+      'nextrust-run: task rust-target:build:m68040',
+    ];
+    const file = path.join(tmp, 'builtin.log');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    for (const [name, p] of Object.entries(BUILTIN_PATTERNS)) {
+      expect({ name, parsed: linePatternSchema.safeParse(p).success }).toEqual({ name, parsed: true });
+      const re = new RegExp(p);
+      const js = lines.flatMap((l, i) => (re.test(l) ? [i + 1] : []));
+      const g = spawnSync('grep', ['-n', '-E', '-e', p, file], { encoding: 'utf8' });
+      const grep = g.stdout.split('\n').filter(Boolean).map((l) => Number(l.slice(0, l.indexOf(':'))));
+      expect({ name, lines: grep }).toEqual({ name, lines: js });
+      expect({ name, some: js.length > 0 }).toEqual({ name, some: true });
+    }
   });
 });

@@ -4,6 +4,10 @@
  * target failed, failure analysis whose diagnosis is printed right under the
  * error, with design escalation (src/ai) for unknown failures. Hook problems (a locked or unwritable status dir, an invalid
  * database) are printed as warnings and never change the target's result.
+ *
+ * Backoff counting and design escalation are automation for CI: they run when
+ * automationWanted() says so (CI=true, or NEXTRUST_ESCALATE=1 on a developer's
+ * machine), and never for a user error (failure-analysis.ts).
  */
 import { designEscalation } from '../ai/services';
 import { analyzeFailure, type AnalysisOptions, type FailureAnalysis } from './failure-analysis';
@@ -18,6 +22,23 @@ export interface TargetRun {
   configuration?: string;
   /** CPU variant (the configuration, for CPU-dependent targets). */
   cpu?: string;
+}
+
+/** Values of CI and NEXTRUST_ESCALATE that mean yes / no (case-insensitive). */
+const YES = /^(1|true|yes|on)$/i;
+const NO = /^(0|false|no|off)$/i;
+
+/**
+ * Whether a failed target's failure counts for backoff and an unknown one goes to design escalation:
+ * NEXTRUST_ESCALATE=1 (or true, yes, on) asks for it anywhere, NEXTRUST_ESCALATE=0 (false, no, off) turns it off
+ * anywhere; otherwise in CI only, as CI=true says (set by GitHub Actions, GitLab CI and most others:
+ * https://docs.github.com/en/actions/reference/workflows-and-actions/variables#default-environment-variables).
+ */
+export function automationWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const asked = env.NEXTRUST_ESCALATE?.trim() ?? '';
+  if (YES.test(asked)) return true;
+  if (NO.test(asked)) return false;
+  return YES.test(env.CI?.trim() ?? '');
 }
 
 /** `project:target[:configuration]`. */
@@ -81,8 +102,8 @@ export async function afterTarget(
     const analysis = await analyzeFailure(
       store,
       { task, project: run.project, target: run.target, cpu: run.cpu, logText: outcome.log ?? '', durationMs: outcome.durationMs, workspaceRoot: run.workspaceRoot },
-      // Unknown failures go to design escalation (skipped, with the reason, without a key or budget).
-      { escalate: designEscalation(store), ...options },
+      // Unknown failures go to design escalation (skipped, with the reason, without a key or budget), in CI or when asked.
+      { escalate: designEscalation(store), automation: automationWanted(options.env ?? process.env), ...options },
     );
     print(analysis.diagnosis);
     return analysis;

@@ -58,6 +58,25 @@ describe('locateToolchain: an override naming a wrong place says so', () => {
     fs.rmSync(path.dirname(plain), { recursive: true });
   });
 
+  it('NEXTRUST_LLVM_BIN: a missing folder, and a folder with an llc too old or without m68k', async () => {
+    const missing = await fail({ NEXTRUST_LLVM_BIN: '/nonexistent/llvm/bin' });
+    expect(missing).toBeInstanceOf(ToolchainError);
+    expect(missing!.message).toBe(
+      "NEXTRUST_LLVM_BIN=/nonexistent/llvm/bin: no such folder: point it at an LLVM >= 19.1.5 bin folder with clang, llc, llvm-ar and the M68k backend (Debian's is /usr/lib/llvm-22/bin), or unset it",
+    );
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-llvm-'));
+    expect((await fail({ NEXTRUST_LLVM_BIN: empty }))!.message).toContain(`NEXTRUST_LLVM_BIN=${empty}: no llc in ${empty}: point it at`);
+    fs.rmSync(empty, { recursive: true });
+  });
+
+  it('NEXTRUST_RUSTC naming a missing file, and NEXTRUST_CARGO naming one', async () => {
+    expect((await fail({ NEXTRUST_RUSTC: '/nonexistent/rustc' }))!.message).toBe(
+      "NEXTRUST_RUSTC=/nonexistent/rustc: /nonexistent/rustc does not exist: point them at a rustc with rust-src and its cargo (Debian's are /usr/bin/rustc and /usr/bin/cargo), or unset them",
+    );
+    const cargo = await fail({ NEXTRUST_CARGO: '/nonexistent/cargo' });
+    expect(cargo!.message).toMatch(/^NEXTRUST_CARGO=\/nonexistent\/cargo: .*no cargo beside it \(\/nonexistent\/cargo\).*: point them at/);
+  });
+
   it('NEXTRUST_M68K_SYSROOT naming a folder without glibc', async () => {
     const e = await fail({ NEXTRUST_M68K_SYSROOT: os.tmpdir() });
     expect(e).toBeInstanceOf(ToolchainError);

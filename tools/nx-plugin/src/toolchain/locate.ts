@@ -225,6 +225,13 @@ async function locateLlvm(opts: LocateOptions, env: NodeJS.ProcessEnv) {
     for (const t of candidates.llvmTools) tools[t] = entry(path.join(dir, t));
     return { version: v, binDir: dir, tools };
   }
+  if (!opts.llvmBinDir && env.NEXTRUST_LLVM_BIN) {
+    const dir = env.NEXTRUST_LLVM_BIN;
+    const why = rejected.length ? rejected.join('; ') : fs.existsSync(dir) ? `no llc in ${dir}` : 'no such folder';
+    throw new ToolchainError(
+      `NEXTRUST_LLVM_BIN=${dir}: ${why}: point it at an LLVM >= ${opts.minLlvmVersion} bin folder with ${candidates.llvmTools.join(', ')} and the M68k backend (Debian's is /usr/lib/llvm-22/bin), or unset it`,
+    );
+  }
   throw new ToolchainError(
     `no LLVM >= ${opts.minLlvmVersion} with the M68k backend found` +
       (rejected.length ? ` (rejected: ${rejected.join('; ')})` : '') +
@@ -283,6 +290,11 @@ async function locateRust(env: NodeJS.ProcessEnv) {
       rustSrcLibrary,
       vendorDir: fs.existsSync(vendor) ? vendor : null,
     };
+  }
+  if (env.NEXTRUST_RUSTC || (env.NEXTRUST_CARGO && sawRustc)) {
+    const set = [env.NEXTRUST_RUSTC && `NEXTRUST_RUSTC=${env.NEXTRUST_RUSTC}`, env.NEXTRUST_CARGO && `NEXTRUST_CARGO=${env.NEXTRUST_CARGO}`].filter(Boolean).join(', ');
+    const why = !sawRustc && env.NEXTRUST_RUSTC ? `${env.NEXTRUST_RUSTC} ${fs.existsSync(env.NEXTRUST_RUSTC) ? 'is not an executable file' : 'does not exist'}` : rejected.join('; ');
+    throw new ToolchainError(`${set}: ${why}: point them at a rustc with rust-src and its cargo (Debian's are /usr/bin/rustc and /usr/bin/cargo), or unset them`);
   }
   if (!sawRustc) {
     throw new ToolchainError(
