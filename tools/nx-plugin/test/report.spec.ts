@@ -111,6 +111,10 @@ async function fillStatusDir(): Promise<void> {
   at('2026-03-10T15:05:00.000Z');
   await store.append('flaky_task', { task: 'emulator-tests:test:m68030', hash: '1234567890abcdef', passed: 3, failed: 1, cause: 'emulator-timeout', message: 'flaky' });
   await store.append('flaky_task', { task: `rust-target:test:${PLANTED}`, hash: 'fedcba0987654321', passed: 1, failed: 1, cause: null, message: 'flaky' });
+  fs.writeFileSync(
+    path.join(dir, 'precision.json'),
+    JSON.stringify({ issues: { 'linker-not-found': { confirmed: 1, rejected: 3, precision: 0.25 }, 'nightly-required': { confirmed: 4, rejected: 0, precision: 1 } } }),
+  );
   at('2026-03-10T15:10:00.000Z');
   await store.append('design_decision', { task: 'rust-target:build:m68030', cached: false, model: 'o3', summary: `Pin the crate ${PLANTED}`, message: 'design decision' });
 
@@ -198,6 +202,13 @@ describe('renderReport', () => {
     expect(section).toContain('<code>emulator-tests:test:m68030</code></td><td class="mono">1234567890ab</td><td class="n">3</td><td class="n">1</td><td><span class="tag known">emulator-timeout</span>');
     expect(section.indexOf('fedcba098765')).toBeLessThan(section.indexOf('1234567890ab'));
     expect(section).toContain('<span class="tag unknown">unknown</span>');
+  });
+
+  it('shows the precision of each known issue from verdicts, marking a demoted one', () => {
+    const start = html.indexOf('Diagnosis precision');
+    const section = html.slice(start, html.indexOf('</section>', start));
+    expect(section).toContain('<span class="tag known">linker-not-found</span></td><td class="n">1</td><td class="n">3</td><td class="n">25%</td><td><span class="tag unknown">shown as possible</span>');
+    expect(section).toContain('<span class="tag known">nightly-required</span></td><td class="n">4</td><td class="n">0</td><td class="n">100%</td><td></td>');
   });
 
   it('escapes every string from the data', () => {

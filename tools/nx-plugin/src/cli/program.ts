@@ -443,6 +443,47 @@ diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking err
       setExitCode(out.exitCode);
     });
 
+  for (const verdict of ['confirm', 'reject'] as const) {
+    const cmd = program
+      .command(verdict)
+      .description(
+        verdict === 'confirm'
+          ? 'Say that the known-issue diagnosis of a recorded failure was right (its id is printed under the diagnosis).'
+          : 'Say that the known-issue diagnosis of a recorded failure was wrong; an issue wrong too often is shown as "possible".',
+      )
+      .argument('<failure-id>', 'failure id, e.g. 3f9a0c2b1d')
+      .option('--by <name>', 'who says so (default: $USER)');
+    if (verdict === 'reject') cmd.option('--issue <id>', 'the known issue it really was, when you know');
+    cmd.action(async (id: string, o: { by?: string; issue?: string }) => {
+        if (!/^[0-9a-f]{6,64}$/.test(id)) throw new CliError(`${verdict}: '${id}': expected a failure id (hex, as printed under a diagnosis)`, EXIT.usage);
+        const { recordVerdict } = await import('../pipeline/precision');
+        let r;
+        try {
+          r = await recordVerdict(store(), id, verdict === 'confirm' ? 'confirmed' : 'rejected', o.by ?? io.env.USER ?? 'unknown', verdict === 'reject' ? o.issue : undefined);
+        } catch (e) {
+          if (e instanceof LockTimeoutError) throw e;
+          throw new CliError(`${verdict}: ${(e as Error).message}`, EXIT.negative);
+        }
+        const p = r.precision;
+        io.out(`${r.issue}: ${p.confirmed} confirmed, ${p.rejected} rejected (precision ${Math.round((p.precision ?? 0) * 100)} %)\n`);
+      });
+  }
+
+  program
+    .command('precision')
+    .description('How often each known issue was right, from confirm/reject verdicts.')
+    .option('--json', 'print {issues: {<id>: {confirmed, rejected, precision}}}')
+    .action(async (o: { json?: boolean }) => {
+      const { readPrecision, isDemoted } = await import('../pipeline/precision');
+      const table = readPrecision(store());
+      if (o.json) return json({ issues: table });
+      const rows = Object.entries(table).sort(([a], [b]) => a.localeCompare(b));
+      if (!rows.length) return io.out('no verdicts yet (nextrust confirm|reject <failure id>)\n');
+      for (const [id, p] of rows) {
+        io.out(`${id}: ${p.confirmed} confirmed, ${p.rejected} rejected, precision ${Math.round((p.precision ?? 0) * 100)} %${isDemoted(p) ? ' (shown as "possible")' : ''}\n`);
+      }
+    });
+
   program
     .command('why')
     .description('Why a task ran instead of coming from the cache: the inputs whose hash changed since its previous recorded run.')

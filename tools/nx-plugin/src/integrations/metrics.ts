@@ -44,6 +44,7 @@ import * as path from 'node:path';
 import StatsD, { type Tags } from 'hot-shots';
 import { readUsage, sumUsage, usageReport, type UsageRecord } from '../ai/usage';
 import { phaseOfTarget, type PhasesFile } from '../pipeline/phases';
+import { readPrecision, type IssuePrecision } from '../pipeline/precision';
 import { ACTIVITY_LOG, forEachLine, parseActivityLine, type Activity, type PhaseRecord, type StatusStore } from '../pipeline/status-store';
 import { CPU_NAMES } from '../toolchain/cpu';
 
@@ -236,6 +237,8 @@ export interface PipelineMetrics {
   failures: FailureRecord[];
   /** Tasks that turned flaky in the window (`flaky_task` activities: one hash passed and failed), newest first. */
   flaky: FlakyRecord[];
+  /** Precision per known issue from people's verdicts (precision.json; all time), by issue id. */
+  precision: Record<string, IssuePrecision>;
   ai: {
     /** Window, by model and kind. */
     by_model_kind: AiModelKind[];
@@ -650,6 +653,14 @@ export async function computeMetrics(store: StatusStore, options: MetricsOptions
     lifetime: aggregateRuns(runs, phaseOrder),
     runs: windowRuns,
     failures: failures.filter((f) => inWindow(f.timestamp)).reverse(),
+    precision: (() => {
+      try {
+        return readPrecision(store);
+      } catch (e) {
+        warnings.push((e as Error).message);
+        return {};
+      }
+    })(),
     flaky: activities
       .filter((a) => a.type === 'flaky_task' && inWindow(a.timestamp))
       .map((a) => ({

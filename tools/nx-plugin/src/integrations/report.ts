@@ -10,6 +10,7 @@
  * messages, model names, phase names) goes through escapeHtml. Times are UTC.
  */
 import type { PipelineState } from '../pipeline/status-store';
+import { isDemoted } from '../pipeline/precision';
 import { NO_CPU, NO_PHASE, type PipelineMetrics, type RunCounts } from './metrics';
 
 /** What the report needs of the pipeline state. */
@@ -171,6 +172,7 @@ ${kpi('AI cost', formatUsd(metrics.ai.total.cost_usd), `${fmtInt(metrics.ai.tota
     `<div class="grid2">${card('Cache', 'hits / (hits + executed runs)', cacheSection(metrics))}${card('Failure rate', 'failed / executed runs', failureRates(metrics))}</div>`,
     card('Recent failures', 'newest first', failuresTable(metrics)),
     card('Flaky tasks', 'the same inputs passed and failed; newest first', flakyTable(metrics)),
+    card('Diagnosis precision', 'per known issue, from nextrust confirm | reject', precisionTable(metrics)),
     card('AI cost', 'design escalations and reviews', aiSection(metrics)),
     '</div></main>',
     `<footer>nextrust report · ${e(formatTime(metrics.generated_at))} · durations are nearest-rank quantiles of executed runs · times in UTC</footer>`,
@@ -444,6 +446,18 @@ function flakyTable(metrics: PipelineMetrics): string {
   );
   return `<table><thead><tr><th class="n">Time (UTC)</th><th>Task</th><th>Hash</th><th class="n">Passed</th><th class="n">Failed</th><th>Cause</th></tr></thead><tbody>
 ${rows.join('\n')}
+</tbody></table>`;
+}
+
+function precisionTable(metrics: PipelineMetrics): string {
+  const rows = Object.entries(metrics.precision).sort(([a], [b]) => a.localeCompare(b));
+  if (!rows.length) return '<div class="empty">No verdicts yet: <code>nextrust confirm | reject &lt;failure id&gt;</code> under a diagnosis.</div>';
+  const body = rows.map(
+    ([id, p]) =>
+      `<tr><td><span class="tag known">${e(id)}</span></td><td class="n">${p.confirmed}</td><td class="n">${p.rejected}</td><td class="n">${formatPercent(p.precision)}</td><td>${isDemoted(p) ? '<span class="tag unknown">shown as possible</span>' : ''}</td></tr>`,
+  );
+  return `<table><thead><tr><th>Known issue</th><th class="n">Confirmed</th><th class="n">Rejected</th><th class="n">Precision</th><th></th></tr></thead><tbody>
+${body.join('\n')}
 </tbody></table>`;
 }
 

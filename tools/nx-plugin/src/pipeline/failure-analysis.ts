@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { redactSecrets } from '../ai/redact';
 import candidates from '../toolchain/candidates.json';
 import { recordFailure, type BackoffState } from './backoff';
+import { failureIdOf, isDemoted, readPrecision, type IssuePrecision } from './precision';
 import { idempotencyKey, idempotencyParts } from './idempotency';
 import { KNOWN_ISSUES_FILE, knownIssuesFileSchema, type KnownIssue } from './known-issues';
 import { explainConfidence, formatRunContext, scanLogFile, scanLogText, type KnownIssueMatch, type RunContextInput, type ScanResult, type UserError } from './matcher';
@@ -107,6 +108,10 @@ export interface FailureAnalysis {
   warnings: string[];
   /** The failure log saved in the status dir, when one was written. */
   savedLog?: string;
+  /** Id of the recorded failure (`failure_id` of its target_failed activity), for `nextrust confirm|reject`. */
+  failureId?: string;
+  /** What people said of the matched issue's diagnoses before (precision.ts); absent without verdicts. */
+  precision?: IssuePrecision;
 }
 
 /**
@@ -185,11 +190,13 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
       const commit = options.keyParts?.commit ?? idempotencyParts('', input.workspaceRoot, env).commit;
       const event = `target_failed:${input.task}`;
       const key = idempotencyKey(idempotencyParts(event, input.workspaceRoot, env, { ...options.keyParts, commit }));
+      analysis.failureId = failureIdOf(key);
       const where = userError?.location ? ` (${userError.location.file}${userError.location.line ? `:${userError.location.line}` : ''})` : '';
       const { recorded } = await store.append(
         'target_failed',
         {
           task: input.task,
+          failure_id: analysis.failureId,
           ...(input.cpu ? { cpu: input.cpu } : {}),
           ...(phase ? { target_phase: phase } : {}),
           ...(input.durationMs !== undefined ? { duration_ms: input.durationMs } : {}),
@@ -246,6 +253,13 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
       }
     }
   }
+  if (scan.match) {
+    try {
+      analysis.precision = readPrecision(store)[scan.match.id];
+    } catch (e) {
+      warnings.push((e as Error).message);
+    }
+  }
   const shown = input.logFile ?? analysis.savedLog;
   analysis.diagnosis = formatDiagnosis(analysis, shown && path.relative(input.workspaceRoot, shown).startsWith('..') ? shown : shown && path.relative(input.workspaceRoot, shown));
   return analysis;
@@ -270,7 +284,7 @@ async function saveFailureLog(store: StatusStore, input: FailureInput, text: str
  * @param logName how to name the log in evidence lines (a path a person can open).
  */
 export function formatDiagnosis(
-  a: Pick<FailureAnalysis, 'match' | 'scan' | 'escalation' | 'backoff' | 'warnings'> & { userError?: UserError | null },
+  a: Pick<FailureAnalysis, 'match' | 'scan' | 'escalation' | 'backoff' | 'warnings'> & { userError?: UserError | null; failureId?: string; precision?: IssuePrecision },
   logName?: string,
 ): string {
   const where = logName ?? 'log';
@@ -278,7 +292,14 @@ export function formatDiagnosis(
   const m = a.match;
   const userError = m ? null : (a.userError ?? (a.scan.diagnosis === 'user-error' ? a.scan.userError : null));
   if (m) {
-    out.push(`nextrust: known issue ${m.id} (confidence ${m.confidence.toFixed(2)}): ${m.title}`);
+    const demoted = isDemoted(a.precision);
+    out.push(`nextrust: ${demoted ? 'possible known issue' : 'known issue'} ${m.id} (confidence ${m.confidence.toFixed(2)}): ${m.title}`);
+    if (demoted) {
+      const p = a.precision!;
+      out.push(
+        `  warning: people rejected this diagnosis ${p.rejected} of ${p.confirmed + p.rejected} times (precision ${Math.round((p.precision ?? 0) * 100)} %): check it before applying the fix`,
+      );
+    }
     out.push('  evidence:');
     // Each line once, with every kind it is evidence of (a line can be required and context both).
     const kinds = new Map<number, string[]>();
@@ -301,6 +322,7 @@ export function formatDiagnosis(
     const ctx = [phase ? `phase ${phase}` : '', cpu ? `cpu ${cpu}` : ''].filter(Boolean).join(', ');
     if (ctx) out.push(`  context: ${ctx}`);
     if (m.references.length) out.push(`  see: ${m.references.join(', ')}`);
+    if (a.failureId) out.push(`  right or wrong? npx nextrust confirm ${a.failureId}  |  npx nextrust reject ${a.failureId}`);
   } else if (userError) {
     out.push(`nextrust: user error: ${userError.message}`);
     const loc = userError.location;

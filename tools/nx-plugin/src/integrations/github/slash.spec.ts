@@ -372,6 +372,8 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
       '/ci-retry-job <job>',
       '/ci-reset-phase <phase>',
       '/ci-clear-backoff',
+      '/ci-confirm <failure id>',
+      '/ci-reject <failure id>',
       '/ci-force-review <o3|gemini>',
       '/ci-usage',
     ]);
@@ -379,8 +381,18 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
       'ci-retry-job',
       'ci-reset-phase',
       'ci-clear-backoff',
+      'ci-confirm',
+      'ci-reject',
       'ci-force-review',
     ]);
+  });
+
+  it('/ci-confirm and /ci-reject record a verdict on a recorded failure; an unknown id is refused and changes nothing', async () => {
+    await store().append('target_failed', { task: 'rust-target:build:m68040', failure_id: 'abcdef0123', known_issue: 'linker-not-found', message: 'x' });
+    expect(expectAccepted(await slash(p('/ci-confirm abcdef0123')), 'ci-confirm')).toBe('linker-not-found: 1 confirmed, 0 rejected (precision 100 %)');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'precision.json'), 'utf8'))).toEqual({ issues: { 'linker-not-found': { confirmed: 1, rejected: 0, precision: 1 } } });
+    expectRefused(await slash(p('/ci-reject 9999999999')), 'no recorded failure with id 9999999999');
+    expect((await activities('diagnosis_verdict')).map((a) => [a.details.verdict, a.details.by])).toEqual([['confirmed', '@maintainer']]);
   });
 
   it('/ci-usage answers with the usage table of the last 7 days in a code block', async () => {
@@ -443,7 +455,7 @@ describe('/ci-force-review: AI steps skipped with the reason (no keys)', () => {
 // Access
 // ---------------------------------------------------------------------------------------------------------------
 
-const MUTATING = ['/ci-retry-job build', '/ci-reset-phase rust-target', '/ci-clear-backoff', '/ci-force-review o3', '/ci-force-review gemini'];
+const MUTATING = ['/ci-retry-job build', '/ci-reset-phase rust-target', '/ci-clear-backoff', '/ci-confirm 0123456789', '/ci-reject 0123456789', '/ci-force-review o3', '/ci-force-review gemini'];
 const READ_ONLY: [string, RegExp][] = [
   ['/ci-help', /^\*\*nextrust slash commands\*\*/],
   ['/ci-status', /^\*\*Current phase:\*\* none set/],

@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { clearBackoff } from '../../pipeline/backoff';
+import { recordVerdict } from '../../pipeline/precision';
 import { checkPhaseAlignment, findPhase } from '../../pipeline/phases';
 import type { StatusStore } from '../../pipeline/status-store';
 
@@ -154,6 +155,25 @@ const COMMANDS: Record<string, SlashCommand> = {
       return cleared.length ? `backoff cleared for ${commit.slice(0, 12)}` : `commit ${commit.slice(0, 12)} was not in backoff`;
     },
   },
+  ...Object.fromEntries(
+    (['confirm', 'reject'] as const).map((v): [string, SlashCommand] => [
+      `ci-${v}`,
+      {
+        usage: `/ci-${v} <failure id>`,
+        help: `${v} the known-issue diagnosis of a recorded failure (its id is printed under the diagnosis)`,
+        arg: /^[0-9a-f]{6,64}$/,
+        mutating: true,
+        run: async ({ store, login }, id) => {
+          try {
+            const r = await recordVerdict(store, id!, v === 'confirm' ? 'confirmed' : 'rejected', `@${login}`);
+            return `${r.issue}: ${r.precision.confirmed} confirmed, ${r.precision.rejected} rejected (precision ${Math.round((r.precision.precision ?? 0) * 100)} %)`;
+          } catch (e) {
+            throw new SlashRefusal((e as Error).message);
+          }
+        },
+      },
+    ]),
+  ),
   'ci-force-review': {
     usage: '/ci-force-review <o3|gemini>',
     help: 'request a design decision (o3, on the last unanswered failure) or a code review (gemini) now',
