@@ -35,12 +35,25 @@
  * meanwhile), a second pass measures the same in a frozen copy of the files a
  * hook call uses (BENCH_FROZEN=1 forces it).
  *
+ * Then the limits (limitsPass, in the last pass's workspace, with its own
+ * hook server): ordinary pre calls through the exact command (the guard's
+ * decision; goal: median under 50 ms); a 50 MB pre payload through the exact
+ * command (refused by the client; goal: answered in under 2 s); a 50 MB
+ * request streamed straight to the server by a client that ignores the
+ * limit (refused from its header); ordinary pre calls each made together
+ * with two such 50 MB refusals, one each way (goal: median under 100 ms);
+ * and ordinary pre calls while the guard works on a 99,000-character
+ * command in the server, one after the other (one worker thread busy with
+ * CPU work).
+ *
  * Run: node -r @swc-node/register tools/bench/hook-latency.ts [N]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { encodeRequest, hookSocketPath } from '../nx-plugin/src/integrations/claude/hook-protocol';
 
 const N = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 40);
 const WARMUP = 3;
@@ -260,6 +273,7 @@ function pass(title: string, root: string): number {
   console.log(`\nours above the node floor (median${staleRuns ? ', compiled-path runs' : ''}): pre harmless ${above('ours pre, harmless')}, pre blocked ${above('ours pre, blocked')}, post ${above('ours post, success')}; without the server: pre ${above('ours pre, harmless, node')}, post ${above('ours post, success, node')}`);
   const goal = (n: string) => (st.get(`${n} [dist]`) ?? st.get(n)!).median;
   console.log(`goal "median under 80 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms, post ${goal('ours post, success').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked', 'ours post, success'].every((n) => goal(n) < 80) ? 'met' : 'NOT met'}`);
+  console.log(`goal "guard decision median under 50 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked'].every((n) => goal(n) < 50) ? 'met' : 'NOT met'}`);
 
   const log = path.join(statusDir, 'pipeline-log.jsonl');
   const recorded = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
@@ -268,6 +282,168 @@ function pass(title: string, root: string): number {
   else console.log('exit codes: all as expected (ours 0 / 2 / 0 / 0 / 0; the seed 0 throughout)');
   fs.rmSync(statusDir, { recursive: true, force: true });
   return staleRuns;
+}
+
+/** What an asynchronous run returned: wall time from spawn to exit (ms), exit status, stderr. */
+interface AsyncRun {
+  ms: number;
+  status: number | null;
+  stderr: string;
+}
+
+/** Runs `sh -c command` with `input` on stdin, asynchronously (for calls made meanwhile). A program that stops reading its stdin is fine. */
+function shAsync(command: string, input: string | Buffer, cwd: string, env: NodeJS.ProcessEnv): Promise<AsyncRun> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const c = spawn('sh', ['-c', command], { cwd, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.stdin.on('error', () => undefined); // EPIPE: it answered without reading it all
+    c.on('error', reject);
+    c.on('close', (status) => resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, status, stderr }));
+    c.stdin.end(input);
+  });
+}
+
+/**
+ * A client that ignores the payload limit: sends the server at `socketPath`
+ * a pre request with `payload` as its stdin, as fast as the socket takes it.
+ * @returns the time until the server's answer and close (ms), and the
+ *   answer's exit status (-1: no answer).
+ */
+function streamToServer(socketPath: string, payload: Buffer, env: NodeJS.ProcessEnv, cwd: string): Promise<{ ms: number; status: number }> {
+  return new Promise((resolve) => {
+    const start = process.hrtime.bigint();
+    const header = encodeRequest({ event: 'pre', cwd, env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), stdin: Buffer.alloc(0) });
+    header.writeUInt32BE(payload.length, header.length - 4);
+    const c = net.connect(socketPath);
+    const answer: Buffer[] = [];
+    c.on('connect', () => {
+      c.write(header);
+      c.write(payload);
+    });
+    c.on('data', (d: Buffer) => answer.push(d));
+    c.on('error', () => undefined); // EPIPE / ECONNRESET once the server has answered and closed
+    c.on('close', () => {
+      const a = Buffer.concat(answer);
+      resolve({ ms: Number(process.hrtime.bigint() - start) / 1e6, status: a.length >= 12 ? a.readUInt32BE(8) : -1 });
+    });
+  });
+}
+
+/**
+ * The limits (see the module's doc) in `root`, with a hook server of its own
+ * in a scratch socket directory (started first, stopped after). Ordinary
+ * calls: N each; 50 MB payloads: min(N, 10) each way.
+ */
+async function limitsPass(root: string): Promise<void> {
+  console.log(`\n=== limits: payload and time limits, ${root === ROOT ? 'the repository' : 'the frozen copy'} ===`);
+  const statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-hook-bench-'));
+  for (const f of ['phases.json', 'known-issues.json']) fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
+  const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxhb-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: root, NEXTRUST_STATUS_DIR: statusDir, NEXTRUST_HOOK_SOCKET_DIR: socketDir };
+  delete env.GEMINI_API_KEY;
+  delete env.OPENAI_API_KEY;
+  const bin = path.join(root, 'tools/nx-plugin/bin/nextrust.js');
+  const socketPath = hookSocketPath(path.join(root, 'tools/nx-plugin'), env);
+  const hookLog = path.join(root, '.claude/hook-logs', `${new Date().toISOString().slice(0, 10)}.log`);
+  const hookLogStart = fs.existsSync(hookLog) ? fs.statSync(hookLog).size : 0;
+  const started = spawnSync(process.execPath, [bin, 'hook-server', 'start'], { cwd: root, env, encoding: 'utf8' });
+  console.log(`hook server: ${(started.stdout || started.stderr).trim()}`);
+  const R = Math.min(N, 10);
+  const BIG = Buffer.alloc(50 * 1024 * 1024, ' ');
+  const HEAVY = '$('.repeat(33_000) + ')'.repeat(33_000); // 99,000 characters: nesting the guard asks about after ~1 s of parsing here
+  const problems: string[] = [];
+  const expect = (what: string, ok: boolean, detail: string) => {
+    if (!ok && problems.length < 10) problems.push(`${what}: ${detail}`);
+  };
+  const ordinary = async (tag: string) => {
+    const r = await shAsync(OURS.pre, payloadPre(HARMLESS, tag, root), root, env);
+    expect(`ordinary pre (${tag})`, r.status === 0, `exit ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
+    return r.ms;
+  };
+  /** N ordinary calls one after the other while `background` runs again and again; the background runs counted. */
+  const meanwhile = async (tag: string, background: () => Promise<unknown>) => {
+    let stop = false;
+    let runs = 0;
+    const loop = (async () => {
+      while (!stop) {
+        await background();
+        runs++;
+      }
+    })();
+    // The background is under way before the first timed call.
+    await new Promise((r) => setTimeout(r, 200));
+    const times: number[] = [];
+    for (let i = 0; i < N; i++) times.push(await ordinary(tag));
+    stop = true;
+    await loop;
+    return { st: stats(times), runs };
+  };
+  const row = (name: string, st: Stats, note = '') => console.log(`${name.padEnd(52)} ${st.median.toFixed(1).padStart(8)} ${st.p90.toFixed(1).padStart(8)} ${st.mean.toFixed(1).padStart(8)}${note ? `   ${note}` : ''}`);
+
+  try {
+    for (let i = 0; i < WARMUP; i++) await ordinary('warm-up');
+    console.log(`load average before: ${load()}\n`);
+    console.log(`${'scenario'.padEnd(52)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'mean'.padStart(8)}   (ms)`);
+    const idle: number[] = [];
+    for (let i = 0; i < N; i++) idle.push(await ordinary('idle'));
+    const idleSt = stats(idle);
+    row('ordinary pre (command, server up)', idleSt, `${N} runs`);
+
+    const viaCommand: number[] = [];
+    for (let i = 0; i < R; i++) {
+      const r = await shAsync(OURS.pre, BIG, root, env);
+      expect('50 MB pre through the command', r.status === 2 && /payload is over \d+ bytes/.test(r.stderr), `exit ${r.status}: ${r.stderr.trim()}`);
+      viaCommand.push(r.ms);
+    }
+    const bigSt = stats(viaCommand);
+    row('50 MB pre through the command (client refuses)', bigSt, `${R} runs, max ${Math.max(...viaCommand).toFixed(1)}`);
+
+    const toServer: number[] = [];
+    for (let i = 0; i < R; i++) {
+      const r = await streamToServer(socketPath, BIG, env, root);
+      expect('50 MB streamed to the server', r.status === 2, `status ${r.status}`);
+      toServer.push(r.ms);
+    }
+    const rawSt = stats(toServer);
+    row('50 MB streamed straight to the server', rawSt, `${R} runs, answer and close`);
+
+    // Each ordinary call starts together with a 50 MB refusal through the command and one straight to the server.
+    const during50: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const refusals = Promise.all([shAsync(OURS.pre, BIG, root, env), streamToServer(socketPath, BIG, env, root)]);
+      during50.push(await ordinary('during-50mb'));
+      const [viaCmd, raw] = await refusals;
+      expect('50 MB refused meanwhile', viaCmd.status === 2 && raw.status === 2, `exit ${viaCmd.status}, status ${raw.status}`);
+    }
+    const during50St = stats(during50);
+    row('ordinary pre, each beside two 50 MB refusals', during50St, `${N} runs`);
+
+    const duringHeavy = await meanwhile('during-guard-work', async () => {
+      const r = await shAsync(OURS.pre, payloadPre(HEAVY, 'heavy', root), root, env);
+      expect('the 99,000-character pre', r.status === 0, `exit ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
+      return r;
+    });
+    row('ordinary pre while the guard parses 99,000 chars', duringHeavy.st, `${N} runs; ${duringHeavy.runs} heavy calls meanwhile`);
+    console.log(`\nload average after:  ${load()}`);
+
+    console.log(`\ngoal "50 MB payload answered in under 2 s" (through the command): median ${bigSt.median.toFixed(1)} ms, max ${Math.max(...viaCommand).toFixed(1)} ms -> ${Math.max(...viaCommand) < 2000 ? 'met' : 'NOT met'}; straight to the server: max ${Math.max(...toServer).toFixed(1)} ms`);
+    console.log(`goal "ordinary calls under 100 ms while a 50 MB payload is refused": median ${during50St.median.toFixed(1)} ms, p90 ${during50St.p90.toFixed(1)} ms (alone: median ${idleSt.median.toFixed(1)} ms) -> ${during50St.median < 100 ? 'met' : 'NOT met'}`);
+    const runners = new Map<string, number>();
+    if (fs.existsSync(hookLog)) {
+      for (const line of fs.readFileSync(hookLog).subarray(hookLogStart).toString('utf8').split('\n')) {
+        const m = / exit=\d+ \d+ms (server|node)$/.exec(line);
+        if (m) runners.set(m[1], (runners.get(m[1]) ?? 0) + 1);
+      }
+    }
+    console.log(`calls logged: by the hook server ${runners.get('server') ?? 0}, by a node process ${runners.get('node') ?? 0} (the client's own refusals are not logged)`);
+    console.log(problems.length ? `unexpected answers:\n  ${problems.join('\n  ')}` : 'answers: all as expected (ordinary 0, 50 MB blocked 2, the 99,000-character command 0 with "ask")');
+  } finally {
+    spawnSync(process.execPath, [bin, 'hook-server', 'stop'], { cwd: root, env, stdio: 'ignore' });
+    fs.rmSync(socketDir, { recursive: true, force: true });
+    fs.rmSync(statusDir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -282,7 +458,7 @@ function frozenWorkspace(builtDist: string): string {
   try {
     const copy = (rel: string) => fs.cpSync(path.join(ROOT, rel), path.join(dir, rel), { recursive: true });
     for (const rel of ['nx.json', 'package.json', '.claude/settings.json', SEED_REL, 'projects/ci-status/phases.json', 'projects/ci-status/known-issues.json']) copy(rel);
-    for (const rel of ['bin', 'src', 'package.json']) copy(path.join('tools/nx-plugin', rel));
+    for (const rel of ['bin', 'src', 'package.json', 'index.ts']) copy(path.join('tools/nx-plugin', rel));
     fs.cpSync(builtDist, path.join(dir, 'tools/nx-plugin/dist'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'tools/nx-plugin/dist/.build-stamp'), '');
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
@@ -297,7 +473,7 @@ function frozenWorkspace(builtDist: string): string {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   console.log(`hook latency: N=${N} runs per scenario after ${WARMUP} warm-ups, round-robin; node ${process.version}, ${os.cpus().length} CPU(s), ${os.platform()} ${os.release()}`);
   console.log(`jq: ${spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim() || 'MISSING'}; bash: ${spawnSync('bash', ['-c', 'echo $BASH_VERSION'], { encoding: 'utf8' }).stdout.trim()}`);
   console.log(`ours: ${OURS.pre} | ${OURS.post}\nseed: ${SEED_CMD.pre} | ${SEED_CMD.post}`);
@@ -336,12 +512,15 @@ function main(): void {
     console.log(`cleanup: removed ${removed} seed log file(s)${sessionDirExisted ? '' : ' and .claude/sessions'} from the repository`);
   }
 
+  let limitsDone = false;
   if (builtDist && (stale || process.env.BENCH_FROZEN === '1')) {
     // Ours measured partly on the on-the-fly path: measure again where nobody edits the sources.
     let ws: string | undefined;
     try {
       ws = frozenWorkspace(builtDist);
       pass('pass 2: a frozen copy (same settings and bin, the dist/ built at the start; nobody editing)', ws);
+      await limitsPass(ws);
+      limitsDone = true;
     } catch (e) {
       const err = e as Error & { stdout?: Buffer; stderr?: Buffer };
       console.log(`frozen copy failed: ${err.message.split('\n')[0]} ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(0, 5).join('\n  ')}`);
@@ -349,7 +528,8 @@ function main(): void {
       if (ws) fs.rmSync(ws, { recursive: true, force: true });
     }
   }
+  if (!limitsDone) await limitsPass(ROOT);
   if (builtDist) fs.rmSync(builtDist, { recursive: true, force: true });
 }
 
-main();
+void main();

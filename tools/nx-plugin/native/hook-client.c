@@ -15,6 +15,19 @@
  * `node PLUGIN_DIR/bin/nextrust.js hook EVENT` with the same payload instead;
  * that one starts a server for the next calls.
  *
+ * Limits (the same rules as src/integrations/claude/hook-protocol.ts):
+ *  - It reads at most NEXTRUST_HOOK_MAX_PAYLOAD_BYTES (default 1 MiB) + 1
+ *    bytes of stdin. A payload over the limit is answered here, unread and
+ *    unsent: `pre` blocked (exit 2), any other event a non-blocking error
+ *    (exit 1), one line on stderr, the bytes of the dispatcher's
+ *    payloadTooLargeOutcome.
+ *  - The whole exchange with the server (connect, send, answer) must end
+ *    within NEXTRUST_HOOK_CALL_TIMEOUT_MS (default 10 s; the server answers
+ *    by then itself) + 2 s; a server that accepts but does not read or does
+ *    not answer in time is treated like no server: the hook runs through
+ *    node (which applies the same time limit, and fails closed for `pre`).
+ *  - An answer over 16 MiB is not taken either (node runs the hook).
+ *
  * Wire format and socket location: src/integrations/claude/hook-protocol.ts
  * (change both together).
  */
@@ -22,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +46,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -39,6 +54,14 @@ extern char **environ;
 #define MAGIC "NXHOOK1\n"
 #define MAGIC_LEN 8
 #define FALLBACK_STATUS 0xFFFFFFFFu
+/* hook-protocol.ts: DEFAULT_MAX_PAYLOAD_BYTES, MAX_MAX_PAYLOAD_BYTES, DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS, CLIENT_GRACE_MS */
+#define DEFAULT_MAX_PAYLOAD 1048576ull
+#define MAX_MAX_PAYLOAD 0xFFFFFFFEull
+#define DEFAULT_CALL_TIMEOUT_MS 10000ull
+#define MAX_CALL_TIMEOUT_MS 3600000ull
+#define CLIENT_GRACE_MS 2000ull
+/* Largest answer taken from the server (bytes). */
+#define MAX_RESPONSE (16u << 20)
 
 typedef struct {
   unsigned char *p;
@@ -69,14 +92,81 @@ static int buf_field(buf_t *b, const void *d, size_t n) {
   return buf_u32(b, (uint32_t)n) || buf_add(b, d, n);
 }
 
-static int read_all(int fd, buf_t *b) {
+/* Reads fd to its end, or until more than `max` bytes are in b: 0 at the end, 1 over max (the rest unread), -1 on error. */
+static int read_upto(int fd, buf_t *b, size_t max) {
   unsigned char chunk[65536];
   for (;;) {
-    ssize_t r = read(fd, chunk, sizeof chunk);
+    size_t want = sizeof chunk;
+    if (max - b->n + 1 < want) want = max - b->n + 1; /* never more than max + 1 bytes in all */
+    ssize_t r = read(fd, chunk, want);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return -1;
     if (r == 0) return 0;
     if (buf_add(b, chunk, (size_t)r)) return -1;
+    if (b->n > max) return 1;
+  }
+}
+
+/* NAME's value when it is a decimal integer (digits only, at most 10) from 1 to max, else dflt: hook-protocol.ts envLimit. */
+static unsigned long long env_limit(const char *name, unsigned long long dflt, unsigned long long max) {
+  const char *v = getenv(name);
+  if (!v || !*v || strlen(v) > 10) return dflt;
+  unsigned long long n = 0;
+  for (const char *c = v; *c; c++) {
+    if (*c < '0' || *c > '9') return dflt;
+    n = n * 10 + (unsigned long long)(*c - '0');
+  }
+  return n >= 1 && n <= max ? n : dflt;
+}
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until fd is ready for `events` or the deadline (CLOCK_MONOTONIC ms) passes: 0 ready, -1 timed out or failed. */
+static int wait_fd(int fd, short events, long long deadline) {
+  for (;;) {
+    long long left = deadline - now_ms();
+    if (left <= 0) return -1;
+    struct pollfd p = {.fd = fd, .events = events};
+    int r = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0 ? 0 : -1; /* POLLHUP/POLLERR: the read or write that follows reports it */
+  }
+}
+
+/* Sends all of d on the non-blocking socket fd by the deadline: 0, or -1 (timed out, server gone). */
+static int send_all(int fd, const void *d, size_t n, long long deadline) {
+  const unsigned char *p = d;
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (wait_fd(fd, POLLOUT, deadline)) return -1;
+      continue;
+    }
+    if (w < 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Reads the non-blocking socket fd to its end by the deadline, at most max bytes: 0, or -1 (timed out, too long, failed). */
+static int recv_all(int fd, buf_t *b, size_t max, long long deadline) {
+  unsigned char chunk[65536];
+  for (;;) {
+    ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (wait_fd(fd, POLLIN, deadline)) return -1;
+      continue;
+    }
+    if (r < 0) return -1;
+    if (r == 0) return 0;
+    if (b->n + (size_t)r > max || buf_add(b, chunk, (size_t)r)) return -1;
   }
 }
 
@@ -128,9 +218,10 @@ static uint32_t get_u32(const unsigned char *p) {
 static int via_server(const char *plugin, const char *event, const buf_t *in) {
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (socket_path(plugin, addr.sun_path, sizeof addr.sun_path)) return -1;
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  long long deadline = now_ms() + (long long)(env_limit("NEXTRUST_HOOK_CALL_TIMEOUT_MS", DEFAULT_CALL_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS) + CLIENT_GRACE_MS);
+  /* Non-blocking: a server whose backlog is full (EAGAIN), or that stops reading or answering, costs at most the deadline. */
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
     close(fd);
     return -1;
@@ -142,7 +233,7 @@ static int via_server(const char *plugin, const char *event, const buf_t *in) {
   for (char **e = environ; *e && !bad; e++) bad = buf_add(&env, *e, strlen(*e) + 1);
   bad = bad || buf_add(&req, MAGIC, MAGIC_LEN) || buf_field(&req, event, strlen(event)) || buf_field(&req, cwd, strlen(cwd)) ||
         buf_field(&req, env.p, env.n) || buf_field(&req, in->p, in->n);
-  bad = bad || write_all(fd, req.p, req.n) || shutdown(fd, SHUT_WR) || read_all(fd, &resp);
+  bad = bad || send_all(fd, req.p, req.n, deadline) || shutdown(fd, SHUT_WR) || recv_all(fd, &resp, MAX_RESPONSE, deadline);
   close(fd);
   free(req.p);
   free(env.p);
@@ -215,8 +306,19 @@ int main(int argc, char **argv) {
   }
   signal(SIGPIPE, SIG_IGN);
   buf_t in = {0};
-  if (read_all(0, &in)) {
+  unsigned long long limit = env_limit("NEXTRUST_HOOK_MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD, MAX_MAX_PAYLOAD);
+  int over = read_upto(0, &in, (size_t)limit);
+  if (over < 0) {
     fprintf(stderr, "nextrust hook %s: cannot read stdin: %s\n", argv[2], strerror(errno));
+    return 1;
+  }
+  if (over) {
+    /* Not read further, not sent: the same answer as the dispatcher's payloadTooLargeOutcome. */
+    if (strcmp(argv[2], "pre") == 0) {
+      fprintf(stderr, "nextrust security guard: blocked: the hook payload is over %llu bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), so the command cannot be checked\n", limit);
+      return 2;
+    }
+    fprintf(stderr, "nextrust hook %s: the hook payload is over %llu bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n", argv[2], limit);
     return 1;
   }
   char plugin[PATH_MAX];

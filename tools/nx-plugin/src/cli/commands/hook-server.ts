@@ -31,6 +31,9 @@ export function registerHookServerCommands(program: Command, deps: HookServerCom
 Started on first use by a hook call; exits after NEXTRUST_HOOK_SERVER_IDLE_MS without calls
 (default 30 min) and whenever the plugin is rebuilt or its sources change (the next call runs
 through node and starts a current one). NEXTRUST_HOOK_SERVER=0: never use it.
+Limits: a payload over NEXTRUST_HOOK_MAX_PAYLOAD_BYTES (default 1 MiB) is refused unread (pre: blocked);
+a call over NEXTRUST_HOOK_CALL_TIMEOUT_MS (default 10 s) is answered at the limit (pre: blocked); each call
+runs in its own worker thread, so one slow call never delays another.
 Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per checkout; log beside it.`,
     );
 

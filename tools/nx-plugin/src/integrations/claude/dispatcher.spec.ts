@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { findPhase, PHASES_FILE, phasesFileSchema, type PhasesFile } from '../../pipeline/phases';
 import { ACTIVITY_LOG, StatusStore, type Activity } from '../../pipeline/status-store';
 import { readValidatedJson } from '../../pipeline/validated-file';
-import { dispatchHook } from './dispatcher';
+import { dispatchHook, payloadTooLargeOutcome } from './dispatcher';
+import * as guardModule from './security-guard';
 import { readJsonLines } from '../../../test/helpers/jsonl';
 
 const REPO = path.resolve(__dirname, '../../../../..');
@@ -237,7 +238,7 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
   });
 
   it('notes a novel failure without blocking: exit 0, "no known issue", escalation pending', async () => {
-    const out = await run('post', postToolUse('cargo build -p hello', { stderr: fixture('novel-rust-type-error.log'), exit_code: 101 }));
+    const out = await run('post', postToolUse('cargo build -p hello', { stderr: fixture('novel-cargo-duplicate-source.log'), exit_code: 101 }));
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toBe('');
     expect(out.stderr).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned\)\./);
@@ -245,6 +246,22 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     expect(ofType('target_failed')[0].details.known_issue).toBeNull();
     expect(ofType('escalation_pending')).toHaveLength(1);
     expect(backoffRecords()[0].failures).toBe(1);
+  });
+
+  it('the security guard failing blocks the command (fails closed), for a valid payload and a malformed one', async () => {
+    const spy = jest.spyOn(guardModule, 'checkCommand').mockImplementation(() => {
+      throw new Error('out of memory');
+    });
+    try {
+      const out = await run('pre', preToolUse('ls -la'));
+      expect(out).toEqual({ exitCode: 2, stdout: '', stderr: 'nextrust security guard: blocked: the guard failed, so the command cannot be checked (out of memory)\n  command: ls -la\n' });
+      const malformed = await run('pre', JSON.stringify({ ...preToolUse('ls -la'), cwd: 7 }));
+      expect(malformed.exitCode).toBe(2);
+      expect(malformed.stderr).toContain('the guard failed');
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await run('pre', preToolUse('ls -la'))).exitCode).toBe(0);
   });
 
   it('a handler that fails never blocks: exit 1, one message naming the handler', async () => {
@@ -356,6 +373,51 @@ describe('malformed payloads and events', () => {
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toBe('');
     expect(out.stderr).toBe(`nextrust hook: unknown event '${event}': expected one of pre, post, stop, user-prompt-submit, session-start\n`);
+  });
+});
+
+describe('payloads over the limit (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES, default 1 MiB)', () => {
+  /** A pre payload of exactly `bytes` UTF-8 bytes (the command padded with `pad`). */
+  const preOfBytes = (bytes: number, command: string, pad = 'x') => {
+    const payload = preToolUse(command);
+    const base = JSON.stringify({ ...payload, pad: '' });
+    const fill = Math.floor((bytes - Buffer.byteLength(base)) / Buffer.byteLength(pad));
+    const text = JSON.stringify({ ...payload, pad: pad.repeat(fill) });
+    return text + ' '.repeat(bytes - Buffer.byteLength(text));
+  };
+
+  it('pre over the default limit: blocked unread (exit 2, one line), even a destructive command is not looked at', async () => {
+    const stdin = preOfBytes(1024 * 1024 + 1, 'rm -rf /');
+    expect(Buffer.byteLength(stdin)).toBe(1024 * 1024 + 1);
+    expect(await run('pre', stdin)).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: 'nextrust security guard: blocked: the hook payload is over 1048576 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), so the command cannot be checked\n',
+    });
+    // One byte less is read and checked as usual.
+    expect(await run('pre', preOfBytes(1024 * 1024, 'ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect((await run('pre', preOfBytes(1024 * 1024, 'rm -rf /'))).stderr).toMatch(/^nextrust security guard: blocked: recursive rm of \//);
+  });
+
+  it('post over the limit set in the environment: a non-blocking error (exit 1, one line), nothing recorded', async () => {
+    const env = { ...HOOK_ENV, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '4096' };
+    const big = JSON.stringify(postToolUse('cargo build', { stderr: 'e'.repeat(5000), exit_code: 101 }));
+    expect(await run('post', big, env)).toEqual({ exitCode: 1, stdout: '', stderr: 'nextrust hook post: the hook payload is over 4096 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n' });
+    expect(activities()).toEqual([]);
+    expect(await run('post', big, { ...env, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '8192' })).toMatchObject({ exitCode: 0 });
+    expect(ofType('command_failed')).toHaveLength(1);
+  });
+
+  it('the limit counts UTF-8 bytes, not characters', async () => {
+    const env = { ...HOOK_ENV, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '2000' };
+    const stdin = preOfBytes(2001, 'ls', 'é');
+    expect(stdin.length).toBeLessThan(2000);
+    expect(await run('pre', stdin, env)).toEqual(payloadTooLargeOutcome('pre', 2000));
+    expect(await run('pre', preOfBytes(2000, 'ls', 'é'), env)).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+  });
+
+  it.each(['stop', 'user-prompt-submit', 'session-start', 'PreToolUse'])('%s: the same non-blocking line', (event) => {
+    expect(payloadTooLargeOutcome(event, 10)).toEqual({ exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook payload is over 10 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n` });
   });
 });
 

@@ -24,6 +24,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkCommand } from './security-guard';
 import { HOOK_EVENTS, parseHookPayload, PayloadError, type HookEvent, type HookPayload } from './payload';
+import { MAX_PAYLOAD_ENV, maxPayloadBytes } from './hook-protocol';
 
 /** What a handler decided. */
 export interface HookDecision {
@@ -49,9 +50,14 @@ export type HookHandler = (ctx: HookContext) => Promise<HookDecision | void> | H
 /** Commands that run pipeline targets (phase alignment applies). */
 const PIPELINE_TARGET = /\b(llvm-m68k|rust-target|emulator-tests|ci-status):([a-z0-9_-]+)/g;
 
-/** The guard's verdict on a command as a hook decision. */
+/** The guard's verdict on a command as a hook decision; the guard failing blocks the command (fails closed). */
 function guardDecision(command: string): HookDecision | void {
-  const v = checkCommand(command);
+  let v: ReturnType<typeof checkCommand>;
+  try {
+    v = checkCommand(command);
+  } catch (e) {
+    return { block: `nextrust security guard: blocked: the guard failed, so the command cannot be checked (${(e as Error).message})\n  command: ${command.slice(0, 300)}` };
+  }
   if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${command.slice(0, 300)}` };
   if (v.ask) return { ask: `nextrust security guard: cannot check this command (${v.ask}); allow it only after reading it` };
 }
@@ -204,13 +210,34 @@ export interface HookOutcome {
 }
 
 /**
- * Runs the handlers of `event` on the stdin text. Never throws: a malformed
- * payload is exit 1 with one line on stderr (a non-blocking error for Claude
- * Code), except for `pre`, which fails closed: a command still readable in
- * it is checked, and an unreadable one is blocked (exit 2); a handler that
- * fails is reported as exit 1 and never blocks.
+ * The answer to a payload over the limit (`limit` bytes,
+ * NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), which is not read: for `pre` the command
+ * cannot be checked, so it is blocked (exit 2, one line on stderr: fails
+ * closed); any other event gets a non-blocking error (exit 1, one line). The
+ * C client (native/hook-client.c) prints the same bytes when it refuses such
+ * a payload itself; change both together.
+ */
+export function payloadTooLargeOutcome(event: string, limit: number): HookOutcome {
+  if (event === 'pre') {
+    return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}), so the command cannot be checked\n` };
+  }
+  return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}): not read, nothing done\n` };
+}
+
+/**
+ * Runs the handlers of `event` on the stdin text. Never throws: a payload
+ * over the limit (maxPayloadBytes of `env`, counted in UTF-8 bytes) is
+ * refused unread (payloadTooLargeOutcome: pre blocked); a malformed payload
+ * is exit 1 with one line on stderr (a non-blocking error for Claude Code),
+ * except for `pre`, which fails closed: a command still readable in it is
+ * checked, and an unreadable one is blocked (exit 2); the security guard
+ * failing blocks too (exit 2); any other handler that fails is reported as
+ * exit 1 and never blocks.
  */
 export async function dispatchHook(event: string, stdin: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<HookOutcome> {
+  const limit = maxPayloadBytes(env);
+  // Each UTF-16 unit is at most 3 UTF-8 bytes: only a long string needs counting.
+  if (stdin.length * 3 > limit && Buffer.byteLength(stdin, 'utf8') > limit) return payloadTooLargeOutcome(event, limit);
   if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
     return { exitCode: 1, stdout: '', stderr: `nextrust hook: unknown event '${event}': expected one of ${HOOK_EVENTS.join(', ')}\n` };
   }

@@ -6,39 +6,136 @@
  * (hook-server.ts). One line per call goes to
  * `.claude/hook-logs/<YYYY-MM-DD>.log` (event, tool, exit code, ms, and
  * whether the server or a node process ran it).
+ *
+ * Limits, as in the server (hook-protocol.ts): stdin is read up to
+ * NEXTRUST_HOOK_MAX_PAYLOAD_BYTES and no further (an over-limit payload is
+ * refused unread: payloadTooLargeOutcome); a call still running after
+ * NEXTRUST_HOOK_CALL_TIMEOUT_MS is answered (timedOutOutcome: pre blocked)
+ * and the process exits. In this process the time limit ends waits (a
+ * lock, a network request), not synchronous work, which the payload limit
+ * bounds instead.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dispatchHook, type HookOutcome } from './dispatcher';
+import { dispatchHook, payloadTooLargeOutcome, type HookOutcome } from './dispatcher';
+import { CALL_TIMEOUT_ENV, callTimeoutMs, maxPayloadBytes } from './hook-protocol';
 
 /** How a hook call was run: by the hook server, or by its own node process. */
 export type HookRunner = 'server' | 'node';
 
+/** The `tool_name` of a payload as its text shows it (no JSON parsing: for the log line), or '-'. */
+export function hookTool(stdin: string): string {
+  return /"tool_name"\s*:\s*"([^"]*)"/.exec(stdin)?.[1] ?? '-';
+}
+
 /**
- * Runs one hook call: dispatches it and appends its line to
- * `<CLAUDE_PROJECT_DIR or cwd>/.claude/hook-logs/<UTC date>.log`
- * (`<ISO time> <event> <tool|-> exit=<code> <ms>ms <runner>`). Never throws
- * (dispatchHook does not; logging is best effort).
+ * Appends one line to `<CLAUDE_PROJECT_DIR or cwd>/.claude/hook-logs/<UTC date>.log`:
+ * `<ISO time> <event> <tool|-> exit=<code> <ms>ms <runner>`. Best effort: never throws.
+ */
+export function appendHookLog(entry: { event: string; tool: string; exitCode: number; ms: number; runner: HookRunner; env: NodeJS.ProcessEnv; cwd: string }): void {
+  try {
+    const dir = path.join(entry.env.CLAUDE_PROJECT_DIR ?? entry.cwd, '.claude', 'hook-logs');
+    fs.mkdirSync(dir, { recursive: true });
+    const now = new Date().toISOString();
+    fs.appendFileSync(path.join(dir, `${now.slice(0, 10)}.log`), `${now} ${entry.event} ${entry.tool} exit=${entry.exitCode} ${entry.ms}ms ${entry.runner}\n`);
+  } catch {
+    // logging is best effort
+  }
+}
+
+/**
+ * The answer to a call still running after its time limit (`ms`,
+ * NEXTRUST_HOOK_CALL_TIMEOUT_MS): for `pre` the command is blocked (exit 2,
+ * one line on stderr: a check that did not finish fails closed); any other
+ * event gets a non-blocking error (exit 1, one line), saying whether its work
+ * goes on in the background (the server) or was abandoned (the node path).
+ */
+export function timedOutOutcome(event: string, ms: number, background: boolean): HookOutcome {
+  if (event === 'pre') {
+    return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}), so the command cannot be checked\n` };
+  }
+  return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}); ${background ? 'it goes on in the background' : 'abandoned'}\n` };
+}
+
+/**
+ * The answer when the hook could not run at all (`why`: e.g. its worker
+ * thread crashed): `pre` blocked (exit 2), any other event a non-blocking
+ * error (exit 1); one line on stderr.
+ */
+export function hookFailedOutcome(event: string, why: string): HookOutcome {
+  const reason = why.split('\n')[0];
+  if (event === 'pre') return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook failed (${reason}), so the command cannot be checked\n` };
+  return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook failed (${reason})\n` };
+}
+
+/**
+ * Runs one hook call: dispatches it and appends its line to the hook log
+ * (appendHookLog). Never throws (dispatchHook does not; logging is best
+ * effort). No time limit here: the caller sets it.
  */
 export async function runHook(event: string, stdin: string, env: NodeJS.ProcessEnv, cwd: string, runner: HookRunner): Promise<HookOutcome> {
   const started = Date.now();
   const out = await dispatchHook(event, stdin, env, cwd);
-  try {
-    const dir = path.join(env.CLAUDE_PROJECT_DIR ?? cwd, '.claude', 'hook-logs');
-    fs.mkdirSync(dir, { recursive: true });
-    const tool = /"tool_name"\s*:\s*"([^"]*)"/.exec(stdin)?.[1] ?? '-';
-    fs.appendFileSync(path.join(dir, `${new Date().toISOString().slice(0, 10)}.log`), `${new Date().toISOString()} ${event} ${tool} exit=${out.exitCode} ${Date.now() - started}ms ${runner}\n`);
-  } catch {
-    // logging is best effort
-  }
+  appendHookLog({ event, tool: hookTool(stdin), exitCode: out.exitCode, ms: Date.now() - started, runner, env, cwd });
   return out;
 }
 
-/** Runs the hook for `event`, reading stdin to its end. @returns the exit code. */
-export async function hookMain(event: string): Promise<number> {
+/**
+ * Reads `stream` to its end, or only up to `limit` + 1 bytes: then it stops
+ * reading (the stream is destroyed; a writer still writing gets EPIPE) and
+ * reports `tooLarge`. Holds at most `limit` + one chunk.
+ * @returns the bytes read, or `{ tooLarge: true }`.
+ */
+export async function readBounded(stream: NodeJS.ReadableStream, limit: number): Promise<{ bytes: Buffer } | { tooLarge: true }> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const out = await runHook(event, Buffer.concat(chunks).toString('utf8'), process.env, process.cwd(), 'node');
+  let n = 0;
+  for await (const c of stream) {
+    const b = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+    n += b.length;
+    if (n > limit) return { tooLarge: true }; // leaving the loop destroys the stream: nothing more is read
+    chunks.push(b);
+  }
+  return { bytes: Buffer.concat(chunks) };
+}
+
+/**
+ * Runs the hook for `event` with the payload on stdin (at most
+ * NEXTRUST_HOOK_MAX_PAYLOAD_BYTES of it) and prints its answer.
+ * @returns the exit code. When the call overruns NEXTRUST_HOOK_CALL_TIMEOUT_MS,
+ *   prints timedOutOutcome and exits the process at once (pending work abandoned).
+ */
+export async function hookMain(event: string): Promise<number> {
+  const env = process.env;
+  const cwd = process.cwd();
+  const started = Date.now();
+  const limitMs = callTimeoutMs(env);
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>(() => {
+    timer = setTimeout(() => {
+      const t = timedOutOutcome(event, limitMs, false);
+      appendHookLog({ event, tool: '-', exitCode: t.exitCode, ms: Date.now() - started, runner: 'node', env, cwd });
+      // Pipes and files are written synchronously on Linux: the answer is out before the exit.
+      process.stderr.write(t.stderr);
+      process.exit(t.exitCode);
+    }, limitMs);
+  });
+  let out: HookOutcome;
+  try {
+    out = await Promise.race([
+      (async () => {
+        const read = await readBounded(process.stdin, maxPayloadBytes(env));
+        if ('tooLarge' in read) {
+          const o = payloadTooLargeOutcome(event, maxPayloadBytes(env));
+          appendHookLog({ event, tool: '-', exitCode: o.exitCode, ms: Date.now() - started, runner: 'node', env, cwd });
+          return o;
+        }
+        return runHook(event, read.bytes.toString('utf8'), env, cwd, 'node');
+      })(),
+      overrun,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   if (out.stdout) process.stdout.write(out.stdout);
   if (out.stderr) process.stderr.write(out.stderr);
   // Compiled code only: a server runs dist/, never on-the-fly TypeScript.

@@ -2,7 +2,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, FALLBACK_STATUS, fnv1a64, HOOK_MAGIC, HookProtocolError, hookSocketDir, hookSocketPath } from './hook-protocol';
+import {
+  callTimeoutMs,
+  decodeRequest,
+  decodeResponse,
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  encodeRequest,
+  encodeResponse,
+  envLimit,
+  FALLBACK_STATUS,
+  fnv1a64,
+  HOOK_MAGIC,
+  HookProtocolError,
+  HookRequestReader,
+  hookSocketDir,
+  hookSocketPath,
+  MAX_ENV_BYTES,
+  maxPayloadBytes,
+} from './hook-protocol';
 
 describe('hook protocol', () => {
   // Environment names and values as environ holds them: no NUL, no '=' in the name.
@@ -72,5 +90,103 @@ describe('hook protocol', () => {
 
   it('a socket path too long for sun_path is an error that says what to do', () => {
     expect(() => hookSocketPath(path.resolve(__dirname, '../../..'), { NEXTRUST_HOOK_SOCKET_DIR: '/' + 'd'.repeat(100) })).toThrow(/longer than 107 bytes: set NEXTRUST_HOOK_SOCKET_DIR to a shorter directory/);
+  });
+
+  describe('HookRequestReader (what the server reads requests with)', () => {
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    /** A request's bytes up to and including the stdin length, with no stdin bytes. */
+    const headerOnly = (stdinBytes: number, env: Record<string, string> = {}) => {
+      const full = encodeRequest({ event: 'pre', cwd: '/w', env, stdin: Buffer.alloc(0) });
+      return Buffer.concat([full.subarray(0, full.length - 4), u32(stdinBytes)]);
+    };
+
+    it('a request cut into any chunks reads as decodeRequest reads it whole (property)', () => {
+      fc.assert(
+        fc.property(fc.string({ maxLength: 30 }), fc.string({ maxLength: 200 }), envArb, bytes, fc.array(fc.nat(), { maxLength: 8 }), (event, cwd, env, stdin, cuts) => {
+          const buf = encodeRequest({ event, cwd, env, stdin });
+          const at = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+          const r = new HookRequestReader(() => Infinity);
+          let from = 0;
+          for (const to of [...at, buf.length]) {
+            expect(r.push(buf.subarray(from, to))).toEqual({ state: 'reading' });
+            from = to;
+          }
+          expect(r.end()).toEqual(decodeRequest(buf));
+        }),
+      );
+    });
+
+    it('a stdin over the limit is refused from the header alone, before any of its bytes, with the limit of the call\'s environment', () => {
+      const limits: Record<string, string>[] = [];
+      const r = new HookRequestReader((env) => {
+        limits.push(env);
+        return maxPayloadBytes(env);
+      });
+      const hdr = headerOnly(50_000_000, { NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '1000', A: 'b' });
+      // Byte by byte: nothing is decided until the stdin length is complete.
+      for (const b of hdr.subarray(0, hdr.length - 1)) expect(r.push(Buffer.from([b]))).toEqual({ state: 'reading' });
+      expect(r.push(hdr.subarray(hdr.length - 1))).toEqual({
+        state: 'too-large',
+        head: { event: 'pre', cwd: '/w', env: { NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '1000', A: 'b' }, stdinBytes: 50_000_000 },
+        limit: 1000,
+      });
+      expect(limits).toEqual([{ NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '1000', A: 'b' }]);
+      // It takes nothing more.
+      expect(() => r.push(Buffer.from('x'))).toThrow(/refused already/);
+      expect(() => r.end()).toThrow(/refused already/);
+    });
+
+    it('a stdin of exactly the limit is read; one byte more is refused', () => {
+      const at = new HookRequestReader(() => 5);
+      at.push(encodeRequest({ event: 'post', cwd: '/', env: {}, stdin: Buffer.from('12345') }));
+      expect(at.end().stdin).toEqual(Buffer.from('12345'));
+      const over = new HookRequestReader(() => 5);
+      expect(over.push(encodeRequest({ event: 'post', cwd: '/', env: {}, stdin: Buffer.from('123456') })).state).toBe('too-large');
+    });
+
+    it('a header field over its maximum is refused as soon as its length is read', () => {
+      const r = new HookRequestReader(() => Infinity);
+      const hdr = Buffer.concat([HOOK_MAGIC, u32(3), Buffer.from('pre'), u32(1), Buffer.from('/'), u32(MAX_ENV_BYTES + 1)]);
+      expect(() => r.push(hdr)).toThrow(new HookProtocolError(`request's environment is ${MAX_ENV_BYTES + 1} bytes, over its maximum of ${MAX_ENV_BYTES}`));
+      expect(() => new HookRequestReader(() => Infinity).push(Buffer.concat([HOOK_MAGIC, u32(257)]))).toThrow(/request's event is 257 bytes, over its maximum of 256/);
+    });
+
+    it('another protocol is refused from its first bytes; a request ending inside its stdin is named', () => {
+      expect(() => new HookRequestReader(() => Infinity).push(Buffer.from('GET '))).toThrow(/does not start with "NXHOOK1\\n"/);
+      const r = new HookRequestReader(() => Infinity);
+      r.push(Buffer.concat([headerOnly(10), Buffer.from('abc')]));
+      expect(() => r.end()).toThrow(new HookProtocolError('request ends inside its stdin (10 bytes declared, 3 left)'));
+    });
+  });
+
+  it.each([
+    [undefined, DEFAULT_MAX_PAYLOAD_BYTES],
+    ['', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['0', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['1', 1],
+    ['00100', 100],
+    ['1e6', DEFAULT_MAX_PAYLOAD_BYTES],
+    [' 100', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['-5', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['0x10', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['4294967294', 4294967294],
+    ['4294967295', DEFAULT_MAX_PAYLOAD_BYTES],
+    ['99999999999', DEFAULT_MAX_PAYLOAD_BYTES],
+  ])('NEXTRUST_HOOK_MAX_PAYLOAD_BYTES=%j: a limit of %d bytes (digits only, 1 to 2^32-2, else the default)', (v, want) => {
+    expect(maxPayloadBytes(v === undefined ? {} : { NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: v })).toBe(want);
+  });
+
+  it('NEXTRUST_HOOK_CALL_TIMEOUT_MS: 1 ms to one hour, else 10 s', () => {
+    expect(callTimeoutMs({})).toBe(DEFAULT_CALL_TIMEOUT_MS);
+    expect(DEFAULT_CALL_TIMEOUT_MS).toBe(10_000);
+    expect(callTimeoutMs({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' })).toBe(1500);
+    expect(callTimeoutMs({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '3600000' })).toBe(3_600_000);
+    expect(callTimeoutMs({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '3600001' })).toBe(DEFAULT_CALL_TIMEOUT_MS);
+    expect(callTimeoutMs({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1.5' })).toBe(DEFAULT_CALL_TIMEOUT_MS);
+    expect(envLimit({ X: '7' }, 'X', 3, 6)).toBe(3);
   });
 });
