@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { checkCommand, type GuardVerdict } from './security-guard';
+import { checkCommand, scanSubstitutions, type GuardVerdict } from './security-guard';
 
 function reasonOf(v: GuardVerdict): string {
   return v.blocked ? v.reason : '';
@@ -345,9 +345,21 @@ describe('checkCommand: wrappings and spellings that once got through', () => {
       'env -u RUST_BACKTRACE cargo test',
       'git push origin HEAD:feature/x',
       'rm -rf ./dist /tmp/nextrust-*',
+      'echo $(ls) $(ls)',
+      'diff <(ls a) <(ls b)',
+      'echo `git rev-parse HEAD` `date`',
+      'cp "$(git rev-parse --show-toplevel)/README.md" /tmp/',
     ]) {
       expect([command, checkCommand(command)]).toEqual([command, { blocked: false }]);
     }
+  });
+
+  it('a substitution in command position is still only known at run time; one as an argument is a word', () => {
+    expect(checkCommand('$(echo rm) -rf ~')).toEqual({ blocked: false, ask: 'the command name $__substitution is only known when it runs' });
+    expect(scanSubstitutions('echo "$(date)" <(ls) `pwd` \'$(x)\'')).toEqual({
+      bodies: ['date', 'ls', 'pwd'],
+      line: 'echo "$__substitution" /dev/fd/63 $__substitution \'$(x)\'',
+    });
   });
 
   it('property: no wrapping of a destructive command passes', () => {

@@ -247,22 +247,32 @@ function separateLines(command: string): string {
 
 const FORK_BOMB = /:\s*\(\s*\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:/;
 
+/** What a command substitution becomes in the line the guard parses: a word whose value is only known at run time. */
+const SUBSTITUTED = '$__substitution';
+/** What a process substitution becomes: the file name bash passes (bash(1), "Process Substitution"). */
+const PROCESS_SUBSTITUTED = '/dev/fd/63';
+
 /**
- * The bodies of the command substitutions `$( )`, process substitutions `<( )` / `>( )` and backquotes in a
- * command line, outermost first, whether quoted with `"` or not (single quotes stop them, as in the shell).
- * @returns null when a substitution is not closed (the line cannot be analysed).
+ * The command substitutions `$( )`, process substitutions `<( )` / `>( )` and backquotes of a command line, outermost
+ * first, whether quoted with `"` or not (single quotes stop them, as in the shell).
+ * @returns `bodies`: their texts; `line`: the command line with each replaced by one word ($__substitution, or
+ *   /dev/fd/63 for a process substitution), so that the line parses as the shell reads it; null when a substitution is
+ *   not closed (the line cannot be analysed).
  */
-export function substitutions(command: string): string[] | null {
+export function scanSubstitutions(command: string): { bodies: string[]; line: string } | null {
   const out: string[] = [];
+  let line = '';
   let quote: "'" | '"' | null = null;
   for (let i = 0; i < command.length; i++) {
     const c = command[i];
     if (c === '\\' && quote !== "'") {
+      line += command.slice(i, i + 2);
       i++;
       continue;
     }
     if (quote === "'") {
       if (c === "'") quote = null;
+      line += c;
       continue;
     }
     if (c === '"') quote = quote === '"' ? null : '"';
@@ -273,7 +283,9 @@ export function substitutions(command: string): string[] | null {
       if (j >= command.length) return null;
       // Inside backquotes a backslash quotes only `$`, `` ` `` and `\` (bash(1), "Command Substitution").
       out.push(command.slice(i + 1, j).replace(/\\([\\`$])/g, '$1'));
+      line += SUBSTITUTED;
       i = j;
+      continue;
     } else if ((c === '$' || ((c === '<' || c === '>') && !quote)) && command[i + 1] === '(') {
       // Find the matching parenthesis, skipping quoted text and escapes inside.
       let depth = 0;
@@ -295,10 +307,21 @@ export function substitutions(command: string): string[] | null {
       }
       if (j >= command.length) return null;
       out.push(command.slice(i + 2, j));
+      line += c === '$' ? SUBSTITUTED : PROCESS_SUBSTITUTED;
       i = j;
+      continue;
     }
+    line += c;
   }
-  return out;
+  return { bodies: out, line };
+}
+
+/**
+ * The bodies of the substitutions of a command line (scanSubstitutions).
+ * @returns null when a substitution is not closed.
+ */
+export function substitutions(command: string): string[] | null {
+  return scanSubstitutions(command)?.bodies ?? null;
 }
 
 const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'fish']);
@@ -328,16 +351,16 @@ export function checkCommand(command: string, depth = 0): GuardVerdict {
     return null;
   };
   // Substitutions run wherever they are, inside double quotes too.
-  const subs = substitutions(command);
-  if (subs === null) return { blocked: false, ask: 'a substitution is not closed' };
-  for (const body of subs) {
+  const scanned = scanSubstitutions(command);
+  if (scanned === null) return { blocked: false, ask: 'a substitution is not closed' };
+  for (const body of scanned.bodies) {
     const v = nested(body);
     if (v) return v;
   }
   let entries: ParseEntry[];
   try {
-    // Keep variables literal ($HOME stays "$HOME") instead of expanding them.
-    entries = parse(separateLines(command), (name) => `$${name}`);
+    // Each substitution is one word ($__substitution) here; variables stay literal ($HOME stays "$HOME").
+    entries = parse(separateLines(scanned.line), (name) => `$${name}`);
   } catch (e) {
     return { blocked: false, ask: `the shell syntax cannot be read (${(e as Error).message})` };
   }
