@@ -95,7 +95,7 @@ export const BUILTIN_PATTERNS = {
   location: '^ *--> [^ ]',
   /** A quoted source line under a location: `10 |     let code: i32 = "zero";`. */
   snippet: '^ *[0-9]+ \\| ',
-  /** cargo compiling a path package: `   Compiling hello v0.1.0 (/work/main/projects/rust-target/programs/hello)`. */
+  /** cargo compiling a path package: `   Compiling hello v0.1.0 (/home/dev/nextrust/projects/rust-target/programs/hello)`. */
   compiling: '^ +Compiling [^ ]+ v[^ ]+ \\(/',
   /** cargo naming the workspace manifest of a member it cannot load: ``referenced via `programs/*` by workspace at `/…/Cargo.toml` ``. */
   workspace: 'by workspace at .[^ ]*Cargo\\.toml.',
