@@ -34,6 +34,7 @@ import * as path from 'node:path';
 import { knownIssueSchema, knownIssuesFileSchema, type KnownIssue } from '../nx-plugin/src/pipeline/known-issues';
 import { scanLogFile } from '../nx-plugin/src/pipeline/matcher';
 import { readValidatedJson } from '../nx-plugin/src/pipeline/validated-file';
+import { prng } from './prng';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'tools/nx-plugin/bin/nextrust.js');
@@ -50,17 +51,6 @@ function arg(name: string, dflt: number): number {
   return n;
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Log generation

@@ -26,6 +26,7 @@ import { requestReview } from './review';
 import { loadAiContext } from './services';
 import type { UsageRecord } from './usage';
 import { readJsonLines } from '../../test/helpers/jsonl';
+import { ALNUM, seeded } from '../../test/helpers/seeded';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const FIXTURES = path.join(repoRoot, 'tools/nx-plugin/src/pipeline/fixtures/failure-logs');
@@ -34,14 +35,6 @@ const WORKSPACE_STATUS = path.join(repoRoot, 'projects/ci-status');
 // ---------------------------------------------------------------------------------------------------------------
 // Planted secrets, built at run time from a seeded generator (realistic shapes, never real credentials).
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function rand(alphabet: string, n: number, seed: number): string {
   const next = seeded(seed);
   let out = '';

@@ -16,10 +16,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 import { KNOWN_ISSUES_FILE, knownIssueSchema, knownIssuesFileSchema, linePatternSchema, type KnownIssue } from '../pipeline/known-issues';
-import { forEachLine, type StatusStore } from '../pipeline/status-store';
+import type { StatusStore } from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
 import { AiCallError, askDesignModel, type ModelAnswer } from './clients';
 import type { AiConfig } from './config';
@@ -27,8 +28,28 @@ import { callCost, type PricingFile } from './pricing';
 import { redactSecrets } from './redact';
 import { budgetBlock, readUsage, recordUsage, spendScope } from './usage';
 
-/** Lines that start an error, in the order tools print them. */
-const ERROR_LINE = /(^|\s)(error(\[E[0-9]+\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)/i;
+/** What starts an error, in the order tools print them. */
+const ERROR_WORDS = '(error(\\[E[0-9]+\\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)';
+/** Lines that start an error. */
+const ERROR_LINE = new RegExp(`(^|\\s)${ERROR_WORDS}`, 'i');
+/** The same, inside a long line read in pieces: past the line's start, the match must follow a blank (a piece starts mid-line). */
+const ERROR_INSIDE = new RegExp(`\\s${ERROR_WORDS}`, 'i');
+
+/**
+ * Most characters of one log line kept: for the excerpt, the error text and the cache key. A longer line (a
+ * progress bar redrawn with `\r`, a minified JSON blob) is kept as its first LINE_KEEP characters, or, when its
+ * first error match lies beyond them, as the LINE_KEEP characters from just before that match; the cut is said
+ * (`[… N characters cut]`). Reading and matching the whole line stays linear; everything after works on bounded text.
+ */
+export const LINE_KEEP = 4_096;
+/** Characters kept before an error match found beyond LINE_KEEP. */
+const ERROR_LEAD = 200;
+/** Characters of a line's previous piece searched again with the next (a match across the piece boundary). */
+const OVERLAP = 256;
+/** Read size. */
+const CHUNK = 64 * 1024;
+/** Characters of a numbered excerpt line shown (after redaction: a secret is never cut in two before it is redacted). */
+const SHOWN = 400;
 
 /** The failure a design request is about. */
 export interface DesignInput {
@@ -125,20 +146,128 @@ export function errorHash(line: string): string {
   return createHash('sha256').update(normaliseError(line)).digest('hex').slice(0, 16);
 }
 
+/** One line of a log as read by forEachBoundedLine. */
+interface BoundedLine {
+  /** The line, at most LINE_KEEP characters of it plus the cut notes. */
+  text: string;
+  /** Whether ERROR_LINE matches somewhere in the whole line. */
+  isError: boolean;
+}
+
+/** Where a cut may fall: after a blank or a delimiter, so that a token is kept whole or not at all. */
+const CUT_AT = /[\s"'`,;()[\]{}<>|]/;
+
+/** The last index ≤ `at` (and within 256 characters of it) after which `s` may be cut, else `at`. */
+function cutBefore(s: string, at: number): number {
+  for (let i = at; i > 0 && i > at - 256; i--) if (CUT_AT.test(s[i - 1])) return i;
+  return at;
+}
+
+/** The first index (within 256 characters of the start) after a delimiter, from which `s`, a piece from inside a line, may start; else 0. */
+function cutAfter(s: string): number {
+  for (let i = 1; i < s.length && i < 256; i++) if (CUT_AT.test(s[i - 1])) return i;
+  return 0;
+}
+
 /**
- * Extracts the excerpt around the first error line, streaming the log.
- * @param contextLines lines kept before and after; @param maxBytes bound of the excerpt.
+ * Calls `fn` for each non-blank line of a file, as forEachLine does (same 1-based numbers, a `\r` kept), streaming
+ * 64 KiB at a time, but never holding more than about LINE_KEEP + 64 KiB characters of a line, whatever its length:
+ * a line of 100 MB costs one pass over it (BoundedLine, LINE_KEEP).
  */
-export async function extractExcerpt(logFile: string, contextLines: number, maxBytes: number): Promise<LogExcerpt> {
+async function forEachBoundedLine(file: string, fn: (line: BoundedLine, lineNo: number) => void): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const decoder = new StringDecoder('utf8');
+  let lineNo = 0;
+  // The line being read.
+  let head = '';
+  let length = 0;
+  let blank = true;
+  let errorAt = -1;
+  let around = '';
+  let aroundStart = 0;
+  let tail = '';
+  const feed = (piece: string) => {
+    if (!piece) return;
+    if (head.length < LINE_KEEP) head += piece.slice(0, LINE_KEEP + 1 - head.length);
+    if (blank && /\S/.test(piece)) blank = false;
+    if (errorAt < 0) {
+      // While `tail` still holds the whole line so far, `hay` starts where the line starts (`^` applies).
+      const hay = tail + piece;
+      const m = (length === tail.length ? ERROR_LINE : ERROR_INSIDE).exec(hay);
+      if (m) {
+        errorAt = length - tail.length + m.index;
+        if (errorAt + ERROR_LEAD > LINE_KEEP) {
+          const from = Math.max(0, m.index - ERROR_LEAD);
+          aroundStart = length - tail.length + from;
+          around = hay.slice(from, from + LINE_KEEP + 1);
+        }
+      }
+    } else if (around && around.length <= LINE_KEEP) {
+      around += piece.slice(0, LINE_KEEP + 1 - around.length);
+    }
+    tail = piece.length >= OVERLAP ? piece.slice(-OVERLAP) : (tail + piece).slice(-OVERLAP);
+    length += piece.length;
+  };
+  const finish = (complete: boolean) => {
+    if (complete) lineNo++;
+    if (!blank) fn({ text: boundedText(), isError: errorAt >= 0 }, complete ? lineNo : lineNo + 1);
+    head = '';
+    length = 0;
+    blank = true;
+    errorAt = -1;
+    around = '';
+    tail = '';
+  };
+  const boundedText = (): string => {
+    if (length <= LINE_KEEP) return head;
+    if (around) {
+      const from = aroundStart === 0 ? 0 : cutAfter(around);
+      const to = around.length > LINE_KEEP ? cutBefore(around, LINE_KEEP) : around.length;
+      const rest = length - aroundStart - to;
+      return `[… ${aroundStart + from} characters cut] ${around.slice(from, to)}${rest > 0 ? ` [… ${rest} characters cut]` : ''}`;
+    }
+    const to = cutBefore(head, LINE_KEEP);
+    return `${head.slice(0, to)} [… ${length - to} characters cut]`;
+  };
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+      if (!bytesRead) break;
+      const chunk = decoder.write(buf.subarray(0, bytesRead));
+      let pos = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', pos)) {
+        feed(chunk.slice(pos, nl));
+        finish(true);
+        pos = nl + 1;
+      }
+      feed(chunk.slice(pos));
+    }
+    feed(decoder.end());
+    if (length) finish(false);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Extracts the excerpt around the first error line, streaming the log in one pass of bounded memory (lines longer
+ * than LINE_KEEP are cut, saying so). When `redact` is given, the excerpt's lines are redacted together (a key's
+ * lines are recognised as a run) before each is shortened to 400 characters and the whole to `maxBytes`, so that
+ * no cut leaves half a secret that no longer looks like one.
+ * @param contextLines lines kept before and after; @param maxBytes bound of the excerpt;
+ * @param redact applied to the numbered lines before the cuts (default none).
+ */
+export async function extractExcerpt(logFile: string, contextLines: number, maxBytes: number, redact: (text: string) => string = (t) => t): Promise<LogExcerpt> {
   const before: string[] = [];
   const after: string[] = [];
   const window: string[] = [];
   let errorLine: number | null = null;
   let errorText = '';
-  await forEachLine(logFile, (text, line) => {
-    const numbered = `${line}: ${text.length > 400 ? text.slice(0, 400) + '…' : text}`;
+  await forEachBoundedLine(logFile, ({ text, isError }, line) => {
+    const numbered = `${line}: ${text}`;
     if (errorLine === null) {
-      if (ERROR_LINE.test(text)) {
+      if (isError) {
         errorLine = line;
         errorText = text.trim();
         window.push(text);
@@ -152,8 +281,16 @@ export async function extractExcerpt(logFile: string, contextLines: number, maxB
       if (after.length < contextLines) after.push(numbered);
     }
   });
-  if (errorLine === null) errorText = (before.at(-1) ?? '').replace(/^[0-9]+: /, '');
-  let text = [...before, ...after].join('\n');
+  const shown = (l: string) => {
+    const prefix = /^[0-9]+: /.exec(l)?.[0].length ?? 0;
+    return l.length > prefix + SHOWN ? l.slice(0, prefix + SHOWN) + '…' : l;
+  };
+  // No error line: the last line, as shown (so the cache key is what it was when lines were cut as read).
+  if (errorLine === null) errorText = shown(before.at(-1) ?? '').replace(/^[0-9]+: /, '');
+  let text = redact([...before, ...after].join('\n'))
+    .split('\n')
+    .map(shown)
+    .join('\n');
   if (Buffer.byteLength(text) > maxBytes) text = Buffer.from(text).subarray(0, maxBytes).toString('utf8') + '\n…';
   return { errorLine, errorText, errorWindow: window.length ? window.join('\n') : errorText, text };
 }
@@ -210,7 +347,7 @@ export interface DesignOptions {
 export async function requestDesign(store: StatusStore, input: DesignInput, options: DesignOptions): Promise<DesignOutcome> {
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
-  const excerpt = await extractExcerpt(input.logFile, options.config.excerpt.context_lines, options.config.excerpt.max_bytes);
+  const excerpt = await extractExcerpt(input.logFile, options.config.excerpt.context_lines, options.config.excerpt.max_bytes, (t) => redactSecrets(t, env));
   // The same failure: the same error line and the lines right after it (rustc's location and
   // code snippet), normalised; not just the error line, which many failures share.
   const hash = errorHash(excerpt.errorWindow);

@@ -641,22 +641,29 @@ export function parseActivityLine(text: string): { activity: Activity } | { erro
 export async function forEachLine(file: string, fn: (text: string, line: number, complete: boolean) => void): Promise<void> {
   const handle = await fs.promises.open(file, 'r');
   const buf = Buffer.allocUnsafe(TAIL_BYTES);
-  let carry = '';
+  // The unfinished line as pieces, joined once when its newline arrives: a line of any length costs linear time
+  // (joining the carry to every read re-scanned it, quadratic on a long line).
+  let pieces: string[] = [];
   let line = 0;
   try {
     const decoder = new StringDecoder('utf8');
     for (;;) {
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);
       if (!bytesRead) break;
-      const parts = (carry + decoder.write(buf.subarray(0, bytesRead))).split('\n');
-      carry = parts.pop()!;
-      for (const p of parts) {
+      const chunk = decoder.write(buf.subarray(0, bytesRead));
+      let start = 0;
+      for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+        pieces.push(chunk.slice(start, nl));
+        const p = pieces.length === 1 ? pieces[0] : pieces.join('');
+        pieces = [];
         line++;
         if (p.trim()) fn(p, line, true);
+        start = nl + 1;
       }
+      if (start < chunk.length) pieces.push(chunk.slice(start));
     }
-    carry += decoder.end();
-    if (carry.trim()) fn(carry, line + 1, false);
+    const rest = pieces.join('') + decoder.end();
+    if (rest.trim()) fn(rest, line + 1, false);
   } finally {
     await handle.close();
   }

@@ -1,0 +1,16 @@
+/**
+ * The benchmarks' deterministic pseudo-random numbers: mulberry32
+ * (https://gist.github.com/tommyettinger/46a874533244883189143505d203312c), so
+ * that generated logs are the same in every run.
+ * @returns a function giving numbers in [0, 1).
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
