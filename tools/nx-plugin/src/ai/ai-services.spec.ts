@@ -718,7 +718,7 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
       fix: DESIGN_ANSWER.fix,
       confidence: 0.8,
     });
-    expect(entry.metadata.references).toEqual([`design decision ${hash} (o3-2025-04-16)`]);
+    expect(entry.metadata.references).toEqual([]);
 
     const after = readValidatedJson(kiFile(), knownIssuesFileSchema).known_issues;
     expect(after.map((k) => k.id)).toEqual([...before.map((k) => k.id), 'rust-string-literal-as-integer']);
@@ -742,6 +742,26 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
     await expect(promoteDesign(store, hash, { ...options, errorPatterns: 'errorPatterns' in options ? [...options.errorPatterns] : undefined })).rejects.toThrow(message);
     expect(fs.readFileSync(kiFile()).equals(before)).toBe(true);
     expect(activities().some((a) => a.type === 'known_issue_promoted')).toBe(false);
+  });
+
+  it('with fixtures: the excerpt becomes <id>.log, listed in diagnoses.json, named in the references; the new issue matches it', async () => {
+    const ws = fs.mkdtempSync(path.join(work, 'ws-'));
+    const fixturesDir = path.join(ws, 'fixtures');
+    fs.mkdirSync(fixturesDir);
+    fs.writeFileSync(path.join(fixturesDir, 'diagnoses.json'), JSON.stringify({ $comment: 'x', logs: { 'z.log': { expect: 'unknown' } } }));
+    const entry = await promoteDesign(store, hash, { fixtures: { dir: fixturesDir, workspaceRoot: ws } });
+    const fixture = path.join(fixturesDir, 'rust-string-literal-as-integer.log');
+    expect(entry.metadata.references).toEqual(['fixtures/rust-string-literal-as-integer.log']);
+    const text = fs.readFileSync(fixture, 'utf8');
+    expect(text).toContain('error[E0308]: mismatched types');
+    expect(text).not.toMatch(/^\d+: /m); // the excerpt's line numbers are dropped
+    for (const secret of PLANTED_SECRETS) expect(text).not.toContain(secret);
+    expect(JSON.parse(fs.readFileSync(path.join(fixturesDir, 'diagnoses.json'), 'utf8')).logs).toEqual({
+      'rust-string-literal-as-integer.log': { expect: 'rust-string-literal-as-integer', what: `the failure excerpt of design decision ${hash} (o3-2025-04-16), promoted` },
+      'z.log': { expect: 'unknown' },
+    });
+    const issues = readValidatedJson(kiFile(), knownIssuesFileSchema).known_issues;
+    expect((await scanLogFile(fixture, issues)).match?.id).toBe('rust-string-literal-as-integer');
   });
 
   it('refuses a second promotion of the same decision (duplicate id), leaving the file untouched', async () => {

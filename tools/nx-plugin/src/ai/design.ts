@@ -439,13 +439,20 @@ export interface PromoteOptions {
   /** Override the proposed error patterns. */
   errorPatterns?: string[];
   now?: Date;
+  /**
+   * Keep the failure's (redacted) excerpt as a fixture log: `<dir>/<id>.log`, listed in `<dir>/diagnoses.json`
+   * (`{expect: <id>}`), and named in the entry's references by its path from `workspaceRoot`. Without it the entry
+   * has no reference (the `known_issue_promoted` activity keeps the decision's hash).
+   */
+  fixtures?: { dir: string; workspaceRoot: string };
 }
 
 /**
  * Promotes a cached design decision into known-issues.json: builds the entry
  * from the answer's `known_issue` proposal, validates it, checks that its
  * error patterns match the failure's own excerpt, and writes the database
- * atomically (its previous content stays the last good copy).
+ * atomically (its previous content stays the last good copy); with
+ * `options.fixtures`, the excerpt becomes the entry's fixture log.
  * @returns the new entry.
  * @throws Error naming what is missing or wrong (no cached decision, no
  *   proposal, invalid patterns, patterns that miss the failure, a duplicate id,
@@ -469,8 +476,11 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     throw new Error(`error pattern(s) ${missing.map((p) => `'${p}'`).join(', ')} match nothing in the failure's log excerpt (${cached.request.error}); give --pattern`);
   }
   const day = (options.now ?? new Date()).toISOString().slice(0, 10);
+  const id = options.id ?? proposal!.id;
+  const fixture = options.fixtures ? path.join(options.fixtures.dir, `${id}.log`) : null;
+  if (fixture && fs.existsSync(fixture)) throw new Error(`${fixture} exists already: give another --id`);
   const entry = knownIssueSchema.parse({
-    id: options.id ?? proposal!.id,
+    id,
     title: proposal?.title ?? cached.answer.summary.slice(0, 200),
     phase: cached.request.phase ?? 'rust-target',
     category: proposal?.category ?? 'toolchain',
@@ -481,7 +491,12 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     fix: cached.answer.fix,
     // A promoted answer is confirmed by a person: at least 0.6 (above the 0.5 match threshold), at most 0.9.
     confidence: Math.min(0.9, Math.max(0.6, cached.answer.confidence)),
-    metadata: { first_seen: cached.answered_at.slice(0, 10) || day, occurrences: 1, last_fix_success: null, references: [`design decision ${hash} (${cached.model})`] },
+    metadata: {
+      first_seen: cached.answered_at.slice(0, 10) || day,
+      occurrences: 1,
+      last_fix_success: null,
+      references: fixture ? [path.relative(options.fixtures!.workspaceRoot, fixture)] : [],
+    },
   });
   const file = store.file(KNOWN_ISSUES_FILE);
   await store.withLock(async () => {
@@ -492,6 +507,17 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     knownIssuesFileSchema.parse(raw);
     await writeFileAtomic(file, JSON.stringify(raw, null, 2) + '\n');
   });
+  if (fixture) {
+    // The excerpt as the log it came from (without the line numbers the excerpt adds), and its expected diagnosis.
+    await writeFileAtomic(fixture, lines.join('\n') + '\n');
+    const listing = path.join(options.fixtures!.dir, 'diagnoses.json');
+    if (fs.existsSync(listing)) {
+      const d = JSON.parse(fs.readFileSync(listing, 'utf8')) as { logs: Record<string, unknown> };
+      d.logs[`${id}.log`] = { expect: id, what: `the failure excerpt of design decision ${hash} (${cached.model}), promoted` };
+      d.logs = Object.fromEntries(Object.entries(d.logs).sort(([a], [b]) => a.localeCompare(b)));
+      await writeFileAtomic(listing, JSON.stringify(d, null, 2) + '\n');
+    }
+  }
   await store.append('known_issue_promoted', { id: entry.id, error_hash: hash, message: `design decision ${hash} promoted to known issue ${entry.id}` });
   return entry;
 }

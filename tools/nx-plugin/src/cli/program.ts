@@ -390,11 +390,15 @@ Exit codes:
     .argument('<error-hash>', 'the decision, as printed by request-design')
     .option('--id <id>', 'known-issue id (default: the proposal\'s)')
     .option('--pattern <regex...>', 'error patterns to use instead of the proposal\'s')
-    .action(async (hash: string, o: { id?: string; pattern?: string[] }) => {
+    .option('--fixture', "also keep the failure's excerpt as a test fixture (tools/nx-plugin/src/pipeline/fixtures/failure-logs/<id>.log, listed in its diagnoses.json) and name it in the entry's references")
+    .action(async (hash: string, o: { id?: string; pattern?: string[]; fixture?: boolean }) => {
       if (!/^[0-9a-f]{16}$/.test(hash)) throw new CliError(`promote-design: '${hash}' is not an error hash (16 hex digits)`, EXIT.usage);
       try {
-        const entry = await promoteDesign(store(), hash, { id: o.id, errorPatterns: o.pattern });
-        io.out(`known issue ${entry.id} added to ${KNOWN_ISSUES_FILE} (${entry.error_patterns.length} error pattern(s))\n`);
+        const fixturesDir = path.join(workspaceRoot, 'tools/nx-plugin/src/pipeline/fixtures/failure-logs');
+        if (o.fixture && !fs.existsSync(fixturesDir)) throw new Error(`--fixture: no folder ${fixturesDir}`);
+        const fixtures = o.fixture ? { dir: fixturesDir, workspaceRoot } : undefined;
+        const entry = await promoteDesign(store(), hash, { id: o.id, errorPatterns: o.pattern, fixtures });
+        io.out(`known issue ${entry.id} added to ${KNOWN_ISSUES_FILE} (${entry.error_patterns.length} error pattern(s))${fixtures ? `; its log kept as ${entry.metadata.references[0]}` : ''}\n`);
       } catch (e) {
         if (e instanceof LockTimeoutError) throw e;
         throw new CliError(`promote-design: ${(e as Error).message}`, EXIT.usage);
