@@ -1025,7 +1025,7 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     for (const secret of PLANTED_SECRETS) expect(server.requests[0].raw).not.toContain(secret);
 
     const diagnosis = printed()[1];
-    expect(diagnosis).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned\)\.\n/);
+    expect(diagnosis).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\.\n/);
     expect(diagnosis).toContain(`  design decision (o3-2025-04-16, ${sent.error_hash}): ${DESIGN_ANSWER.summary}`);
     expect(activities().map((a) => a.type)).toEqual(['target_failed', 'design_decision']);
     // The log saved for the escalation is redacted.

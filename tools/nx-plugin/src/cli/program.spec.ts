@@ -216,10 +216,11 @@ describe('check-known-issue', () => {
     expect(r.out).toContain('build.log:5: collect2: error: ld returned 1 exit status  (context)');
     expect(r.out).toContain('fix: Link the spinlock atomics library.');
     expect(r.out).toContain('run: npx nx run llvm-m68k:atomics --configuration=m68000');
+    expect(r.out).toMatch(/\n {2}scanned: the whole log, \d+ lines, \d+ B\n/);
     expect(r.out).not.toMatch(/^\s*[{[]/);
     const none = await run('check-known-issue', '--log', log('u.log', UNKNOWN_LOG));
     expect(none.code).toBe(1);
-    expect(none.out).toContain('no known issue matches this failure (3 lines scanned)');
+    expect(none.out).toContain('no known issue matches this failure (3 lines scanned, the whole log: ');
   });
 
   it('takes the error text as arguments', async () => {

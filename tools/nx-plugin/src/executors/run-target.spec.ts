@@ -246,7 +246,7 @@ describe('runTarget post-target hooks (failure analysis, status)', () => {
     }
     const printed = errorSpy.mock.calls.map((c) => String(c[0]));
     expect(printed[1]).toMatch(
-      /^nextrust: no known issue matches this failure \(\d+ lines scanned\)\.\n {2}design escalation skipped: OPENAI_API_KEY is not set \(the failure stays pending for `nextrust request-design`\)/,
+      /^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\.\n {2}design escalation skipped: OPENAI_API_KEY is not set \(the failure stays pending for `nextrust request-design`\)/,
     );
     const types = activities().map((a) => a.type);
     expect(types).toEqual(['target_failed', 'escalation_pending']);

@@ -341,7 +341,7 @@ export function formatDiagnosis(
             : "the compiler rejected the workspace's own code";
     out.push(`  ${what}; fix it and run the target again. Not a toolchain problem: not a known issue, not escalated, not counted for backoff.`);
   } else {
-    out.push(`nextrust: no known issue matches this failure (${a.scan.lines} lines scanned).`);
+    out.push(`nextrust: no known issue matches this failure (${a.scan.lines} lines scanned, the whole log: ${formatBytes(a.scan.bytes)}).`);
     const near = a.scan.candidates[0];
     if (near) out.push(`  closest: ${near.id} at confidence ${near.confidence.toFixed(2)}, below the threshold`);
     if (a.escalation.summary) out.push(`  ${a.escalation.summary}`);
@@ -349,6 +349,15 @@ export function formatDiagnosis(
   if (!userError && a.backoff?.inBackoff && !(a.escalation.status === 'skipped' && a.escalation.summary.includes(a.backoff.message))) {
     out.push(`  backoff: ${a.backoff.message}`);
   }
+  // Scan coverage: the whole log is always read (long lines in pieces), never a silent prefix.
+  if (m || userError) out.push(`  scanned: the whole log, ${a.scan.lines} lines, ${formatBytes(a.scan.bytes)}`);
   for (const w of a.warnings) out.push(`  warning: ${w}`);
   return out.join('\n');
+}
+
+/** Bytes in words: `812 B`, `4.2 KiB`, `200.0 MiB`. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }

@@ -241,7 +241,7 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     const out = await run('post', postToolUse('cargo build -p hello', { stderr: fixture('novel-cargo-duplicate-source.log'), exit_code: 101 }));
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned\)\./);
+    expect(out.stderr).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\./);
     expect(ofType('command_failed')).toHaveLength(1);
     expect(ofType('target_failed')[0].details.known_issue).toBeNull();
     expect(ofType('escalation_pending')).toHaveLength(1);
