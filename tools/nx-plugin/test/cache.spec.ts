@@ -154,7 +154,10 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     const diagnosisAt = run.all.indexOf('nextrust: known issue crate-not-available-offline');
     expect(failedAt).toBeGreaterThanOrEqual(0);
     expect(diagnosisAt).toBeGreaterThan(failedAt);
-    expect(run.all.slice(diagnosisAt)).toMatch(/evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: .*which is replacing registry .crates-io./);
+    // Evidence lines name the saved log by its path from the workspace root: the pipeline's own line naming the crate,
+    // and cargo's line naming the offline source.
+    expect(run.all.slice(diagnosisAt)).toMatch(/evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: crate 'heapless' \(required by hello\) is not available offline/);
+    expect(run.all.slice(diagnosisAt)).toMatch(/\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: location searched: .*which is replacing registry .crates-io./);
     expect(run.all.slice(diagnosisAt)).toMatch(/\.log:\d+: error: no matching package named .heapless. found {2}\(context\)/);
     const log = fs.readFileSync(ws.file('projects/ci-status/pipeline-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     // Every failure of this scratch workspace so far: the emulator test that the program edit
