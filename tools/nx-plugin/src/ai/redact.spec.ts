@@ -907,7 +907,8 @@ describe('very long runs (a line of many MB without separators)', () => {
 
 describe('false positives: real and realistic build output is left alone', () => {
   const root = path.resolve(__dirname, '../../../..');
-  const dirs = ['tools/nx-plugin/src/pipeline/fixtures/failure-logs', 'projects/ci-status/failure-logs'];
+  // The committed fixture logs (real runs of this toolchain); failure logs saved by local runs are not in a clean clone.
+  const dirs = ['tools/nx-plugin/src/pipeline/fixtures/failure-logs'];
   const logs = dirs.flatMap((d) =>
     fs
       .readdirSync(path.join(root, d))
@@ -915,7 +916,7 @@ describe('false positives: real and realistic build output is left alone', () =>
       .map((f) => [`${d}/${f}`, fs.readFileSync(path.join(root, d, f), 'utf8')] as const),
   );
 
-  it('there are real logs to check (the fixtures and the saved failure logs)', () => {
+  it('there are real logs to check (the fixture logs)', () => {
     expect(logs.length).toBeGreaterThanOrEqual(40);
   });
 
