@@ -138,7 +138,9 @@ async function indicesFromC(v: Variant, base: bigint): Promise<Map<string, numbe
     for (let i = 0; i < OBJECTS; i++) {
       const ts = lockIndex(v.hash, v.bits, base + BigInt(i) * l.stride);
       if (ts !== c[i]) {
-        throw new Error(`${v.name} ${l.name}[${i}]: TS hash ${ts} != nx_lock_index ${c[i]} (base 0x${base.toString(16)})`);
+        throw new Error(
+          `${v.name} ${l.name}[${i}]: TS hash ${ts} != nx_lock_index ${c[i]} (base 0x${base.toString(16)})`,
+        );
       }
     }
   }
@@ -153,7 +155,9 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'atomics-locks-bench-'));
   try {
     const ccVersion = (await runTool(cc, ['--version'])).stdout.split('\n')[0];
-    console.log(`atomics lock-table benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${os.platform()}-${os.arch()}`);
+    console.log(
+      `atomics lock-table benchmark: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), ${os.platform()}-${os.arch()}`,
+    );
     console.log(`compiler: ${ccVersion}; -O2 -pthread; ${iters} nx_fetch_and_add_4 per thread; median of ${reps} runs`);
     for (const v of variants) {
       v.exe = await build(v, dir, cc);
@@ -192,7 +196,7 @@ async function main(): Promise<void> {
 
     // (b) lock-index spread.
     console.log(`\n(b) lock-index spread of ${OBJECTS} objects: distinct locks / most objects on one lock`);
-    console.log('    (hash formulas replicated in TS and checked index by index against each build\'s nx_lock_index)');
+    console.log("    (hash formulas replicated in TS and checked index by index against each build's nx_lock_index)");
     const head2 = `${pad('base', 26)} ${pad('layout', 10)} | ${variants.map((v) => pad(v.name, 11, true)).join(' | ')}`;
     console.log(head2);
     console.log('-'.repeat(head2.length));

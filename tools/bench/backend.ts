@@ -62,16 +62,26 @@ async function buildTimes(): Promise<void> {
     // Edit one patch: a comment line of the stack-index fix (one source file changes).
     const p3 = fs.readdirSync(patches).find((f) => f.startsWith('0003-'))!;
     const text = fs.readFileSync(path.join(patches, p3), 'utf8');
-    fs.writeFileSync(path.join(patches, p3), text.replace('+    // A frame-index base takes no index register', '+    // A frame-index base never takes an index register'));
+    fs.writeFileSync(
+      path.join(patches, p3),
+      text.replace(
+        '+    // A frame-index base takes no index register',
+        '+    // A frame-index base never takes an index register',
+      ),
+    );
     const incremental = await build();
     // The Nx cache: the real workspace's target, run twice (the second is a hit).
     const nx = async () => {
       const t0 = process.hrtime.bigint();
-      const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:backend', '--output-style=static'], {
-        cwd: WORKSPACE_ROOT,
-        env: { NX_DAEMON: 'false' },
-        timeoutMs: 30 * 60_000,
-      });
+      const r = await runProcess(
+        path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'),
+        ['run', 'llvm-m68k:backend', '--output-style=static'],
+        {
+          cwd: WORKSPACE_ROOT,
+          env: { NX_DAEMON: 'false' },
+          timeoutMs: 30 * 60_000,
+        },
+      );
       if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:backend failed:\n${r.all.slice(-2000)}`);
       return seconds(t0);
     };
@@ -81,7 +91,9 @@ async function buildTimes(): Promise<void> {
     console.log(`  cold (empty build folder)        ${cold.toFixed(1)} s   [goal < 300 s]`);
     console.log(`  unchanged (second build)         ${unchanged.toFixed(1)} s`);
     console.log(`  incremental (one patch edited)   ${incremental.toFixed(1)} s   [goal < 120 s]`);
-    console.log(`  nx cache hit (whole nx run)      ${hit.toFixed(1)} s   (${((hit / cold) * 100).toFixed(1)} % of cold)`);
+    console.log(
+      `  nx cache hit (whole nx run)      ${hit.toFixed(1)} s   (${((hit / cold) * 100).toFixed(1)} % of cold)`,
+    );
   } finally {
     for (const d of [cache, patches, out]) fs.rmSync(d, { recursive: true, force: true });
   }
@@ -93,13 +105,19 @@ async function textSize(file: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
-async function qemuTime(toolchainFile: string, exe: string, args: string[] = []): Promise<{ seconds: number; output: string }> {
+async function qemuTime(
+  toolchainFile: string,
+  exe: string,
+  args: string[] = [],
+): Promise<{ seconds: number; output: string }> {
   const tc = readToolchainManifest(toolchainFile);
   const xs: number[] = [];
   let output = '';
   for (let i = 0; i < REPEAT; i++) {
     const t0 = process.hrtime.bigint();
-    const r = await runProcess(tc.qemu.qemuM68k.path, ['-cpu', 'm68040', '-L', tc.cross.m68kSysroot, exe, ...args], { timeoutMs: 60_000 });
+    const r = await runProcess(tc.qemu.qemuM68k.path, ['-cpu', 'm68040', '-L', tc.cross.m68kSysroot, exe, ...args], {
+      timeoutMs: 60_000,
+    });
     xs.push(seconds(t0));
     output = `${r.exitCode} ${r.all}`;
   }
@@ -120,7 +138,16 @@ async function sizeAndSpeed(): Promise<void> {
         let total = 0;
         for (const src of r.sources) {
           const obj = path.join(work, `${path.basename(src)}.${sizes.length}.o`);
-          await runTool(clang, [...sourceFlags(src), '--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', src, '-o', obj]);
+          await runTool(clang, [
+            ...sourceFlags(src),
+            '--target=m68k-linux-gnu',
+            '-mcpu=68040',
+            '-O2',
+            '-c',
+            src,
+            '-o',
+            obj,
+          ]);
           total += await textSize(obj);
         }
         sizes.push(total);
@@ -128,18 +155,26 @@ async function sizeAndSpeed(): Promise<void> {
       rows.push({ name: `C ${r.name}`, sys: sizes[0], pat: sizes[1], time: '(reproducer: not timed)' });
     }
     // Rust programs: this workspace's build (patched) against a scratch copy with provider "system".
-    const run = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'rust-target:build', '--configuration=m68040', '--output-style=static'], {
-      cwd: WORKSPACE_ROOT,
-      env: { NX_DAEMON: 'false' },
-      timeoutMs: 30 * 60_000,
-    });
+    const run = await runProcess(
+      path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'),
+      ['run', 'rust-target:build', '--configuration=m68040', '--output-style=static'],
+      {
+        cwd: WORKSPACE_ROOT,
+        env: { NX_DAEMON: 'false' },
+        timeoutMs: 30 * 60_000,
+      },
+    );
     if (run.exitCode !== 0) throw new Error(`main job failed:\n${run.all.slice(-2000)}`);
     const ws = ScratchWorkspace.create('nextrust-bench-system-');
     try {
-      ws.edit('projects/llvm-m68k/nextrust.json', (t) => JSON.stringify({ ...JSON.parse(t), provider: 'system' }, null, 2));
+      ws.edit('projects/llvm-m68k/nextrust.json', (t) =>
+        JSON.stringify({ ...JSON.parse(t), provider: 'system' }, null, 2),
+      );
       const r = await ws.nx(['run', 'rust-target:build', '--configuration=m68040']);
       if (r.exitCode !== 0) throw new Error(`system-backend build failed:\n${r.all.slice(-2000)}`);
-      const manifest = JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/manifest.json'), 'utf8'));
+      const manifest = JSON.parse(
+        fs.readFileSync(path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/manifest.json'), 'utf8'),
+      );
       for (const a of manifest.artifacts.filter((x: { kind: string }) => x.kind === 'executable')) {
         const pat = path.join(WORKSPACE_ROOT, a.path);
         const sys = ws.file(a.path);
@@ -178,14 +213,30 @@ async function sizeAndSpeed(): Promise<void> {
             : `${k} ${pat.seconds.toFixed(3)} s (Debian's output wrong: not timed)`,
       );
     }
-    rows.push({ name: 'C kernels (x2000 rounds each)', sys: await textSize(exes[0]), pat: await textSize(exes[1]), time: times.join('; ') });
+    rows.push({
+      name: 'C kernels (x2000 rounds each)',
+      sys: await textSize(exes[0]),
+      pat: await textSize(exes[1]),
+      time: times.join('; '),
+    });
     // Static cost of the CCR fix: saves of the condition codes around register copies.
-    const ccrSaves = async (exe: string) => (await runTool('m68k-linux-gnu-objdump', ['-d', exe])).stdout.split('\n').filter((l) => /movew %ccr,%sp@-|movew %sr,%sp@-/.test(l)).length;
+    const ccrSaves = async (exe: string) =>
+      (await runTool('m68k-linux-gnu-objdump', ['-d', exe])).stdout
+        .split('\n')
+        .filter((l) => /movew %ccr,%sp@-|movew %sr,%sp@-/.test(l)).length;
     const fmt = path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/bin/conformance-fmt');
-    console.log(`CCR saves around register copies (patch 0002): conformance-fmt ${await ccrSaves(fmt)}, kernels ${await ccrSaves(exes[1])}`);
-    console.log('code size (.text bytes, -O2, 68040) and qemu-m68k wall time (median of ' + REPEAT + '), Debian backend vs patched:');
+    console.log(
+      `CCR saves around register copies (patch 0002): conformance-fmt ${await ccrSaves(fmt)}, kernels ${await ccrSaves(exes[1])}`,
+    );
+    console.log(
+      'code size (.text bytes, -O2, 68040) and qemu-m68k wall time (median of ' +
+        REPEAT +
+        '), Debian backend vs patched:',
+    );
     for (const r of rows) {
-      console.log(`  ${r.name.padEnd(38)} ${String(r.sys).padStart(7)} -> ${String(r.pat).padStart(7)} (${pct(r.pat, r.sys)})  ${r.time}`);
+      console.log(
+        `  ${r.name.padEnd(38)} ${String(r.sys).padStart(7)} -> ${String(r.pat).padStart(7)} (${pct(r.pat, r.sys)})  ${r.time}`,
+      );
     }
     const sys = rows.reduce((s, r) => s + r.sys, 0);
     const pat = rows.reduce((s, r) => s + r.pat, 0);

@@ -62,7 +62,10 @@ const SEED_REL = 'tools/bench/seed-dispatcher.sh';
 
 type Settings = { hooks: Record<string, { hooks: { command: string }[] }[]> };
 const settings = JSON.parse(fs.readFileSync(path.join(ROOT, '.claude/settings.json'), 'utf8')) as Settings;
-const OURS = { pre: settings.hooks.PreToolUse[0].hooks[0].command, post: settings.hooks.PostToolUse[0].hooks[0].command };
+const OURS = {
+  pre: settings.hooks.PreToolUse[0].hooks[0].command,
+  post: settings.hooks.PostToolUse[0].hooks[0].command,
+};
 const SEED_CMD = { pre: `"$CLAUDE_PROJECT_DIR"/${SEED_REL} pre`, post: `"$CLAUDE_PROJECT_DIR"/${SEED_REL} post` };
 
 /** The bin's own rule (bin/nextrust.js): dist/ when .build-stamp is newer than every non-spec .ts/.json under src/ (fixtures aside). */
@@ -82,7 +85,9 @@ function binRule(root: string): { compiled: boolean; why: string } {
   walk(path.join(plugin, 'src'));
   try {
     const stamp = fs.statSync(path.join(plugin, 'dist/.build-stamp')).mtimeMs;
-    return newest.mtime <= stamp ? { compiled: true, why: 'dist/.build-stamp is newer than every source' } : { compiled: false, why: `${path.relative(root, newest.file)} is newer than dist/` };
+    return newest.mtime <= stamp
+      ? { compiled: true, why: 'dist/.build-stamp is newer than every source' }
+      : { compiled: false, why: `${path.relative(root, newest.file)} is newer than dist/` };
   } catch {
     return { compiled: false, why: 'no dist/ build' };
   }
@@ -94,9 +99,19 @@ function loadedHookMain(root: string, env: NodeJS.ProcessEnv): string {
   const probe = `process.argv = [process.argv[0], ${JSON.stringify(bin)}, 'hook', 'pre'];
 process.on('exit', () => process.stderr.write('\\nLOADED ' + Object.keys(require.cache).filter((k) => k.includes('hook-main')).join(' ')));
 require(${JSON.stringify(bin)});`;
-  const r = spawnSync(process.execPath, ['-e', probe], { cwd: root, env, input: payloadPre('ls', 'probe', root), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', probe], {
+    cwd: root,
+    env,
+    input: payloadPre('ls', 'probe', root),
+    encoding: 'utf8',
+  });
   const m = /LOADED (.*)$/.exec(r.stderr);
-  return m ? m[1].split(' ').map((f) => path.relative(root, f)).join(', ') || '(none)' : `(probe failed: ${r.stderr.trim().split('\n')[0]})`;
+  return m
+    ? m[1]
+        .split(' ')
+        .map((f) => path.relative(root, f))
+        .join(', ') || '(none)'
+    : `(probe failed: ${r.stderr.trim().split('\n')[0]})`;
 }
 
 let seq = 0;
@@ -108,14 +123,24 @@ const common = (event: string, tag: string, cwd: string) => ({
   hook_event_name: event,
 });
 function payloadPre(command: string, tag: string, cwd: string): string {
-  return JSON.stringify({ ...common('PreToolUse', tag, cwd), tool_name: 'Bash', tool_input: { command, description: 'bench' }, tool_use_id: `toolu_bench_${seq}` });
+  return JSON.stringify({
+    ...common('PreToolUse', tag, cwd),
+    tool_name: 'Bash',
+    tool_input: { command, description: 'bench' },
+    tool_use_id: `toolu_bench_${seq}`,
+  });
 }
 function payloadPost(command: string, tag: string, cwd: string): string {
   return JSON.stringify({
     ...common('PostToolUse', tag, cwd),
     tool_name: 'Bash',
     tool_input: { command, description: 'bench' },
-    tool_response: { stdout: '   Compiling hello v0.1.0\n    Finished `release` profile [optimized] target(s) in 1.02s\n', stderr: '', interrupted: false, isImage: false },
+    tool_response: {
+      stdout: '   Compiling hello v0.1.0\n    Finished `release` profile [optimized] target(s) in 1.02s\n',
+      stderr: '',
+      interrupted: false,
+      isImage: false,
+    },
     tool_use_id: `toolu_bench_${seq}`,
   });
 }
@@ -146,7 +171,13 @@ function stats(ms: number[]): Stats {
 }
 
 function scenarios(): Scenario[] {
-  const sh = (name: string, command: string, payload: (cwd: string) => string, expectExit: number, env?: NodeJS.ProcessEnv): Scenario => ({
+  const sh = (
+    name: string,
+    command: string,
+    payload: (cwd: string) => string,
+    expectExit: number,
+    env?: NodeJS.ProcessEnv,
+  ): Scenario => ({
     name,
     argv: ['sh', '-c', command],
     payload,
@@ -161,15 +192,23 @@ function scenarios(): Scenario[] {
     sh('ours pre, blocked', OURS.pre, (cwd) => payloadPre(BLOCKED, 'ours', cwd), 2),
     sh('ours post, success', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0),
     // The same command with the hook server off: every call is its own node process.
-    sh('ours pre, harmless, node', OURS.pre, (cwd) => payloadPre(HARMLESS, 'ours', cwd), 0, { NEXTRUST_HOOK_SERVER: '0' }),
-    sh('ours post, success, node', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0, { NEXTRUST_HOOK_SERVER: '0' }),
+    sh('ours pre, harmless, node', OURS.pre, (cwd) => payloadPre(HARMLESS, 'ours', cwd), 0, {
+      NEXTRUST_HOOK_SERVER: '0',
+    }),
+    sh('ours post, success, node', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0, {
+      NEXTRUST_HOOK_SERVER: '0',
+    }),
     sh('seed pre, harmless', SEED_CMD.pre, (cwd) => payloadPre(HARMLESS, 'seed', cwd), 0),
     sh('seed pre, "blocked"', SEED_CMD.pre, (cwd) => payloadPre(BLOCKED, 'seed', cwd), 0),
     sh('seed post, success', SEED_CMD.post, (cwd) => payloadPost(HARMLESS, 'seed', cwd), 0),
   ];
 }
 
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 /**
  * One pass: every scenario N times after the warm-ups, round-robin, with cwd =
@@ -179,11 +218,17 @@ const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 function pass(title: string, root: string): number {
   // A scratch status dir for our post (NEXTRUST_STATUS_DIR), with the inputs it reads.
   const statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-hook-bench-'));
-  for (const f of ['phases.json', 'known-issues.json']) fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
+  for (const f of ['phases.json', 'known-issues.json'])
+    fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
   // The hook server's socket in a scratch directory: the first call of ours starts one there (as in a
   // Claude Code session), stopped at the end of the pass.
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxhb-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: root, NEXTRUST_STATUS_DIR: statusDir, NEXTRUST_HOOK_SOCKET_DIR: socketDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLAUDE_PROJECT_DIR: root,
+    NEXTRUST_STATUS_DIR: statusDir,
+    NEXTRUST_HOOK_SOCKET_DIR: socketDir,
+  };
   const hookLog = path.join(root, '.claude/hook-logs', `${new Date().toISOString().slice(0, 10)}.log`);
   const hookLogStart = fs.existsSync(hookLog) ? fs.statSync(hookLog).size : 0;
   delete env.GEMINI_API_KEY;
@@ -192,7 +237,9 @@ function pass(title: string, root: string): number {
   console.log(`\n=== ${title} ===`);
   const rule = binRule(root);
   console.log(`cwd = CLAUDE_PROJECT_DIR = ${root}`);
-  console.log(`bin path at start: ${rule.compiled ? 'compiled dist/' : 'on-the-fly TypeScript (@swc-node/register)'} (${rule.why}); loaded: ${loadedHookMain(root, env)}`);
+  console.log(
+    `bin path at start: ${rule.compiled ? 'compiled dist/' : 'on-the-fly TypeScript (@swc-node/register)'} (${rule.why}); loaded: ${loadedHookMain(root, env)}`,
+  );
 
   const list = scenarios();
   const problems: string[] = [];
@@ -205,10 +252,17 @@ function pass(title: string, root: string): number {
       const fresh = s.compiled ? binRule(root) : undefined;
       if (fresh && !fresh.compiled) staleBy.add(fresh.why);
       const start = process.hrtime.bigint();
-      const r = spawnSync(s.argv[0], s.argv.slice(1), { cwd: root, env: { ...env, ...s.env }, input, encoding: 'utf8' });
+      const r = spawnSync(s.argv[0], s.argv.slice(1), {
+        cwd: root,
+        env: { ...env, ...s.env },
+        input,
+        encoding: 'utf8',
+      });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (r.status !== s.expectExit && problems.length < 10) {
-        problems.push(`${s.name}: exit ${r.status} (expected ${s.expectExit}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+        problems.push(
+          `${s.name}: exit ${r.status} (expected ${s.expectExit}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`,
+        );
       }
       if (i >= WARMUP) {
         s.times.push(ms);
@@ -218,14 +272,17 @@ function pass(title: string, root: string): number {
   }
   console.log(`load average after:  ${load()}\n`);
 
-  const row = (name: string, st: Stats) => `${name.padEnd(28)} ${st.median.toFixed(1).padStart(8)} ${st.p90.toFixed(1).padStart(8)} ${st.mean.toFixed(1).padStart(8)}`;
+  const row = (name: string, st: Stats) =>
+    `${name.padEnd(28)} ${st.median.toFixed(1).padStart(8)} ${st.p90.toFixed(1).padStart(8)} ${st.mean.toFixed(1).padStart(8)}`;
   console.log(`${'scenario'.padEnd(28)} ${'median'.padStart(8)} ${'p90'.padStart(8)} ${'mean'.padStart(8)}   (ms)`);
   const st = new Map(list.map((s) => [s.name, stats(s.times)]));
   for (const s of list) console.log(row(s.name, st.get(s.name)!));
   const ours = list.filter((s) => s.compiled);
   const staleRuns = ours.reduce((n, s) => n + s.compiled!.filter((c) => !c).length, 0);
   if (staleRuns) {
-    console.log(`\n${staleRuns} of ${ours.length * N} timed runs of ours found dist/ stale (sources edited meanwhile: ${[...staleBy].slice(0, 4).join('; ')}),`);
+    console.log(
+      `\n${staleRuns} of ${ours.length * N} timed runs of ours found dist/ stale (sources edited meanwhile: ${[...staleBy].slice(0, 4).join('; ')}),`,
+    );
     console.log('so the bin compiled the TypeScript on the fly for them; ours on the compiled path only:');
     for (const s of ours) {
       const t = s.times.filter((_, k) => s.compiled![k]);
@@ -246,8 +303,14 @@ function pass(title: string, root: string): number {
       if (m) runners.set(m[1], (runners.get(m[1]) ?? 0) + 1);
     }
   }
-  console.log(`\nour calls run by: the hook server ${runners.get('server') ?? 0}, a node process ${runners.get('node') ?? 0} (the first of the pass starts the server; the ", node" scenarios turn it off)`);
-  spawnSync(process.execPath, [path.join(root, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], { cwd: root, env, stdio: 'ignore' });
+  console.log(
+    `\nour calls run by: the hook server ${runners.get('server') ?? 0}, a node process ${runners.get('node') ?? 0} (the first of the pass starts the server; the ", node" scenarios turn it off)`,
+  );
+  spawnSync(process.execPath, [path.join(root, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], {
+    cwd: root,
+    env,
+    stdio: 'ignore',
+  });
   fs.rmSync(socketDir, { recursive: true, force: true });
 
   console.log('\nratio ours/seed (median, mean):');
@@ -262,7 +325,10 @@ function pass(title: string, root: string): number {
     for (const name of [o, `${o} [dist]`]) {
       const a = st.get(name);
       const b = st.get(sd)!;
-      if (a) console.log(`  ${name.padEnd(29)} / ${sd.padEnd(22)} ${(a.median / b.median).toFixed(2)}x  ${(a.mean / b.mean).toFixed(2)}x`);
+      if (a)
+        console.log(
+          `  ${name.padEnd(29)} / ${sd.padEnd(22)} ${(a.median / b.median).toFixed(2)}x  ${(a.mean / b.mean).toFixed(2)}x`,
+        );
     }
   }
   const floor = st.get('node -e 0 (floor)')!.median;
@@ -270,14 +336,22 @@ function pass(title: string, root: string): number {
     const x = st.get(`${n} [dist]`) ?? st.get(n)!;
     return `${x.median - floor >= 0 ? '+' : ''}${(x.median - floor).toFixed(1)} ms`;
   };
-  console.log(`\nours above the node floor (median${staleRuns ? ', compiled-path runs' : ''}): pre harmless ${above('ours pre, harmless')}, pre blocked ${above('ours pre, blocked')}, post ${above('ours post, success')}; without the server: pre ${above('ours pre, harmless, node')}, post ${above('ours post, success, node')}`);
+  console.log(
+    `\nours above the node floor (median${staleRuns ? ', compiled-path runs' : ''}): pre harmless ${above('ours pre, harmless')}, pre blocked ${above('ours pre, blocked')}, post ${above('ours post, success')}; without the server: pre ${above('ours pre, harmless, node')}, post ${above('ours post, success, node')}`,
+  );
   const goal = (n: string) => (st.get(`${n} [dist]`) ?? st.get(n)!).median;
-  console.log(`goal "median under 80 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms, post ${goal('ours post, success').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked', 'ours post, success'].every((n) => goal(n) < 80) ? 'met' : 'NOT met'}`);
-  console.log(`goal "guard decision median under 50 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked'].every((n) => goal(n) < 50) ? 'met' : 'NOT met'}`);
+  console.log(
+    `goal "median under 80 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms, post ${goal('ours post, success').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked', 'ours post, success'].every((n) => goal(n) < 80) ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `goal "guard decision median under 50 ms": pre harmless ${goal('ours pre, harmless').toFixed(1)} ms, pre blocked ${goal('ours pre, blocked').toFixed(1)} ms -> ${['ours pre, harmless', 'ours pre, blocked'].every((n) => goal(n) < 50) ? 'met' : 'NOT met'}`,
+  );
 
   const log = path.join(statusDir, 'pipeline-log.jsonl');
   const recorded = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).length : 0;
-  console.log(`our post recorded ${recorded} command_completed activities (expected ${2 * (WARMUP + N)}: with and without the server)`);
+  console.log(
+    `our post recorded ${recorded} command_completed activities (expected ${2 * (WARMUP + N)}: with and without the server)`,
+  );
   if (problems.length) console.log(`unexpected exit codes:\n  ${problems.join('\n  ')}`);
   else console.log('exit codes: all as expected (ours 0 / 2 / 0 / 0 / 0; the seed 0 throughout)');
   fs.rmSync(statusDir, { recursive: true, force: true });
@@ -311,10 +385,20 @@ function shAsync(command: string, input: string | Buffer, cwd: string, env: Node
  * @returns the time until the server's answer and close (ms), and the
  *   answer's exit status (-1: no answer).
  */
-function streamToServer(socketPath: string, payload: Buffer, env: NodeJS.ProcessEnv, cwd: string): Promise<{ ms: number; status: number }> {
+function streamToServer(
+  socketPath: string,
+  payload: Buffer,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ ms: number; status: number }> {
   return new Promise((resolve) => {
     const start = process.hrtime.bigint();
-    const header = encodeRequest({ event: 'pre', cwd, env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), stdin: Buffer.alloc(0) });
+    const header = encodeRequest({
+      event: 'pre',
+      cwd,
+      env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      stdin: Buffer.alloc(0),
+    });
     header.writeUInt32BE(payload.length, header.length - 4);
     const c = net.connect(socketPath);
     const answer: Buffer[] = [];
@@ -339,9 +423,15 @@ function streamToServer(socketPath: string, payload: Buffer, env: NodeJS.Process
 async function limitsPass(root: string): Promise<void> {
   console.log(`\n=== limits: payload and time limits, ${root === ROOT ? 'the repository' : 'the frozen copy'} ===`);
   const statusDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-hook-bench-'));
-  for (const f of ['phases.json', 'known-issues.json']) fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
+  for (const f of ['phases.json', 'known-issues.json'])
+    fs.copyFileSync(path.join(ROOT, 'projects/ci-status', f), path.join(statusDir, f));
   const socketDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxhb-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: root, NEXTRUST_STATUS_DIR: statusDir, NEXTRUST_HOOK_SOCKET_DIR: socketDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLAUDE_PROJECT_DIR: root,
+    NEXTRUST_STATUS_DIR: statusDir,
+    NEXTRUST_HOOK_SOCKET_DIR: socketDir,
+  };
   delete env.GEMINI_API_KEY;
   delete env.OPENAI_API_KEY;
   const bin = path.join(root, 'tools/nx-plugin/bin/nextrust.js');
@@ -380,7 +470,10 @@ async function limitsPass(root: string): Promise<void> {
     await loop;
     return { st: stats(times), runs };
   };
-  const row = (name: string, st: Stats, note = '') => console.log(`${name.padEnd(52)} ${st.median.toFixed(1).padStart(8)} ${st.p90.toFixed(1).padStart(8)} ${st.mean.toFixed(1).padStart(8)}${note ? `   ${note}` : ''}`);
+  const row = (name: string, st: Stats, note = '') =>
+    console.log(
+      `${name.padEnd(52)} ${st.median.toFixed(1).padStart(8)} ${st.p90.toFixed(1).padStart(8)} ${st.mean.toFixed(1).padStart(8)}${note ? `   ${note}` : ''}`,
+    );
 
   try {
     for (let i = 0; i < WARMUP; i++) await ordinary('warm-up');
@@ -394,11 +487,19 @@ async function limitsPass(root: string): Promise<void> {
     const viaCommand: number[] = [];
     for (let i = 0; i < R; i++) {
       const r = await shAsync(OURS.pre, BIG, root, env);
-      expect('50 MB pre through the command', r.status === 2 && /payload is over \d+ bytes/.test(r.stderr), `exit ${r.status}: ${r.stderr.trim()}`);
+      expect(
+        '50 MB pre through the command',
+        r.status === 2 && /payload is over \d+ bytes/.test(r.stderr),
+        `exit ${r.status}: ${r.stderr.trim()}`,
+      );
       viaCommand.push(r.ms);
     }
     const bigSt = stats(viaCommand);
-    row('50 MB pre through the command (client refuses)', bigSt, `${R} runs, max ${Math.max(...viaCommand).toFixed(1)}`);
+    row(
+      '50 MB pre through the command (client refuses)',
+      bigSt,
+      `${R} runs, max ${Math.max(...viaCommand).toFixed(1)}`,
+    );
 
     const toServer: number[] = [];
     for (let i = 0; i < R; i++) {
@@ -415,7 +516,11 @@ async function limitsPass(root: string): Promise<void> {
       const refusals = Promise.all([shAsync(OURS.pre, BIG, root, env), streamToServer(socketPath, BIG, env, root)]);
       during50.push(await ordinary('during-50mb'));
       const [viaCmd, raw] = await refusals;
-      expect('50 MB refused meanwhile', viaCmd.status === 2 && raw.status === 2, `exit ${viaCmd.status}, status ${raw.status}`);
+      expect(
+        '50 MB refused meanwhile',
+        viaCmd.status === 2 && raw.status === 2,
+        `exit ${viaCmd.status}, status ${raw.status}`,
+      );
     }
     const during50St = stats(during50);
     row('ordinary pre, each beside two 50 MB refusals', during50St, `${N} runs`);
@@ -425,11 +530,19 @@ async function limitsPass(root: string): Promise<void> {
       expect('the 99,000-character pre', r.status === 0, `exit ${r.status}: ${r.stderr.trim().split('\n')[0]}`);
       return r;
     });
-    row('ordinary pre while the guard parses 99,000 chars', duringHeavy.st, `${N} runs; ${duringHeavy.runs} heavy calls meanwhile`);
+    row(
+      'ordinary pre while the guard parses 99,000 chars',
+      duringHeavy.st,
+      `${N} runs; ${duringHeavy.runs} heavy calls meanwhile`,
+    );
     console.log(`\nload average after:  ${load()}`);
 
-    console.log(`\ngoal "50 MB payload answered in under 2 s" (through the command): median ${bigSt.median.toFixed(1)} ms, max ${Math.max(...viaCommand).toFixed(1)} ms -> ${Math.max(...viaCommand) < 2000 ? 'met' : 'NOT met'}; straight to the server: max ${Math.max(...toServer).toFixed(1)} ms`);
-    console.log(`goal "ordinary calls under 100 ms while a 50 MB payload is refused": median ${during50St.median.toFixed(1)} ms, p90 ${during50St.p90.toFixed(1)} ms (alone: median ${idleSt.median.toFixed(1)} ms) -> ${during50St.median < 100 ? 'met' : 'NOT met'}`);
+    console.log(
+      `\ngoal "50 MB payload answered in under 2 s" (through the command): median ${bigSt.median.toFixed(1)} ms, max ${Math.max(...viaCommand).toFixed(1)} ms -> ${Math.max(...viaCommand) < 2000 ? 'met' : 'NOT met'}; straight to the server: max ${Math.max(...toServer).toFixed(1)} ms`,
+    );
+    console.log(
+      `goal "ordinary calls under 100 ms while a 50 MB payload is refused": median ${during50St.median.toFixed(1)} ms, p90 ${during50St.p90.toFixed(1)} ms (alone: median ${idleSt.median.toFixed(1)} ms) -> ${during50St.median < 100 ? 'met' : 'NOT met'}`,
+    );
     const runners = new Map<string, number>();
     if (fs.existsSync(hookLog)) {
       for (const line of fs.readFileSync(hookLog).subarray(hookLogStart).toString('utf8').split('\n')) {
@@ -437,8 +550,14 @@ async function limitsPass(root: string): Promise<void> {
         if (m) runners.set(m[1], (runners.get(m[1]) ?? 0) + 1);
       }
     }
-    console.log(`calls logged: by the hook server ${runners.get('server') ?? 0}, by a node process ${runners.get('node') ?? 0} (the client's own refusals are not logged)`);
-    console.log(problems.length ? `unexpected answers:\n  ${problems.join('\n  ')}` : 'answers: all as expected (ordinary 0, 50 MB blocked 2, the 99,000-character command 0 with "ask")');
+    console.log(
+      `calls logged: by the hook server ${runners.get('server') ?? 0}, by a node process ${runners.get('node') ?? 0} (the client's own refusals are not logged)`,
+    );
+    console.log(
+      problems.length
+        ? `unexpected answers:\n  ${problems.join('\n  ')}`
+        : 'answers: all as expected (ordinary 0, 50 MB blocked 2, the 99,000-character command 0 with "ask")',
+    );
   } finally {
     spawnSync(process.execPath, [bin, 'hook-server', 'stop'], { cwd: root, env, stdio: 'ignore' });
     fs.rmSync(socketDir, { recursive: true, force: true });
@@ -457,12 +576,25 @@ function frozenWorkspace(builtDist: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-hook-bench-ws-'));
   try {
     const copy = (rel: string) => fs.cpSync(path.join(ROOT, rel), path.join(dir, rel), { recursive: true });
-    for (const rel of ['nx.json', 'package.json', '.claude/settings.json', SEED_REL, 'projects/ci-status/phases.json', 'projects/ci-status/known-issues.json']) copy(rel);
+    for (const rel of [
+      'nx.json',
+      'package.json',
+      '.claude/settings.json',
+      SEED_REL,
+      'projects/ci-status/phases.json',
+      'projects/ci-status/known-issues.json',
+    ])
+      copy(rel);
     for (const rel of ['bin', 'src', 'package.json', 'index.ts']) copy(path.join('tools/nx-plugin', rel));
     fs.cpSync(builtDist, path.join(dir, 'tools/nx-plugin/dist'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'tools/nx-plugin/dist/.build-stamp'), '');
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-    const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false', ...a], { cwd: dir, stdio: 'pipe' });
+    const git = (...a: string[]) =>
+      execFileSync(
+        'git',
+        ['-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', '-c', 'commit.gpgsign=false', ...a],
+        { cwd: dir, stdio: 'pipe' },
+      );
     git('init', '-q');
     git('add', '-A');
     git('commit', '-q', '-m', 'frozen');
@@ -474,8 +606,12 @@ function frozenWorkspace(builtDist: string): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`hook latency: N=${N} runs per scenario after ${WARMUP} warm-ups, round-robin; node ${process.version}, ${os.cpus().length} CPU(s), ${os.platform()} ${os.release()}`);
-  console.log(`jq: ${spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim() || 'MISSING'}; bash: ${spawnSync('bash', ['-c', 'echo $BASH_VERSION'], { encoding: 'utf8' }).stdout.trim()}`);
+  console.log(
+    `hook latency: N=${N} runs per scenario after ${WARMUP} warm-ups, round-robin; node ${process.version}, ${os.cpus().length} CPU(s), ${os.platform()} ${os.release()}`,
+  );
+  console.log(
+    `jq: ${spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim() || 'MISSING'}; bash: ${spawnSync('bash', ['-c', 'echo $BASH_VERSION'], { encoding: 'utf8' }).stdout.trim()}`,
+  );
   console.log(`ours: ${OURS.pre} | ${OURS.post}\nseed: ${SEED_CMD.pre} | ${SEED_CMD.post}`);
 
   // Fresh dist/, so that the bin takes its compiled path.
@@ -489,7 +625,9 @@ async function main(): Promise<void> {
     console.log(`npm run build: ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (e) {
     const err = e as { stdout?: Buffer; stderr?: Buffer };
-    console.log(`npm run build FAILED: ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-8).join('\n  ')}`);
+    console.log(
+      `npm run build FAILED: ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(-8).join('\n  ')}`,
+    );
   }
 
   // The seed's side effects in the repository, removed afterwards when this run created them.
@@ -509,7 +647,9 @@ async function main(): Promise<void> {
       }
     }
     if (!sessionDirExisted) fs.rmSync(sessionDir, { recursive: true, force: true });
-    console.log(`cleanup: removed ${removed} seed log file(s)${sessionDirExisted ? '' : ' and .claude/sessions'} from the repository`);
+    console.log(
+      `cleanup: removed ${removed} seed log file(s)${sessionDirExisted ? '' : ' and .claude/sessions'} from the repository`,
+    );
   }
 
   let limitsDone = false;
@@ -523,7 +663,9 @@ async function main(): Promise<void> {
       limitsDone = true;
     } catch (e) {
       const err = e as Error & { stdout?: Buffer; stderr?: Buffer };
-      console.log(`frozen copy failed: ${err.message.split('\n')[0]} ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(0, 5).join('\n  ')}`);
+      console.log(
+        `frozen copy failed: ${err.message.split('\n')[0]} ${`${err.stdout ?? ''}${err.stderr ?? ''}`.trim().split('\n').slice(0, 5).join('\n  ')}`,
+      );
     } finally {
       if (ws) fs.rmSync(ws, { recursive: true, force: true });
     }

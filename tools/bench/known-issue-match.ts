@@ -51,51 +51,94 @@ function arg(name: string, dflt: number): number {
   return n;
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Log generation
 
-const CRATES = ['core', 'alloc', 'compiler_builtins', 'nextrust-rt', 'hello', 'freestanding', 'spin', 'bitflags', 'cfg-if', 'libc', 'memchr', 'rustc-std-workspace-core', 'heapless', 'embedded-hal'];
+const CRATES = [
+  'core',
+  'alloc',
+  'compiler_builtins',
+  'nextrust-rt',
+  'hello',
+  'freestanding',
+  'spin',
+  'bitflags',
+  'cfg-if',
+  'libc',
+  'memchr',
+  'rustc-std-workspace-core',
+  'heapless',
+  'embedded-hal',
+];
 const CPUS = ['m68000', 'm68030', 'm68040', 'm68060'];
 const IDENTS = ['counter', 'lock', 'state', 'buf', 'len', 'ptr', 'flags', 'idx', 'tmp', 'value', 'old', 'new_val'];
 const FILES = ['lib', 'main', 'atomic', 'sync', 'fmt', 'alloc', 'panic', 'start', 'io', 'spinlock'];
-const LLVM = ['M68kISelLowering', 'M68kInstrInfo', 'M68kRegisterInfo', 'M68kAsmPrinter', 'M68kFrameLowering', 'M68kSubtarget', 'M68kMCInstLower', 'M68kExpandPseudo'];
-const TESTS = ['fetch_add_4', 'compare_exchange_2', 'swap_1', 'lock_release', 'spin_contention', 'hello_world', 'fmt_u32', 'alloc_vec'];
+const LLVM = [
+  'M68kISelLowering',
+  'M68kInstrInfo',
+  'M68kRegisterInfo',
+  'M68kAsmPrinter',
+  'M68kFrameLowering',
+  'M68kSubtarget',
+  'M68kMCInstLower',
+  'M68kExpandPseudo',
+];
+const TESTS = [
+  'fetch_add_4',
+  'compare_exchange_2',
+  'swap_1',
+  'lock_release',
+  'spin_contention',
+  'hello_world',
+  'fmt_u32',
+  'alloc_vec',
+];
 
 type Template = (r: () => number) => string;
 
 function lineTemplates(): Template[] {
   const pick = <T>(r: () => number, a: readonly T[]): T => a[Math.floor(r() * a.length)];
   const n = (r: () => number, max: number) => Math.floor(r() * max);
-  const hex = (r: () => number, len: number) => Array.from({ length: len }, () => '0123456789abcdef'[n(r, 16)]).join('');
+  const hex = (r: () => number, len: number) =>
+    Array.from({ length: len }, () => '0123456789abcdef'[n(r, 16)]).join('');
   const ver = (r: () => number) => `${n(r, 3)}.${n(r, 30)}.${n(r, 20)}`;
-  const src = (r: () => number) => `/home/ci/work/nextrust/projects/rust-target/${pick(r, CRATES)}/src/${pick(r, FILES)}.rs`;
+  const src = (r: () => number) =>
+    `/home/ci/work/nextrust/projects/rust-target/${pick(r, CRATES)}/src/${pick(r, FILES)}.rs`;
   return [
     (r) => `   Compiling ${pick(r, CRATES)} v${ver(r)} (/usr/lib/rustlib/src/rust/library/${pick(r, CRATES)})`,
     (r) => `    Checking ${pick(r, CRATES)} v${ver(r)}`,
     (r) => `warning: unused variable: \`${pick(r, IDENTS)}\``,
     (r) => `  --> ${src(r)}:${n(r, 900) + 1}:${n(r, 80) + 1}`,
     () => '   |',
-    (r) => `${n(r, 900) + 1} |     let ${pick(r, IDENTS)} = ${pick(r, IDENTS)}.fetch_add(${n(r, 16)}, Ordering::SeqCst);`,
+    (r) =>
+      `${n(r, 900) + 1} |     let ${pick(r, IDENTS)} = ${pick(r, IDENTS)}.fetch_add(${n(r, 16)}, Ordering::SeqCst);`,
     () => '   = note: `#[warn(unused_variables)]` on by default',
     (r) => `    Finished \`release\` profile [optimized] target(s) in ${n(r, 300)}.${n(r, 100)}s`,
     (r) =>
       `     Running \`rustc --crate-name ${pick(r, CRATES).replace(/-/g, '_')} --edition=2021 ${src(r)} --error-format=json --crate-type lib -C opt-level=3 -C target-cpu=M680${pick(r, ['0', '3', '4', '6'])}0 -C metadata=${hex(r, 16)}\``,
     (r) =>
       `clang-19 --target=m68k-linux-gnu -mcpu=680${pick(r, ['0', '3', '4', '6'])}0 -O2 -ffreestanding -c projects/llvm-m68k/atomics/${pick(r, FILES)}.c -o /tmp/nx-${hex(r, 8)}/${pick(r, FILES)}.o`,
-    (r) => `[${String(n(r, 100)).padStart(3)}%] Building CXX object lib/Target/M68k/CMakeFiles/LLVMM68kCodeGen.dir/${pick(r, LLVM)}.cpp.o`,
+    (r) =>
+      `[${String(n(r, 100)).padStart(3)}%] Building CXX object lib/Target/M68k/CMakeFiles/LLVMM68kCodeGen.dir/${pick(r, LLVM)}.cpp.o`,
     (r) => `[${String(n(r, 100)).padStart(3)}%] Linking CXX static library ../../libLLVMM68kCodeGen.a`,
-    (r) => `projects/llvm-m68k/atomics/${pick(r, FILES)}.c:${n(r, 400) + 1}:${n(r, 60) + 1}: warning: unused parameter ‘${pick(r, IDENTS)}’ [-Wunused-parameter]`,
-    (r) => `m68k-linux-gnu-ld: warning: /tmp/nx-${hex(r, 8)}/${pick(r, FILES)}.o: missing .note.GNU-stack section implies executable stack`,
+    (r) =>
+      `projects/llvm-m68k/atomics/${pick(r, FILES)}.c:${n(r, 400) + 1}:${n(r, 60) + 1}: warning: unused parameter ‘${pick(r, IDENTS)}’ [-Wunused-parameter]`,
+    (r) =>
+      `m68k-linux-gnu-ld: warning: /tmp/nx-${hex(r, 8)}/${pick(r, FILES)}.o: missing .note.GNU-stack section implies executable stack`,
     () => 'm68k-linux-gnu-ld: NOTE: This behaviour is deprecated and will be removed in a future version of the linker',
-    (r) => `qemu-m68k -cpu ${pick(r, CPUS)} -L /usr/m68k-linux-gnu dist/rust-target/${pick(r, CPUS)}/${pick(r, ['hello', 'atomics', 'fmt', 'alloc'])}`,
-    (r) => `test ${pick(r, ['atomics', 'sync', 'fmt', 'alloc'])}::${pick(r, TESTS)} ... ${r() < 0.97 ? 'ok' : 'ignored'}`,
+    (r) =>
+      `qemu-m68k -cpu ${pick(r, CPUS)} -L /usr/m68k-linux-gnu dist/rust-target/${pick(r, CPUS)}/${pick(r, ['hello', 'atomics', 'fmt', 'alloc'])}`,
+    (r) =>
+      `test ${pick(r, ['atomics', 'sync', 'fmt', 'alloc'])}::${pick(r, TESTS)} ... ${r() < 0.97 ? 'ok' : 'ignored'}`,
     (r) => `running ${n(r, 60) + 1} tests`,
-    (r) => `test result: ok. ${n(r, 60)} passed; 0 failed; ${n(r, 3)} ignored; 0 measured; 0 filtered out; finished in ${n(r, 9)}.${n(r, 100)}s`,
+    (r) =>
+      `test result: ok. ${n(r, 60)} passed; 0 failed; ${n(r, 3)} ignored; 0 measured; 0 filtered out; finished in ${n(r, 9)}.${n(r, 100)}s`,
     (r) => `> nx run rust-target:build --configuration=${pick(r, CPUS)}`,
     (r) => ` ✔  nx run llvm-m68k:atomics:${pick(r, CPUS)} (${n(r, 9000)}ms) → dist/llvm-m68k/${pick(r, CPUS)}`,
-    (r) => `[rust-target:sysroot] building ${pick(r, ['core', 'alloc', 'compiler_builtins'])} for m68k-unknown-linux-gnu (${pick(r, CPUS)}), ${n(r, 200)} units left`,
-    (r) => `{"reason":"compiler-artifact","package_id":"path+file:///home/ci/work/nextrust/projects/rust-target/${pick(r, CRATES)}#${ver(r)}","fresh":${r() < 0.5}}`,
+    (r) =>
+      `[rust-target:sysroot] building ${pick(r, ['core', 'alloc', 'compiler_builtins'])} for m68k-unknown-linux-gnu (${pick(r, CPUS)}), ${n(r, 200)} units left`,
+    (r) =>
+      `{"reason":"compiler-artifact","package_id":"path+file:///home/ci/work/nextrust/projects/rust-target/${pick(r, CRATES)}#${ver(r)}","fresh":${r() < 0.5}}`,
     (r) => `      Fresh ${pick(r, CRATES)} v${ver(r)}`,
   ];
 }
@@ -197,9 +240,15 @@ function loadDatabase(): { issues: KnownIssue[]; source: string; text: string } 
   if (fs.existsSync(DB)) {
     try {
       const file = readValidatedJson(DB, knownIssuesFileSchema);
-      return { issues: file.known_issues, source: `${path.relative(ROOT, DB)} (the real database)`, text: fs.readFileSync(DB, 'utf8') };
+      return {
+        issues: file.known_issues,
+        source: `${path.relative(ROOT, DB)} (the real database)`,
+        text: fs.readFileSync(DB, 'utf8'),
+      };
     } catch (e) {
-      console.log(`NOTE: ${path.relative(ROOT, DB)} is invalid (${(e as Error).message.split('\n')[0]}): using the inline fallback list`);
+      console.log(
+        `NOTE: ${path.relative(ROOT, DB)} is invalid (${(e as Error).message.split('\n')[0]}): using the inline fallback list`,
+      );
     }
   } else {
     console.log(`NOTE: ${path.relative(ROOT, DB)} does not exist: using the inline fallback list`);
@@ -236,7 +285,15 @@ async function bestOf<T>(fn: () => Promise<T> | T): Promise<Timed<T>> {
 const TIME = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Runs the CLI on `log`; returns its exit code, parsed stdout and peak RSS (KiB). */
-function runCli(log: string, statusDir: string, rssHook: string): { code: number | null; json: { match: { id: string; confidence: number; evidence: { line: number }[] } | null; lines: number }; maxRssKiB: number } {
+function runCli(
+  log: string,
+  statusDir: string,
+  rssHook: string,
+): {
+  code: number | null;
+  json: { match: { id: string; confidence: number; evidence: { line: number }[] } | null; lines: number };
+  maxRssKiB: number;
+} {
   const args = ['check-known-issue', '--log', log, '--json', '--status-dir', statusDir];
   const r = TIME
     ? spawnSync(TIME, ['-f', 'maxrss=%M', process.execPath, CLI, ...args], { encoding: 'utf8', maxBuffer: 64 * MIB })
@@ -258,11 +315,15 @@ function binMode(): string {
     fs.readdirSync(dir, { withFileTypes: true }).reduce((acc, e) => {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) return e.name === 'fixtures' ? acc : Math.max(acc, newest(p));
-      return (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) || e.name.endsWith('.json') ? Math.max(acc, fs.statSync(p).mtimeMs) : acc;
+      return (e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) || e.name.endsWith('.json')
+        ? Math.max(acc, fs.statSync(p).mtimeMs)
+        : acc;
     }, 0);
   try {
     const stamp = fs.statSync(path.join(ROOT, 'tools/nx-plugin/dist/.build-stamp')).mtimeMs;
-    return newest(path.join(ROOT, 'tools/nx-plugin/src')) <= stamp ? 'dist/ build' : 'TypeScript compiled on the fly (dist/ is stale)';
+    return newest(path.join(ROOT, 'tools/nx-plugin/src')) <= stamp
+      ? 'dist/ build'
+      : 'TypeScript compiled on the fly (dist/ is stale)';
   } catch {
     return 'TypeScript compiled on the fly (no dist/)';
   }
@@ -284,7 +345,10 @@ async function main(): Promise<void> {
     fs.mkdirSync(statusDir);
     fs.writeFileSync(path.join(statusDir, 'known-issues.json'), db.text);
     const rssHook = path.join(tmp, 'report-rss.js');
-    fs.writeFileSync(rssHook, "process.on('exit', () => require('fs').writeSync(2, `maxrss=${process.resourceUsage().maxRSS}\\n`));\n");
+    fs.writeFileSync(
+      rssHook,
+      "process.on('exit', () => require('fs').writeSync(2, `maxrss=${process.resourceUsage().maxRSS}\\n`));\n",
+    );
     const patterns = [...new Set(db.issues.flatMap((i) => [...i.error_patterns, ...i.context_patterns]))];
 
     const log = path.join(tmp, 'build.log');
@@ -296,13 +360,23 @@ async function main(): Promise<void> {
     const sizeMiB = gen.bytes / MIB;
 
     console.log('known-issue matching benchmark');
-    console.log(`  machine:   ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${fmt(os.totalmem() / 1024 ** 3, 1)} GiB RAM, node ${process.version}`);
-    console.log(`  locale:    LC_ALL=${process.env.LC_ALL ?? ''} LC_CTYPE=${process.env.LC_CTYPE ?? ''} LANG=${process.env.LANG ?? ''} (grep runs in it)`);
+    console.log(
+      `  machine:   ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${fmt(os.totalmem() / 1024 ** 3, 1)} GiB RAM, node ${process.version}`,
+    );
+    console.log(
+      `  locale:    LC_ALL=${process.env.LC_ALL ?? ''} LC_CTYPE=${process.env.LC_CTYPE ?? ''} LANG=${process.env.LANG ?? ''} (grep runs in it)`,
+    );
     console.log(`  grep:      ${spawnSync('grep', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`);
-    console.log(`  database:  ${db.source}: ${db.issues.length} issues, ${patterns.length} unique patterns (error + context)`);
-    console.log(`  log:       ${fmt(sizeMiB, 1)} MiB, ${gen.lines} lines, failure planted at line ${gen.failureAt} (generated in ${fmt(genSecs, 1)} s)`);
+    console.log(
+      `  database:  ${db.source}: ${db.issues.length} issues, ${patterns.length} unique patterns (error + context)`,
+    );
+    console.log(
+      `  log:       ${fmt(sizeMiB, 1)} MiB, ${gen.lines} lines, failure planted at line ${gen.failureAt} (generated in ${fmt(genSecs, 1)} s)`,
+    );
     console.log(`  small log: ${fmt(gen20.bytes / MIB, 1)} MiB, ${gen20.lines} lines (for peak RSS against log size)`);
-    console.log(`  CLI peak RSS via ${TIME ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS in a preloaded script'}`);
+    console.log(
+      `  CLI peak RSS via ${TIME ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS in a preloaded script'}`,
+    );
     console.log(`  each timing: best of ${RUNS} (all runs listed)`);
     console.log('');
 
@@ -336,22 +410,45 @@ async function main(): Promise<void> {
     const rss20 = Math.max(...smallRuns.map((r) => r.maxRssKiB)) / 1024;
     const modes = [...new Set([...cliRuns, ...smallRuns].map((r) => r.mode))];
     const row = (name: string, secs: number, runs: number[], extra: string) =>
-      console.log(`  ${name.padEnd(34)} ${fmt(secs, 3).padStart(8)} s  ${fmt(sizeMiB / secs, 1).padStart(8)} MiB/s   runs ${runs.map((x) => fmt(x, 3)).join(' / ')}  ${extra}`);
+      console.log(
+        `  ${name.padEnd(34)} ${fmt(secs, 3).padStart(8)} s  ${fmt(sizeMiB / secs, 1).padStart(8)} MiB/s   runs ${runs.map((x) => fmt(x, 3)).join(' / ')}  ${extra}`,
+      );
     console.log(`results on the ${fmt(sizeMiB, 1)} MiB log:`);
     row('(a) grep -E -n (all patterns)', grep.best, grep.runs, `${grep.last} matching lines`);
-    row('(b) nextrust check-known-issue', cli.best, cli.runs, `exit ${cli.last.code}, match ${cliMatch ? `${cliMatch.id} (${cliMatch.confidence}) at line ${cliMatch.evidence[0].line}` : 'none'}, ${cli.last.json.lines} lines`);
-    row('(c) scanLogFile in-process', scan.best, scan.runs, `match ${scan.last.match?.id ?? 'none'}, ${scan.last.lines} lines`);
-    console.log(`  CLI start-up alone (--version):    ${fmt(startup.best, 3)} s (${startupMode}); CLI minus start-up: ${fmt(cli.best - startup.best, 3)} s = ${fmt(sizeMiB / (cli.best - startup.best), 1)} MiB/s`);
+    row(
+      '(b) nextrust check-known-issue',
+      cli.best,
+      cli.runs,
+      `exit ${cli.last.code}, match ${cliMatch ? `${cliMatch.id} (${cliMatch.confidence}) at line ${cliMatch.evidence[0].line}` : 'none'}, ${cli.last.json.lines} lines`,
+    );
+    row(
+      '(c) scanLogFile in-process',
+      scan.best,
+      scan.runs,
+      `match ${scan.last.match?.id ?? 'none'}, ${scan.last.lines} lines`,
+    );
+    console.log(
+      `  CLI start-up alone (--version):    ${fmt(startup.best, 3)} s (${startupMode}); CLI minus start-up: ${fmt(cli.best - startup.best, 3)} s = ${fmt(sizeMiB / (cli.best - startup.best), 1)} MiB/s`,
+    );
     console.log('');
     console.log(`  ratio CLI/grep:  ${fmt(cli.best / grep.best)} x the time of grep`);
     console.log(`  ratio scan/grep: ${fmt(scan.best / grep.best)} x the time of grep`);
-    console.log(`  CLI entry (bin/nextrust.js): ${modes.join('; ')}${modes.length > 1 ? ' (changed during the runs)' : ''}`);
-    console.log(`  CLI peak RSS, ${fmt(sizeMiB, 0)} MiB log: ${[...cliRuns].map((r) => fmt(r.maxRssKiB / 1024, 1)).join(' / ')} MiB, max ${fmt(rssPeak, 1)} MiB`);
-    console.log(`  CLI peak RSS,  ${fmt(gen20.bytes / MIB, 0)} MiB log: ${[...smallRuns].map((r) => fmt(r.maxRssKiB / 1024, 1)).join(' / ')} MiB, max ${fmt(rss20, 1)} MiB (match ${smallRuns[0].json.match?.id ?? 'none'})`);
-    console.log(`  peak RSS ratio ${fmt(sizeMiB, 0)} MiB log / 20 MiB log: ${fmt(rssPeak / rss20)} (log size ratio ${fmt(gen.bytes / gen20.bytes, 1)})`);
-    if (scan.last.lines !== gen.lines) console.log(`  WARNING: the scan counted ${scan.last.lines} lines, the generator wrote ${gen.lines}`);
-    if (!cliMatch || cliMatch.id !== 'atomic-spinlock-m68k') console.log('  WARNING: the CLI did not find the planted atomic-spinlock-m68k failure');
-
+    console.log(
+      `  CLI entry (bin/nextrust.js): ${modes.join('; ')}${modes.length > 1 ? ' (changed during the runs)' : ''}`,
+    );
+    console.log(
+      `  CLI peak RSS, ${fmt(sizeMiB, 0)} MiB log: ${[...cliRuns].map((r) => fmt(r.maxRssKiB / 1024, 1)).join(' / ')} MiB, max ${fmt(rssPeak, 1)} MiB`,
+    );
+    console.log(
+      `  CLI peak RSS,  ${fmt(gen20.bytes / MIB, 0)} MiB log: ${[...smallRuns].map((r) => fmt(r.maxRssKiB / 1024, 1)).join(' / ')} MiB, max ${fmt(rss20, 1)} MiB (match ${smallRuns[0].json.match?.id ?? 'none'})`,
+    );
+    console.log(
+      `  peak RSS ratio ${fmt(sizeMiB, 0)} MiB log / 20 MiB log: ${fmt(rssPeak / rss20)} (log size ratio ${fmt(gen.bytes / gen20.bytes, 1)})`,
+    );
+    if (scan.last.lines !== gen.lines)
+      console.log(`  WARNING: the scan counted ${scan.last.lines} lines, the generator wrote ${gen.lines}`);
+    if (!cliMatch || cliMatch.id !== 'atomic-spinlock-m68k')
+      console.log('  WARNING: the CLI did not find the planted atomic-spinlock-m68k failure');
   } finally {
     cleanup();
     console.log(`\n(generated logs deleted: ${tmp})`);

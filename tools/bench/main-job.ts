@@ -31,7 +31,10 @@ async function main(): Promise<void> {
     fs.mkdirSync(ws.file('projects/bench-noop'), { recursive: true });
     fs.writeFileSync(
       ws.file('projects/bench-noop/project.json'),
-      JSON.stringify({ name: 'bench-noop', targets: { noop: { executor: 'nx:noop', cache: true, inputs: [], outputs: [] } } }),
+      JSON.stringify({
+        name: 'bench-noop',
+        targets: { noop: { executor: 'nx:noop', cache: true, inputs: [], outputs: [] } },
+      }),
     );
     const modes: [string, Record<string, string>][] = [
       ['daemon', { NX_DAEMON: 'true' }],
@@ -60,11 +63,14 @@ async function main(): Promise<void> {
       rows.push(
         `${mode.padEnd(15)} no-op ${noop.toFixed(2)} s | warm ${warm.toFixed(2)} s (${(warm / noop).toFixed(2)}x no-op) | incremental ${inc.toFixed(2)} s (${(inc / noop).toFixed(2)}x no-op)`,
       );
-      if (mode === 'no daemon (CI)') rows.push(`${''.padEnd(15)} cold ${cold.toFixed(2)} s (${(cold / noop).toFixed(1)}x no-op)`);
+      if (mode === 'no daemon (CI)')
+        rows.push(`${''.padEnd(15)} cold ${cold.toFixed(2)} s (${(cold / noop).toFixed(1)}x no-op)`);
     }
     console.log(`cold (nothing cached, NX_DAEMON=false): ${cold.toFixed(2)} s  [goal < 60 s]`);
     for (const r of rows) console.log(r);
-    console.log(`medians of ${REPEAT} (warm, no-op) and 3 (incremental) runs; goals: warm <= 1.5x no-op, incremental < 10 s`);
+    console.log(
+      `medians of ${REPEAT} (warm, no-op) and 3 (incremental) runs; goals: warm <= 1.5x no-op, incremental < 10 s`,
+    );
     await ws.nx(['daemon', '--stop'], {});
   } finally {
     ws.dispose();

@@ -20,7 +20,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const dist = path.join(WORKSPACE_ROOT, 'tools/nx-plugin/dist');
-  if (!fs.existsSync(path.join(dist, '.build-stamp'))) throw new Error('run `npm run build` first: the benchmark copies the compiled plugin');
+  if (!fs.existsSync(path.join(dist, '.build-stamp')))
+    throw new Error('run `npm run build` first: the benchmark copies the compiled plugin');
   const ws = ScratchWorkspace.create('nextrust-bench-load-');
   try {
     fs.cpSync(dist, ws.file('tools/nx-plugin/dist'), { recursive: true });

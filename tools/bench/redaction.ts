@@ -45,8 +45,8 @@ function arg(name: string): string | undefined {
 const SIZES = (arg('--sizes') ?? '1,10,30').split(',').map(Number);
 const REALISTIC_MB = Number(arg('--realistic-mb') ?? 20);
 const OLD_READER = process.argv.includes('--old-reader');
-if (SIZES.some((n) => !(n > 0)) || !(REALISTIC_MB > 0)) throw new Error('--sizes: positive numbers (MiB), --realistic-mb: a positive number');
-
+if (SIZES.some((n) => !(n > 0)) || !(REALISTIC_MB > 0))
+  throw new Error('--sizes: positive numbers (MiB), --realistic-mb: a positive number');
 
 /** `n` characters made by repeating `piece()` (called until long enough). */
 function fill(n: number, piece: () => string): string {
@@ -63,7 +63,45 @@ function fill(n: number, piece: () => string): string {
 function logWords(seed: number): () => string {
   const r = prng(seed);
   const pick = <T>(a: T[]) => a[Math.floor(r() * a.length)];
-  const words = ['Compiling', 'warning:', 'note:', 'error[E0308]:', 'mismatched', 'types', '-->', 'src/lib.rs:10:5', '|', 'expected', 'found', 'Finished', 'release', 'target(s)', 'in', '0.42s', 'Running', '`rustc', '--crate-name', 'core', '--edition=2021', '-C', 'opt-level=2', '--target', 'm68k-unknown-linux-gnu', 'session_token_ttl=3600s', 'prompt_tokens:', '1234', '{"reason":"compiler-artifact","fresh":false}', 'KEYBOARD=us', 'cache_key=Linux-cargo-3f2a9c', 'token_type:', 'bearer', '0x7f9f04645969', '/usr/lib/rustlib/src/rust/library/core/src/fmt/mod.rs', '_ZN4llvm16SelectionDAGISel17CodeGenAndEmitDAGEv+0x649', 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'];
+  const words = [
+    'Compiling',
+    'warning:',
+    'note:',
+    'error[E0308]:',
+    'mismatched',
+    'types',
+    '-->',
+    'src/lib.rs:10:5',
+    '|',
+    'expected',
+    'found',
+    'Finished',
+    'release',
+    'target(s)',
+    'in',
+    '0.42s',
+    'Running',
+    '`rustc',
+    '--crate-name',
+    'core',
+    '--edition=2021',
+    '-C',
+    'opt-level=2',
+    '--target',
+    'm68k-unknown-linux-gnu',
+    'session_token_ttl=3600s',
+    'prompt_tokens:',
+    '1234',
+    '{"reason":"compiler-artifact","fresh":false}',
+    'KEYBOARD=us',
+    'cache_key=Linux-cargo-3f2a9c',
+    'token_type:',
+    'bearer',
+    '0x7f9f04645969',
+    '/usr/lib/rustlib/src/rust/library/core/src/fmt/mod.rs',
+    '_ZN4llvm16SelectionDAGISel17CodeGenAndEmitDAGEv+0x649',
+    'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  ];
   return () => pick(words) + ' ';
 }
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -111,9 +149,18 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-redaction-'));
   try {
     const sizeRatio = Math.max(...SIZES) / Math.min(...SIZES);
-    console.log(`node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(`\n(a) redactSecrets on one line (sizes ${SIZES.join(', ')} MiB; linear: time ratio ≈ ${sizeRatio}, quadratic ≈ ${sizeRatio ** 2})`);
-    console.log(`${pad('shape', 36)}${SIZES.map((s) => pad(`${s} MiB`, 12)).join('')}ratio   MB/s at ${Math.max(...SIZES)} MiB`);
+    console.log(
+      `node ${process.version}, ${os.cpus().length} cores, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    console.log(
+      `\n(a) redactSecrets on one line (sizes ${SIZES.join(', ')} MiB; linear: time ratio ≈ ${sizeRatio}, quadratic ≈ ${sizeRatio ** 2})`,
+    );
+    console.log(
+      `${pad('shape', 36)}${SIZES.map((s) => pad(`${s} MiB`, 12)).join('')}ratio   MB/s at ${Math.max(...SIZES)} MiB`,
+    );
     let worst = 0;
     for (const [name, make] of SHAPES) {
       const times: number[] = [];
@@ -124,7 +171,9 @@ async function main(): Promise<void> {
       }
       const ratio = times[times.length - 1] / times[0];
       worst = Math.max(worst, ratio);
-      console.log(`${pad(name, 36)}${times.map((t) => pad(fmt(t), 12)).join('')}${pad(ratio.toFixed(1), 8)}${((Math.max(...SIZES) * MIB) / 1e6 / (times[times.length - 1] / 1000)).toFixed(1)}`);
+      console.log(
+        `${pad(name, 36)}${times.map((t) => pad(fmt(t), 12)).join('')}${pad(ratio.toFixed(1), 8)}${((Math.max(...SIZES) * MIB) / 1e6 / (times[times.length - 1] / 1000)).toFixed(1)}`,
+      );
     }
     console.log(`worst ratio ${worst.toFixed(1)} (sizes ratio ${sizeRatio})`);
 
@@ -133,8 +182,13 @@ async function main(): Promise<void> {
     const files: [number, string][] = [];
     for (const mb of SIZES) {
       const file = path.join(tmp, `long-${mb}.log`);
-      const head = Array.from({ length: 30 }, (_, i) => `   Compiling crate${i} v0.1.${i} (/work/main/crates/crate${i})`).join('\n');
-      const long = fill(mb * MIB - 200, words).replace(/error\[E0308\]:/g, 'E0308') + ' error: linking with `m68k-linux-gnu-gcc` failed: exit status: 1';
+      const head = Array.from(
+        { length: 30 },
+        (_, i) => `   Compiling crate${i} v0.1.${i} (/work/main/crates/crate${i})`,
+      ).join('\n');
+      const long =
+        fill(mb * MIB - 200, words).replace(/error\[E0308\]:/g, 'E0308') +
+        ' error: linking with `m68k-linux-gnu-gcc` failed: exit status: 1';
       fs.writeFileSync(file, `${head}\n${long}\n   = note: collect2: error: ld returned 1 exit status\n`);
       files.push([mb, file]);
     }
@@ -146,7 +200,9 @@ async function main(): Promise<void> {
         excerptBytes = Buffer.byteLength(e.text) + Buffer.byteLength(e.errorText);
       });
       ex.push(ms);
-      console.log(`${pad(`${mb} MiB line`, 14)}${pad(fmt(ms), 12)}${((mb * MIB) / 1e6 / (ms / 1000)).toFixed(1)} MB/s  (excerpt + error text: ${excerptBytes} bytes)`);
+      console.log(
+        `${pad(`${mb} MiB line`, 14)}${pad(fmt(ms), 12)}${((mb * MIB) / 1e6 / (ms / 1000)).toFixed(1)} MB/s  (excerpt + error text: ${excerptBytes} bytes)`,
+      );
     }
     console.log(`ratio ${(ex[ex.length - 1] / ex[0]).toFixed(1)} (sizes ratio ${sizeRatio})`);
     if (OLD_READER) {
@@ -170,12 +226,18 @@ async function main(): Promise<void> {
     let changed = 0;
     for (let i = 0; i < 3; i++) {
       let out = '';
-      best = Math.min(best, time(() => (out = redactSecrets(big, {}))));
+      best = Math.min(
+        best,
+        time(() => (out = redactSecrets(big, {}))),
+      );
       changed = out === big ? 0 : 1;
     }
-    console.log(`redactSecrets   ${fmt(best)}  ${((REALISTIC_MB * MIB) / 1e6 / (best / 1000)).toFixed(1)} MB/s  (${big.split('\n').length} lines; output ${changed ? 'CHANGED' : 'unchanged'})`);
+    console.log(
+      `redactSecrets   ${fmt(best)}  ${((REALISTIC_MB * MIB) / 1e6 / (best / 1000)).toFixed(1)} MB/s  (${big.split('\n').length} lines; output ${changed ? 'CHANGED' : 'unchanged'})`,
+    );
     best = Infinity;
-    for (let i = 0; i < 3; i++) best = Math.min(best, await timeAsync(() => extractExcerpt(bigFile, 20, 8192, (t) => redactSecrets(t, {}))));
+    for (let i = 0; i < 3; i++)
+      best = Math.min(best, await timeAsync(() => extractExcerpt(bigFile, 20, 8192, (t) => redactSecrets(t, {}))));
     console.log(`extractExcerpt  ${fmt(best)}  ${((REALISTIC_MB * MIB) / 1e6 / (best / 1000)).toFixed(1)} MB/s`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -32,7 +32,11 @@ function binMode(): string {
     fs.readdirSync(dir, { withFileTypes: true }).reduce(
       (acc, e) => {
         const p = path.join(dir, e.name);
-        const c = e.isDirectory() ? newest(p) : /\.(ts|json)$/.test(e.name) ? { mtime: fs.statSync(p).mtimeMs, file: p } : acc;
+        const c = e.isDirectory()
+          ? newest(p)
+          : /\.(ts|json)$/.test(e.name)
+            ? { mtime: fs.statSync(p).mtimeMs, file: p }
+            : acc;
         return c.mtime > acc.mtime ? c : acc;
       },
       { mtime: 0, file: '' },
@@ -40,7 +44,9 @@ function binMode(): string {
   try {
     const stamp = fs.statSync(path.join(ROOT, 'tools/nx-plugin/dist/.build-stamp')).mtimeMs;
     const n = newest(path.join(ROOT, 'tools/nx-plugin/src'));
-    return n.mtime <= stamp ? 'runs the dist/ build' : `compiles the TypeScript on the fly: ${path.relative(ROOT, n.file)} is newer than dist/`;
+    return n.mtime <= stamp
+      ? 'runs the dist/ build'
+      : `compiles the TypeScript on the fly: ${path.relative(ROOT, n.file)} is newer than dist/`;
   } catch {
     return 'compiles the TypeScript on the fly: no dist/ build';
   }
@@ -71,7 +77,10 @@ async function seedAppend(root: string, entryType: string, data: Record<string, 
     fs.writeFileSync(tmpJson, JSON.stringify(status, null, 2));
     fs.renameSync(tmpJson, jsonPath);
     // Update Markdown
-    fs.appendFileSync(mdPath, `\n- ${entry.timestamp} - ${entryType}: ${typeof data.message === 'string' ? data.message : 'No message'}\n`);
+    fs.appendFileSync(
+      mdPath,
+      `\n- ${entry.timestamp} - ${entryType}: ${typeof data.message === 'string' ? data.message : 'No message'}\n`,
+    );
   } finally {
     await release();
   }
@@ -85,7 +94,12 @@ interface Run {
   files: [string, number][];
 }
 
-const details = (i: number) => ({ message: `build step ${i}: rust-target:build m68040`, error: 'undefined reference to `__sync_val_compare_and_swap_4`', file: 'atomics.c', cpu: 'm68040' });
+const details = (i: number) => ({
+  message: `build step ${i}: rust-target:build m68040`,
+  error: 'undefined reference to `__sync_val_compare_and_swap_4`',
+  file: 'atomics.c',
+  cpu: 'm68040',
+});
 
 async function run(name: string, append: (i: number) => Promise<void>, files: () => [string, number][]): Promise<Run> {
   const chunkMs: number[] = [];
@@ -97,7 +111,9 @@ async function run(name: string, append: (i: number) => Promise<void>, files: ()
       const now = performance.now();
       chunkMs.push(now - tc);
       tc = now;
-      process.stderr.write(`${name}: ${i + 1}/${N} entries, ${((now - t0) / 1000).toFixed(1)} s, last ${CHUNK}: ${((chunkMs.at(-1)! / CHUNK) * 1000).toFixed(0)} µs/append\n`);
+      process.stderr.write(
+        `${name}: ${i + 1}/${N} entries, ${((now - t0) / 1000).toFixed(1)} s, last ${CHUNK}: ${((chunkMs.at(-1)! / CHUNK) * 1000).toFixed(0)} µs/append\n`,
+      );
     }
   }
   return { name, totalMs: performance.now() - t0, chunkMs, files: files() };
@@ -118,7 +134,9 @@ async function main(): Promise<void> {
   const oursDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-ours-'));
   try {
     fs.mkdirSync(path.join(seedDir, 'docs/ci-status'), { recursive: true }); // in the seed's repository
-    console.log(`status append benchmark: ${N} entries appended one by one, one process (${os.cpus().length} CPUs, node ${process.version})`);
+    console.log(
+      `status append benchmark: ${N} entries appended one by one, one process (${os.cpus().length} CPUs, node ${process.version})`,
+    );
     const seed = await run(
       'seed (read+rewrite whole JSON)',
       (i) => seedAppend(seedDir, 'build_failure', details(i)),
@@ -141,17 +159,28 @@ async function main(): Promise<void> {
     );
 
     // Sanity: both hold every entry.
-    const seedCount = (JSON.parse(fs.readFileSync(path.join(seedDir, 'docs/ci-status/pipeline-log.json'), 'utf8')) as { activities: unknown[] }).activities.length;
+    const seedCount = (
+      JSON.parse(fs.readFileSync(path.join(seedDir, 'docs/ci-status/pipeline-log.json'), 'utf8')) as {
+        activities: unknown[];
+      }
+    ).activities.length;
     const oursCount = fs.readFileSync(store.file(ACTIVITY_LOG), 'utf8').split('\n').filter(Boolean).length;
-    if (seedCount !== N || oursCount !== N) throw new Error(`entry counts: seed ${seedCount}, ours ${oursCount}, expected ${N}`);
+    if (seedCount !== N || oursCount !== N)
+      throw new Error(`entry counts: seed ${seedCount}, ours ${oursCount}, expected ${N}`);
 
     const points = [1000, 5000, 10_000].filter((p) => p <= N);
     console.log('');
-    console.log(`${'design'.padEnd(32)}${'total'.padStart(12)}${points.map((p) => `mean@${p / 1000}k`.padStart(14)).join('')}`);
+    console.log(
+      `${'design'.padEnd(32)}${'total'.padStart(12)}${points.map((p) => `mean@${p / 1000}k`.padStart(14)).join('')}`,
+    );
     for (const r of [seed, ours]) {
-      console.log(`${r.name.padEnd(32)}${`${(r.totalMs / 1000).toFixed(2)} s`.padStart(12)}${points.map((p) => ms(meanAt(r, p)).padStart(14)).join('')}`);
+      console.log(
+        `${r.name.padEnd(32)}${`${(r.totalMs / 1000).toFixed(2)} s`.padStart(12)}${points.map((p) => ms(meanAt(r, p)).padStart(14)).join('')}`,
+      );
     }
-    console.log(`${'ratio seed/ours'.padEnd(32)}${`${(seed.totalMs / ours.totalMs).toFixed(2)}x`.padStart(12)}${points.map((p) => `${(meanAt(seed, p) / meanAt(ours, p)).toFixed(2)}x`.padStart(14)).join('')}`);
+    console.log(
+      `${'ratio seed/ours'.padEnd(32)}${`${(seed.totalMs / ours.totalMs).toFixed(2)}x`.padStart(12)}${points.map((p) => `${(meanAt(seed, p) / meanAt(ours, p)).toFixed(2)}x`.padStart(14)).join('')}`,
+    );
     console.log('(mean@Nk: mean time per append over appends N-1000..N)');
     console.log('');
     console.log('final file sizes:');
@@ -160,7 +189,11 @@ async function main(): Promise<void> {
     // `nextrust status --json` over the 10,000-entry log (CLI start included), and the CLI start alone.
     const time = (entry: string, args: string[]) => {
       const t = performance.now();
-      const r = spawnSync(process.execPath, [entry, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      const r = spawnSync(process.execPath, [entry, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+      });
       const took = performance.now() - t;
       if (r.status !== 0) throw new Error(`nextrust ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
       return { took, stdout: r.stdout };
@@ -168,15 +201,21 @@ async function main(): Promise<void> {
     const best = (entry: string, args: string[]) => Math.min(...[0, 1, 2].map(() => time(entry, args).took));
     const out = time(CLI, ['--status-dir', oursDir, 'status', '--json']).stdout;
     const parsed = JSON.parse(out) as { activities: unknown[]; warnings: unknown[] };
-    if (parsed.activities.length !== N || parsed.warnings.length) throw new Error(`status --json: ${parsed.activities.length} activities, ${parsed.warnings.length} warnings`);
+    if (parsed.activities.length !== N || parsed.warnings.length)
+      throw new Error(`status --json: ${parsed.activities.length} activities, ${parsed.warnings.length} warnings`);
     console.log('');
     const entries: [string, string][] = [[`bin/nextrust.js (${binMode()})`, CLI]];
     const stamp = path.join(ROOT, 'tools/nx-plugin/dist/.build-stamp');
-    if (fs.existsSync(DIST_MAIN) && fs.existsSync(stamp)) entries.push([`dist/src/cli/main.js directly (build of ${fs.statSync(stamp).mtime.toISOString()})`, DIST_MAIN]);
+    if (fs.existsSync(DIST_MAIN) && fs.existsSync(stamp))
+      entries.push([`dist/src/cli/main.js directly (build of ${fs.statSync(stamp).mtime.toISOString()})`, DIST_MAIN]);
     for (const [label, entry] of entries) {
       console.log(`${label}:`);
-      console.log(`  status --json over ${N} entries (${kib(Buffer.byteLength(out))} printed): best of 3 ${ms(best(entry, ['--status-dir', oursDir, 'status', '--json']))}`);
-      console.log(`  status --json --limit 25:            best of 3 ${ms(best(entry, ['--status-dir', oursDir, 'status', '--json', '--limit', '25']))}`);
+      console.log(
+        `  status --json over ${N} entries (${kib(Buffer.byteLength(out))} printed): best of 3 ${ms(best(entry, ['--status-dir', oursDir, 'status', '--json']))}`,
+      );
+      console.log(
+        `  status --json --limit 25:            best of 3 ${ms(best(entry, ['--status-dir', oursDir, 'status', '--json', '--limit', '25']))}`,
+      );
       console.log(`  --version (CLI start alone):         best of 3 ${ms(best(entry, ['--version']))}`);
     }
   } finally {

@@ -62,8 +62,12 @@ async function main(): Promise<void> {
     const nxCold = await seconds(() => nx(['run', `rust-target:sysroot:${CPU}`]));
     const nxWarm = await seconds(() => nx(['run', `rust-target:sysroot:${CPU}`]));
     console.log(`cold sysroot, no_std (baseline): ${noStd.toFixed(1)} s`);
-    console.log(`cold sysroot, std + libtest:     ${std.toFixed(1)} s (${(std / noStd).toFixed(2)}x no_std)  [goal < 120 s]`);
-    console.log(`through nx: cold ${nxCold.toFixed(1)} s (every target of the CPU's programs), warm ${nxWarm.toFixed(2)} s (cache hit)`);
+    console.log(
+      `cold sysroot, std + libtest:     ${std.toFixed(1)} s (${(std / noStd).toFixed(2)}x no_std)  [goal < 120 s]`,
+    );
+    console.log(
+      `through nx: cold ${nxCold.toFixed(1)} s (every target of the CPU's programs), warm ${nxWarm.toFixed(2)} s (cache hit)`,
+    );
 
     // The edit-build-test loop with the daemon.
     const daemon = { NX_DAEMON: 'true' };
@@ -90,7 +94,9 @@ async function main(): Promise<void> {
     };
     const stdHello = await stripped('std-hello');
     const hello = await stripped('hello');
-    console.log(`hello world, stripped: std ${stdHello.toLocaleString('en')} B, no_std ${hello.toLocaleString('en')} B (${(stdHello / hello).toFixed(1)}x)`);
+    console.log(
+      `hello world, stripped: std ${stdHello.toLocaleString('en')} B, no_std ${hello.toLocaleString('en')} B (${(stdHello / hello).toFixed(1)}x)`,
+    );
   } finally {
     ws.dispose();
   }

@@ -8,5 +8,8 @@
 const { loadPluginModule } = require('./bin/freshness');
 
 for (const name of ['backend', 'toolchain', 'atomics', 'sysroot', 'build', 'emulator-test', 'cargo-test']) {
-  Object.defineProperty(exports, name, { enumerable: true, get: () => loadPluginModule(['src', 'executors', name, 'executor']).default });
+  Object.defineProperty(exports, name, {
+    enumerable: true,
+    get: () => loadPluginModule(['src', 'executors', name, 'executor']).default,
+  });
 }

@@ -31,10 +31,14 @@ function which(name) {
 const llvmConfig = process.argv[2] || 'llvm-config-22';
 const lines = [];
 try {
-  const [version, libdir, includedir, bindir] = execFileSync(llvmConfig, ['--version', '--libdir', '--includedir', '--bindir'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
+  const [version, libdir, includedir, bindir] = execFileSync(
+    llvmConfig,
+    ['--version', '--libdir', '--includedir', '--bindir'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  )
     .trim()
     .split('\n');
   const [major, minor] = version.split('.');

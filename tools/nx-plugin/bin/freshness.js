@@ -18,7 +18,8 @@ function newestSourceMtime(dir) {
     const p = path.join(dir, e.name);
     if (e.isDirectory() && e.name !== 'fixtures') newest = Math.max(newest, newestSourceMtime(p));
     // Specs are not compiled into dist/ (tsconfig.build.json), so they do not make it stale.
-    else if ((e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) || e.name.endsWith('.json')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    else if ((e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts')) || e.name.endsWith('.json'))
+      newest = Math.max(newest, fs.statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -35,7 +36,10 @@ function distFreshness(pluginDir) {
   } catch {
     return { fresh: false, stampMtimeMs: undefined };
   }
-  const newest = Math.max(newestSourceMtime(path.join(pluginDir, 'src')), fs.statSync(path.join(pluginDir, 'index.ts')).mtimeMs);
+  const newest = Math.max(
+    newestSourceMtime(path.join(pluginDir, 'src')),
+    fs.statSync(path.join(pluginDir, 'index.ts')).mtimeMs,
+  );
   return { fresh: newest <= stampMtimeMs, stampMtimeMs };
 }
 

@@ -26,7 +26,11 @@ function expand(pattern) {
     for (const base of found) {
       if (part === '*') {
         let entries = [];
-        try { entries = fs.readdirSync(base || '/'); } catch { /* absent */ }
+        try {
+          entries = fs.readdirSync(base || '/');
+        } catch {
+          /* absent */
+        }
         for (const e of entries.sort()) next.push(`${base}/${e}`);
       } else {
         next.push(`${base}/${part}`);
@@ -52,14 +56,20 @@ module.exports = { stamp };
 if (require.main !== module) return;
 
 const lines = [];
-const add = (file) => { const s = stamp(file); if (s) lines.push(s); };
+const add = (file) => {
+  const s = stamp(file);
+  if (s) lines.push(s);
+};
 const pathDirs = (process.env.PATH || '').split(path.delimiter).filter(Boolean);
 
 for (const dir of [...candidates.llvmBinDirs, ...pathDirs]) {
   for (const tool of candidates.llvmTools) add(path.join(dir, tool));
 }
 for (const pattern of candidates.rustcPaths) {
-  for (const rustc of expand(pattern)) { add(rustc); add(path.join(path.dirname(rustc), 'cargo')); }
+  for (const rustc of expand(pattern)) {
+    add(rustc);
+    add(path.join(path.dirname(rustc), 'cargo'));
+  }
 }
 for (const dir of [...candidates.crossBinDirs, ...pathDirs]) {
   for (const tool of candidates.crossTools) add(path.join(dir, candidates.crossPrefix + tool));
@@ -72,6 +82,9 @@ for (const file of candidates.m68kLinkFiles) add(path.join(m68kSysroot, file));
 for (const pattern of candidates.libgccPaths) for (const libgcc of expand(pattern)) add(libgcc);
 for (const name of candidates.envOverrides) {
   const value = process.env[name];
-  if (value) { lines.push(`${name}=${value}`); add(value); }
+  if (value) {
+    lines.push(`${name}=${value}`);
+    add(value);
+  }
 }
 process.stdout.write([...new Set(lines)].join('\n') + '\n');

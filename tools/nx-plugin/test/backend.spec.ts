@@ -72,13 +72,21 @@ describe.each(listReproducers(REGRESSIONS).map((r) => [r.name, r] as const))('re
     expected = await hostOutput(reproducer, systemClang, work);
   });
 
-  it.each(['m68040', 'm68030'])('fails with the system backend and passes with the patched one (-cpu %s)', async (cpu) => {
-    const system = await runReproducer(reproducer, { toolchain, clang: systemClang, cpu, workDir: work });
-    const patched = await runReproducer(reproducer, { toolchain, clang: toolchain.llvm.tools.clang.path, cpu, workDir: work });
-    expect(expected.length).toBeGreaterThan(0);
-    expect(system.output).not.toBe(expected);
-    expect(patched).toEqual({ output: expected, exitCode: 0, timedOut: false });
-  });
+  it.each(['m68040', 'm68030'])(
+    'fails with the system backend and passes with the patched one (-cpu %s)',
+    async (cpu) => {
+      const system = await runReproducer(reproducer, { toolchain, clang: systemClang, cpu, workDir: work });
+      const patched = await runReproducer(reproducer, {
+        toolchain,
+        clang: toolchain.llvm.tools.clang.path,
+        cpu,
+        workDir: work,
+      });
+      expect(expected.length).toBeGreaterThan(0);
+      expect(system.output).not.toBe(expected);
+      expect(patched).toEqual({ output: expected, exitCode: 0, timedOut: false });
+    },
+  );
 });
 
 describe('the patch series', () => {

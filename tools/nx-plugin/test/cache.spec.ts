@@ -77,15 +77,28 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
 
     const run = await ws.nx(['run', ...TEST_M68040]);
     expect(run.ran.sort()).toEqual(['emulator-tests:test:m68040', 'rust-target:build:m68040']);
-    expect(run.cached.sort()).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:backend', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+    expect(run.cached.sort()).toEqual([
+      'llvm-m68k:atomics:m68040',
+      'llvm-m68k:backend',
+      'llvm-m68k:toolchain',
+      'rust-target:sysroot:m68040',
+    ]);
     // `nextrust why` names the input that made each of them miss.
     const why = async (task: string) => {
-      const r = await runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'why', task, '--json'], { cwd: ws.root });
+      const r = await runProcess(
+        process.execPath,
+        [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'why', task, '--json'],
+        { cwd: ws.root },
+      );
       expect(r.exitCode).toBe(0);
       return (JSON.parse(r.stdout) as { changes: { change: string; what: string }[] }).changes;
     };
-    expect(await why('rust-target:build:m68040')).toEqual([{ change: 'changed', input: expect.any(String), what: expect.stringMatching(/^files of project rust-target: /) }]);
-    expect((await why('emulator-tests:test:m68040')).map((c) => c.what)).toContainEqual(expect.stringMatching(/^outputs \*\*\/manifest\.json of the task writing dist\/rust-target\/m68040/));
+    expect(await why('rust-target:build:m68040')).toEqual([
+      { change: 'changed', input: expect.any(String), what: expect.stringMatching(/^files of project rust-target: /) },
+    ]);
+    expect((await why('emulator-tests:test:m68040')).map((c) => c.what)).toContainEqual(
+      expect.stringMatching(/^outputs \*\*\/manifest\.json of the task writing dist\/rust-target\/m68040/),
+    );
     // The edit reached the program: the hello case now fails its declared expectation.
     expect(run.exitCode).not.toBe(0);
     const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
@@ -97,7 +110,11 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
   it('misses for another CPU variant', async () => {
     const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68030']);
     expect(run.exitCode).toBe(0);
-    expect(run.ran.sort()).toEqual(['llvm-m68k:atomics:m68030', 'rust-target:build:m68030', 'rust-target:sysroot:m68030']);
+    expect(run.ran.sort()).toEqual([
+      'llvm-m68k:atomics:m68030',
+      'rust-target:build:m68030',
+      'rust-target:sysroot:m68030',
+    ]);
     expect(run.cached.sort()).toEqual(['llvm-m68k:backend', 'llvm-m68k:toolchain']);
   });
 
@@ -131,7 +148,8 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     // fits): a different toolchain manifest.
     const otherLlvm = ws.file('tmp/other-llvm/bin');
     fs.mkdirSync(otherLlvm, { recursive: true });
-    for (const tool of fs.readdirSync('/usr/lib/llvm-22/bin')) fs.symlinkSync(path.join('/usr/lib/llvm-22/bin', tool), path.join(otherLlvm, tool));
+    for (const tool of fs.readdirSync('/usr/lib/llvm-22/bin'))
+      fs.symlinkSync(path.join('/usr/lib/llvm-22/bin', tool), path.join(otherLlvm, tool));
     const run = await ws.nx(['run', 'rust-target:build', '-c', 'm68040'], { NEXTRUST_LLVM_BIN: otherLlvm });
     expect(run.exitCode).toBe(0);
     expect(run.ran).toContain('llvm-m68k:toolchain');
@@ -156,10 +174,20 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(diagnosisAt).toBeGreaterThan(failedAt);
     // Evidence lines name the saved log by its path from the workspace root: the pipeline's own line naming the crate,
     // and cargo's line naming the offline source.
-    expect(run.all.slice(diagnosisAt)).toMatch(/evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: crate 'heapless' \(required by hello\) is not available offline/);
-    expect(run.all.slice(diagnosisAt)).toMatch(/\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: location searched: .*which is replacing registry .crates-io./);
-    expect(run.all.slice(diagnosisAt)).toMatch(/\.log:\d+: error: no matching package named .heapless. found {2}\(context\)/);
-    const log = fs.readFileSync(ws.file('projects/ci-status/pipeline-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(run.all.slice(diagnosisAt)).toMatch(
+      /evidence:\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: crate 'heapless' \(required by hello\) is not available offline/,
+    );
+    expect(run.all.slice(diagnosisAt)).toMatch(
+      /\n +projects\/ci-status\/failure-logs\/\S+\.log:\d+: location searched: .*which is replacing registry .crates-io./,
+    );
+    expect(run.all.slice(diagnosisAt)).toMatch(
+      /\.log:\d+: error: no matching package named .heapless. found {2}\(context\)/,
+    );
+    const log = fs
+      .readFileSync(ws.file('projects/ci-status/pipeline-log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // Every failure of this scratch workspace so far: the emulator test that the program edit
     // above broke (unknown), then this one.
     expect(log.filter((a) => a.type === 'target_failed').map((a) => [a.details.task, a.details.known_issue])).toEqual([
@@ -168,11 +196,17 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     ]);
   });
 
-  it('fails on a corrupt target spec with rustc\'s message and the spec file', async () => {
+  it("fails on a corrupt target spec with rustc's message and the spec file", async () => {
     // Earlier failures of this scratch commit may have put it in backoff: clear it with the CLI.
-    const cleared = await runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'clear-backoff', '--all'], { cwd: ws.root });
+    const cleared = await runProcess(
+      process.execPath,
+      [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), 'clear-backoff', '--all'],
+      { cwd: ws.root },
+    );
     expect(cleared.exitCode).toBe(0);
-    ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) => t.replace('"arch": "m68k"', '"arch": 68'));
+    ws.edit('projects/rust-target/target-specs/m68k-next-nextstep.json', (t) =>
+      t.replace('"arch": "m68k"', '"arch": 68'),
+    );
     const run = await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040'], { OPENAI_API_KEY: '' });
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toMatch(/error.*target specification/i);
@@ -184,18 +218,32 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
 
   it('builds programs made by `nx g` and passes their generated tests; a broken program folder fails the build in one line and keeps the last build', async () => {
     // Undo the corrupt spec of the previous test (the sysroot is then a cache hit again).
-    execFileSync('git', ['checkout', '--', 'projects/rust-target/target-specs/m68k-next-nextstep.json'], { cwd: ws.root });
-    const cli = (...args: string[]) => runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), ...args], { cwd: ws.root });
+    execFileSync('git', ['checkout', '--', 'projects/rust-target/target-specs/m68k-next-nextstep.json'], {
+      cwd: ws.root,
+    });
+    const cli = (...args: string[]) =>
+      runProcess(process.execPath, [path.join(ws.root, 'tools/nx-plugin/bin/nextrust.js'), ...args], { cwd: ws.root });
     expect((await cli('clear-backoff', '--all')).exitCode).toBe(0);
     const generate = (...args: string[]) =>
       runProcess(path.join(ws.root, 'node_modules/.bin/nx'), ['g', ...args], {
         cwd: ws.root,
-        env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NO_COLOR: '1', NX_CACHE_DIRECTORY: ws.file('.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: ws.file('.nx/workspace-data') },
+        env: {
+          NX_DAEMON: 'false',
+          NX_NO_CLOUD: 'true',
+          NO_COLOR: '1',
+          NX_CACHE_DIRECTORY: ws.file('.nx/cache'),
+          NX_WORKSPACE_DATA_DIRECTORY: ws.file('.nx/workspace-data'),
+        },
         timeoutMs: 5 * 60_000,
       });
     // The sysroot before any program is added (a cache hit here after the earlier tests).
     expect((await ws.nx(['run', 'rust-target:sysroot', '-c', 'm68040'])).exitCode).toBe(0);
-    const gitStatus = () => execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws.root }).toString().trim().split('\n').sort();
+    const gitStatus = () =>
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws.root })
+        .toString()
+        .trim()
+        .split('\n')
+        .sort();
     const before = new Set(gitStatus());
     for (const args of [['gen-std'], ['gen-hosted', '--flavor=hosted'], ['gen-lib', '--flavor=nextstep']]) {
       const g = await generate('./tools/nx-plugin:program', ...args);
@@ -220,9 +268,14 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
     expect(run.exitCode).toBe(0);
     // New std, hosted and nextstep programs need no new sysroot on the 68040: it stays a hit.
     expect(run.cached).toContain('rust-target:sysroot:m68040');
-    const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8')) as { cases: { name: string; passed: boolean }[] };
-    for (const name of ['gen-std', 'gen-hosted', 'gen-lib']) expect(results.cases.find((c) => c.name === name)).toMatchObject({ passed: true });
-    const built = JSON.parse(fs.readFileSync(ws.file('dist/rust-target/m68040/manifest.json'), 'utf8')) as { programs: string[] };
+    const results = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8')) as {
+      cases: { name: string; passed: boolean }[];
+    };
+    for (const name of ['gen-std', 'gen-hosted', 'gen-lib'])
+      expect(results.cases.find((c) => c.name === name)).toMatchObject({ passed: true });
+    const built = JSON.parse(fs.readFileSync(ws.file('dist/rust-target/m68040/manifest.json'), 'utf8')) as {
+      programs: string[];
+    };
     expect(built.programs).toEqual(expect.arrayContaining(['gen-std', 'gen-hosted', 'gen-lib']));
 
     // A folder without Cargo.toml: one line naming it and the fix, non-zero, the last build kept.
@@ -247,7 +300,13 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
       ws.file('projects/web/project.json'),
       JSON.stringify({
         name: 'web',
-        targets: { build: { executor: 'nx:run-commands', options: { command: 'echo web-build-default' }, configurations: { production: { command: 'echo web-build-production' } } } },
+        targets: {
+          build: {
+            executor: 'nx:run-commands',
+            options: { command: 'echo web-build-default' },
+            configurations: { production: { command: 'echo web-build-production' } },
+          },
+        },
       }),
     );
     try {
@@ -256,7 +315,9 @@ describe('cache correctness (scratch workspace, real toolchain)', () => {
       expect(web.all).toContain('web-build-production');
       const ours = await ws.nx(['run', 'rust-target:build:production']);
       expect(ours.exitCode).not.toBe(0);
-      expect(ours.all).toContain("unknown configuration 'production' for rust-target: the nextrust targets have one configuration per CPU variant: m68000, m68030, m68040, m68060");
+      expect(ours.all).toContain(
+        "unknown configuration 'production' for rust-target: the nextrust targets have one configuration per CPU variant: m68000, m68030, m68040, m68060",
+      );
       expect(ours.ran).toEqual([]);
     } finally {
       fs.rmSync(ws.file('projects/web'), { recursive: true, force: true });

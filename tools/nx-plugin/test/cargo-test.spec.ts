@@ -22,12 +22,19 @@ function put(rel: string, text: string): void {
 
 beforeAll(async () => {
   for (const t of ['rust-target:sysroot:m68040', 'llvm-m68k:atomics:m68040']) {
-    const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', t, '--output-style=static'], { cwd: WORKSPACE_ROOT, env: NX_TEST_ENV, timeoutMs: 30 * 60_000 });
+    const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', t, '--output-style=static'], {
+      cwd: WORKSPACE_ROOT,
+      env: NX_TEST_ENV,
+      timeoutMs: 30 * 60_000,
+    });
     if (r.exitCode !== 0) throw new Error(`nx run ${t} failed:\n${r.all}`);
   }
   const toolchain = await workspaceToolchain();
   put('proj/Cargo.toml', '[workspace]\nresolver = "2"\nmembers = ["programs/*"]\n');
-  put('proj/programs/probe/Cargo.toml', '[package]\nname = "probe"\nversion = "0.1.0"\nedition = "2021"\n\n[package.metadata.nextrust]\nflavor = "std"\n');
+  put(
+    'proj/programs/probe/Cargo.toml',
+    '[package]\nname = "probe"\nversion = "0.1.0"\nedition = "2021"\n\n[package.metadata.nextrust]\nflavor = "std"\n',
+  );
   put(
     'proj/programs/probe/src/lib.rs',
     [
@@ -47,7 +54,10 @@ beforeAll(async () => {
   );
   put('proj/programs/probe/tests/outside.rs', '#[test]\nfn from_outside() { assert_eq!(probe::add(1, 1), 2); }\n');
   // Another flavour: not a std program, so no harness for it.
-  put('proj/programs/bare/Cargo.toml', '[package]\nname = "bare"\nversion = "0.1.0"\nedition = "2021"\n\n[package.metadata.nextrust]\nflavor = "nextstep"\n');
+  put(
+    'proj/programs/bare/Cargo.toml',
+    '[package]\nname = "bare"\nversion = "0.1.0"\nedition = "2021"\n\n[package.metadata.nextrust]\nflavor = "nextstep"\n',
+  );
   put('proj/programs/bare/src/lib.rs', '#![no_std]\n#[cfg(test)] mod t { #[test] fn never_built() {} }\n');
   report = await runCargoTests({
     workspaceRoot: work,
@@ -72,7 +82,12 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 describe('a std program and a Debian crate tested under qemu-m68k -cpu m68040', () => {
   it("reports each harness with libtest's counts", () => {
     const bySuite = Object.fromEntries(report.suites.map((s) => [s.suite, s]));
-    expect(Object.keys(bySuite).sort()).toEqual(['itoa (tests/test)', 'itoa (unit)', 'probe (tests/outside)', 'probe (unit)']);
+    expect(Object.keys(bySuite).sort()).toEqual([
+      'itoa (tests/test)',
+      'itoa (unit)',
+      'probe (tests/outside)',
+      'probe (unit)',
+    ]);
     // 5 run (the ignored one is counted by libtest's JUnit as a test too), 2 of them wrong.
     expect(bySuite['probe (unit)']).toMatchObject({ source: 'program', failures: 2, error: null });
     expect(bySuite['probe (unit)'].tests).toBeGreaterThanOrEqual(5);
@@ -86,7 +101,9 @@ describe('a std program and a Debian crate tested under qemu-m68k -cpu m68040', 
     const unit = report.suites.find((s) => s.suite === 'probe (unit)')!;
     const xml = fs.readFileSync(path.join(work, unit.junit), 'utf8');
     expect(junitCounts(xml)).toEqual({ tests: unit.tests, failures: 2 });
-    const failing = [...xml.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"[^>]*>\s*<failure/g)].map((m) => m[2]).sort();
+    const failing = [...xml.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"[^>]*>\s*<failure/g)]
+      .map((m) => m[2])
+      .sort();
     expect(failing).toEqual(['fails', 'should_panic_but_does_not']);
     expect(xml).toContain('two and two');
     expect(xml).toMatch(/name="panics_as_expected" time="[^"]*"\/>/);
@@ -98,13 +115,16 @@ describe('a std program and a Debian crate tested under qemu-m68k -cpu m68040', 
 describe('pieces', () => {
   it('qemuLauncher makes the guest argv[0] the launcher itself', async () => {
     const script = qemuLauncher('/usr/bin/qemu-m68k', ['-L', '/usr/m68k-linux-gnu', '-cpu', 'm68040', "/tmp/it's/bin"]);
-    expect(script).toContain(`exec '/usr/bin/qemu-m68k' '-L' '/usr/m68k-linux-gnu' '-cpu' 'm68040' -0 "$0" '/tmp/it'\\''s/bin' "$@"`);
+    expect(script).toContain(
+      `exec '/usr/bin/qemu-m68k' '-L' '/usr/m68k-linux-gnu' '-cpu' 'm68040' -0 "$0" '/tmp/it'\\''s/bin' "$@"`,
+    );
     const sh = await runProcess('sh', ['-n', '-c', script]);
     expect(sh.exitCode).toBe(0);
   });
 
   it('junitCounts sums every testsuite', () => {
-    const xml = '<?xml version="1.0"?><testsuites><testsuite tests="3" failures="1" errors="0"/><testsuite tests="2" failures="0" errors="1"/></testsuites>';
+    const xml =
+      '<?xml version="1.0"?><testsuites><testsuite tests="3" failures="1" errors="0"/><testsuite tests="2" failures="0" errors="1"/></testsuites>';
     expect(junitCounts(xml)).toEqual({ tests: 5, failures: 2 });
   });
 

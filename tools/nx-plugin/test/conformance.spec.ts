@@ -23,7 +23,9 @@ const fileCases = readTestCases(TESTS).flatMap(({ testCase: tc }) =>
   tc.expect
     .filter((a) => a.type === 'output_equals_file')
     .filter(() => hosted.has(tc.program))
-    .map((a) => [tc.program, (a as { path: string }).path.replace('{testsDir}', 'projects/emulator-tests/tests')] as const),
+    .map(
+      (a) => [tc.program, (a as { path: string }).path.replace('{testsDir}', 'projects/emulator-tests/tests')] as const,
+    ),
 );
 
 describe('expected outputs are the build host output of the same programs', () => {
@@ -31,7 +33,9 @@ describe('expected outputs are the build host output of the same programs', () =
   afterAll(() => fs.rmSync(targetDir, { recursive: true, force: true }));
 
   it('covers the conformance corpus', () => {
-    expect(fileCases.map(([p]) => p)).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control', 'hello', 'std-conformance', 'std-hello']));
+    expect(fileCases.map(([p]) => p)).toEqual(
+      expect.arrayContaining(['conformance-fmt', 'conformance-control', 'hello', 'std-conformance', 'std-hello']),
+    );
   });
 
   it.each(fileCases)('%s prints %s on the host', async (program, expectedFile) => {
@@ -51,23 +55,30 @@ describe('with the unpatched system backend', () => {
   let ws: ScratchWorkspace;
   beforeAll(() => {
     ws = ScratchWorkspace.create('nextrust-system-backend-');
-    ws.edit('projects/llvm-m68k/nextrust.json', (t) => JSON.stringify({ ...JSON.parse(t), provider: 'system' }, null, 2));
+    ws.edit('projects/llvm-m68k/nextrust.json', (t) =>
+      JSON.stringify({ ...JSON.parse(t), provider: 'system' }, null, 2),
+    );
     // Only the no_std corpus: without std programs and the NeXTSTEP library, the sysroot this cold run builds with
     // Debian's backend is core and alloc for one target (minutes less than std with libtest).
     const keep = new Set(['conformance-fmt', 'conformance-control', 'hello']);
     for (const p of fs.readdirSync(ws.file('projects/rust-target/programs'))) {
       if (!keep.has(p)) fs.rmSync(ws.file(`projects/rust-target/programs/${p}`), { recursive: true });
     }
-    for (const t of readTestCases(ws.file('projects/emulator-tests/tests'))) if (!keep.has(t.testCase.program)) fs.rmSync(t.file);
+    for (const t of readTestCases(ws.file('projects/emulator-tests/tests')))
+      if (!keep.has(t.testCase.program)) fs.rmSync(t.file);
   });
   afterAll(() => ws.dispose());
 
-  it('the corpus fails its emulator tests on the 68040 (the tests catch the miscompiles)', async () => {
-    const r = await ws.nx(['run', 'emulator-tests:test', '--configuration=m68040']);
-    expect(r.all).toContain("provider 'system'");
-    expect(r.exitCode).not.toBe(0);
-    const report = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
-    const failed = report.cases.filter((c: { passed: boolean }) => !c.passed).map((c: { name: string }) => c.name);
-    expect(failed).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control']));
-  }, 20 * 60_000);
+  it(
+    'the corpus fails its emulator tests on the 68040 (the tests catch the miscompiles)',
+    async () => {
+      const r = await ws.nx(['run', 'emulator-tests:test', '--configuration=m68040']);
+      expect(r.all).toContain("provider 'system'");
+      expect(r.exitCode).not.toBe(0);
+      const report = JSON.parse(fs.readFileSync(ws.file('dist/emulator-tests/m68040/results.json'), 'utf8'));
+      const failed = report.cases.filter((c: { passed: boolean }) => !c.passed).map((c: { name: string }) => c.name);
+      expect(failed).toEqual(expect.arrayContaining(['conformance-fmt', 'conformance-control']));
+    },
+    20 * 60_000,
+  );
 });

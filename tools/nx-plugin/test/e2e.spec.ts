@@ -13,16 +13,37 @@ const nx = (args: string[]) =>
     timeoutMs: 15 * 60_000,
   });
 const readJson = (rel: string) => JSON.parse(fs.readFileSync(path.join(WORKSPACE_ROOT, rel), 'utf8'));
-const sha256 = (rel: string) => crypto.createHash('sha256').update(fs.readFileSync(path.join(WORKSPACE_ROOT, rel))).digest('hex');
+const sha256 = (rel: string) =>
+  crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(WORKSPACE_ROOT, rel)))
+    .digest('hex');
 
 describe('main job: nx run rust-target:build --configuration=m68040', () => {
   it('builds the m68040 programs and lists them with correct sha256 in manifest.json', async () => {
     const r = await nx(['run', 'rust-target:build', '--configuration=m68040']);
     expect(r.exitCode).toBe(0);
     const manifest = readJson('dist/rust-target/m68040/manifest.json');
-    const byName = Object.fromEntries(manifest.artifacts.map((a: { name: string; kind: string }) => [`${a.name}/${a.kind}`, a]));
-    for (const name of ['hello', 'atomics-stress', 'panic', 'conformance-fmt', 'conformance-control', 'std-hello', 'std-conformance', 'std-panic', 'std-crates', 'std-libm']) {
-      expect(byName[`${name}/executable`]).toMatchObject({ target: 'm68k-unknown-linux-gnu', cpu: 'm68040', path: `dist/rust-target/m68040/bin/${name}` });
+    const byName = Object.fromEntries(
+      manifest.artifacts.map((a: { name: string; kind: string }) => [`${a.name}/${a.kind}`, a]),
+    );
+    for (const name of [
+      'hello',
+      'atomics-stress',
+      'panic',
+      'conformance-fmt',
+      'conformance-control',
+      'std-hello',
+      'std-conformance',
+      'std-panic',
+      'std-crates',
+      'std-libm',
+    ]) {
+      expect(byName[`${name}/executable`]).toMatchObject({
+        target: 'm68k-unknown-linux-gnu',
+        cpu: 'm68040',
+        path: `dist/rust-target/m68040/bin/${name}`,
+      });
     }
     expect(byName['nextstep-hello/staticlib']).toMatchObject({ target: 'm68k-next-nextstep', kind: 'staticlib' });
     for (const a of manifest.artifacts) expect(sha256(a.path)).toBe(a.sha256);
@@ -35,7 +56,9 @@ describe('main job: nx run rust-target:build --configuration=m68040', () => {
   });
 
   it("links hosted executables against glibc's memcpy and friends, not compiler_builtins' copies", async () => {
-    const nm = await runProcess('m68k-linux-gnu-nm', [path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/bin/conformance-fmt')]);
+    const nm = await runProcess('m68k-linux-gnu-nm', [
+      path.join(WORKSPACE_ROOT, 'dist/rust-target/m68040/bin/conformance-fmt'),
+    ]);
     expect(nm.exitCode).toBe(0);
     const symbols = nm.stdout.split('\n').map((l) => l.trim().split(/\s+/));
     const defined = symbols.filter((f) => f.length === 3 && /^(memcpy|memset|memmove|memcmp|bcmp|strlen)$/.test(f[2]));
@@ -49,7 +72,10 @@ describe('rust-target:test --configuration=m68040', () => {
     const r = await nx(['run', 'rust-target:test', '--configuration=m68040']);
     expect(r.all).not.toMatch(/^FAIL /m);
     expect(r.exitCode).toBe(0);
-    const results = readJson('dist/rust-target/test/m68040/results.json') as { suites: { suite: string; tests: number; failures: number; error: string | null }[]; failures: number };
+    const results = readJson('dist/rust-target/test/m68040/results.json') as {
+      suites: { suite: string; tests: number; failures: number; error: string | null }[];
+      failures: number;
+    };
     const bySuite = Object.fromEntries(results.suites.map((s) => [s.suite, s]));
     expect(bySuite['std-crates (bin std-crates)']).toMatchObject({ tests: 3, failures: 0, error: null });
     expect(bySuite['itoa (tests/test)']).toMatchObject({ failures: 0, error: null });
@@ -60,8 +86,38 @@ describe('rust-target:test --configuration=m68040', () => {
 });
 
 describe.each([
-  ['m68040', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
-  ['m68030', ['atomics-stress', 'conformance-control', 'conformance-fmt', 'hello', 'nextstep-staticlib', 'panic', 'std-conformance', 'std-crates', 'std-hello', 'std-libm', 'std-panic']],
+  [
+    'm68040',
+    [
+      'atomics-stress',
+      'conformance-control',
+      'conformance-fmt',
+      'hello',
+      'nextstep-staticlib',
+      'panic',
+      'std-conformance',
+      'std-crates',
+      'std-hello',
+      'std-libm',
+      'std-panic',
+    ],
+  ],
+  [
+    'm68030',
+    [
+      'atomics-stress',
+      'conformance-control',
+      'conformance-fmt',
+      'hello',
+      'nextstep-staticlib',
+      'panic',
+      'std-conformance',
+      'std-crates',
+      'std-hello',
+      'std-libm',
+      'std-panic',
+    ],
+  ],
   ['m68000', ['freestanding', 'nextstep-staticlib']],
 ])('emulator-tests:test --configuration=%s', (cpu, cases) => {
   it('runs the programs under qemu-m68k and every declared expectation holds', async () => {

@@ -13,7 +13,10 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 it('a static glibc program runs on the 68040 and dies with SIGILL on the 68060', async () => {
   const src = path.join(work, 'hello.c');
-  fs.writeFileSync(src, '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { int *p = calloc(4, sizeof *p); printf("hello %d\\n", p[3]); return 0; }\n');
+  fs.writeFileSync(
+    src,
+    '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { int *p = calloc(4, sizeof *p); printf("hello %d\\n", p[3]); return 0; }\n',
+  );
   const exe = path.join(work, 'hello');
   await runTool('m68k-linux-gnu-gcc', ['-m68060', '-O2', '-static', src, '-o', exe]);
   const ok = await runProcess('qemu-m68k', ['-cpu', 'm68040', exe], { timeoutMs: 60_000 });

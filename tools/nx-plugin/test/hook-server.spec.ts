@@ -20,8 +20,20 @@ import { findPhase, PHASES_FILE, phasesFileSchema } from '../src/pipeline/phases
 import { readValidatedJson } from '../src/pipeline/validated-file';
 import { readJsonLines } from './helpers/jsonl';
 import { dispatchHook, payloadTooLargeOutcome } from '../src/integrations/claude/dispatcher';
-import { decodeResponse, encodeRequest, hookSocketPath, maxPayloadBytes, type HookResponse } from '../src/integrations/claude/hook-protocol';
-import { callHookServer, pingHookServer, startHookServer, type HookServerInfo, type RunningHookServer } from '../src/integrations/claude/hook-server';
+import {
+  decodeResponse,
+  encodeRequest,
+  hookSocketPath,
+  maxPayloadBytes,
+  type HookResponse,
+} from '../src/integrations/claude/hook-protocol';
+import {
+  callHookServer,
+  pingHookServer,
+  startHookServer,
+  type HookServerInfo,
+  type RunningHookServer,
+} from '../src/integrations/claude/hook-server';
 
 jest.setTimeout(120_000);
 
@@ -29,7 +41,9 @@ const REPO = path.resolve(__dirname, '../../..');
 const PLUGIN = path.join(REPO, 'tools/nx-plugin');
 const FIXTURES = path.join(PLUGIN, 'src/pipeline/fixtures/failure-logs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { buildHookClient } = require('../scripts/build-hook-client.js') as { buildHookClient: (out: string) => { built: boolean; message: string } };
+const { buildHookClient } = require('../scripts/build-hook-client.js') as {
+  buildHookClient: (out: string) => { built: boolean; message: string };
+};
 
 let tmp: string;
 let client: string;
@@ -41,7 +55,8 @@ function workspace(): string {
   const dir = fs.mkdtempSync(path.join(tmp, 'ws-'));
   fs.writeFileSync(path.join(dir, 'nx.json'), '{ "plugins": [] }\n');
   fs.mkdirSync(path.join(dir, 'projects/ci-status'), { recursive: true });
-  for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(dir, 'projects/ci-status', f));
+  for (const f of ['known-issues.json', 'phases.json'])
+    fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(dir, 'projects/ci-status', f));
   return dir;
 }
 
@@ -67,7 +82,13 @@ type Outcome = { exitCode: number | null; stdout: string; stderr: string };
  * process). `io.stdinError` gets the code of a failed write of stdin (EPIPE:
  * the program exited without reading all of it).
  */
-function runProgram(argv: string[], stdin: string | Buffer, env: NodeJS.ProcessEnv, cwd: string, io: { stdinError?: string } = {}): Promise<Outcome> {
+function runProgram(
+  argv: string[],
+  stdin: string | Buffer,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  io: { stdinError?: string } = {},
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const c = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -81,12 +102,34 @@ function runProgram(argv: string[], stdin: string | Buffer, env: NodeJS.ProcessE
   });
 }
 /** Runs the client. */
-const runClient = (event: string, stdin: string | Buffer, env = clientEnv(), cwd = ws, io: { stdinError?: string } = {}) => runProgram([client, PLUGIN, event], stdin, env, cwd, io);
+const runClient = (
+  event: string,
+  stdin: string | Buffer,
+  env = clientEnv(),
+  cwd = ws,
+  io: { stdinError?: string } = {},
+) => runProgram([client, PLUGIN, event], stdin, env, cwd, io);
 
 let seq = 0;
-const pre = (command: string) => JSON.stringify({ session_id: 'sess-1', cwd: ws, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command }, tool_use_id: `toolu_${++seq}` });
+const pre = (command: string) =>
+  JSON.stringify({
+    session_id: 'sess-1',
+    cwd: ws,
+    hook_event_name: 'PreToolUse',
+    tool_name: 'Bash',
+    tool_input: { command },
+    tool_use_id: `toolu_${++seq}`,
+  });
 const post = (command: string, response: Record<string, unknown>) =>
-  JSON.stringify({ session_id: 'sess-1', cwd: ws, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command }, tool_response: { stdout: '', stderr: '', interrupted: false, ...response }, tool_use_id: `toolu_${++seq}` });
+  JSON.stringify({
+    session_id: 'sess-1',
+    cwd: ws,
+    hook_event_name: 'PostToolUse',
+    tool_name: 'Bash',
+    tool_input: { command },
+    tool_response: { stdout: '', stderr: '', interrupted: false, ...response },
+    tool_use_id: `toolu_${++seq}`,
+  });
 
 /** Runners of the hook-log lines written since `from` (bytes) in `dir`'s log of today. */
 function runnersSince(dir: string, from = 0): string[] {
@@ -148,9 +191,19 @@ async function setPhase(dir: string, id: string): Promise<void> {
  * is given) those bytes, never ending its side.
  * @returns the server's answer, once it has closed the connection.
  */
-function overLimitRequest(socketPath: string, declared: number, payload: Buffer | undefined, env: NodeJS.ProcessEnv): Promise<HookResponse> {
+function overLimitRequest(
+  socketPath: string,
+  declared: number,
+  payload: Buffer | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<HookResponse> {
   return new Promise((resolve, reject) => {
-    const header = encodeRequest({ event: 'pre', cwd: ws, env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), stdin: Buffer.alloc(0) });
+    const header = encodeRequest({
+      event: 'pre',
+      cwd: ws,
+      env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)),
+      stdin: Buffer.alloc(0),
+    });
     header.writeUInt32BE(declared, header.length - 4);
     const c = net.connect(socketPath);
     const chunks: Buffer[] = [];
@@ -219,7 +272,11 @@ describe('the client and a running server', () => {
   let stale = false;
   const socketPath = () => hookSocketPath(PLUGIN, { NEXTRUST_HOOK_SOCKET_DIR: sockDir });
   beforeAll(async () => {
-    server = await startHookServer({ pluginDir: PLUGIN, env: { NEXTRUST_HOOK_SOCKET_DIR: sockDir }, isStale: () => stale });
+    server = await startHookServer({
+      pluginDir: PLUGIN,
+      env: { NEXTRUST_HOOK_SOCKET_DIR: sockDir },
+      isStale: () => stale,
+    });
   });
   afterAll(async () => {
     await server.close();
@@ -234,23 +291,38 @@ describe('the client and a running server', () => {
     ['unknown event', 'PreToolUse', () => pre('ls')],
     ['stop, hook already active', 'stop', () => JSON.stringify({ session_id: 's', stop_hook_active: true })],
   ];
-  it.each(cases)('%s: exactly what the dispatcher answers in-process, served by the server', async (_what, event, payload) => {
-    const before = (await ping(socketPath()))!.calls;
-    const from = logSize(ws);
-    const stdin = payload();
-    const viaServer = await runClient(event, stdin);
-    const direct = await dispatchHook(event, stdin, clientEnv(), ws);
-    expect(viaServer).toEqual(direct);
-    expect((await ping(socketPath()))!.calls).toBe(before + 1);
-    expect(runnersSince(ws, from)).toEqual(['server']);
-  });
+  it.each(cases)(
+    '%s: exactly what the dispatcher answers in-process, served by the server',
+    async (_what, event, payload) => {
+      const before = (await ping(socketPath()))!.calls;
+      const from = logSize(ws);
+      const stdin = payload();
+      const viaServer = await runClient(event, stdin);
+      const direct = await dispatchHook(event, stdin, clientEnv(), ws);
+      expect(viaServer).toEqual(direct);
+      expect((await ping(socketPath()))!.calls).toBe(before + 1);
+      expect(runnersSince(ws, from)).toEqual(['server']);
+    },
+  );
 
-  it('post: the environment and cwd are the client\'s: the activity goes to its NEXTRUST_STATUS_DIR, the log to its cwd', async () => {
+  it("post: the environment and cwd are the client's: the activity goes to its NEXTRUST_STATUS_DIR, the log to its cwd", async () => {
     const other = fs.mkdtempSync(path.join(tmp, 'status-'));
     const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'));
     // No CLAUDE_PROJECT_DIR and no cwd in the payload: the hook log goes to the client's cwd.
-    const payload = JSON.stringify({ session_id: 's', hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: { command: 'make' }, tool_response: { stdout: 'ok', stderr: '' }, tool_use_id: 'toolu_env' });
-    const out = await runClient('post', payload, clientEnv({ CLAUDE_PROJECT_DIR: undefined, NEXTRUST_STATUS_DIR: other }), cwd);
+    const payload = JSON.stringify({
+      session_id: 's',
+      hook_event_name: 'PostToolUse',
+      tool_name: 'Bash',
+      tool_input: { command: 'make' },
+      tool_response: { stdout: 'ok', stderr: '' },
+      tool_use_id: 'toolu_env',
+    });
+    const out = await runClient(
+      'post',
+      payload,
+      clientEnv({ CLAUDE_PROJECT_DIR: undefined, NEXTRUST_STATUS_DIR: other }),
+      cwd,
+    );
     expect(out).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(activities(other).map((a) => [a.type, a.details.command])).toEqual([['command_completed', 'make']]);
     expect(activities(path.join(ws, 'projects/ci-status'))).toEqual([]);
@@ -258,17 +330,29 @@ describe('the client and a running server', () => {
   });
 
   it('post: a known failure in an 8 MiB output is diagnosed (exit 2) through the socket, recorded once (the payload limit raised to 16 MiB)', async () => {
-    const log = 'x'.repeat(1000).concat('\n').repeat(8 * 1024) + fs.readFileSync(path.join(FIXTURES, 'linker-not-found.log'), 'utf8');
-    const out = await runClient('post', post('cargo build --target m68k-unknown-linux-gnu', { stderr: log, exit_code: 101 }), clientEnv({ NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024) }));
+    const log =
+      'x'
+        .repeat(1000)
+        .concat('\n')
+        .repeat(8 * 1024) + fs.readFileSync(path.join(FIXTURES, 'linker-not-found.log'), 'utf8');
+    const out = await runClient(
+      'post',
+      post('cargo build --target m68k-unknown-linux-gnu', { stderr: log, exit_code: 101 }),
+      clientEnv({ NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: String(16 * 1024 * 1024) }),
+    );
     expect(out.exitCode).toBe(2);
     expect(out.stderr).toContain('known issue linker-not-found');
     const acts = activities(path.join(ws, 'projects/ci-status'));
-    expect(acts.filter((a) => a.type === 'target_failed').map((a) => a.details.known_issue)).toEqual(['linker-not-found']);
+    expect(acts.filter((a) => a.type === 'target_failed').map((a) => a.details.known_issue)).toEqual([
+      'linker-not-found',
+    ]);
     expect(runnersSince(ws)).toEqual(['server']);
   });
 
   it('8 clients at once: each answered, each command recorded once', async () => {
-    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => runClient('post', post(`echo ${i}`, { stdout: `${i}\n` }))));
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => runClient('post', post(`echo ${i}`, { stdout: `${i}\n` }))),
+    );
     expect(runs).toEqual(Array(8).fill({ exitCode: 0, stdout: '', stderr: '' }));
     const cmds = activities(path.join(ws, 'projects/ci-status')).map((a) => a.details.command);
     expect([...cmds].sort()).toEqual(Array.from({ length: 8 }, (_, i) => `echo ${i}`).sort());
@@ -284,7 +368,9 @@ describe('the client and a running server', () => {
       c.on('end', () => resolve(Buffer.concat(chunks)));
       c.on('error', reject);
     });
-    expect(answer.subarray(0, 12)).toEqual(Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0xff, 0xff, 0xff, 0xff])]));
+    expect(answer.subarray(0, 12)).toEqual(
+      Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0xff, 0xff, 0xff, 0xff])]),
+    );
     expect(await runClient('pre', pre('ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
   });
 
@@ -304,7 +390,11 @@ describe('the client and a running server', () => {
 
   it('NEXTRUST_HOOK_SERVER=0: the server is never asked', async () => {
     const before = (await ping(socketPath()))!.calls;
-    expect(await runClient('pre', pre('ls'), clientEnv({ NEXTRUST_HOOK_SERVER: '0' }))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await runClient('pre', pre('ls'), clientEnv({ NEXTRUST_HOOK_SERVER: '0' }))).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect((await ping(socketPath()))!.calls).toBe(before);
     expect(runnersSince(ws)).toEqual(['node']);
   });
@@ -366,7 +456,12 @@ describe('the client and a running server', () => {
         stderr: payloadTooLargeOutcome('pre', 1024 * 1024).stderr,
       });
       // The header alone is answered: the server waits for none of the payload.
-      const headerOnly = await overLimitRequest(socketPath(), 50_000_000, undefined, clientEnv({ NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '1000' }));
+      const headerOnly = await overLimitRequest(
+        socketPath(),
+        50_000_000,
+        undefined,
+        clientEnv({ NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '1000' }),
+      );
       expect(headerOnly.stderr.toString()).toBe(payloadTooLargeOutcome('pre', 1000).stderr);
       expect(runnersSince(ws, from).sort()).toEqual(['server', 'server', 'server']);
     });
@@ -374,7 +469,11 @@ describe('the client and a running server', () => {
     it('a slow call holds up no other: while a post waits for the status lock, pre calls are answered', async () => {
       const unlock = await holdStatusLock(statusDir());
       let slowDone = false;
-      const slow = runClient('post', post('make', { stdout: 'ok\n' }), clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '600000' })).then((o) => {
+      const slow = runClient(
+        'post',
+        post('make', { stdout: 'ok\n' }),
+        clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '600000' }),
+      ).then((o) => {
         slowDone = true;
         return o;
       });
@@ -399,11 +498,16 @@ describe('the client and a running server', () => {
       const before = (await info()).workers.terminated;
       const unlock = await holdStatusLock(statusDir());
       try {
-        const out = await runClient('pre', pre('npx nx run rust-target:build -c m68040'), clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' }));
+        const out = await runClient(
+          'pre',
+          pre('npx nx run rust-target:build -c m68040'),
+          clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' }),
+        );
         expect(out).toEqual({
           exitCode: 2,
           stdout: '',
-          stderr: 'nextrust security guard: blocked: the hook did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n',
+          stderr:
+            'nextrust security guard: blocked: the hook did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n',
         });
         const w = (await info()).workers;
         expect(w).toMatchObject({ active: 0, background: 0, terminated: before + 1 });
@@ -418,8 +522,17 @@ describe('the client and a running server', () => {
 
     it('a pre call over its time limit in CPU work (the guard on 66,000 nested substitutions, a 1 ms limit) is blocked, its worker terminated; the next call is served', async () => {
       const before = (await info()).workers.terminated;
-      const out = await runClient('pre', pre('$('.repeat(33_000) + ')'.repeat(33_000)), clientEnv({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1' }));
-      expect(out).toEqual({ exitCode: 2, stdout: '', stderr: 'nextrust security guard: blocked: the hook did not finish within 1 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n' });
+      const out = await runClient(
+        'pre',
+        pre('$('.repeat(33_000) + ')'.repeat(33_000)),
+        clientEnv({ NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1' }),
+      );
+      expect(out).toEqual({
+        exitCode: 2,
+        stdout: '',
+        stderr:
+          'nextrust security guard: blocked: the hook did not finish within 1 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n',
+      });
       expect((await info()).workers.terminated).toBe(before + 1);
       expect(await runClient('pre', pre('ls'))).toEqual(OK);
     });
@@ -427,14 +540,26 @@ describe('the client and a running server', () => {
     it('another event over its time limit: a non-blocking error at the limit, its work goes on in the background and completes', async () => {
       const unlock = await holdStatusLock(statusDir());
       try {
-        const out = await runClient('post', post('make all', { stdout: 'ok\n' }), clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' }));
-        expect(out).toEqual({ exitCode: 1, stdout: '', stderr: 'nextrust hook post: did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS); it goes on in the background\n' });
+        const out = await runClient(
+          'post',
+          post('make all', { stdout: 'ok\n' }),
+          clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' }),
+        );
+        expect(out).toEqual({
+          exitCode: 1,
+          stdout: '',
+          stderr:
+            'nextrust hook post: did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS); it goes on in the background\n',
+        });
         expect((await info()).workers.background).toBe(1);
         expect(activities(statusDir())).toEqual([]);
       } finally {
         await unlock();
       }
-      await waitFor(() => activities(statusDir()).some((a) => a.details.command === 'make all'), 'the background post to record its command');
+      await waitFor(
+        () => activities(statusDir()).some((a) => a.details.command === 'make all'),
+        'the background post to record its command',
+      );
       await waitFor(async () => (await info()).workers.background === 0, 'the background worker to be done');
     });
   });
@@ -469,8 +594,16 @@ describe('the client without a usable server', () => {
   it.each([
     ['answers garbage', atEnd((c) => c.end('HTTP/1.1 400 Bad Request\r\n\r\n'))],
     ['closes without answering', atEnd((c) => c.destroy())],
-    ['answers a cut-off response', atEnd((c) => c.end(Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 50]), Buffer.from('short')])))],
-    ['answers an exit code above 255', atEnd((c) => c.end(Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])])))],
+    [
+      'answers a cut-off response',
+      atEnd((c) =>
+        c.end(Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 50]), Buffer.from('short')])),
+      ),
+    ],
+    [
+      'answers an exit code above 255',
+      atEnd((c) => c.end(Buffer.concat([Buffer.from('NXHOOK1\n'), Buffer.from([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])]))),
+    ],
     // The client's time limit: NEXTRUST_HOOK_CALL_TIMEOUT_MS (500 ms here) + 2 s for the whole exchange.
     ['accepts, reads the request and never answers', atEnd(() => undefined)],
     ['accepts and never reads (the 900 KB request fills the socket)', (c: net.Socket) => void c.pause()],
@@ -500,7 +633,13 @@ describe('the client without a usable server', () => {
 
   it('the node path (bin/nextrust.js hook, what bin/nextrust-hook runs without a client) reads at most the limit: a 50 MB payload is blocked unread', async () => {
     const io: { stdinError?: string } = {};
-    const out = await runProgram([process.execPath, path.join(PLUGIN, 'bin/nextrust.js'), 'hook', 'pre'], Buffer.alloc(50 * 1024 * 1024, 'x'), clientEnv(), ws, io);
+    const out = await runProgram(
+      [process.execPath, path.join(PLUGIN, 'bin/nextrust.js'), 'hook', 'pre'],
+      Buffer.alloc(50 * 1024 * 1024, 'x'),
+      clientEnv(),
+      ws,
+      io,
+    );
     expect(out).toEqual(payloadTooLargeOutcome('pre', 1024 * 1024));
     expect(io.stdinError).toBe('EPIPE');
     expect(runnersSince(ws)).toEqual(['node']);
@@ -512,11 +651,17 @@ describe('the client without a usable server', () => {
     const unlock = await holdStatusLock(statusDir);
     try {
       const env = clientEnv({ NEXTRUST_LOCK_TIMEOUT_MS: '600000', NEXTRUST_HOOK_CALL_TIMEOUT_MS: '1500' });
-      const out = await runProgram([process.execPath, path.join(PLUGIN, 'bin/nextrust.js'), 'hook', 'pre'], pre('npx nx run rust-target:build -c m68040'), env, ws);
+      const out = await runProgram(
+        [process.execPath, path.join(PLUGIN, 'bin/nextrust.js'), 'hook', 'pre'],
+        pre('npx nx run rust-target:build -c m68040'),
+        env,
+        ws,
+      );
       expect(out).toEqual({
         exitCode: 2,
         stdout: '',
-        stderr: 'nextrust security guard: blocked: the hook did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n',
+        stderr:
+          'nextrust security guard: blocked: the hook did not finish within 1500 ms (NEXTRUST_HOOK_CALL_TIMEOUT_MS), so the command cannot be checked\n',
       });
     } finally {
       await unlock();
@@ -535,14 +680,27 @@ describe('the client without a usable server', () => {
 });
 
 describe('the command of .claude/settings.json, end to end', () => {
-  const settings = JSON.parse(fs.readFileSync(path.join(REPO, '.claude/settings.json'), 'utf8')) as { hooks: Record<string, { hooks: { command: string }[] }[]> };
+  const settings = JSON.parse(fs.readFileSync(path.join(REPO, '.claude/settings.json'), 'utf8')) as {
+    hooks: Record<string, { hooks: { command: string }[] }[]>;
+  };
   const command = settings.hooks.PreToolUse[0].hooks[0].command;
   // The repository's command, with the scratch workspace as the project (its hook log, its status).
   const sh = (stdin: string, env = clientEnv()) => {
-    const r = spawnSync('sh', ['-c', command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], { cwd: ws, env, input: stdin, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-c', command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], {
+      cwd: ws,
+      env,
+      input: stdin,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), ...args], { cwd: REPO, env: clientEnv(), encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), ...args], {
+      cwd: REPO,
+      env: clientEnv(),
+      encoding: 'utf8',
+    });
   const wsLog = () => logSize(ws);
   const socketPath = () => hookSocketPath(PLUGIN, { NEXTRUST_HOOK_SOCKET_DIR: sockDir });
   async function waitForServer(notPid?: number) {
@@ -552,7 +710,9 @@ describe('the command of .claude/settings.json, end to end', () => {
       if (info && info.pid !== notPid) return info;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`no hook server came up on ${socketPath()}; its log: ${fs.existsSync(socketPath().replace(/\.sock$/, '.log')) ? fs.readFileSync(socketPath().replace(/\.sock$/, '.log'), 'utf8') : '(none)'}`);
+    throw new Error(
+      `no hook server came up on ${socketPath()}; its log: ${fs.existsSync(socketPath().replace(/\.sock$/, '.log')) ? fs.readFileSync(socketPath().replace(/\.sock$/, '.log'), 'utf8') : '(none)'}`,
+    );
   }
 
   beforeAll(() => {
@@ -562,7 +722,13 @@ describe('the command of .claude/settings.json, end to end', () => {
   });
   it('a 50 MB payload through the exact command: blocked at once, one line, unread', async () => {
     const io: { stdinError?: string } = {};
-    const out = await runProgram(['sh', '-c', command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], Buffer.alloc(50 * 1024 * 1024, ' '), clientEnv(), ws, io);
+    const out = await runProgram(
+      ['sh', '-c', command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)],
+      Buffer.alloc(50 * 1024 * 1024, ' '),
+      clientEnv(),
+      ws,
+      io,
+    );
     expect(out).toEqual(payloadTooLargeOutcome('pre', 1024 * 1024));
     expect(io.stdinError).toBe('EPIPE');
   });
@@ -579,7 +745,12 @@ describe('the command of .claude/settings.json, end to end', () => {
 
     const status = cli('hook-server', 'status', '--json');
     expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, pid: first.pid, socketPath: socketPath(), calls: 1 });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      running: true,
+      pid: first.pid,
+      socketPath: socketPath(),
+      calls: 1,
+    });
 
     // `npm run build` rewrites dist/.build-stamp last: the running server is out of date.
     const stamp = path.join(PLUGIN, 'dist/.build-stamp');
@@ -597,13 +768,21 @@ describe('the command of .claude/settings.json, end to end', () => {
     for (let i = 0; i < 100 && fs.existsSync(socketPath()); i++) await new Promise((r) => setTimeout(r, 50));
 
     // SessionStart (settings.json) starts a server before the first tool call, which it then serves.
-    const start = spawnSync('sh', ['-c', settings.hooks.SessionStart[0].hooks[0].command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)], {
-      cwd: ws,
-      env: clientEnv(),
-      input: JSON.stringify({ session_id: 'sess-2', cwd: ws, hook_event_name: 'SessionStart', source: 'startup' }),
-      encoding: 'utf8',
+    const start = spawnSync(
+      'sh',
+      ['-c', settings.hooks.SessionStart[0].hooks[0].command.replaceAll('$CLAUDE_PROJECT_DIR', REPO)],
+      {
+        cwd: ws,
+        env: clientEnv(),
+        input: JSON.stringify({ session_id: 'sess-2', cwd: ws, hook_event_name: 'SessionStart', source: 'startup' }),
+        encoding: 'utf8',
+      },
+    );
+    expect({ status: start.status, stdout: start.stdout, stderr: start.stderr }).toEqual({
+      status: 0,
+      stdout: '',
+      stderr: '',
     });
-    expect({ status: start.status, stdout: start.stdout, stderr: start.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
     await waitForServer(second.pid);
     const afterStart = wsLog();
     expect(sh(pre('ls')).exitCode).toBe(0);
@@ -617,10 +796,19 @@ describe('the command of .claude/settings.json, end to end', () => {
     // `hook-server start` returns once the server answers; off with NEXTRUST_HOOK_SERVER=0.
     const started = cli('hook-server', 'start');
     expect({ status: started.status, stderr: started.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(started.stdout).toMatch(new RegExp(`^hook server running: pid \\d+, socket ${socketPath().replace(/[.]/g, '\\.')}\n$`));
+    expect(started.stdout).toMatch(
+      new RegExp(`^hook server running: pid \\d+, socket ${socketPath().replace(/[.]/g, '\\.')}\n$`),
+    );
     expect(await ping(socketPath())).toBeDefined();
     expect(cli('hook-server', 'stop').status).toBe(0);
-    const off = spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), 'hook-server', 'start'], { cwd: REPO, env: clientEnv({ NEXTRUST_HOOK_SERVER: '0' }), encoding: 'utf8' });
-    expect({ status: off.status, stderr: off.stderr }).toEqual({ status: 1, stderr: 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n' });
+    const off = spawnSync(process.execPath, [path.join(PLUGIN, 'bin/nextrust.js'), 'hook-server', 'start'], {
+      cwd: REPO,
+      env: clientEnv({ NEXTRUST_HOOK_SERVER: '0' }),
+      encoding: 'utf8',
+    });
+    expect({ status: off.status, stderr: off.stderr }).toEqual({
+      status: 1,
+      stderr: 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n',
+    });
   });
 });

@@ -16,7 +16,10 @@ import { ToolchainError } from '../src/toolchain/locate';
 import { runProcess } from '../src/util/exec';
 import { WORKSPACE_ROOT } from './scratch-workspace';
 
-const issues = readValidatedJson(path.join(WORKSPACE_ROOT, 'projects/ci-status/known-issues.json'), knownIssuesFileSchema).known_issues;
+const issues = readValidatedJson(
+  path.join(WORKSPACE_ROOT, 'projects/ci-status/known-issues.json'),
+  knownIssuesFileSchema,
+).known_issues;
 const CLANG = '/usr/lib/llvm-19/bin/clang';
 
 describe('known issues reproduced live with the real toolchain', () => {
@@ -44,9 +47,19 @@ describe('known issues reproduced live with the real toolchain', () => {
 
   it('atomic-spinlock-m68k: 68000 atomics linked without the spinlock library', async () => {
     const obj = path.join(dir, 'atom.o');
-    const cc = await runProcess(CLANG, ['--target=m68k-linux-gnu', '-mcpu=68000', '-O2', '-ffreestanding', '-fno-pic', '-c', 'atom.c', '-o', obj], { cwd: dir });
+    const cc = await runProcess(
+      CLANG,
+      ['--target=m68k-linux-gnu', '-mcpu=68000', '-O2', '-ffreestanding', '-fno-pic', '-c', 'atom.c', '-o', obj],
+      { cwd: dir },
+    );
     expect(cc.exitCode).toBe(0);
-    const { output, scan } = await failing('m68k-linux-gnu-ld', ['-static', '-nostdlib', obj, '-o', path.join(dir, 'atom')]);
+    const { output, scan } = await failing('m68k-linux-gnu-ld', [
+      '-static',
+      '-nostdlib',
+      obj,
+      '-o',
+      path.join(dir, 'atom'),
+    ]);
     expect(output).toContain('__sync_fetch_and_add_4');
     expect(scan.match?.id).toBe('atomic-spinlock-m68k');
   });
@@ -57,17 +70,27 @@ describe('known issues reproduced live with the real toolchain', () => {
   });
 
   it('llvm-triple-unrecognized: rustc given the spec name instead of its path', async () => {
-    const { scan } = await failing('/usr/bin/rustc', ['--target', 'm68k-next-nextstep', '--print', 'cfg'], { RUSTC_BOOTSTRAP: '1' });
+    const { scan } = await failing('/usr/bin/rustc', ['--target', 'm68k-next-nextstep', '--print', 'cfg'], {
+      RUSTC_BOOTSTRAP: '1',
+    });
     expect(scan.match?.id).toBe('llvm-triple-unrecognized');
   });
 
   it('nightly-required: a -Z flag on the stable rustc', async () => {
-    const { scan } = await failing('/usr/bin/rustc', ['-Zunstable-options', '--print', 'sysroot'], { RUSTC_BOOTSTRAP: undefined });
+    const { scan } = await failing('/usr/bin/rustc', ['-Zunstable-options', '--print', 'sysroot'], {
+      RUSTC_BOOTSTRAP: undefined,
+    });
     expect(scan.match?.id).toBe('nightly-required');
   });
 
   it('linker-not-found: a linker that is not installed', async () => {
-    const { scan } = await failing(CLANG, ['--target=m68k-linux-gnu', '-fuse-ld=nextrust-no-such-ld', 'hello.c', '-o', 'x']);
+    const { scan } = await failing(CLANG, [
+      '--target=m68k-linux-gnu',
+      '-fuse-ld=nextrust-no-such-ld',
+      'hello.c',
+      '-o',
+      'x',
+    ]);
     expect(scan.match?.id).toBe('linker-not-found');
   });
 
@@ -102,16 +125,36 @@ describe('known issues reproduced live with the real toolchain', () => {
     fs.writeFileSync(path.join(dir, 'f32.ll'), `${F32_IR}\n`);
     const llc = await failing('llc-22', ['-mtriple=m68k-linux-gnu', 'f32.ll', '-o', 'f32.s']);
     expect(llc.scan.match?.id).toBe('llvm-codegen-crash');
-    fs.writeFileSync(path.join(dir, 'f32.c'), 'float f(volatile double *p, float *q) {\n  float y = (float)*p;\n  *q = y;\n  return (float)*p;\n}\n');
-    const clang = await failing('clang-22', ['--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', 'f32.c', '-o', 'f32.o']);
+    fs.writeFileSync(
+      path.join(dir, 'f32.c'),
+      'float f(volatile double *p, float *q) {\n  float y = (float)*p;\n  *q = y;\n  return (float)*p;\n}\n',
+    );
+    const clang = await failing('clang-22', [
+      '--target=m68k-linux-gnu',
+      '-mcpu=68040',
+      '-O2',
+      '-c',
+      'f32.c',
+      '-o',
+      'f32.o',
+    ]);
     expect(clang.output).toContain('frontend command failed with exit code 139');
     expect(clang.scan.match?.id).toBe('llvm-codegen-crash');
     for (const f of clang.output.match(/\/tmp\/f32-[0-9a-f]+\.(c|sh)/g) ?? []) fs.rmSync(f, { force: true }); // clang's crash reproducer
-    const fast = await runProcess('llc-22', ['-mtriple=m68k-linux-gnu', '-pre-RA-sched=fast', 'f32.ll', '-o', 'f32.s'], { cwd: dir });
+    const fast = await runProcess(
+      'llc-22',
+      ['-mtriple=m68k-linux-gnu', '-pre-RA-sched=fast', 'f32.ll', '-o', 'f32.s'],
+      { cwd: dir },
+    );
     expect(fast.exitCode).toBe(0);
     // An LLVM abort in the same pass is another issue (llvm-atomic-isel covers LLVM 14's), never this one.
-    fs.writeFileSync(path.join(dir, 'asm.c'), 'void clear_slot(unsigned char *t, int i) { __asm__ volatile("clr.b %0" : "+m"(t[i])); }\n');
-    const asm = await runProcess(CLANG, ['--target=m68k-linux-gnu', '-mcpu=68040', '-c', 'asm.c', '-o', 'asm.o'], { cwd: dir });
+    fs.writeFileSync(
+      path.join(dir, 'asm.c'),
+      'void clear_slot(unsigned char *t, int i) { __asm__ volatile("clr.b %0" : "+m"(t[i])); }\n',
+    );
+    const asm = await runProcess(CLANG, ['--target=m68k-linux-gnu', '-mcpu=68040', '-c', 'asm.c', '-o', 'asm.o'], {
+      cwd: dir,
+    });
     for (const f of asm.all.match(/\/tmp\/asm-[0-9a-f]+\.(c|sh)/g) ?? []) fs.rmSync(f, { force: true });
     expect(scanLogText(asm.all, issues).candidates.map((c) => c.id)).not.toContain('llvm-codegen-crash');
   });
@@ -120,7 +163,10 @@ describe('known issues reproduced live with the real toolchain', () => {
   function cargoPackage(name: string, deps: string, main: string): string {
     const pkg = path.join(dir, name);
     fs.mkdirSync(path.join(pkg, 'src'), { recursive: true });
-    fs.writeFileSync(path.join(pkg, 'Cargo.toml'), `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}`);
+    fs.writeFileSync(
+      path.join(pkg, 'Cargo.toml'),
+      `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}`,
+    );
     fs.writeFileSync(path.join(pkg, 'src/main.rs'), main);
     return pkg;
   }
@@ -129,10 +175,17 @@ describe('known issues reproduced live with the real toolchain', () => {
 
   it('json-target-spec-flag: cargo refuses a .json --target without -Zjson-target-spec; with it, that error is gone', async () => {
     const pkg = cargoPackage('spec-flag', '', '#![no_std]\n#![no_main]\n');
-    const without = await runProcess('/usr/bin/cargo', ['--offline', 'build', '--target', SPEC], { cwd: pkg, env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't1') } });
+    const without = await runProcess('/usr/bin/cargo', ['--offline', 'build', '--target', SPEC], {
+      cwd: pkg,
+      env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't1') },
+    });
     expect(without.exitCode).not.toBe(0);
     expect(scanLogText(without.all, issues).match?.id).toBe('json-target-spec-flag');
-    const withFlag = await runProcess('/usr/bin/cargo', ['--offline', 'build', '-Zjson-target-spec', '--target', SPEC], { cwd: pkg, env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't1') } });
+    const withFlag = await runProcess(
+      '/usr/bin/cargo',
+      ['--offline', 'build', '-Zjson-target-spec', '--target', SPEC],
+      { cwd: pkg, env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't1') } },
+    );
     expect(withFlag.all).not.toContain('-Zjson-target-spec');
     expect(scanLogText(withFlag.all, issues).candidates.map((c) => c.id)).not.toContain('json-target-spec-flag');
   });
@@ -140,10 +193,16 @@ describe('known issues reproduced live with the real toolchain', () => {
   it("target-spec-invalid: a broken copy of the project's spec; rustc names the field; the fix's command prints a valid m68k spec", async () => {
     const spec = path.join(dir, 'broken.json');
     fs.writeFileSync(spec, fs.readFileSync(SPEC, 'utf8').replace('"target-pointer-width"', '"target-pointer-widht"'));
-    const { scan } = await failing('/usr/bin/rustc', ['-Zunstable-options', '--target', spec, '--print', 'cfg'], { RUSTC_BOOTSTRAP: '1' });
+    const { scan } = await failing('/usr/bin/rustc', ['-Zunstable-options', '--target', spec, '--print', 'cfg'], {
+      RUSTC_BOOTSTRAP: '1',
+    });
     expect(scan.match?.id).toBe('target-spec-invalid');
     expect(scan.match!.evidence[0].text).toContain('target-pointer-widht: unknown field');
-    const valid = await runProcess('/usr/bin/rustc', ['-Zunstable-options', '--print', 'target-spec-json', '--target', 'm68k-unknown-linux-gnu'], { cwd: dir, env: { RUSTC_BOOTSTRAP: '1' } });
+    const valid = await runProcess(
+      '/usr/bin/rustc',
+      ['-Zunstable-options', '--print', 'target-spec-json', '--target', 'm68k-unknown-linux-gnu'],
+      { cwd: dir, env: { RUSTC_BOOTSTRAP: '1' } },
+    );
     expect(valid.exitCode).toBe(0);
     expect(JSON.parse(valid.stdout)).toMatchObject({ arch: 'm68k', 'target-pointer-width': 32 });
   });
@@ -153,7 +212,9 @@ describe('known issues reproduced live with the real toolchain', () => {
     const noStd = path.join(dir, 'core-only-sysroot');
     const empty = path.join(dir, 'empty-sysroot');
     fs.mkdirSync(empty, { recursive: true });
-    const none = await failing('/usr/bin/rustc', ['--target', 'm68k-unknown-linux-gnu', '--sysroot', empty, 'std.rs'], { RUSTC_BOOTSTRAP: '1' });
+    const none = await failing('/usr/bin/rustc', ['--target', 'm68k-unknown-linux-gnu', '--sysroot', empty, 'std.rs'], {
+      RUSTC_BOOTSTRAP: '1',
+    });
     expect(none.output).toContain("can't find crate for `std`");
     expect(none.output).toContain('target may not be installed');
     expect(none.scan.match).toBeNull();
@@ -161,9 +222,27 @@ describe('known issues reproduced live with the real toolchain', () => {
     const lib = path.join(noStd, 'lib/rustlib/m68k-unknown-linux-gnu/lib');
     fs.mkdirSync(lib, { recursive: true });
     fs.writeFileSync(path.join(dir, 'core.rs'), '#![feature(no_core)]\n#![no_core]\n');
-    const core = await runProcess('/usr/bin/rustc', ['--crate-name', 'core', '--crate-type', 'rlib', '--target', 'm68k-unknown-linux-gnu', 'core.rs', '-o', path.join(lib, 'libcore.rlib')], { cwd: dir, env: { RUSTC_BOOTSTRAP: '1' } });
+    const core = await runProcess(
+      '/usr/bin/rustc',
+      [
+        '--crate-name',
+        'core',
+        '--crate-type',
+        'rlib',
+        '--target',
+        'm68k-unknown-linux-gnu',
+        'core.rs',
+        '-o',
+        path.join(lib, 'libcore.rlib'),
+      ],
+      { cwd: dir, env: { RUSTC_BOOTSTRAP: '1' } },
+    );
     expect(core.exitCode).toBe(0);
-    const { scan } = await failing('/usr/bin/rustc', ['--target', 'm68k-unknown-linux-gnu', '--sysroot', noStd, 'std.rs'], { RUSTC_BOOTSTRAP: '1' });
+    const { scan } = await failing(
+      '/usr/bin/rustc',
+      ['--target', 'm68k-unknown-linux-gnu', '--sysroot', noStd, 'std.rs'],
+      { RUSTC_BOOTSTRAP: '1' },
+    );
     expect(scan.match?.id).toBe('std-not-in-sysroot');
   });
 
@@ -171,7 +250,14 @@ describe('known issues reproduced live with the real toolchain', () => {
     const pkg = cargoPackage('needs-crate', 'nextrust-no-such-crate = "1"\n', 'fn main() {}\n');
     const r = await runProcess(
       '/usr/bin/cargo',
-      ['--offline', '--config', "source.crates-io.replace-with='debian-packages'", '--config', 'source.debian-packages.directory="/usr/share/cargo/registry"', 'build'],
+      [
+        '--offline',
+        '--config',
+        "source.crates-io.replace-with='debian-packages'",
+        '--config',
+        'source.debian-packages.directory="/usr/share/cargo/registry"',
+        'build',
+      ],
       { cwd: pkg, env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't2') } },
     );
     expect(r.exitCode).not.toBe(0);
@@ -181,25 +267,44 @@ describe('known issues reproduced live with the real toolchain', () => {
   it('a user error: a type error in a workspace member is reported at its file relative to the workspace, with no known issue', async () => {
     fs.mkdirSync(path.join(dir, 'ws/programs'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'ws/Cargo.toml'), '[workspace]\nresolver = "2"\nmembers = ["programs/*"]\n');
-    fs.renameSync(cargoPackage('typo', '', 'fn main() {\n    let code: i32 = "zero";\n    std::process::exit(code);\n}\n'), path.join(dir, 'ws/programs/typo'));
-    const r = await runProcess('/usr/bin/cargo', ['--offline', 'build', '-p', 'typo'], { cwd: path.join(dir, 'ws'), env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't3') } });
+    fs.renameSync(
+      cargoPackage('typo', '', 'fn main() {\n    let code: i32 = "zero";\n    std::process::exit(code);\n}\n'),
+      path.join(dir, 'ws/programs/typo'),
+    );
+    const r = await runProcess('/usr/bin/cargo', ['--offline', 'build', '-p', 'typo'], {
+      cwd: path.join(dir, 'ws'),
+      env: { ...CARGO_ENV, CARGO_TARGET_DIR: path.join(dir, 't3') },
+    });
     expect(r.exitCode).not.toBe(0);
     const scan = scanLogText(r.all, issues, { workspaceRoot: dir });
     expect(scan.candidates).toEqual([]);
     expect(scan.diagnosis).toBe('user-error');
-    expect(scan.userError).toMatchObject({ message: 'error[E0308]: mismatched types', location: { file: 'ws/programs/typo/src/main.rs', line: 2 }, source: '    let code: i32 = "zero";' });
+    expect(scan.userError).toMatchObject({
+      message: 'error[E0308]: mismatched types',
+      location: { file: 'ws/programs/typo/src/main.rs', line: 2 },
+      source: '    let code: i32 = "zero";',
+    });
   });
 
   it('toolchain-override-invalid: the system provider with NEXTRUST_QEMU_M68K naming no file, analysed as an Nx run does', async () => {
     const env = { ...process.env, NEXTRUST_QEMU_M68K: path.join(dir, 'no-such-qemu-m68k') };
     let error: unknown;
-    await TOOLCHAIN_PROVIDERS.system({ minLlvmVersion: '19.1.5', outputFile: path.join(dir, 'toolchain.json'), env }).catch((e) => (error = e));
+    await TOOLCHAIN_PROVIDERS.system({
+      minLlvmVersion: '19.1.5',
+      outputFile: path.join(dir, 'toolchain.json'),
+      env,
+    }).catch((e) => (error = e));
     expect(error).toBeInstanceOf(ToolchainError);
     const root = statusRoot('override');
     const printed: string[] = [];
-    const a = await afterTarget({ workspaceRoot: root, project: 'llvm-m68k', target: 'toolchain' }, { success: false, durationMs: 1, log: (error as Error).message }, (l) => printed.push(l), {
-      env: { NEXTRUST_QEMU_M68K: env.NEXTRUST_QEMU_M68K },
-    });
+    const a = await afterTarget(
+      { workspaceRoot: root, project: 'llvm-m68k', target: 'toolchain' },
+      { success: false, durationMs: 1, log: (error as Error).message },
+      (l) => printed.push(l),
+      {
+        env: { NEXTRUST_QEMU_M68K: env.NEXTRUST_QEMU_M68K },
+      },
+    );
     expect(a?.match?.id).toBe('toolchain-override-invalid');
     expect(printed[0]).toContain(`nextrust-run: environment NEXTRUST_QEMU_M68K=${env.NEXTRUST_QEMU_M68K}`);
   });
@@ -208,7 +313,8 @@ describe('known issues reproduced live with the real toolchain', () => {
   function statusRoot(name: string): string {
     const root = path.join(dir, `root-${name}`);
     fs.mkdirSync(path.join(root, 'projects/ci-status'), { recursive: true });
-    for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(WORKSPACE_ROOT, 'projects/ci-status', f), path.join(root, 'projects/ci-status', f));
+    for (const f of ['known-issues.json', 'phases.json'])
+      fs.copyFileSync(path.join(WORKSPACE_ROOT, 'projects/ci-status', f), path.join(root, 'projects/ci-status', f));
     return root;
   }
 
@@ -216,34 +322,115 @@ describe('known issues reproduced live with the real toolchain', () => {
     const run = async (provider: 'system' | 'source') => {
       const root = statusRoot(provider);
       // The toolchain manifest the system provider writes, as llvm-m68k:toolchain would; for `source` the same with the provider changed.
-      const manifest = await TOOLCHAIN_PROVIDERS.system({ minLlvmVersion: '19.1.5', outputFile: path.join(root, 'dist/llvm-m68k/toolchain/toolchain.json') });
+      const manifest = await TOOLCHAIN_PROVIDERS.system({
+        minLlvmVersion: '19.1.5',
+        outputFile: path.join(root, 'dist/llvm-m68k/toolchain/toolchain.json'),
+      });
       fs.mkdirSync(path.join(root, 'dist/llvm-m68k/toolchain'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'dist/llvm-m68k/toolchain/toolchain.json'), JSON.stringify({ ...manifest, provider }));
+      fs.writeFileSync(
+        path.join(root, 'dist/llvm-m68k/toolchain/toolchain.json'),
+        JSON.stringify({ ...manifest, provider }),
+      );
       const bin = path.join(root, 'dist/rust-target/m68040/bin');
       fs.mkdirSync(bin, { recursive: true });
       const src = path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/regressions/divide-keeps-d0.c');
-      expect((await runProcess('clang-22', ['--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-fno-pic', '-c', src, '-o', path.join(dir, 'd.o')])).exitCode).toBe(0);
-      expect((await runProcess('m68k-linux-gnu-gcc', ['-no-pie', path.join(dir, 'd.o'), '-o', path.join(bin, 'divide')])).exitCode).toBe(0);
+      expect(
+        (
+          await runProcess('clang-22', [
+            '--target=m68k-linux-gnu',
+            '-mcpu=68040',
+            '-O2',
+            '-fno-pic',
+            '-c',
+            src,
+            '-o',
+            path.join(dir, 'd.o'),
+          ])
+        ).exitCode,
+      ).toBe(0);
+      expect(
+        (await runProcess('m68k-linux-gnu-gcc', ['-no-pie', path.join(dir, 'd.o'), '-o', path.join(bin, 'divide')]))
+          .exitCode,
+      ).toBe(0);
       expect((await runProcess('gcc', ['-O2', src, '-o', path.join(dir, 'd.host')])).exitCode).toBe(0);
       const tests = path.join(root, 'tests');
       fs.mkdirSync(path.join(tests, 'expected'), { recursive: true });
-      fs.writeFileSync(path.join(tests, 'expected/divide.stdout'), (await runProcess(path.join(dir, 'd.host'), [])).stdout);
-      fs.writeFileSync(path.join(tests, 'divide.json'), JSON.stringify({ name: 'divide', description: 'divide-keeps-d0.c', program: 'divide', expect: [{ type: 'output_equals_file', stream: 'stdout', path: '{testsDir}/expected/divide.stdout' }] }));
+      fs.writeFileSync(
+        path.join(tests, 'expected/divide.stdout'),
+        (await runProcess(path.join(dir, 'd.host'), [])).stdout,
+      );
+      fs.writeFileSync(
+        path.join(tests, 'divide.json'),
+        JSON.stringify({
+          name: 'divide',
+          description: 'divide-keeps-d0.c',
+          program: 'divide',
+          expect: [{ type: 'output_equals_file', stream: 'stdout', path: '{testsDir}/expected/divide.stdout' }],
+        }),
+      );
       fs.writeFileSync(
         path.join(root, 'dist/rust-target/m68040/manifest.json'),
-        JSON.stringify({ schemaVersion: 1, project: 'rust-target', cpu: 'm68040', toolchainManifest: 'dist/llvm-m68k/toolchain/toolchain.json', m68kSysroot: '/usr/m68k-linux-gnu', backend: null, programs: ['divide'], artifacts: [{ name: 'divide', path: 'dist/rust-target/m68040/bin/divide', kind: 'executable', target: 'm68k-unknown-linux-gnu', cpu: 'm68040', sha256: '-', flavor: 'hosted', size: 0 }] }),
+        JSON.stringify({
+          schemaVersion: 1,
+          project: 'rust-target',
+          cpu: 'm68040',
+          toolchainManifest: 'dist/llvm-m68k/toolchain/toolchain.json',
+          m68kSysroot: '/usr/m68k-linux-gnu',
+          backend: null,
+          programs: ['divide'],
+          artifacts: [
+            {
+              name: 'divide',
+              path: 'dist/rust-target/m68040/bin/divide',
+              kind: 'executable',
+              target: 'm68k-unknown-linux-gnu',
+              cpu: 'm68040',
+              sha256: '-',
+              flavor: 'hosted',
+              size: 0,
+            },
+          ],
+        }),
       );
       const context = {
-        root, cwd: root, isVerbose: false, projectName: 'emulator-tests', targetName: 'test', configurationName: 'm68040',
-        projectsConfigurations: { version: 2, projects: { 'emulator-tests': { root: 'projects/emulator-tests', targets: { test: { executor: 'x', inputs: [{ externalDependencies: [] }], configurations: { m68040: {} } } } } } },
-        nxJsonConfiguration: {}, projectGraph: { nodes: {}, dependencies: {} },
+        root,
+        cwd: root,
+        isVerbose: false,
+        projectName: 'emulator-tests',
+        targetName: 'test',
+        configurationName: 'm68040',
+        projectsConfigurations: {
+          version: 2,
+          projects: {
+            'emulator-tests': {
+              root: 'projects/emulator-tests',
+              targets: {
+                test: { executor: 'x', inputs: [{ externalDependencies: [] }], configurations: { m68040: {} } },
+              },
+            },
+          },
+        },
+        nxJsonConfiguration: {},
+        projectGraph: { nodes: {}, dependencies: {} },
       } as unknown as ExecutorContext;
       const errors: string[] = [];
-      const spy = jest.spyOn(console, 'error').mockImplementation((...l: unknown[]) => void errors.push(l.map(String).join(' ')));
+      const spy = jest
+        .spyOn(console, 'error')
+        .mockImplementation((...l: unknown[]) => void errors.push(l.map(String).join(' ')));
       const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
       const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
       try {
-        const result = await emulatorTestExecutor({ cpu: 'm68040', emulator: 'qemu', testsDir: 'tests', timeoutMs: 30000, buildManifest: 'dist/rust-target/m68040/manifest.json', outputDir: 'dist/emulator-tests/m68040' }, context);
+        const result = await emulatorTestExecutor(
+          {
+            cpu: 'm68040',
+            emulator: 'qemu',
+            testsDir: 'tests',
+            timeoutMs: 30000,
+            buildManifest: 'dist/rust-target/m68040/manifest.json',
+            outputDir: 'dist/emulator-tests/m68040',
+          },
+          context,
+        );
         expect(result).toEqual({ success: false });
       } finally {
         spy.mockRestore();
@@ -257,4 +444,3 @@ describe('known issues reproduced live with the real toolchain', () => {
     expect(source).toContain('nextrust: no known issue matches this failure');
   });
 });
-

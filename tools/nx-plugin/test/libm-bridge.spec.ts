@@ -8,7 +8,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scratchDir } from '../src/backend/regressions';
-import { bridgeAssembly, bridgedFunctions, bridgeLinkArgs, buildLibmBridge, floatVersion, LIBM_DOUBLE_FUNCTIONS } from '../src/build/libm-bridge';
+import {
+  bridgeAssembly,
+  bridgedFunctions,
+  bridgeLinkArgs,
+  buildLibmBridge,
+  floatVersion,
+  LIBM_DOUBLE_FUNCTIONS,
+} from '../src/build/libm-bridge';
 import { runUnderQemu } from '../src/emulator/qemu';
 import type { ToolchainManifest } from '../src/toolchain/locate';
 import { runTool } from '../src/util/exec';
@@ -16,8 +23,19 @@ import { workspaceToolchain, WORKSPACE_ROOT } from './scratch-workspace';
 
 /** C argument list of each libm function (the double version; the float one takes the same shapes). */
 const SIGNATURES: Record<string, 'd' | 'dd' | 'di' | 'id' | 'dip' | 'ddp'> = {
-  atan2: 'dd', fdim: 'dd', hypot: 'dd', nextafter: 'dd', pow: 'dd', remainder: 'dd',
-  ldexp: 'di', scalbn: 'di', jn: 'id', yn: 'id', frexp: 'dip', lgamma_r: 'dip', modf: 'ddp',
+  atan2: 'dd',
+  fdim: 'dd',
+  hypot: 'dd',
+  nextafter: 'dd',
+  pow: 'dd',
+  remainder: 'dd',
+  ldexp: 'di',
+  scalbn: 'di',
+  jn: 'id',
+  yn: 'id',
+  frexp: 'dip',
+  lgamma_r: 'dip',
+  modf: 'ddp',
 };
 
 /** A C program that prints `name bits` for every function of LIBM_DOUBLE_FUNCTIONS and its float version. */
@@ -62,16 +80,36 @@ beforeAll(async () => {
   const functions = bridgedFunctions();
   const archive = await buildLibmBridge({ gcc, ar, outDir: path.join(work, 'bridge'), functions });
   const clangObj = path.join(work, 'clang.o');
-  await runTool(toolchain.llvm.tools.clang.path, ['--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-fno-builtin', '-c', src, '-o', clangObj]);
+  await runTool(toolchain.llvm.tools.clang.path, [
+    '--target=m68k-linux-gnu',
+    '-mcpu=68040',
+    '-O2',
+    '-fno-builtin',
+    '-c',
+    src,
+    '-o',
+    clangObj,
+  ]);
   const wrap = bridgeLinkArgs(archive, functions).map((a) => a.replace(/^-Clink-arg=/, ''));
   await runTool(gcc, ['-m68040', '-O2', '-fno-builtin', '-no-pie', src, '-o', path.join(work, 'gcc'), '-lm']);
   await runTool(gcc, ['-no-pie', clangObj, ...wrap, '-o', path.join(work, 'bridged'), '-lm']);
   await runTool(gcc, ['-no-pie', clangObj, '-o', path.join(work, 'unbridged'), '-lm']);
   for (const cpu of ['m68040', 'm68030']) {
     for (const build of ['gcc', 'bridged', 'unbridged']) {
-      const run = await runUnderQemu({ qemu: toolchain.qemu.qemuM68k.path, cpu, m68kSysroot: toolchain.cross.m68kSysroot, program: path.join(work, build), timeoutMs: 60_000 });
+      const run = await runUnderQemu({
+        qemu: toolchain.qemu.qemuM68k.path,
+        cpu,
+        m68kSysroot: toolchain.cross.m68kSysroot,
+        program: path.join(work, build),
+        timeoutMs: 60_000,
+      });
       if (run.exitCode !== 0) throw new Error(`${build} on ${cpu} exited ${run.exitCode}: ${run.stderr}`);
-      outputs[`${build}/${cpu}`] = Object.fromEntries(run.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+      outputs[`${build}/${cpu}`] = Object.fromEntries(
+        run.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ') as [string, string]),
+      );
     }
   }
 }, 30 * 60_000);
@@ -80,7 +118,11 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe.each(['m68040', 'm68030'])('libm results under qemu-m68k -cpu %s', (cpu) => {
   it('the gcc reference calls every function, double and float', () => {
-    expect(Object.keys(outputs[`gcc/${cpu}`]).sort()).toEqual(bridgedFunctions().map((f) => f.name).sort());
+    expect(Object.keys(outputs[`gcc/${cpu}`]).sort()).toEqual(
+      bridgedFunctions()
+        .map((f) => f.name)
+        .sort(),
+    );
     // The values are the functions' (to 40 bits for doubles, 20 for floats, against JavaScript's Math).
     const bits = (x: number, float: boolean) => {
       const b = Buffer.alloc(float ? 4 : 8);
@@ -89,7 +131,13 @@ describe.each(['m68040', 'm68030'])('libm results under qemu-m68k -cpu %s', (cpu
       return b.toString('hex').slice(0, float ? 5 : 10);
     };
     const out = outputs[`gcc/${cpu}`];
-    for (const [name, value] of [['sin', Math.sin(0.75)], ['exp', Math.exp(0.75)], ['pow', 0.75 ** 1.5], ['atan2', Math.atan2(0.75, 1.5)], ['ldexp', 0.75 * 8]] as const) {
+    for (const [name, value] of [
+      ['sin', Math.sin(0.75)],
+      ['exp', Math.exp(0.75)],
+      ['pow', 0.75 ** 1.5],
+      ['atan2', Math.atan2(0.75, 1.5)],
+      ['ldexp', 0.75 * 8],
+    ] as const) {
       expect([name, out[name].slice(0, 10)]).toEqual([name, bits(value, false)]);
       expect([`${name}f`, out[`${name}f`].slice(0, 5)]).toEqual([`${name}f`, bits(value, true)]);
     }
@@ -100,7 +148,9 @@ describe.each(['m68040', 'm68030'])('libm results under qemu-m68k -cpu %s', (cpu
   });
 
   it('without the bridge, it does not (the reproducer of the ABI mismatch)', () => {
-    const wrong = Object.keys(outputs[`gcc/${cpu}`]).filter((k) => outputs[`unbridged/${cpu}`][k] !== outputs[`gcc/${cpu}`][k]);
+    const wrong = Object.keys(outputs[`gcc/${cpu}`]).filter(
+      (k) => outputs[`unbridged/${cpu}`][k] !== outputs[`gcc/${cpu}`][k],
+    );
     expect(wrong.length).toBeGreaterThan(Object.keys(outputs[`gcc/${cpu}`]).length * 0.9);
     expect(wrong).toEqual(expect.arrayContaining(['sin', 'sinf', 'pow', 'powf', 'atan2', 'frexp', 'jn', 'modff']));
   });
@@ -118,9 +168,14 @@ describe('the stubs', () => {
   });
 
   it('move %fp0 into the soft-float result registers by result type', () => {
-    const asm = bridgeAssembly([{ name: 'sin', result: 'double' }, { name: 'sinf', result: 'float' }]);
+    const asm = bridgeAssembly([
+      { name: 'sin', result: 'double' },
+      { name: 'sinf', result: 'float' },
+    ]);
     expect(asm).toContain('__wrap_sin:\n\tmove.l 16(%sp),-(%sp)');
-    expect(asm).toMatch(/jsr __real_sin\n\tlea 16\(%sp\),%sp\n\tfmove\.d %fp0,-\(%sp\)\n\tmove\.l \(%sp\)\+,%d0\n\tmove\.l \(%sp\)\+,%d1\n\trts/);
+    expect(asm).toMatch(
+      /jsr __real_sin\n\tlea 16\(%sp\),%sp\n\tfmove\.d %fp0,-\(%sp\)\n\tmove\.l \(%sp\)\+,%d0\n\tmove\.l \(%sp\)\+,%d1\n\trts/,
+    );
     expect(asm).toMatch(/jsr __real_sinf\n\tlea 16\(%sp\),%sp\n\tfmove\.s %fp0,%d0\n\trts/);
   });
 });

@@ -20,17 +20,28 @@ describe('the Nx entries', () => {
     expect(nx.plugins).toContain('./tools/nx-plugin/plugin.js');
     const exported = inChild(`const p = require('./tools/nx-plugin/plugin.js');
       process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, typeof v]))));`);
-    expect(exported).toMatchObject({ createNodes: 'object', createNodesV2: 'object', preTasksExecution: 'function', postTasksExecution: 'function' });
+    expect(exported).toMatchObject({
+      createNodes: 'object',
+      createNodesV2: 'object',
+      preTasksExecution: 'function',
+      postTasksExecution: 'function',
+    });
   });
 
   it('every executor of executors.json is `./executors.js#<name>` and resolves to the default export of src/executors/<name>/executor.ts', () => {
-    const { executors } = JSON.parse(fs.readFileSync(path.join(PLUGIN, 'executors.json'), 'utf8')) as { executors: Record<string, { implementation: string }> };
+    const { executors } = JSON.parse(fs.readFileSync(path.join(PLUGIN, 'executors.json'), 'utf8')) as {
+      executors: Record<string, { implementation: string }>;
+    };
     for (const [name, e] of Object.entries(executors)) {
       expect(e.implementation).toBe(`./executors.js#${name}`);
       expect(fs.existsSync(path.join(PLUGIN, 'src/executors', name, 'executor.ts'))).toBe(true);
     }
     const names = inChild(`const e = require('./tools/nx-plugin/executors.js');
-      process.stdout.write(JSON.stringify(Object.keys(e).map((k) => [k, typeof e[k], e[k].name])));`) as [string, string, string][];
+      process.stdout.write(JSON.stringify(Object.keys(e).map((k) => [k, typeof e[k], e[k].name])));`) as [
+      string,
+      string,
+      string,
+    ][];
     expect(names.map(([n]) => n).sort()).toEqual(Object.keys(executors).sort());
     for (const [name, type, fn] of names) {
       expect(type).toBe('function');
@@ -53,7 +64,10 @@ describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () =>
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  const load = () => inChild(`process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(root, 'bin/freshness.js'))}).loadPluginModule(['src', 'answer']).from));`);
+  const load = () =>
+    inChild(
+      `process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(root, 'bin/freshness.js'))}).loadPluginModule(['src', 'answer']).from));`,
+    );
   const touch = (rel: string, t: number) => fs.utimesSync(path.join(root, rel), t, t);
 
   it('never built: the source', () => {

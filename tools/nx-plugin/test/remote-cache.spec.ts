@@ -46,7 +46,12 @@ describe('remote cache server (the self-hosted cache spec)', () => {
 
   it('answers 404 for an absent entry, 401 (text/plain) without or with a wrong token, 403 (text/plain) for a read-only upload', async () => {
     expect((await get('1002', RO)).status).toBe(404);
-    for (const r of [await get('1001'), await get('1001', 'wrong'), await put('1003', Buffer.from('x')), await put('1003', Buffer.from('x'), 'wrong')]) {
+    for (const r of [
+      await get('1001'),
+      await get('1001', 'wrong'),
+      await put('1003', Buffer.from('x')),
+      await put('1003', Buffer.from('x'), 'wrong'),
+    ]) {
       expect(r.status).toBe(401);
       // Nx 24 shows a 401's text only when the Content-Type is exactly text/plain.
       expect(r.headers.get('content-type')).toBe('text/plain');
@@ -63,7 +68,9 @@ describe('remote cache server (the self-hosted cache spec)', () => {
     await new Promise<void>((resolve) => {
       const { port } = new URL(server.url);
       const socket = net.connect(Number(port), '127.0.0.1', () => {
-        socket.write(`PUT /v1/cache/1004 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${RW}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\n0123456789`);
+        socket.write(
+          `PUT /v1/cache/1004 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${RW}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\n0123456789`,
+        );
         setTimeout(() => socket.destroy(), 200);
       });
       socket.on('close', () => resolve());
@@ -80,17 +87,24 @@ describe('remote cache server (the self-hosted cache spec)', () => {
     } as RequestInit);
     expect(chunked.status).toBe(411);
 
-    const both = await Promise.all([put('1006', Buffer.alloc(1 << 20, 1), RW), put('1006', Buffer.alloc(1 << 20, 2), RW)]);
+    const both = await Promise.all([
+      put('1006', Buffer.alloc(1 << 20, 1), RW),
+      put('1006', Buffer.alloc(1 << 20, 2), RW),
+    ]);
     expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     // No temporary file is left behind (the dropped upload's included).
-    for (let i = 0; i < 50 && fs.readdirSync(`${server.dir}/.incoming`).length; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && fs.readdirSync(`${server.dir}/.incoming`).length; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(fs.readdirSync(`${server.dir}/.incoming`)).toEqual([]);
     expect(server.matching('PUT', 499).map((r) => r.hash)).toEqual(['1004']);
   });
 
   it('serves nothing but /v1/cache/{hash}, and counts every request', async () => {
     expect((await fetch(`${server.url}/v1/cache`)).status).toBe(404);
-    expect((await fetch(`${server.url}/v1/cache/1001`, { method: 'DELETE', headers: { Authorization: `Bearer ${RW}` } })).status).toBe(405);
+    expect(
+      (await fetch(`${server.url}/v1/cache/1001`, { method: 'DELETE', headers: { Authorization: `Bearer ${RW}` } }))
+        .status,
+    ).toBe(405);
     expect((await get('..%2F..%2Fetc', RW)).status).toBe(400);
     expect(server.count('PUT', 200)).toBe(3);
     expect(server.count('GET', 200)).toBe(2);
@@ -111,7 +125,9 @@ const ALL_M68040 = [
 
 /** Task ids shown with `[remote cache]` in static output. */
 function fromRemote(run: NxRun): string[] {
-  return [...stripVTControlCharacters(run.all).matchAll(/^> nx run (\S+) +\[remote cache\]$/gm)].map((m) => m[1]).sort();
+  return [...stripVTControlCharacters(run.all).matchAll(/^> nx run (\S+) +\[remote cache\]$/gm)]
+    .map((m) => m[1])
+    .sort();
 }
 
 /** Context for a failed expectation: the run's tail and the server's counts. */
@@ -163,7 +179,11 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
   it('clone A runs the main job and the m68040 emulator tests cold, and uploads every task', async () => {
     const run = await a.nx(TEST_M68040, machine(a, RW));
     expect(run.exitCode === 0 ? 0 : explain(run, server)).toBe(0);
-    expect({ exit: run.exitCode, ran: run.ran.sort(), cached: run.cached }).toEqual({ exit: 0, ran: ALL_M68040, cached: [] });
+    expect({ exit: run.exitCode, ran: run.ran.sort(), cached: run.cached }).toEqual({
+      exit: 0,
+      ran: ALL_M68040,
+      cached: [],
+    });
     // One lookup (miss) and one upload per task, with the protocol's headers.
     expect(server.summary()).toEqual({ 'GET 404': 6, 'PUT 200': 6 });
     for (const put of server.matching('PUT')) {
@@ -173,7 +193,12 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
       expect(put.bytes).toBeGreaterThan(0);
     }
     for (const lookup of server.matching('GET')) expect(lookup.headers.accept).toBe('application/octet-stream');
-    expect(server.entries()).toEqual(server.matching('PUT').map((r) => r.hash).sort());
+    expect(server.entries()).toEqual(
+      server
+        .matching('PUT')
+        .map((r) => r.hash)
+        .sort(),
+    );
     // The local cache is the clone's own.
     expect(fs.readdirSync(a.file('.nx/cache'))).toEqual(expect.arrayContaining(server.entries()));
     producedByA = a.digest('dist');
@@ -211,7 +236,9 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
       .map((l) => JSON.parse(l))
       .filter((activity) => activity.type === 'nx_run');
     expect(runs).toHaveLength(1);
-    expect(runs[0].details.tasks.map((t: { id: string; cache: string }) => `${t.id} ${t.cache}`).sort()).toEqual(ALL_M68040.map((id) => `${id} remote`));
+    expect(runs[0].details.tasks.map((t: { id: string; cache: string }) => `${t.id} ${t.cache}`).sort()).toEqual(
+      ALL_M68040.map((id) => `${id} remote`),
+    );
   });
 
   describe('clone C', () => {
@@ -222,13 +249,21 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
 
     it('downloads with a read-only token; its upload is refused (403) without failing the build, and stays in its local cache', async () => {
       // A change of its own: rust-target:build misses everywhere and runs; its dependencies come from A's uploads.
-      c.edit('projects/rust-target/programs/hello/src/main.rs', (t) => `${t}// edited in clone C (remote-cache.spec)\n`);
+      c.edit(
+        'projects/rust-target/programs/hello/src/main.rs',
+        (t) => `${t}// edited in clone C (remote-cache.spec)\n`,
+      );
       const stored = server.entries();
       server.resetCounts();
       const run = await c.nx(BUILD_M68040, machine(c, RO));
       expect(run.exitCode === 0 ? 0 : explain(run, server)).toBe(0);
       expect(run.ran).toEqual(['rust-target:build:m68040']);
-      expect(fromRemote(run)).toEqual(['llvm-m68k:atomics:m68040', 'llvm-m68k:backend', 'llvm-m68k:toolchain', 'rust-target:sysroot:m68040']);
+      expect(fromRemote(run)).toEqual([
+        'llvm-m68k:atomics:m68040',
+        'llvm-m68k:backend',
+        'llvm-m68k:toolchain',
+        'rust-target:sysroot:m68040',
+      ]);
       expect(server.summary()).toEqual({ 'GET 200': 4, 'GET 404': 1, 'PUT 403': 1 });
       const [refused] = server.matching('PUT');
       expect(refused.access).toBe('read-only');
@@ -244,7 +279,7 @@ describe('Nx self-hosted remote cache across clones (real toolchain)', () => {
       expect(server.requests).toEqual([]);
     });
 
-    it('stops the run with the server\'s message when the token is wrong', async () => {
+    it("stops the run with the server's message when the token is wrong", async () => {
       c.edit('projects/rust-target/programs/hello/src/main.rs', (t) => `${t}// edited again\n`);
       server.resetCounts();
       const run = await c.nx(BUILD_M68040, machine(c, 'not-a-token'));

@@ -62,7 +62,12 @@ async function fillStatusDir(): Promise<void> {
 
   const rand = rng(42);
   const cpus = ['m68000', 'm68030', 'm68040', 'm68060'];
-  const base: Record<string, number> = { 'llvm-m68k:atomics': 25_000, 'rust-target:sysroot': 240_000, 'rust-target:build': 70_000, 'emulator-tests:test': 18_000 };
+  const base: Record<string, number> = {
+    'llvm-m68k:atomics': 25_000,
+    'rust-target:sysroot': 240_000,
+    'rust-target:build': 70_000,
+    'emulator-tests:test': 18_000,
+  };
   for (let day = 4; day <= 10; day++) {
     for (const hour of [9, 14, 19]) {
       const t = Date.parse(`2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00.000Z`);
@@ -70,7 +75,16 @@ async function fillStatusDir(): Promise<void> {
       const tasks: Record<string, unknown>[] = [];
       const add = (id: string, status: string, duration: number | null) => {
         const [project, target, configuration] = id.split(':');
-        tasks.push({ id, project, target, configuration: configuration ?? null, status, cache: status === 'remote-cache' ? 'remote' : status === 'local-cache' ? 'local' : null, duration_ms: duration, code: status === 'failure' ? 1 : 0 });
+        tasks.push({
+          id,
+          project,
+          target,
+          configuration: configuration ?? null,
+          status,
+          cache: status === 'remote-cache' ? 'remote' : status === 'local-cache' ? 'local' : null,
+          duration_ms: duration,
+          code: status === 'failure' ? 1 : 0,
+        });
       };
       add('llvm-m68k:toolchain', rand() < 0.9 ? 'local-cache' : 'remote-cache', 120);
       for (const cpu of cpus) {
@@ -81,16 +95,22 @@ async function fillStatusDir(): Promise<void> {
           const r = rand();
           if (r < 0.45) add(`${target}:${cpu}`, r < 0.3 ? 'local-cache' : 'remote-cache', 300);
           else {
-            const fail = (target === 'rust-target:build' && cpu === 'm68000' && r > 0.7) || (target === 'llvm-m68k:atomics' && cpu === 'm68000' && day === 5) || r > 0.97;
+            const fail =
+              (target === 'rust-target:build' && cpu === 'm68000' && r > 0.7) ||
+              (target === 'llvm-m68k:atomics' && cpu === 'm68000' && day === 5) ||
+              r > 0.97;
             const duration = Math.round(ms * (0.7 + rand() * 0.9));
             if (fail) {
               at(t - 60_000);
-              const known = target === 'llvm-m68k:atomics' ? 'atomic-spinlock-m68k' : rand() < 0.5 ? 'crates-io-unreachable' : null;
+              const known =
+                target === 'llvm-m68k:atomics' ? 'atomic-spinlock-m68k' : rand() < 0.5 ? 'crates-io-unreachable' : null;
               await store.append('target_failed', {
                 task: `${target}:${cpu}`,
                 cpu,
                 known_issue: known,
-                message: known ? `${target}:${cpu} failed: known issue ${known}` : `${target}:${cpu} failed: unknown failure`,
+                message: known
+                  ? `${target}:${cpu} failed: known issue ${known}`
+                  : `${target}:${cpu} failed: unknown failure`,
               });
             }
             add(`${target}:${cpu}`, fail ? 'failure' : 'success', duration);
@@ -103,20 +123,61 @@ async function fillStatusDir(): Promise<void> {
   }
   // The planted failure: log text with markup reaches the message.
   at('2026-03-10T15:00:00.000Z');
-  await store.append('target_failed', { task: 'rust-target:build:m68030', cpu: 'm68030', known_issue: null, message: `error: ${PLANTED}` });
+  await store.append('target_failed', {
+    task: 'rust-target:build:m68030',
+    cpu: 'm68030',
+    known_issue: null,
+    message: `error: ${PLANTED}`,
+  });
   at('2026-03-10T15:01:00.000Z');
   await store.append('nx_run', {
-    tasks: [{ id: 'rust-target:build:m68030', project: 'rust-target', target: 'build', configuration: 'm68030', status: 'failure', cache: null, duration_ms: 64_000, code: 101 }],
+    tasks: [
+      {
+        id: 'rust-target:build:m68030',
+        project: 'rust-target',
+        target: 'build',
+        configuration: 'm68030',
+        status: 'failure',
+        cache: null,
+        duration_ms: 64_000,
+        code: 101,
+      },
+    ],
   });
   at('2026-03-10T15:05:00.000Z');
-  await store.append('flaky_task', { task: 'emulator-tests:test:m68030', hash: '1234567890abcdef', passed: 3, failed: 1, cause: 'emulator-timeout', message: 'flaky' });
-  await store.append('flaky_task', { task: `rust-target:test:${PLANTED}`, hash: 'fedcba0987654321', passed: 1, failed: 1, cause: null, message: 'flaky' });
+  await store.append('flaky_task', {
+    task: 'emulator-tests:test:m68030',
+    hash: '1234567890abcdef',
+    passed: 3,
+    failed: 1,
+    cause: 'emulator-timeout',
+    message: 'flaky',
+  });
+  await store.append('flaky_task', {
+    task: `rust-target:test:${PLANTED}`,
+    hash: 'fedcba0987654321',
+    passed: 1,
+    failed: 1,
+    cause: null,
+    message: 'flaky',
+  });
   fs.writeFileSync(
     path.join(dir, 'precision.json'),
-    JSON.stringify({ issues: { 'linker-not-found': { confirmed: 1, rejected: 3, precision: 0.25 }, 'nightly-required': { confirmed: 4, rejected: 0, precision: 1 } } }),
+    JSON.stringify({
+      issues: {
+        'linker-not-found': { confirmed: 1, rejected: 3, precision: 0.25 },
+        'nightly-required': { confirmed: 4, rejected: 0, precision: 1 },
+      },
+    }),
   );
   at('2026-03-10T15:10:00.000Z');
-  await store.append('design_decision', { task: 'rust-target:build:m68030', cached: false, model: 'o3', summary: `Pin the crate ${PLANTED}`, message: 'design decision' });
+  await store.append('design_decision', {
+    task: 'rust-target:build:m68030',
+    cached: false,
+    model: 'o3',
+    summary: `Pin the crate ${PLANTED}`,
+    message: 'design decision',
+  });
 
   const models: [string, 'openai' | 'gemini', number, number][] = [
     ['o3', 'openai', 2 / 1e6, 8 / 1e6],
@@ -170,13 +231,24 @@ describe('renderReport', () => {
     expect(html).toContain('<div class="v">3 · Rust Target Specification</div>');
     expect(html).toContain('>in progress</span>');
     // Timeline rows for every phase; two segments of llvm-backend (failed, then completed).
-    for (const p of ['1 · Environment Setup', '2 · LLVM Backend Modifications', '4 · Emulation Testing', '5 · Integration']) expect(html).toContain(`>${p}</text>`);
-    expect(html.match(/LLVM Backend Modifications: (failed|completed)/g)).toEqual(['LLVM Backend Modifications: failed', 'LLVM Backend Modifications: completed']);
+    for (const p of [
+      '1 · Environment Setup',
+      '2 · LLVM Backend Modifications',
+      '4 · Emulation Testing',
+      '5 · Integration',
+    ])
+      expect(html).toContain(`>${p}</text>`);
+    expect(html.match(/LLVM Backend Modifications: (failed|completed)/g)).toEqual([
+      'LLVM Backend Modifications: failed',
+      'LLVM Backend Modifications: completed',
+    ]);
     expect(html).toContain('>not started</text>');
     // Durations per target and CPU, with p50/p95 from the metrics.
     const build = metrics.window.targets.find((t) => t.target === 'rust-target:build' && t.cpu === 'm68040')!;
     expect(build.duration).not.toBeNull();
-    expect(html).toContain(`aria-label="p50 ${escapeHtml(formatDuration(build.duration!.p50_ms))}, p95 ${escapeHtml(formatDuration(build.duration!.p95_ms))}"`);
+    expect(html).toContain(
+      `aria-label="p50 ${escapeHtml(formatDuration(build.duration!.p50_ms))}, p95 ${escapeHtml(formatDuration(build.duration!.p95_ms))}"`,
+    );
     // Cache hit rate as a big number.
     const rate = `${Math.round(metrics.window.totals.cache_hit_rate! * 100)}%`;
     expect(html).toMatch(new RegExp(`<div class="big"[^>]*>${rate}</div>`));
@@ -187,7 +259,9 @@ describe('renderReport', () => {
     expect(html.indexOf('2026-03-10 15:01', failuresStart)).toBeGreaterThan(failuresStart);
     // AI cost by day and model, with the total.
     expect(html).toContain('<td class="mono">2026-03-10</td>');
-    expect(html).toContain(`$${metrics.ai.total.cost_usd < 1 ? metrics.ai.total.cost_usd.toFixed(4) : metrics.ai.total.cost_usd.toFixed(2)}`);
+    expect(html).toContain(
+      `$${metrics.ai.total.cost_usd < 1 ? metrics.ai.total.cost_usd.toFixed(4) : metrics.ai.total.cost_usd.toFixed(2)}`,
+    );
     expect(metrics.ai.total.calls).toBeGreaterThan(5);
   });
 
@@ -199,7 +273,9 @@ describe('renderReport', () => {
     const start = html.indexOf('Flaky tasks');
     expect(start).toBeGreaterThan(0);
     const section = html.slice(start, html.indexOf('</section>', start));
-    expect(section).toContain('<code>emulator-tests:test:m68030</code></td><td class="mono">1234567890ab</td><td class="n">3</td><td class="n">1</td><td><span class="tag known">emulator-timeout</span>');
+    expect(section).toContain(
+      '<code>emulator-tests:test:m68030</code></td><td class="mono">1234567890ab</td><td class="n">3</td><td class="n">1</td><td><span class="tag known">emulator-timeout</span>',
+    );
     expect(section.indexOf('fedcba098765')).toBeLessThan(section.indexOf('1234567890ab'));
     expect(section).toContain('<span class="tag unknown">unknown</span>');
   });
@@ -207,8 +283,12 @@ describe('renderReport', () => {
   it('shows the precision of each known issue from verdicts, marking a demoted one', () => {
     const start = html.indexOf('Diagnosis precision');
     const section = html.slice(start, html.indexOf('</section>', start));
-    expect(section).toContain('<span class="tag known">linker-not-found</span></td><td class="n">1</td><td class="n">3</td><td class="n">25%</td><td><span class="tag unknown">shown as possible</span>');
-    expect(section).toContain('<span class="tag known">nightly-required</span></td><td class="n">4</td><td class="n">0</td><td class="n">100%</td><td></td>');
+    expect(section).toContain(
+      '<span class="tag known">linker-not-found</span></td><td class="n">1</td><td class="n">3</td><td class="n">25%</td><td><span class="tag unknown">shown as possible</span>',
+    );
+    expect(section).toContain(
+      '<span class="tag known">nightly-required</span></td><td class="n">4</td><td class="n">0</td><td class="n">100%</td><td></td>',
+    );
   });
 
   it('escapes every string from the data', () => {
@@ -247,7 +327,13 @@ describe('renderReport', () => {
 });
 
 /** Width, height and decoded RGB(A) rows of a PNG (8-bit RGB or RGBA, non-interlaced). */
-function decodePng(buf: Buffer): { width: number; height: number; bpp: number; pixel: (x: number, y: number) => number[]; rows: Buffer[] } {
+function decodePng(buf: Buffer): {
+  width: number;
+  height: number;
+  bpp: number;
+  pixel: (x: number, y: number) => number[];
+  rows: Buffer[];
+} {
   expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   expect(buf.toString('latin1', 12, 16)).toBe('IHDR');
   const width = buf.readUInt32BE(16);
@@ -259,7 +345,7 @@ function decodePng(buf: Buffer): { width: number; height: number; bpp: number; p
   expect([2, 6]).toContain(colorType);
   const bpp = colorType === 6 ? 4 : 3;
   const idat: Buffer[] = [];
-  for (let off = 8; off < buf.length; ) {
+  for (let off = 8; off < buf.length;) {
     const len = buf.readUInt32BE(off);
     const type = buf.toString('latin1', off + 4, off + 8);
     if (type === 'IDAT') idat.push(buf.subarray(off + 8, off + 8 + len));
@@ -318,7 +404,10 @@ function chromium(args: string[], profile: string) {
 describe('in headless Chromium', () => {
   let tmp: string;
   beforeAll(() => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium; scripts/setup.sh does)`);
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} not found: install Debian's chromium (apt-get install chromium; scripts/setup.sh does)`,
+      );
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-chromium-'));
   });
   afterAll(() => {
@@ -337,7 +426,10 @@ describe('in headless Chromium', () => {
 
   it('takes a screenshot of it', () => {
     const png = path.join(tmp, 'report.png');
-    const r = chromium(['--window-size=1280,1600', '--hide-scrollbars', `--screenshot=${png}`, `file://${reportFile}`], path.join(tmp, 'profile-shot'));
+    const r = chromium(
+      ['--window-size=1280,1600', '--hide-scrollbars', `--screenshot=${png}`, `file://${reportFile}`],
+      path.join(tmp, 'profile-shot'),
+    );
     expect(r.error).toBeUndefined();
     expect(fs.existsSync(png)).toBe(true);
     if (process.env.NEXTRUST_REPORT_SCREENSHOT) {

@@ -32,11 +32,15 @@ export const NX_TEST_ENV = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLO
  * @throws Error with nx's output when the target fails.
  */
 export async function workspaceToolchain(): Promise<ToolchainManifest> {
-  const r = await runProcess(path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'), ['run', 'llvm-m68k:toolchain', '--output-style=static'], {
-    cwd: WORKSPACE_ROOT,
-    env: NX_TEST_ENV,
-    timeoutMs: 20 * 60_000,
-  });
+  const r = await runProcess(
+    path.join(WORKSPACE_ROOT, 'node_modules/.bin/nx'),
+    ['run', 'llvm-m68k:toolchain', '--output-style=static'],
+    {
+      cwd: WORKSPACE_ROOT,
+      env: NX_TEST_ENV,
+      timeoutMs: 20 * 60_000,
+    },
+  );
   if (r.exitCode !== 0) throw new Error(`nx run llvm-m68k:toolchain failed:\n${r.all}`);
   return readToolchainManifest(path.join(WORKSPACE_ROOT, 'dist/llvm-m68k/toolchain/toolchain.json'));
 }
@@ -90,7 +94,12 @@ export class ScratchWorkspace {
       cwd: this.root,
       // Nx 24 keeps its local cache in ~/.nx/<repository id>/, shared by every checkout of a
       // repository (and scratch copies made in the same second share an id): keep it inside the copy.
-      env: { ...NX_TEST_ENV, NX_CACHE_DIRECTORY: this.file('.nx/cache'), NX_WORKSPACE_DATA_DIRECTORY: this.file('.nx/workspace-data'), ...env },
+      env: {
+        ...NX_TEST_ENV,
+        NX_CACHE_DIRECTORY: this.file('.nx/cache'),
+        NX_WORKSPACE_DATA_DIRECTORY: this.file('.nx/workspace-data'),
+        ...env,
+      },
       timeoutMs: 15 * 60_000,
     });
     return { ...r, ...parseTaskLines(r.all) };

@@ -5,7 +5,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ACTIVITY_LOG, MARKDOWN_VIEW, parseActivityLine, StatusStore, type Activity } from '../src/pipeline/status-store';
+import {
+  ACTIVITY_LOG,
+  MARKDOWN_VIEW,
+  parseActivityLine,
+  StatusStore,
+  type Activity,
+} from '../src/pipeline/status-store';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const WRITER = path.join(__dirname, 'helpers/status-writer.ts');
@@ -26,7 +32,11 @@ interface Proc {
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   // A generous lock wait: these tests are about lost and torn entries, not the timeout (tested in
   // status-store.spec.ts); killed holders each cost a stale period, and a loaded machine is slow.
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NEXTRUST_LOCK_TIMEOUT_MS: '120000', WRITER_LOCK_TIMEOUT_MS: '120000', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NEXTRUST_LOCK_TIMEOUT_MS: '120000', WRITER_LOCK_TIMEOUT_MS: '120000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let carry = '';
@@ -47,20 +57,46 @@ function start(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
   });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (c: string) => (err += c));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   const waitFor = (re: RegExp, timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
       const hit = lines.find((l) => re.test(l));
       if (hit) return resolve(hit);
-      const t = setTimeout(() => reject(new Error(`timed out waiting for ${re} from ${args.join(' ')}; stderr: ${err}`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`timed out waiting for ${re} from ${args.join(' ')}; stderr: ${err}`)),
+        timeoutMs,
+      );
       waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      void exit.then(() => setTimeout(() => reject(new Error(`${args.join(' ')} exited before printing ${re}; stderr: ${err}`)), 50));
+      void exit.then(() =>
+        setTimeout(() => reject(new Error(`${args.join(' ')} exited before printing ${re}; stderr: ${err}`)), 50),
+      );
     });
   return { child, lines, stderr: () => err, exit, waitFor };
 }
 
-const writer = (mode: string, dir: string, id: string, count?: number, stopFile?: string, env: NodeJS.ProcessEnv = {}) =>
-  start(['-r', '@swc-node/register', WRITER, mode, dir, id, ...(count !== undefined ? [String(count)] : []), ...(stopFile ? [stopFile] : [])], env);
+const writer = (
+  mode: string,
+  dir: string,
+  id: string,
+  count?: number,
+  stopFile?: string,
+  env: NodeJS.ProcessEnv = {},
+) =>
+  start(
+    [
+      '-r',
+      '@swc-node/register',
+      WRITER,
+      mode,
+      dir,
+      id,
+      ...(count !== undefined ? [String(count)] : []),
+      ...(stopFile ? [stopFile] : []),
+    ],
+    env,
+  );
 const cli = (dir: string, ...args: string[]) => start([CLI, '--status-dir', dir, ...args]);
 
 /** Recorded (writer, seq) pairs a writer reported. */
@@ -100,7 +136,9 @@ function checkMarkdown(dir: string, log: Activity[]): void {
   expect(recentAt).toBeGreaterThan(0);
   const recent = lines.slice(recentAt + 1).filter((l) => l !== '');
   for (const l of recent) expect(l).toMatch(/^- \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z - [a-z_]+: .+$/);
-  const expected = log.slice(-25).map((a) => `- ${a.timestamp.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} - ${a.type}: ${a.details.message}`);
+  const expected = log
+    .slice(-25)
+    .map((a) => `- ${a.timestamp.replace('T', ' ').replace(/\.\d+Z$/, 'Z')} - ${a.type}: ${a.details.message}`);
   expect(recent).toEqual(expected);
 }
 
@@ -122,21 +160,33 @@ describe('status store with many processes', () => {
 
   it('6 processes appending 50 activities each at once: exactly 300 whole lines, each (writer, seq) once', async () => {
     const go = path.join(dir, 'go');
-    const ws = Array.from({ length: 6 }, (_, i) => writer('append', dir, `w${i}`, 50, undefined, { WRITER_GO_FILE: go }));
+    const ws = Array.from({ length: 6 }, (_, i) =>
+      writer('append', dir, `w${i}`, 50, undefined, { WRITER_GO_FILE: go }),
+    );
     procs.push(...ws);
     // All six start appending at the same moment.
     await Promise.all(ws.map((p) => p.waitFor(/^ready$/)));
     fs.writeFileSync(go, '');
     const results = await Promise.all(ws.map((p) => p.exit));
-    ws.forEach((p, i) => expect({ writer: i, ...results[i], stderr: p.stderr() }).toEqual({ writer: i, code: 0, signal: null, stderr: '' }));
+    ws.forEach((p, i) =>
+      expect({ writer: i, ...results[i], stderr: p.stderr() }).toEqual({
+        writer: i,
+        code: 0,
+        signal: null,
+        stderr: '',
+      }),
+    );
 
     const log = readLogStrict(dir);
     expect(log).toHaveLength(300);
     const c = counts(log);
-    for (let w = 0; w < 6; w++) for (let s = 0; s < 50; s++) expect([`w${w} ${s}`, c.get(`w${w} ${s}`)]).toEqual([`w${w} ${s}`, 1]);
+    for (let w = 0; w < 6; w++)
+      for (let s = 0; s < 50; s++) expect([`w${w} ${s}`, c.get(`w${w} ${s}`)]).toEqual([`w${w} ${s}`, 1]);
     // Each writer's own activities are in its order.
     for (let w = 0; w < 6; w++) {
-      expect(log.filter((a) => a.details.writer === `w${w}`).map((a) => a.details.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      expect(log.filter((a) => a.details.writer === `w${w}`).map((a) => a.details.seq)).toEqual(
+        Array.from({ length: 50 }, (_, i) => i),
+      );
     }
     // The writers really interleaved (one after the other would switch writer 5 times).
     const switches = log.filter((a, i) => i > 0 && a.details.writer !== log[i - 1].details.writer).length;
@@ -183,7 +233,10 @@ describe('status store with many processes', () => {
     // most 1 s old). The first to get it may be a survivor or the tearer (which then keeps it until killed),
     // so either one's progress ends the wait.
     const torn = tearer.waitFor(/^torn /, 120_000);
-    await Promise.race([torn, ...survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterHold[i] + 1}$`), 120_000))]);
+    await Promise.race([
+      torn,
+      ...survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterHold[i] + 1}$`), 120_000)),
+    ]);
     const staleWait = Date.now() - killedAt;
     expect(staleWait).toBeGreaterThanOrEqual(1_500);
     expect(staleWait).toBeLessThan(20_000);
@@ -198,7 +251,9 @@ describe('status store with many processes', () => {
     await Promise.all(survivors.map((p, i) => p.waitFor(new RegExp(`^recorded s${i} ${afterTear[i] + 10}$`), 120_000)));
     fs.writeFileSync(stop, '');
     const survived = await Promise.all(survivors.map((p) => p.exit));
-    survivors.forEach((p, i) => expect({ ...survived[i], stderr: p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' }));
+    survivors.forEach((p, i) =>
+      expect({ ...survived[i], stderr: p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' }),
+    );
 
     // One more clean append, through the real CLI.
     const final = cli(dir, 'append-status', 'final_append', '{"message":"after the kills"}', '--json');
@@ -224,7 +279,9 @@ describe('status store with many processes', () => {
     // The torn fragment was not silently dropped: its exact bytes are in corrupt/, and it is not in the log.
     expect(fragment.includes(Buffer.from('"type":"torn_write"'))).toBe(true);
     expect(fragment.at(-1)).not.toBe(0x0a);
-    const kept = fs.readdirSync(path.join(dir, 'corrupt')).map((n) => ({ n, bytes: fs.readFileSync(path.join(dir, 'corrupt', n)) }));
+    const kept = fs
+      .readdirSync(path.join(dir, 'corrupt'))
+      .map((n) => ({ n, bytes: fs.readFileSync(path.join(dir, 'corrupt', n)) }));
     const withTear = kept.filter((k) => k.bytes.includes(fragment));
     expect(withTear.map((k) => k.n)).toEqual([expect.stringMatching(/^pipeline-log\.jsonl\..*\.torn$/)]);
     expect(withTear[0].bytes.equals(fragment)).toBe(true);
@@ -241,7 +298,17 @@ describe('status store with many processes', () => {
 
   it('one idempotency key appended by 4 CLI processes at once is recorded exactly once', async () => {
     const key = 'session-1_abc1234_run-9_1_target_failed';
-    const ps = Array.from({ length: 4 }, (_, i) => cli(dir, 'append-status', 'target_failed', JSON.stringify({ message: `from ${i}`, from: i }), '--key', key, '--json'));
+    const ps = Array.from({ length: 4 }, (_, i) =>
+      cli(
+        dir,
+        'append-status',
+        'target_failed',
+        JSON.stringify({ message: `from ${i}`, from: i }),
+        '--key',
+        key,
+        '--json',
+      ),
+    );
     procs.push(...ps);
     const exits = await Promise.all(ps.map((p) => p.exit));
     ps.forEach((p, i) => expect({ ...exits[i], stderr: p.stderr() }).toEqual({ code: 0, signal: null, stderr: '' }));

@@ -13,8 +13,10 @@ const DIR = path.join(WORKSPACE_ROOT, '.github/workflows');
 const VALIDATOR = path.join(WORKSPACE_ROOT, 'node_modules/.bin/action-validator');
 const workflows = fs.readdirSync(DIR).filter((f) => f.endsWith('.yml'));
 const load = (f: string) => parse(fs.readFileSync(path.join(DIR, f), 'utf8'));
-const runs = (wf: any): string[] => Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.run).filter(Boolean));
-const uses = (wf: any): string[] => Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.uses).filter(Boolean));
+const runs = (wf: any): string[] =>
+  Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.run).filter(Boolean));
+const uses = (wf: any): string[] =>
+  Object.values(wf.jobs as Record<string, any>).flatMap((j) => (j.steps as any[]).map((s) => s.uses).filter(Boolean));
 
 describe('GitHub workflows', () => {
   it.each(workflows)('%s validates against the GitHub workflow schema', (f) => {
@@ -24,7 +26,10 @@ describe('GitHub workflows', () => {
 
   it('the validator refuses a broken workflow', () => {
     const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wf-')), 'bad.yml');
-    fs.writeFileSync(bad, fs.readFileSync(path.join(DIR, 'ci.yml'), 'utf8').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'));
+    fs.writeFileSync(
+      bad,
+      fs.readFileSync(path.join(DIR, 'ci.yml'), 'utf8').replace('runs-on: ubuntu-24.04', 'runs_on: ubuntu-24.04'),
+    );
     const r = spawnSync(VALIDATOR, [bad], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stdout + r.stderr).toContain("Additional property 'runs_on' is not allowed");
@@ -34,11 +39,15 @@ describe('GitHub workflows', () => {
     const wf = load('ci.yml');
     expect(Object.keys(wf.on).sort()).toEqual(['pull_request', 'push']);
     expect(wf.jobs.affected.strategy.matrix.cpu).toEqual(['m68030', 'm68040']);
-    expect(uses(wf)).toEqual(expect.arrayContaining(['nrwl/nx-set-shas@v4', 'actions/cache@v4', 'actions/upload-artifact@v4']));
+    expect(uses(wf)).toEqual(
+      expect.arrayContaining(['nrwl/nx-set-shas@v4', 'actions/cache@v4', 'actions/upload-artifact@v4']),
+    );
     const all = runs(wf).join('\n');
     expect(all).toContain('npx nx affected -t build test --configuration=${{ matrix.cpu }}');
     expect(all).toContain('npx nextrust record-artifacts');
-    expect(all).toContain('npx nextrust github-check --name "NeXTRust (${CPU_VARIANT})" --job-status "${{ job.status }}"');
+    expect(all).toContain(
+      'npx nextrust github-check --name "NeXTRust (${CPU_VARIANT})" --job-status "${{ job.status }}"',
+    );
     expect(all).not.toMatch(/conclusion.*success/);
     // Matrix jobs write separate status directories.
     expect(wf.jobs.affected.env.NEXTRUST_STATUS_DIR).toContain('${{ matrix.cpu }}');
@@ -47,8 +56,17 @@ describe('GitHub workflows', () => {
 
   it('CI caches the Nx cache with its database, Debian packages and npm, installs no test-only tools for the pipeline, and runs the plugin typecheck and unit tests', () => {
     const wf = load('ci.yml');
-    const steps = (job: string) => wf.jobs[job].steps as { name?: string; uses?: string; run?: string; with?: Record<string, string> }[];
-    const cached = (job: string) => steps(job).filter((s) => s.uses === 'actions/cache@v4').map((s) => s.with!.path.trim().split('\n').map((p) => p.trim()));
+    const steps = (job: string) =>
+      wf.jobs[job].steps as { name?: string; uses?: string; run?: string; with?: Record<string, string> }[];
+    const cached = (job: string) =>
+      steps(job)
+        .filter((s) => s.uses === 'actions/cache@v4')
+        .map((s) =>
+          s
+            .with!.path.trim()
+            .split('\n')
+            .map((p) => p.trim()),
+        );
     // The Nx cache and its database are one cache entry, in the folders the job points Nx at.
     expect(cached('affected')).toContainEqual(['.nx/cache', '.nx/workspace-data']);
     expect(wf.jobs.affected.env.NX_CACHE_DIRECTORY).toBe('${{ github.workspace }}/.nx/cache');
@@ -61,19 +79,27 @@ describe('GitHub workflows', () => {
       // The container's apt deletes downloaded packages unless told not to.
       expect(steps(job)[0].run).toContain('rm -f /etc/apt/apt.conf.d/docker-clean');
     }
-    const affectedRuns = steps('affected').map((s) => s.run ?? '').join('\n');
+    const affectedRuns = steps('affected')
+      .map((s) => s.run ?? '')
+      .join('\n');
     expect(affectedRuns).toContain('bash scripts/setup.sh --no-main-job --no-test-tools');
-    const pluginRuns = steps('plugin').map((s) => s.run ?? '').join('\n');
+    const pluginRuns = steps('plugin')
+      .map((s) => s.run ?? '')
+      .join('\n');
     expect(pluginRuns).toContain('npm run typecheck');
     expect(pluginRuns).toContain('npx jest tools/nx-plugin/src');
     // The remote cache secrets are the ones docs/remote-cache.md tells users to create.
     const docs = fs.readFileSync(path.join(WORKSPACE_ROOT, 'docs/remote-cache.md'), 'utf8');
-    for (const secret of new Set(JSON.stringify(wf.jobs.affected.env).match(/secrets\.NX_[A-Z_]+/g)!)) expect(docs).toContain(secret.replace('secrets.', ''));
+    for (const secret of new Set(JSON.stringify(wf.jobs.affected.env).match(/secrets\.NX_[A-Z_]+/g)!))
+      expect(docs).toContain(secret.replace('secrets.', ''));
   });
 
   it('setup.sh --no-test-tools leaves out chromium and jq and keeps the toolchain', () => {
     const listed = (testTools: boolean) => {
-      const r = spawnSync('bash', ['scripts/setup.sh', '--list-packages', ...(testTools ? [] : ['--no-test-tools'])], { encoding: 'utf8', cwd: WORKSPACE_ROOT });
+      const r = spawnSync('bash', ['scripts/setup.sh', '--list-packages', ...(testTools ? [] : ['--no-test-tools'])], {
+        encoding: 'utf8',
+        cwd: WORKSPACE_ROOT,
+      });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       return r.stdout.trim().split('\n');
     };

@@ -21,7 +21,14 @@ import { StatusStore, type Activity } from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
 import { ToolError } from '../util/exec';
 import { askDesignModel } from './clients';
-import { errorHash, extractExcerpt, promoteDesign, readCachedDesign, requestDesign, type DesignOutcome } from './design';
+import {
+  errorHash,
+  extractExcerpt,
+  promoteDesign,
+  readCachedDesign,
+  requestDesign,
+  type DesignOutcome,
+} from './design';
 import { requestReview } from './review';
 import { loadAiContext } from './services';
 import type { UsageRecord } from './usage';
@@ -70,7 +77,10 @@ function toThisRealm(e: unknown): unknown {
   if (e instanceof Error || typeof e !== 'object' || e === null) return e;
   const src = e as { name?: string; message?: string; cause?: unknown; code?: unknown };
   const Ctor = src.name === 'TypeError' ? TypeError : src.name === 'RangeError' ? RangeError : Error;
-  const local = new Ctor(String(src.message ?? ''), src.cause === undefined ? undefined : { cause: toThisRealm(src.cause) });
+  const local = new Ctor(
+    String(src.message ?? ''),
+    src.cause === undefined ? undefined : { cause: toThisRealm(src.cause) },
+  );
   local.name = String(src.name ?? 'Error');
   if (src.code !== undefined) (local as Error & { code?: unknown }).code = src.code;
   return local;
@@ -140,7 +150,8 @@ class LoopbackServer {
           if (res.destroyed) return;
           const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {});
           res.writeHead(reply.status ?? 200, {
-            'content-type': typeof reply.body === 'string' ? (reply.contentType ?? 'text/plain') : 'application/json; charset=UTF-8',
+            'content-type':
+              typeof reply.body === 'string' ? (reply.contentType ?? 'text/plain') : 'application/json; charset=UTF-8',
             ...reply.headers,
           });
           res.end(text);
@@ -181,7 +192,10 @@ async function deadUrl(): Promise<string> {
 }
 
 // OpenAI Chat Completions wire format.
-function chatCompletion(content: string, o: { model?: string; prompt?: number; completion?: number; delayMs?: number } = {}): Reply {
+function chatCompletion(
+  content: string,
+  o: { model?: string; prompt?: number; completion?: number; delayMs?: number } = {},
+): Reply {
   const prompt = o.prompt ?? 1200;
   const completion = o.completion ?? 800;
   return {
@@ -192,19 +206,29 @@ function chatCompletion(content: string, o: { model?: string; prompt?: number; c
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: o.model ?? 'o3-2025-04-16',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null },
+      ],
       usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
     },
   };
 }
-function openaiError(status: number, message: string, type: string, code: string | null, headers: Record<string, string> = {}): Reply {
+function openaiError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  headers: Record<string, string> = {},
+): Reply {
   return { status, headers, body: { error: { message, type, param: null, code } } };
 }
 /** The OpenAI server: checks the route and the key, then answers with `reply`. */
 function openaiHandler(reply: (req: SeenRequest, index: number) => Reply): (req: SeenRequest, index: number) => Reply {
   return (req, index) => {
-    if (req.method !== 'POST' || req.path !== '/v1/chat/completions') return openaiError(404, `no route ${req.method} ${req.path}`, 'invalid_request_error', null);
-    if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`) return openaiError(401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
+    if (req.method !== 'POST' || req.path !== '/v1/chat/completions')
+      return openaiError(404, `no route ${req.method} ${req.path}`, 'invalid_request_error', null);
+    if (req.headers.authorization !== `Bearer ${OPENAI_KEY}`)
+      return openaiError(401, 'Incorrect API key provided', 'invalid_request_error', 'invalid_api_key');
     return reply(req, index);
   };
 }
@@ -225,10 +249,15 @@ function geminiAnswer(text: string, o: { model?: string; prompt?: number; output
 function geminiError(code: number, message: string, status: string): Reply {
   return { status: code, body: { error: { code, message, status } } };
 }
-function geminiHandler(reply: (req: SeenRequest, index: number) => Reply, model = 'gemini-2.5-pro'): (req: SeenRequest, index: number) => Reply {
+function geminiHandler(
+  reply: (req: SeenRequest, index: number) => Reply,
+  model = 'gemini-2.5-pro',
+): (req: SeenRequest, index: number) => Reply {
   return (req, index) => {
-    if (req.method !== 'POST' || req.path !== `/v1beta/models/${model}:generateContent`) return geminiError(404, `no route ${req.path}`, 'NOT_FOUND');
-    if (req.headers['x-goog-api-key'] !== GEMINI_KEY) return geminiError(400, 'API key not valid. Please pass a valid API key.', 'INVALID_ARGUMENT');
+    if (req.method !== 'POST' || req.path !== `/v1beta/models/${model}:generateContent`)
+      return geminiError(404, `no route ${req.path}`, 'NOT_FOUND');
+    if (req.headers['x-goog-api-key'] !== GEMINI_KEY)
+      return geminiError(400, 'API key not valid. Please pass a valid API key.', 'INVALID_ARGUMENT');
     return reply(req, index);
   };
 }
@@ -327,15 +356,22 @@ function movedTypeErrorLog(): string {
     .replace(/\/tmp\/repro-rust\//g, '/tmp/ci-runner-77/target/')
     .replace('main.rs:10:21', 'main.rs:42:9')
     .replace('10 |     let code', '42 |     let code');
-  return ['    Updating crates.io index (offline)', '     Locking 3 packages', '   Compiling core v0.0.0 (/home/ci/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/core)', moved].join(
-    '\n',
-  );
+  return [
+    '    Updating crates.io index (offline)',
+    '     Locking 3 packages',
+    '   Compiling core v0.0.0 (/home/ci/.rustup/toolchains/nightly/lib/rustlib/src/rust/library/core)',
+    moved,
+  ].join('\n');
 }
 
 const DESIGN_ANSWER = {
-  summary: 'programs/hello assigns a string literal to an i32 binding (E0308), a bug in the program, not the toolchain.',
+  summary:
+    'programs/hello assigns a string literal to an i32 binding (E0308), a bug in the program, not the toolchain.',
   root_cause: 'main.rs declares `let code: i32 = "zero";`: a &str cannot initialise an i32.',
-  fix: { explanation: 'Use an integer literal (0) or parse the string with str::parse.', command: 'cargo check -p hello --target m68k-unknown-linux-gnu' },
+  fix: {
+    explanation: 'Use an integer literal (0) or parse the string with str::parse.',
+    command: 'cargo check -p hello --target m68k-unknown-linux-gnu',
+  },
   confidence: 0.8,
   known_issue: {
     id: 'rust-string-literal-as-integer',
@@ -346,9 +382,18 @@ const DESIGN_ANSWER = {
   },
 };
 
-const DESIGN_INPUT = { task: 'rust-target:build:m68040', phase: 'rust-target', cpu: 'm68040', command: `cargo rustc --release -- -C link-arg=--token=${GH_TOKEN}` };
+const DESIGN_INPUT = {
+  task: 'rust-target:build:m68040',
+  phase: 'rust-target',
+  cpu: 'm68040',
+  command: `cargo rustc --release -- -C link-arg=--token=${GH_TOKEN}`,
+};
 
-async function design(logFile: string, env: NodeJS.ProcessEnv, extra: { force?: boolean } = {}): Promise<DesignOutcome> {
+async function design(
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+  extra: { force?: boolean } = {},
+): Promise<DesignOutcome> {
   return requestDesign(store, { ...DESIGN_INPUT, logFile }, { ...loadAiContext(store, env), env, ...extra });
 }
 
@@ -368,7 +413,8 @@ async function cli(env: NodeJS.ProcessEnv, cwd: string, ...argv: string[]): Prom
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-ai-status-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-ai-work-'));
-  for (const f of ['known-issues.json', 'phases.json', 'model-pricing.json']) fs.copyFileSync(path.join(WORKSPACE_STATUS, f), path.join(dir, f));
+  for (const f of ['known-issues.json', 'phases.json', 'model-pricing.json'])
+    fs.copyFileSync(path.join(WORKSPACE_STATUS, f), path.join(dir, f));
   writeAiJson();
   store = new StatusStore(dir);
 });
@@ -425,12 +471,21 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     for (const secret of PLANTED_SECRETS) expect(req.raw).not.toContain(secret);
     expect(sent.excerpt).toContain('GITHUB_TOKEN=[REDACTED:github-token]');
     expect(sent.excerpt).toContain('OPENAI_API_KEY=[REDACTED:env]');
-    expect(sent.excerpt).toContain('\n6: note: retrying the registry request with Authorization: Bearer [REDACTED:authorization] (attempt 2)\n');
+    expect(sent.excerpt).toContain(
+      '\n6: note: retrying the registry request with Authorization: Bearer [REDACTED:authorization] (attempt 2)\n',
+    );
   });
 
   it('records a design_decision activity and the usage with tokens, latency and the cost of the dated model (o3-2025-* price)', async () => {
-    const server = await serve(openaiHandler(() => chatCompletion(JSON.stringify(DESIGN_ANSWER), { delayMs: 60, prompt: 1200, completion: 800 })));
-    const o = await design(writeLog('build.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_PR: '17', NEXTRUST_SESSION_ID: 'session-a' }));
+    const server = await serve(
+      openaiHandler(() =>
+        chatCompletion(JSON.stringify(DESIGN_ANSWER), { delayMs: 60, prompt: 1200, completion: 800 }),
+      ),
+    );
+    const o = await design(
+      writeLog('build.log', TYPE_ERROR_LOG),
+      aiEnv(server, { NEXTRUST_PR: '17', NEXTRUST_SESSION_ID: 'session-a' }),
+    );
     expect(o.status).toBe('answered');
 
     const decisions = activities().filter((a) => a.type === 'design_decision');
@@ -489,11 +544,15 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     expect(usageRecords()).toHaveLength(1);
     const decisions = activities().filter((a) => a.type === 'design_decision');
     expect(decisions.map((a) => a.details.cached)).toEqual([false, true, true]);
-    expect(decisions[1].details.message).toBe(`design decision (cached, no cost) for rust-target:build:m68040: ${DESIGN_ANSWER.summary}`);
+    expect(decisions[1].details.message).toBe(
+      `design decision (cached, no cost) for rust-target:build:m68040: ${DESIGN_ANSWER.summary}`,
+    );
   });
 
   it('normalises paths, addresses, hashes and numbers in the error line itself, but asks again for a different error', async () => {
-    const server = await serve(openaiHandler(() => chatCompletion(JSON.stringify({ ...DESIGN_ANSWER, known_issue: undefined }))));
+    const server = await serve(
+      openaiHandler(() => chatCompletion(JSON.stringify({ ...DESIGN_ANSWER, known_issue: undefined }))),
+    );
     const env = aiEnv(server);
     const ld = (root: string, addr: string, hash: string, symbol: string, pad: number) =>
       [
@@ -502,10 +561,15 @@ describe('design escalation (OpenAI Chat Completions)', () => {
         'collect2: error: ld returned 1 exit status',
       ].join('\n');
     const a = await design(writeLog('ld-a.log', ld('/tmp/build-a', '0x1c', 'c886cf42b91c3be3', 'nx_write', 2)), env);
-    const b = await design(writeLog('ld-b.log', ld('/home/ci/work/nextrust', '0x2f4', '0a1b2c3d4e5f6a7b', 'nx_write', 9)), env);
+    const b = await design(
+      writeLog('ld-b.log', ld('/home/ci/work/nextrust', '0x2f4', '0a1b2c3d4e5f6a7b', 'nx_write', 9)),
+      env,
+    );
     expect(a.status).toBe('answered');
     expect(b).toMatchObject({ status: 'cached', errorHash: a.errorHash });
-    expect(errorHash(`hello.c:(.text+0x1c): undefined reference to 'nx_write'`)).toBe(errorHash('hello.c:(.text+0x99):   undefined reference to `nx_write’'));
+    expect(errorHash(`hello.c:(.text+0x1c): undefined reference to 'nx_write'`)).toBe(
+      errorHash('hello.c:(.text+0x99):   undefined reference to `nx_write’'),
+    );
     const c = await design(writeLog('ld-c.log', ld('/tmp/build-a', '0x1c', 'c886cf42b91c3be3', 'nx_read', 2)), env);
     expect(c.status).toBe('answered');
     expect(c.errorHash).not.toBe(a.errorHash);
@@ -513,11 +577,28 @@ describe('design escalation (OpenAI Chat Completions)', () => {
   });
 
   it('--force asks again, and the forced request carries the prior attempts at the same error', async () => {
-    const summaries = ['First guess: the literal is a string.', 'Second guess: the binding should be &str.', 'Third guess.'];
-    const server = await serve(openaiHandler((_req, i) => chatCompletion(JSON.stringify({ ...DESIGN_ANSWER, summary: summaries[i] }))));
+    const summaries = [
+      'First guess: the literal is a string.',
+      'Second guess: the binding should be &str.',
+      'Third guess.',
+    ];
+    const server = await serve(
+      openaiHandler((_req, i) => chatCompletion(JSON.stringify({ ...DESIGN_ANSWER, summary: summaries[i] }))),
+    );
     const env = aiEnv(server);
     const log = writeLog('build.log', TYPE_ERROR_LOG);
-    const args = ['request-design', '--log', log, '--phase', 'rust-target', '--cpu', 'm68040', '--task', 'rust-target:build:m68040', '--json'];
+    const args = [
+      'request-design',
+      '--log',
+      log,
+      '--phase',
+      'rust-target',
+      '--cpu',
+      'm68040',
+      '--task',
+      'rust-target:build:m68040',
+      '--json',
+    ];
 
     const first = await cli(env, repoRoot, ...args);
     expect(first.code).toBe(0);
@@ -530,7 +611,11 @@ describe('design escalation (OpenAI Chat Completions)', () => {
 
     const forced = await cli(env, repoRoot, ...args, '--force');
     expect(forced.code).toBe(0);
-    expect(JSON.parse(forced.out)).toMatchObject({ status: 'answered', error_hash: hash, answer: { summary: summaries[1] } });
+    expect(JSON.parse(forced.out)).toMatchObject({
+      status: 'answered',
+      error_hash: hash,
+      answer: { summary: summaries[1] },
+    });
     expect(server.requests).toHaveLength(2);
     const prior = JSON.parse(server.requests[1].body.messages[1].content).prior_attempts;
     expect(prior.map((p: { summary: string }) => p.summary)).toEqual([summaries[0], summaries[0]]); // the answer, then its cached reuse
@@ -548,7 +633,15 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     writeAiJson({ design: { base_url: `${server.url}/v1` } });
     const env = aiEnv(null);
     expect(env.OPENAI_BASE_URL).toBeUndefined();
-    const r = await cli(env, repoRoot, 'request-design', '--log', writeLog('build.log', TYPE_ERROR_LOG), '--phase', 'rust-target');
+    const r = await cli(
+      env,
+      repoRoot,
+      'request-design',
+      '--log',
+      writeLog('build.log', TYPE_ERROR_LOG),
+      '--phase',
+      'rust-target',
+    );
     expect(r.code).toBe(0);
     expect(server.requests).toHaveLength(1);
     // The key: the error line and the three lines after it, normalised.
@@ -571,7 +664,13 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     const server = await serve(
       openaiHandler((_req, i) =>
         i === 0
-          ? openaiError(429, 'Rate limit reached for o3 in organization org-loopback on tokens per min (TPM).', 'tokens', 'rate_limit_exceeded', { 'retry-after-ms': '150' })
+          ? openaiError(
+              429,
+              'Rate limit reached for o3 in organization org-loopback on tokens per min (TPM).',
+              'tokens',
+              'rate_limit_exceeded',
+              { 'retry-after-ms': '150' },
+            )
           : chatCompletion(JSON.stringify(DESIGN_ANSWER)),
       ),
     );
@@ -588,7 +687,13 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     const server = await serve(
       openaiHandler(() =>
         // A server that echoes the key in its error message (some proxies do).
-        openaiError(500, `The server had an error while processing your request (key ${OPENAI_KEY}).`, 'server_error', null, { 'retry-after-ms': '10' }),
+        openaiError(
+          500,
+          `The server had an error while processing your request (key ${OPENAI_KEY}).`,
+          'server_error',
+          null,
+          { 'retry-after-ms': '10' },
+        ),
       ),
     );
     const o = await design(writeLog('build.log', TYPE_ERROR_LOG), aiEnv(server));
@@ -606,7 +711,16 @@ describe('design escalation (OpenAI Chat Completions)', () => {
   });
 
   it('a 401 is not retried: failed at once, the message names the status', async () => {
-    const server = await serve(openaiHandler(() => openaiError(401, 'Incorrect API key provided: lo******. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key')));
+    const server = await serve(
+      openaiHandler(() =>
+        openaiError(
+          401,
+          'Incorrect API key provided: lo******. You can find your API key at https://platform.openai.com/account/api-keys.',
+          'invalid_request_error',
+          'invalid_api_key',
+        ),
+      ),
+    );
     const o = await design(writeLog('build.log', TYPE_ERROR_LOG), aiEnv(server));
     expect(o.status).toBe('failed');
     expect(o.summary).toMatch(/^design escalation failed: openai: HTTP 401: 401 Incorrect API key provided/);
@@ -629,21 +743,48 @@ describe('design escalation (OpenAI Chat Completions)', () => {
 
   it('a server that is down: failed with a connection error', async () => {
     writeAiJson({ design: { max_retries: 0 } });
-    const o = await design(writeLog('build.log', TYPE_ERROR_LOG), { ...aiEnv(null), OPENAI_BASE_URL: `${await deadUrl()}/v1` });
+    const o = await design(writeLog('build.log', TYPE_ERROR_LOG), {
+      ...aiEnv(null),
+      OPENAI_BASE_URL: `${await deadUrl()}/v1`,
+    });
     expect(o.status).toBe('failed');
     expect(o.summary).toMatch(/^design escalation failed: openai: .*connection/i);
   });
 
   describe('garbage answers: failed with the reason, nothing cached, the next request asks again', () => {
     const cases: [string, Reply, RegExp][] = [
-      ['an HTML page with status 200', { body: '<!DOCTYPE html>\n<html><body><h1>Welcome to nginx!</h1></body></html>\n', contentType: 'text/html' }, /^design escalation failed: openai: the answer has no message content$/],
-      ['a JSON content type with a body that is not JSON', { body: '{"id": "chatcmpl-1", "choices": [', contentType: 'application/json' }, /^design escalation failed: openai: .*JSON/],
-      ['a completion whose content is prose, not JSON', chatCompletion('The root cause is a type mismatch; use an integer.'), /^design escalation failed: the model's answer was not JSON \(ignored\)$/],
-      ['a completion whose JSON lacks the required fields', chatCompletion(JSON.stringify({ summary: 'type mismatch', confidence: 2 })), /^design escalation failed: the model's answer was not the expected fields \(ignored\)$/],
-      ['a completion with a known_issue of an unknown category', chatCompletion(JSON.stringify({ ...DESIGN_ANSWER, known_issue: { ...DESIGN_ANSWER.known_issue, category: 'weather' } })), /not the expected fields/],
+      [
+        'an HTML page with status 200',
+        { body: '<!DOCTYPE html>\n<html><body><h1>Welcome to nginx!</h1></body></html>\n', contentType: 'text/html' },
+        /^design escalation failed: openai: the answer has no message content$/,
+      ],
+      [
+        'a JSON content type with a body that is not JSON',
+        { body: '{"id": "chatcmpl-1", "choices": [', contentType: 'application/json' },
+        /^design escalation failed: openai: .*JSON/,
+      ],
+      [
+        'a completion whose content is prose, not JSON',
+        chatCompletion('The root cause is a type mismatch; use an integer.'),
+        /^design escalation failed: the model's answer was not JSON \(ignored\)$/,
+      ],
+      [
+        'a completion whose JSON lacks the required fields',
+        chatCompletion(JSON.stringify({ summary: 'type mismatch', confidence: 2 })),
+        /^design escalation failed: the model's answer was not the expected fields \(ignored\)$/,
+      ],
+      [
+        'a completion with a known_issue of an unknown category',
+        chatCompletion(
+          JSON.stringify({ ...DESIGN_ANSWER, known_issue: { ...DESIGN_ANSWER.known_issue, category: 'weather' } }),
+        ),
+        /not the expected fields/,
+      ],
     ];
     it.each(cases)('%s', async (_name, garbage, expected) => {
-      const server = await serve(openaiHandler((_req, i) => (i === 0 ? garbage : chatCompletion(JSON.stringify(DESIGN_ANSWER)))));
+      const server = await serve(
+        openaiHandler((_req, i) => (i === 0 ? garbage : chatCompletion(JSON.stringify(DESIGN_ANSWER)))),
+      );
       const log = writeLog('build.log', TYPE_ERROR_LOG);
       const o = await design(log, aiEnv(server));
       expect(o.status).toBe('failed');
@@ -664,7 +805,11 @@ describe('design escalation (OpenAI Chat Completions)', () => {
     const env = aiEnv(server);
     delete env.OPENAI_API_KEY;
     const o = await design(writeLog('build.log', TYPE_ERROR_LOG), env);
-    expect(o).toMatchObject({ status: 'skipped', summary: 'design escalation skipped: OPENAI_API_KEY is not set (the failure stays pending for `nextrust request-design`)' });
+    expect(o).toMatchObject({
+      status: 'skipped',
+      summary:
+        'design escalation skipped: OPENAI_API_KEY is not set (the failure stays pending for `nextrust request-design`)',
+    });
     expect(server.requests).toHaveLength(0);
     expect(usageRecords()).toEqual([]);
     // The CLI exits 1 for a skipped step.
@@ -726,20 +871,46 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
     expect(scan.match?.id).toBe('rust-string-literal-as-integer');
     expect(scan.match?.evidence[0]).toMatchObject({ line: TYPE_ERROR_LINE, kind: 'error' });
     // The same failure from another checkout matches too.
-    expect((await scanLogFile(writeLog('moved.log', movedTypeErrorLog()), after)).match?.id).toBe('rust-string-literal-as-integer');
-    expect(activities().at(-1)).toMatchObject({ type: 'known_issue_promoted', details: { id: 'rust-string-literal-as-integer', error_hash: hash } });
+    expect((await scanLogFile(writeLog('moved.log', movedTypeErrorLog()), after)).match?.id).toBe(
+      'rust-string-literal-as-integer',
+    );
+    expect(activities().at(-1)).toMatchObject({
+      type: 'known_issue_promoted',
+      details: { id: 'rust-string-literal-as-integer', error_hash: hash },
+    });
   });
 
   it.each([
-    ['patterns that do not match the failure', { errorPatterns: ['undefined reference to .nx_write'] }, /error pattern\(s\) 'undefined reference to \.nx_write' match nothing in the failure's log excerpt \(error\[E0308\]: mismatched types\)/],
-    ['a pattern with \\d (not POSIX ERE)', { errorPatterns: ['error\\[E\\d+\\]: mismatched types'] }, /error pattern 1 .*'\\d' is not POSIX ERE/],
-    ['a pattern with a lookahead', { errorPatterns: ['mismatched (?=types)'] }, /lookaround and special groups are not POSIX ERE/],
-    ['a pattern with a lazy quantifier', { errorPatterns: ['error.*?mismatched'] }, /lazy or stacked quantifiers are not POSIX ERE/],
+    [
+      'patterns that do not match the failure',
+      { errorPatterns: ['undefined reference to .nx_write'] },
+      /error pattern\(s\) 'undefined reference to \.nx_write' match nothing in the failure's log excerpt \(error\[E0308\]: mismatched types\)/,
+    ],
+    [
+      'a pattern with \\d (not POSIX ERE)',
+      { errorPatterns: ['error\\[E\\d+\\]: mismatched types'] },
+      /error pattern 1 .*'\\d' is not POSIX ERE/,
+    ],
+    [
+      'a pattern with a lookahead',
+      { errorPatterns: ['mismatched (?=types)'] },
+      /lookaround and special groups are not POSIX ERE/,
+    ],
+    [
+      'a pattern with a lazy quantifier',
+      { errorPatterns: ['error.*?mismatched'] },
+      /lazy or stacked quantifiers are not POSIX ERE/,
+    ],
     ['an invalid regular expression', { errorPatterns: ['error[E0308'] }, /not a valid regular expression/],
     ['an id that exists already', { id: 'linker-not-found' }, /a known issue 'linker-not-found' exists already/],
   ] as const)('refuses %s, leaving the file untouched', async (_name, options, message) => {
     const before = fs.readFileSync(kiFile());
-    await expect(promoteDesign(store, hash, { ...options, errorPatterns: 'errorPatterns' in options ? [...options.errorPatterns] : undefined })).rejects.toThrow(message);
+    await expect(
+      promoteDesign(store, hash, {
+        ...options,
+        errorPatterns: 'errorPatterns' in options ? [...options.errorPatterns] : undefined,
+      }),
+    ).rejects.toThrow(message);
     expect(fs.readFileSync(kiFile()).equals(before)).toBe(true);
     expect(activities().some((a) => a.type === 'known_issue_promoted')).toBe(false);
   });
@@ -748,7 +919,10 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
     const ws = fs.mkdtempSync(path.join(work, 'ws-'));
     const fixturesDir = path.join(ws, 'fixtures');
     fs.mkdirSync(fixturesDir);
-    fs.writeFileSync(path.join(fixturesDir, 'diagnoses.json'), JSON.stringify({ $comment: 'x', logs: { 'z.log': { expect: 'unknown' } } }));
+    fs.writeFileSync(
+      path.join(fixturesDir, 'diagnoses.json'),
+      JSON.stringify({ $comment: 'x', logs: { 'z.log': { expect: 'unknown' } } }),
+    );
     const entry = await promoteDesign(store, hash, { fixtures: { dir: fixturesDir, workspaceRoot: ws } });
     const fixture = path.join(fixturesDir, 'rust-string-literal-as-integer.log');
     expect(entry.metadata.references).toEqual(['fixtures/rust-string-literal-as-integer.log']);
@@ -757,7 +931,10 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
     expect(text).not.toMatch(/^\d+: /m); // the excerpt's line numbers are dropped
     for (const secret of PLANTED_SECRETS) expect(text).not.toContain(secret);
     expect(JSON.parse(fs.readFileSync(path.join(fixturesDir, 'diagnoses.json'), 'utf8')).logs).toEqual({
-      'rust-string-literal-as-integer.log': { expect: 'rust-string-literal-as-integer', what: `the failure excerpt of design decision ${hash} (o3-2025-04-16), promoted` },
+      'rust-string-literal-as-integer.log': {
+        expect: 'rust-string-literal-as-integer',
+        what: `the failure excerpt of design decision ${hash} (o3-2025-04-16), promoted`,
+      },
       'z.log': { expect: 'unknown' },
     });
     const issues = readValidatedJson(kiFile(), knownIssuesFileSchema).known_issues;
@@ -767,7 +944,9 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
   it('refuses a second promotion of the same decision (duplicate id), leaving the file untouched', async () => {
     await promoteDesign(store, hash);
     const before = fs.readFileSync(kiFile());
-    await expect(promoteDesign(store, hash)).rejects.toThrow(/a known issue 'rust-string-literal-as-integer' exists already: give another --id/);
+    await expect(promoteDesign(store, hash)).rejects.toThrow(
+      /a known issue 'rust-string-literal-as-integer' exists already: give another --id/,
+    );
     expect(fs.readFileSync(kiFile()).equals(before)).toBe(true);
     // Under another id, with a pattern of one's own, it goes in.
     const again = await promoteDesign(store, hash, { id: 'rust-e0308-literal', errorPatterns: ['mismatched types$'] });
@@ -778,7 +957,9 @@ describe('promoteDesign: a design decision into known-issues.json', () => {
     const env = aiEnv(null);
     const bad = await cli(env, repoRoot, 'promote-design', hash, '--pattern', 'segmentation fault');
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/^nextrust: promote-design: error pattern\(s\) '.*' match nothing in the failure's log excerpt/);
+    expect(bad.err).toMatch(
+      /^nextrust: promote-design: error pattern\(s\) '.*' match nothing in the failure's log excerpt/,
+    );
     const notHash = await cli(env, repoRoot, 'promote-design', 'abc');
     expect(notHash.code).toBe(2);
     const unknown = await cli(env, repoRoot, 'promote-design', '0123456789abcdef');
@@ -806,7 +987,8 @@ describe('phase review (Gemini generateContent)', () => {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, env: gitEnv, stdio: 'pipe' }).toString();
   const GUIDELINES = fs.readFileSync(path.join(repoRoot, 'GEMINI.md'), 'utf8');
   const PEM = ['-----BEGIN OPENSSH PRIVATE KEY-----', ...PEM_BODY, '-----END OPENSSH PRIVATE KEY-----', ''].join('\n');
-  const REVIEW = (echo: string) => `**Verdict**: one blocking finding.\n\n1. src/lib.rs:3: a token is committed (${echo}); read it from the environment.\n`;
+  const REVIEW = (echo: string) =>
+    `**Verdict**: one blocking finding.\n\n1. src/lib.rs:3: a token is committed (${echo}); read it from the environment.\n`;
 
   beforeEach(() => {
     repo = path.join(work, 'repo');
@@ -836,7 +1018,9 @@ describe('phase review (Gemini generateContent)', () => {
 
   it('sends the guidelines as systemInstruction and the redacted diff; writes the artifact, the activity and the usage', async () => {
     // The review quotes secrets back (the key, and a token it saw elsewhere): the artifact must not keep them.
-    const server = await serve(geminiHandler(() => geminiAnswer(REVIEW(`${GH_TOKEN}, key ${GEMINI_KEY}`), { prompt: 5000, output: 2000 })));
+    const server = await serve(
+      geminiHandler(() => geminiAnswer(REVIEW(`${GH_TOKEN}, key ${GEMINI_KEY}`), { prompt: 5000, output: 2000 })),
+    );
     const o = await review(aiEnv(server));
     expect(o.status).toBe('completed');
     expect(o.base).toBe('main');
@@ -866,7 +1050,9 @@ describe('phase review (Gemini generateContent)', () => {
     expect(path.dirname(o.artifact!)).toBe(path.join(dir, 'reviews'));
     expect(path.basename(o.artifact!)).toMatch(/^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-rust-target\.md$/);
     const text = fs.readFileSync(o.artifact!, 'utf8');
-    expect(text).toMatch(/^# Review of phase rust-target\n\n\*gemini-2\.5-pro, base main, 2 file\(s\), 5000 \+ 2000 tokens\*\n\n\*\*Verdict\*\*/);
+    expect(text).toMatch(
+      /^# Review of phase rust-target\n\n\*gemini-2\.5-pro, base main, 2 file\(s\), 5000 \+ 2000 tokens\*\n\n\*\*Verdict\*\*/,
+    );
     expect(text).toContain('src/lib.rs:3: a token is committed ([REDACTED:github-token], key [REDACTED:env])');
     for (const secret of [...DIFF_SECRETS, GEMINI_KEY]) expect(text).not.toContain(secret);
 
@@ -874,10 +1060,25 @@ describe('phase review (Gemini generateContent)', () => {
     expect(o.summary).toBe(`review of phase rust-target (gemini-2.5-pro): ${rel}`);
     expect(activities().at(-1)).toMatchObject({
       type: 'review_completed',
-      details: { phase: 'rust-target', base: 'main', files: 2, artifact: rel, model: 'gemini-2.5-pro', cost_usd: (5000 * 1.25 + 2000 * 10) / 1e6 },
+      details: {
+        phase: 'rust-target',
+        base: 'main',
+        files: 2,
+        artifact: rel,
+        model: 'gemini-2.5-pro',
+        cost_usd: (5000 * 1.25 + 2000 * 10) / 1e6,
+      },
     });
     expect(usageRecords()).toEqual([
-      expect.objectContaining({ kind: 'review', provider: 'gemini', model: 'gemini-2.5-pro', phase: 'rust-target', input_tokens: 5000, output_tokens: 2000, cost_usd: 0.02625 }),
+      expect.objectContaining({
+        kind: 'review',
+        provider: 'gemini',
+        model: 'gemini-2.5-pro',
+        phase: 'rust-target',
+        input_tokens: 5000,
+        output_tokens: 2000,
+        cost_usd: 0.02625,
+      }),
     ]);
   });
 
@@ -891,13 +1092,20 @@ describe('phase review (Gemini generateContent)', () => {
     expect(server.requests).toHaveLength(0);
     expect(activities().at(-1)).toMatchObject({
       type: 'review_skipped',
-      details: { phase: 'rust-target', base: 'main', status: 'skipped', reason: 'review skipped: GEMINI_API_KEY is not set' },
+      details: {
+        phase: 'rust-target',
+        base: 'main',
+        status: 'skipped',
+        reason: 'review skipped: GEMINI_API_KEY is not set',
+      },
     });
     expect(fs.existsSync(path.join(dir, 'reviews'))).toBe(false);
   });
 
   it('a server answering 503: failed after max_retries + 1 requests, recorded as review_skipped, no artifact', async () => {
-    const server = await serve(geminiHandler(() => geminiError(503, 'The model is overloaded. Please try again later.', 'UNAVAILABLE')));
+    const server = await serve(
+      geminiHandler(() => geminiError(503, 'The model is overloaded. Please try again later.', 'UNAVAILABLE')),
+    );
     const o = await review(aiEnv(server));
     expect(o.status).toBe('failed');
     expect(o.summary).toMatch(/^review failed: gemini: HTTP 503: .*The model is overloaded/);
@@ -910,7 +1118,14 @@ describe('phase review (Gemini generateContent)', () => {
   });
 
   it('an answer without text: failed', async () => {
-    const server = await serve(geminiHandler(() => ({ body: { candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'MAX_TOKENS' }], usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 } } })));
+    const server = await serve(
+      geminiHandler(() => ({
+        body: {
+          candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'MAX_TOKENS' }],
+          usageMetadata: { promptTokenCount: 10, totalTokenCount: 10 },
+        },
+      })),
+    );
     const o = await review(aiEnv(server));
     expect(o).toMatchObject({ status: 'failed', summary: 'review failed: gemini: the answer has no text' });
   });
@@ -939,7 +1154,9 @@ describe('phase review (Gemini generateContent)', () => {
     const out = JSON.parse(r.out);
     expect(out.current_phase).toMatchObject({ id: 'rust-target', status: 'completed' });
     expect(out.review).toMatchObject({ status: 'completed' });
-    expect(out.review.summary).toMatch(/^review of phase rust-target \(gemini-2\.5-pro\): reviews\/.*-rust-target\.md$/);
+    expect(out.review.summary).toMatch(
+      /^review of phase rust-target \(gemini-2\.5-pro\): reviews\/.*-rust-target\.md$/,
+    );
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0].body.contents[0].parts[0].text).toContain('(base main)');
 
@@ -972,7 +1189,8 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     const lines = fs.readFileSync(path.join(FIXTURES, 'novel-cargo-duplicate-source.log'), 'utf8').split('\n');
     return [...lines.slice(0, 2), ...PLANTED_LINES, ...lines.slice(2)].join('\n');
   })();
-  const UNKNOWN_ERROR = 'error: source `debian-packages` defines source dir /usr/share/cargo/registry, but that source is already defined by `nextrust-debian-crates`';
+  const UNKNOWN_ERROR =
+    'error: source `debian-packages` defines source dir /usr/share/cargo/registry, but that source is already defined by `nextrust-debian-crates`';
   let root: string;
   let errorSpy: jest.SpyInstance;
   const saved: Record<string, string | undefined> = {};
@@ -991,11 +1209,20 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     targetName: 'build',
     configurationName: 'm68040',
     target: rustTargets.build,
-    projectsConfigurations: { version: 2, projects: { 'rust-target': { root: 'projects/rust-target', name: 'rust-target', targets: rustTargets } } },
+    projectsConfigurations: {
+      version: 2,
+      projects: { 'rust-target': { root: 'projects/rust-target', name: 'rust-target', targets: rustTargets } },
+    },
     nxJsonConfiguration: {},
     projectGraph: { nodes: {}, dependencies: {} },
   });
-  const failing = () => new ToolError('cargo exited with code 101', 'cargo rustc --release --target m68k-unknown-linux-gnu', 101, unknownLog);
+  const failing = () =>
+    new ToolError(
+      'cargo exited with code 101',
+      'cargo rustc --release --target m68k-unknown-linux-gnu',
+      101,
+      unknownLog,
+    );
   const printed = () => errorSpy.mock.calls.map((c) => String(c[0]));
 
   beforeEach(() => {
@@ -1003,7 +1230,16 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     fs.mkdirSync(root);
     errorSpy = jest.spyOn(console, 'error').mockImplementation(() => undefined);
     // Design escalation runs in CI (or when asked with NEXTRUST_ESCALATE).
-    setEnv({ CI: 'true', NEXTRUST_ESCALATE: undefined, NEXTRUST_STATUS_DIR: dir, OPENAI_API_KEY: OPENAI_KEY, NEXTRUST_DESIGN_MODEL: undefined, NEXTRUST_PR: undefined, NEXTRUST_SESSION_ID: undefined, CLAUDE_SESSION_ID: undefined });
+    setEnv({
+      CI: 'true',
+      NEXTRUST_ESCALATE: undefined,
+      NEXTRUST_STATUS_DIR: dir,
+      OPENAI_API_KEY: OPENAI_KEY,
+      NEXTRUST_DESIGN_MODEL: undefined,
+      NEXTRUST_PR: undefined,
+      NEXTRUST_SESSION_ID: undefined,
+      CLAUDE_SESSION_ID: undefined,
+    });
   });
   afterEach(() => {
     errorSpy.mockRestore();
@@ -1021,11 +1257,18 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     expect(result).toEqual({ success: false });
     expect(server.requests).toHaveLength(1);
     const sent = JSON.parse(server.requests[0].body.messages[1].content);
-    expect(sent).toMatchObject({ task: 'rust-target:build:m68040', phase: 'rust-target', cpu: 'm68040', error: UNKNOWN_ERROR });
+    expect(sent).toMatchObject({
+      task: 'rust-target:build:m68040',
+      phase: 'rust-target',
+      cpu: 'm68040',
+      error: UNKNOWN_ERROR,
+    });
     for (const secret of PLANTED_SECRETS) expect(server.requests[0].raw).not.toContain(secret);
 
     const diagnosis = printed()[1];
-    expect(diagnosis).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\.\n/);
+    expect(diagnosis).toMatch(
+      /^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\.\n/,
+    );
     expect(diagnosis).toContain(`  design decision (o3-2025-04-16, ${sent.error_hash}): ${DESIGN_ANSWER.summary}`);
     expect(activities().map((a) => a.type)).toEqual(['target_failed', 'design_decision']);
     // The log saved for the escalation is redacted.
@@ -1051,7 +1294,10 @@ describe('failure analysis end to end (in CI): runTarget with design escalation'
     expect(printed()[1]).toContain("  design escalation failed: the model's answer was not JSON (ignored)");
 
     errorSpy.mockClear();
-    fs.writeFileSync(path.join(dir, 'ai.json'), JSON.stringify({ schema_version: '1.0', design: { model: 'o3', timeout_ms: 'soon' } }));
+    fs.writeFileSync(
+      path.join(dir, 'ai.json'),
+      JSON.stringify({ schema_version: '1.0', design: { model: 'o3', timeout_ms: 'soon' } }),
+    );
     fs.rmSync(path.join(dir, 'backoff'), { recursive: true, force: true });
     fs.rmSync(path.join(dir, 'idempotency'), { recursive: true, force: true });
     expect(await runTarget(context(), async () => Promise.reject(failing()))).toEqual({ success: false });
@@ -1074,20 +1320,76 @@ describe('usage-report and budgets', () => {
 
   it('reports rows by day, model and phase with totals; a local model without a price counts as unpriced', async () => {
     // A real call to an unpriced local model (an OpenAI-compatible server such as llama.cpp) through the design base URL.
-    const server = await serve(openaiHandler(() => chatCompletion(JSON.stringify(DESIGN_ANSWER), { model: 'llama3.1:8b', prompt: 300, completion: 150 })));
+    const server = await serve(
+      openaiHandler(() =>
+        chatCompletion(JSON.stringify(DESIGN_ANSWER), { model: 'llama3.1:8b', prompt: 300, completion: 150 }),
+      ),
+    );
     const env = aiEnv(server, { NEXTRUST_DESIGN_MODEL: 'llama3.1:8b' });
-    const o = await requestDesign(store, { task: 'manual', logFile: writeLog('build.log', TYPE_ERROR_LOG) }, { ...loadAiContext(store, env), env });
+    const o = await requestDesign(
+      store,
+      { task: 'manual', logFile: writeLog('build.log', TYPE_ERROR_LOG) },
+      { ...loadAiContext(store, env), env },
+    );
     expect(o.status).toBe('answered');
     expect(server.requests[0].body.model).toBe('llama3.1:8b');
     const local = usageRecords()[0];
-    expect(local).toMatchObject({ model: 'llama3.1:8b', phase: null, input_tokens: 300, output_tokens: 150, cost_usd: null });
+    expect(local).toMatchObject({
+      model: 'llama3.1:8b',
+      phase: null,
+      input_tokens: 300,
+      output_tokens: 150,
+      cost_usd: null,
+    });
 
     writeUsage([
-      { timestamp: `${day(0)}T00:00:00.000Z`, model: 'o3-2025-04-16', phase: 'rust-target', input_tokens: 1000, output_tokens: 500, cost_usd: 0.006, latency_ms: 1000 },
-      { timestamp: `${day(0)}T00:00:01.000Z`, model: 'o3-2025-04-16', phase: 'rust-target', input_tokens: 2000, output_tokens: 1000, cost_usd: 0.012, latency_ms: 3000 },
-      { timestamp: `${day(0)}T00:00:02.000Z`, kind: 'review', provider: 'gemini', model: 'gemini-2.5-pro', phase: 'rust-target', input_tokens: 5000, output_tokens: 2000, cost_usd: 0.02625, latency_ms: 2000 },
-      { timestamp: `${day(-1)}T12:00:00.000Z`, model: 'o3-2025-04-16', phase: 'llvm-backend', input_tokens: 700, output_tokens: 300, cost_usd: 0.0038, latency_ms: 500 },
-      { timestamp: `${day(-3)}T12:00:00.000Z`, model: 'o3-2025-04-16', phase: 'llvm-backend', input_tokens: 99999, output_tokens: 99999, cost_usd: 1, latency_ms: 9 },
+      {
+        timestamp: `${day(0)}T00:00:00.000Z`,
+        model: 'o3-2025-04-16',
+        phase: 'rust-target',
+        input_tokens: 1000,
+        output_tokens: 500,
+        cost_usd: 0.006,
+        latency_ms: 1000,
+      },
+      {
+        timestamp: `${day(0)}T00:00:01.000Z`,
+        model: 'o3-2025-04-16',
+        phase: 'rust-target',
+        input_tokens: 2000,
+        output_tokens: 1000,
+        cost_usd: 0.012,
+        latency_ms: 3000,
+      },
+      {
+        timestamp: `${day(0)}T00:00:02.000Z`,
+        kind: 'review',
+        provider: 'gemini',
+        model: 'gemini-2.5-pro',
+        phase: 'rust-target',
+        input_tokens: 5000,
+        output_tokens: 2000,
+        cost_usd: 0.02625,
+        latency_ms: 2000,
+      },
+      {
+        timestamp: `${day(-1)}T12:00:00.000Z`,
+        model: 'o3-2025-04-16',
+        phase: 'llvm-backend',
+        input_tokens: 700,
+        output_tokens: 300,
+        cost_usd: 0.0038,
+        latency_ms: 500,
+      },
+      {
+        timestamp: `${day(-3)}T12:00:00.000Z`,
+        model: 'o3-2025-04-16',
+        phase: 'llvm-backend',
+        input_tokens: 99999,
+        output_tokens: 99999,
+        cost_usd: 1,
+        latency_ms: 9,
+      },
     ]);
     fs.appendFileSync(path.join(dir, 'metrics', 'ai-usage.jsonl'), '{"torn": \n');
 
@@ -1097,10 +1399,50 @@ describe('usage-report and budgets', () => {
     const report = JSON.parse(r.out);
     expect(report.days).toBe(2);
     expect(report.rows).toEqual([
-      { day: day(-1), model: 'o3-2025-04-16', phase: 'llvm-backend', calls: 1, input_tokens: 700, output_tokens: 300, cost_usd: 0.0038, unpriced_calls: 0, mean_latency_ms: 500 },
-      { day: day(0), model: 'gemini-2.5-pro', phase: 'rust-target', calls: 1, input_tokens: 5000, output_tokens: 2000, cost_usd: 0.02625, unpriced_calls: 0, mean_latency_ms: 2000 },
-      { day: day(0), model: 'llama3.1:8b', phase: '-', calls: 1, input_tokens: 300, output_tokens: 150, cost_usd: 0, unpriced_calls: 1, mean_latency_ms: Math.round(local.latency_ms) },
-      { day: day(0), model: 'o3-2025-04-16', phase: 'rust-target', calls: 2, input_tokens: 3000, output_tokens: 1500, cost_usd: 0.018, unpriced_calls: 0, mean_latency_ms: 2000 },
+      {
+        day: day(-1),
+        model: 'o3-2025-04-16',
+        phase: 'llvm-backend',
+        calls: 1,
+        input_tokens: 700,
+        output_tokens: 300,
+        cost_usd: 0.0038,
+        unpriced_calls: 0,
+        mean_latency_ms: 500,
+      },
+      {
+        day: day(0),
+        model: 'gemini-2.5-pro',
+        phase: 'rust-target',
+        calls: 1,
+        input_tokens: 5000,
+        output_tokens: 2000,
+        cost_usd: 0.02625,
+        unpriced_calls: 0,
+        mean_latency_ms: 2000,
+      },
+      {
+        day: day(0),
+        model: 'llama3.1:8b',
+        phase: '-',
+        calls: 1,
+        input_tokens: 300,
+        output_tokens: 150,
+        cost_usd: 0,
+        unpriced_calls: 1,
+        mean_latency_ms: Math.round(local.latency_ms),
+      },
+      {
+        day: day(0),
+        model: 'o3-2025-04-16',
+        phase: 'rust-target',
+        calls: 2,
+        input_tokens: 3000,
+        output_tokens: 1500,
+        cost_usd: 0.018,
+        unpriced_calls: 0,
+        mean_latency_ms: 2000,
+      },
     ]);
     expect(report.total).toEqual({
       calls: 5,
@@ -1117,18 +1459,28 @@ describe('usage-report and budgets', () => {
     expect(lines[0]).toBe('AI usage, last 2 day(s)');
     expect(lines[1]).toMatch(/^day +model +phase +calls +input tok +output tok +cost USD +mean ms$/);
     expect(lines[3]).toMatch(new RegExp(`^${day(-1)} +o3-2025-04-16 +llvm-backend +1 +700 +300 +0\\.0038 +500$`));
-    expect(lines[5]).toMatch(new RegExp(`^${day(0)} +llama3\\.1:8b +- +1 +300 +150 +0\\.0000 \\(\\+1 unpriced\\) +\\d+$`));
+    expect(lines[5]).toMatch(
+      new RegExp(`^${day(0)} +llama3\\.1:8b +- +1 +300 +150 +0\\.0000 \\(\\+1 unpriced\\) +\\d+$`),
+    );
     expect(lines[7]).toMatch(/^total +5 +9000 +3950 +0\.0481 \(\+1 unpriced\) +\d+$/);
     expect(lines).toHaveLength(8);
 
     // --days 1: today only; --days 0: a usage error.
-    expect(JSON.parse((await cli({}, repoRoot, 'usage-report', '--days', '1', '--json')).out).rows.map((x: { day: string }) => x.day)).toEqual([day(0), day(0), day(0)]);
+    expect(
+      JSON.parse((await cli({}, repoRoot, 'usage-report', '--days', '1', '--json')).out).rows.map(
+        (x: { day: string }) => x.day,
+      ),
+    ).toEqual([day(0), day(0), day(0)]);
     expect((await cli({}, repoRoot, 'usage-report', '--days', '0')).code).toBe(2);
   });
 
   it('an empty usage log: an empty report', async () => {
     const r = await cli({}, repoRoot, 'usage-report', '--json');
-    expect(JSON.parse(r.out)).toEqual({ days: 7, rows: [], total: { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0, mean_latency_ms: 0 } });
+    expect(JSON.parse(r.out)).toEqual({
+      days: 7,
+      rows: [],
+      total: { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0, mean_latency_ms: 0 },
+    });
   });
 
   describe('budgets per day, PR and session each block with their own message', () => {
@@ -1142,15 +1494,25 @@ describe('usage-report and budgets', () => {
     it('the daily budget', async () => {
       writeUsage([{ cost_usd: 6 }, { cost_usd: 4 }, { timestamp: `${day(-1)}T12:00:00.000Z`, cost_usd: 50 }]);
       const o = await design(writeLog('build.log', TYPE_ERROR_LOG), aiEnv(server));
-      expect(o.summary).toBe(`design escalation skipped: AI daily budget (${day(0)}) reached: 10.0000 of 10.00 USD spent; ${tail}`);
+      expect(o.summary).toBe(
+        `design escalation skipped: AI daily budget (${day(0)}) reached: 10.0000 of 10.00 USD spent; ${tail}`,
+      );
       expect(server.requests).toHaveLength(0);
     });
 
     it('the budget of a PR (NEXTRUST_PR, or the PR ref in GITHUB_REF); another PR may still spend', async () => {
-      writeUsage([{ cost_usd: 0.7, pr: '42' }, { cost_usd: 0.3, pr: '42', timestamp: `${day(-5)}T12:00:00.000Z` }, { cost_usd: 5, pr: '7' }]);
+      writeUsage([
+        { cost_usd: 0.7, pr: '42' },
+        { cost_usd: 0.3, pr: '42', timestamp: `${day(-5)}T12:00:00.000Z` },
+        { cost_usd: 5, pr: '7' },
+      ]);
       const blocked = `design escalation skipped: AI budget of PR #42 reached: 1.0000 of 1.00 USD spent; ${tail}`;
-      expect((await design(writeLog('a.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_PR: '42' }))).summary).toBe(blocked);
-      expect((await design(writeLog('b.log', TYPE_ERROR_LOG), aiEnv(server, { GITHUB_REF: 'refs/pull/42/merge' }))).summary).toBe(blocked);
+      expect((await design(writeLog('a.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_PR: '42' }))).summary).toBe(
+        blocked,
+      );
+      expect(
+        (await design(writeLog('b.log', TYPE_ERROR_LOG), aiEnv(server, { GITHUB_REF: 'refs/pull/42/merge' }))).summary,
+      ).toBe(blocked);
       expect(server.requests).toHaveLength(0);
       const other = await design(writeLog('c.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_PR: '43' }));
       expect(other.status).toBe('answered');
@@ -1158,15 +1520,32 @@ describe('usage-report and budgets', () => {
     });
 
     it('the budget of a session (NEXTRUST_SESSION_ID); it blocks reviews too', async () => {
-      writeUsage([{ cost_usd: 0.25, session: 'sess-a' }, { cost_usd: 0.25, session: 'sess-a', kind: 'review', provider: 'gemini', model: 'gemini-2.5-pro' }]);
-      const o = await design(writeLog('a.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_SESSION_ID: 'sess-a', NEXTRUST_PR: '43' }));
-      expect(o.summary).toBe(`design escalation skipped: AI budget of session sess-a reached: 0.5000 of 0.50 USD spent; ${tail}`);
+      writeUsage([
+        { cost_usd: 0.25, session: 'sess-a' },
+        { cost_usd: 0.25, session: 'sess-a', kind: 'review', provider: 'gemini', model: 'gemini-2.5-pro' },
+      ]);
+      const o = await design(
+        writeLog('a.log', TYPE_ERROR_LOG),
+        aiEnv(server, { NEXTRUST_SESSION_ID: 'sess-a', NEXTRUST_PR: '43' }),
+      );
+      expect(o.summary).toBe(
+        `design escalation skipped: AI budget of session sess-a reached: 0.5000 of 0.50 USD spent; ${tail}`,
+      );
       expect(server.requests).toHaveLength(0);
-      expect((await design(writeLog('b.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_SESSION_ID: 'sess-b' }))).status).toBe('answered');
+      expect(
+        (await design(writeLog('b.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_SESSION_ID: 'sess-b' }))).status,
+      ).toBe('answered');
       // The review is blocked by the same budget, before git or the network are asked anything about the model.
       const repo = path.join(work, 'r');
       fs.mkdirSync(repo);
-      const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid', GIT_CONFIG_GLOBAL: '/dev/null' };
+      const gitEnv = {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'T',
+        GIT_AUTHOR_EMAIL: 't@example.invalid',
+        GIT_COMMITTER_NAME: 'T',
+        GIT_COMMITTER_EMAIL: 't@example.invalid',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+      };
       const g = (...a: string[]) => execFileSync('git', a, { cwd: repo, env: gitEnv, stdio: 'pipe' });
       g('init', '-q', '-b', 'main');
       fs.writeFileSync(path.join(repo, 'a.txt'), 'a\n');
@@ -1175,15 +1554,28 @@ describe('usage-report and budgets', () => {
       g('checkout', '-q', '-b', 'f');
       fs.writeFileSync(path.join(repo, 'a.txt'), 'b\n');
       const env = aiEnv(server, { NEXTRUST_SESSION_ID: 'sess-a' });
-      const r = await requestReview(store, { workspaceRoot: repo, ...loadAiContext(store, env), base: 'main', phase: 'rust-target', env });
-      expect(r).toMatchObject({ status: 'skipped', summary: `review skipped: AI budget of session sess-a reached: 0.5000 of 0.50 USD spent; ${tail}`, files: ['a.txt'] });
+      const r = await requestReview(store, {
+        workspaceRoot: repo,
+        ...loadAiContext(store, env),
+        base: 'main',
+        phase: 'rust-target',
+        env,
+      });
+      expect(r).toMatchObject({
+        status: 'skipped',
+        summary: `review skipped: AI budget of session sess-a reached: 0.5000 of 0.50 USD spent; ${tail}`,
+        files: ['a.txt'],
+      });
       expect(server.requests).toHaveLength(1);
     });
 
     it('budgets set to null never block', async () => {
       writeAiJson({ budgets: { daily_usd: null, per_pr_usd: null, per_session_usd: null } });
       writeUsage([{ cost_usd: 500, pr: '42', session: 'sess-a' }]);
-      const o = await design(writeLog('a.log', TYPE_ERROR_LOG), aiEnv(server, { NEXTRUST_PR: '42', NEXTRUST_SESSION_ID: 'sess-a' }));
+      const o = await design(
+        writeLog('a.log', TYPE_ERROR_LOG),
+        aiEnv(server, { NEXTRUST_PR: '42', NEXTRUST_SESSION_ID: 'sess-a' }),
+      );
       expect(o.status).toBe('answered');
     });
   });
@@ -1195,15 +1587,29 @@ describe('usage-report and budgets', () => {
 describe('fixed bugs (found by these tests)', () => {
   it('clients.ts redacts the JSON-encoded prompt again: a line ending in `Authorization: Bearer <token>` swallows the next line number', async () => {
     const server = await serve(openaiHandler(() => chatCompletion(JSON.stringify(DESIGN_ANSWER))));
-    const log = [...FIXTURE_LINES.slice(0, 3), `> Authorization: Bearer ${BEARER}`, ...FIXTURE_LINES.slice(3)].join('\n');
+    const log = [...FIXTURE_LINES.slice(0, 3), `> Authorization: Bearer ${BEARER}`, ...FIXTURE_LINES.slice(3)].join(
+      '\n',
+    );
     await design(writeLog('build.log', log), aiEnv(server));
     const sent = JSON.parse(server.requests[0].body.messages[1].content);
     // Actual: "4: > Authorization: Bearer [REDACTED:authorization] error[E0308]: mismatched types" (the "\n5:" is gone).
-    expect(sent.excerpt).toContain('4: > Authorization: Bearer [REDACTED:authorization]\n5: error[E0308]: mismatched types');
+    expect(sent.excerpt).toContain(
+      '4: > Authorization: Bearer [REDACTED:authorization]\n5: error[E0308]: mismatched types',
+    );
   });
 
   it('design.ts extractExcerpt keeps context_lines + 1 lines before the first error line', async () => {
-    const log = writeLog('n.log', [...Array.from({ length: 10 }, (_, i) => `line ${i + 1}`), 'error: boom', 'after 1', 'after 2', 'after 3', 'after 4'].join('\n'));
+    const log = writeLog(
+      'n.log',
+      [
+        ...Array.from({ length: 10 }, (_, i) => `line ${i + 1}`),
+        'error: boom',
+        'after 1',
+        'after 2',
+        'after 3',
+        'after 4',
+      ].join('\n'),
+    );
     const e = await extractExcerpt(log, 3, 8192);
     expect(e.errorLine).toBe(11);
     // Actual: lines 7..14 (4 lines before the error, 3 after).
@@ -1227,11 +1633,24 @@ describe('fixed bugs (found by these tests)', () => {
 
   it('clients.ts describeSdkError cuts the message at 500 characters before redacting it: the start of a key echoed near the cut survives', async () => {
     let pad = 0;
-    const server = await serve(openaiHandler(() => openaiError(400, `${'x'.repeat(pad)} key ${OPENAI_KEY} is not valid for this project`, 'invalid_request_error', null)));
+    const server = await serve(
+      openaiHandler(() =>
+        openaiError(
+          400,
+          `${'x'.repeat(pad)} key ${OPENAI_KEY} is not valid for this project`,
+          'invalid_request_error',
+          null,
+        ),
+      ),
+    );
     const config = loadAiContext(store, aiEnv(server)).config.design;
     const leaks: string[] = [];
     for (pad = 420; pad <= 470; pad += 5) {
-      const e = await askDesignModel({ ...config, base_url: `${server.url}/v1`, max_retries: 0 }, { system: 's', user: 'u' }, aiEnv(server)).catch((x: Error) => x);
+      const e = await askDesignModel(
+        { ...config, base_url: `${server.url}/v1`, max_retries: 0 },
+        { system: 's', user: 'u' },
+        aiEnv(server),
+      ).catch((x: Error) => x);
       const message = (e as Error).message;
       // No 12 consecutive characters of the key's random part may leave.
       const secretPart = OPENAI_KEY.slice('loopback-openai-'.length);

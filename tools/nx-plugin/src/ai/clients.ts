@@ -45,7 +45,9 @@ function describeSdkError(service: string, e: unknown, env: NodeJS.ProcessEnv): 
   let what = err.message ?? String(e);
   if (/timed? ?out|timeout|aborted/i.test(`${err.name} ${what}`)) what = `timed out (${what})`;
   // Redact first, then make it one line and cut it: a cut must not split a secret out of sight.
-  const line = redactSecrets(`${service}: ${status ? `HTTP ${status}: ` : ''}${what}`, env).replace(/\s+/g, ' ').trim();
+  const line = redactSecrets(`${service}: ${status ? `HTTP ${status}: ` : ''}${what}`, env)
+    .replace(/\s+/g, ' ')
+    .trim();
   return new AiCallError(line.length > 500 ? line.slice(0, 500) + '…' : line, status);
 }
 
@@ -53,7 +55,11 @@ function describeSdkError(service: string, e: unknown, env: NodeJS.ProcessEnv): 
  * Asks the design model (OpenAI Chat Completions) for a JSON answer.
  * @throws AiCallError after the SDK's retries; Error when OPENAI_API_KEY is missing.
  */
-export async function askDesignModel(config: AiConfig['design'], prompt: Prompt, env: NodeJS.ProcessEnv = process.env): Promise<ModelAnswer> {
+export async function askDesignModel(
+  config: AiConfig['design'],
+  prompt: Prompt,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ModelAnswer> {
   const apiKey = env.OPENAI_API_KEY;
   if (!apiKey) throw new AiCallError('OPENAI_API_KEY is not set', null);
   // The SDKs are loaded only when a call is made: every other CLI command starts faster.
@@ -95,7 +101,11 @@ export async function askDesignModel(config: AiConfig['design'], prompt: Prompt,
  * Asks the review model (Gemini generateContent) for a Markdown review.
  * @throws AiCallError after the SDK's retries, or when GEMINI_API_KEY is missing.
  */
-export async function askReviewModel(config: AiConfig['review'], prompt: Prompt, env: NodeJS.ProcessEnv = process.env): Promise<ModelAnswer> {
+export async function askReviewModel(
+  config: AiConfig['review'],
+  prompt: Prompt,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ModelAnswer> {
   const apiKey = env.GEMINI_API_KEY;
   if (!apiKey) throw new AiCallError('GEMINI_API_KEY is not set', null);
   const { GoogleGenAI } = await import('@google/genai');
@@ -112,7 +122,11 @@ export async function askReviewModel(config: AiConfig['review'], prompt: Prompt,
     const r = await ai.models.generateContent({
       model: config.model,
       contents: redactSecrets(prompt.user, env),
-      config: { systemInstruction: redactSecrets(prompt.system, env), temperature: 0.2, maxOutputTokens: config.max_output_tokens },
+      config: {
+        systemInstruction: redactSecrets(prompt.system, env),
+        temperature: 0.2,
+        maxOutputTokens: config.max_output_tokens,
+      },
     });
     const text = r.text;
     if (typeof text !== 'string' || !text.trim()) throw new AiCallError('gemini: the answer has no text', null);

@@ -35,7 +35,13 @@ export const aiConfigSchema = z
   .object({
     $schema: z.string().optional(),
     schema_version: z.literal('1.0'),
-    design: service.default({ model: 'o3', base_url: null, timeout_ms: 60_000, max_retries: 2, max_output_tokens: 4_000 }),
+    design: service.default({
+      model: 'o3',
+      base_url: null,
+      timeout_ms: 60_000,
+      max_retries: 2,
+      max_output_tokens: 4_000,
+    }),
     review: service
       .extend({
         /** Review guidelines, relative to the workspace root (the seed's GEMINI.md). */
@@ -44,7 +50,15 @@ export const aiConfigSchema = z
         max_diff_bytes: z.number().int().min(1_000).max(2_000_000).default(200_000),
       })
       .strict()
-      .default({ model: 'gemini-2.5-pro', base_url: null, timeout_ms: 120_000, max_retries: 2, max_output_tokens: 8_000, guidelines: 'GEMINI.md', max_diff_bytes: 200_000 }),
+      .default({
+        model: 'gemini-2.5-pro',
+        base_url: null,
+        timeout_ms: 120_000,
+        max_retries: 2,
+        max_output_tokens: 8_000,
+        guidelines: 'GEMINI.md',
+        max_diff_bytes: 200_000,
+      }),
     /** Spending limits (USD); a reached budget blocks further AI calls. null: no limit. */
     budgets: z
       .object({
@@ -79,7 +93,9 @@ export const AI_CONFIG_FILE = 'ai.json';
  * @throws ConfigError naming the file and field when it is invalid.
  */
 export function loadAiConfig(file: string, env: NodeJS.ProcessEnv = process.env): AiConfig {
-  const config = fs.existsSync(file) ? readValidatedJson(file, aiConfigSchema) : aiConfigSchema.parse({ schema_version: '1.0' });
+  const config = fs.existsSync(file)
+    ? readValidatedJson(file, aiConfigSchema)
+    : aiConfigSchema.parse({ schema_version: '1.0' });
   if (env.NEXTRUST_DESIGN_MODEL) config.design.model = env.NEXTRUST_DESIGN_MODEL;
   if (env.NEXTRUST_REVIEW_MODEL) config.review.model = env.NEXTRUST_REVIEW_MODEL;
   if (!config.review.base_url && env.NEXTRUST_GEMINI_BASE_URL) config.review.base_url = env.NEXTRUST_GEMINI_BASE_URL;

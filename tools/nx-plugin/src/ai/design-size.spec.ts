@@ -37,7 +37,8 @@ function rand(alphabet: string, len: number): string {
 const redact = (t: string) => redactSecrets(t, {});
 
 /** The error-line rule of design.ts, restated. */
-const ERROR_LINE = /(^|\s)(error(\[E[0-9]+\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)/i;
+const ERROR_LINE =
+  /(^|\s)(error(\[E[0-9]+\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)/i;
 
 /** The excerpt as the line-by-line reading made it (status-store forEachLine, 400-character lines, no redaction). */
 async function lineByLine(file: string, contextLines: number, maxBytes: number): Promise<LogExcerpt> {
@@ -73,16 +74,37 @@ describe('extractExcerpt on ordinary logs (lines up to LINE_KEEP characters)', (
   it('property: the same excerpt as the line-by-line reading (numbers, error line, window, blank lines, \\r, UTF-8, 64 KiB reads)', async () => {
     const line = fc.oneof(
       { weight: 6, arbitrary: fc.string({ maxLength: 120 }) },
-      { weight: 2, arbitrary: fc.constantFrom('', '   ', '\r', 'error[E0308]: mismatched types\r', '   = note: ‘__sync_fetch_and_add_4’ undefined reference', 'thread panicked at src/main.rs:1:1', 'warning: unused', 'FAIL tests/hello') },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          '',
+          '   ',
+          '\r',
+          'error[E0308]: mismatched types\r',
+          '   = note: ‘__sync_fetch_and_add_4’ undefined reference',
+          'thread panicked at src/main.rs:1:1',
+          'warning: unused',
+          'FAIL tests/hello',
+        ),
+      },
       { weight: 1, arbitrary: fc.string({ minLength: 300, maxLength: 600 }) },
       // Long lines (up to LINE_KEEP), so that the 64 KiB reads fall inside lines.
-      { weight: 1, arbitrary: fc.nat(LINE_KEEP - ' error: late'.length).map((k) => 'x'.repeat(k) + (k % 3 ? ' error: late' : '')) },
+      {
+        weight: 1,
+        arbitrary: fc.nat(LINE_KEEP - ' error: late'.length).map((k) => 'x'.repeat(k) + (k % 3 ? ' error: late' : '')),
+      },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 60 }), fc.nat(6), fc.boolean(), fc.constantFrom(256, 2048, 1e6), async (lines, context, finalNewline, maxBytes) => {
-        const file = writeLog(lines.join('\n') + (finalNewline ? '\n' : ''));
-        expect(await extractExcerpt(file, context, maxBytes)).toEqual(await lineByLine(file, context, maxBytes));
-      }),
+      fc.asyncProperty(
+        fc.array(line, { maxLength: 60 }),
+        fc.nat(6),
+        fc.boolean(),
+        fc.constantFrom(256, 2048, 1e6),
+        async (lines, context, finalNewline, maxBytes) => {
+          const file = writeLog(lines.join('\n') + (finalNewline ? '\n' : ''));
+          expect(await extractExcerpt(file, context, maxBytes)).toEqual(await lineByLine(file, context, maxBytes));
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -91,14 +113,27 @@ describe('extractExcerpt on ordinary logs (lines up to LINE_KEEP characters)', (
 describe('extractExcerpt on lines longer than LINE_KEEP', () => {
   it('a 2 MiB error line is kept as the part around its error (found at its end), saying how much was cut', async () => {
     const long = 'progress '.repeat((2 << 20) / 9) + 'error: linking with `m68k-linux-gnu-gcc` failed: exit status: 1';
-    const file = writeLog(['   Compiling hello v0.1.0 (/work/main/programs/hello)', long, '   = note: collect2: error: ld returned 1 exit status', 'done'].join('\n') + '\n');
+    const file = writeLog(
+      [
+        '   Compiling hello v0.1.0 (/work/main/programs/hello)',
+        long,
+        '   = note: collect2: error: ld returned 1 exit status',
+        'done',
+      ].join('\n') + '\n',
+    );
     const e = await extractExcerpt(file, 3, 8192, redact);
     expect(e.errorLine).toBe(2);
     expect(e.errorText.length).toBeLessThanOrEqual(LINE_KEEP + 64);
-    expect(e.errorText).toMatch(/^\[… [0-9]+ characters cut\] (progress )+error: linking with `m68k-linux-gnu-gcc` failed: exit status: 1$/);
+    expect(e.errorText).toMatch(
+      /^\[… [0-9]+ characters cut\] (progress )+error: linking with `m68k-linux-gnu-gcc` failed: exit status: 1$/,
+    );
     const cut = Number(/^\[… ([0-9]+) characters cut\]/.exec(e.errorText)![1]);
     expect(cut + e.errorText.length - `[… ${cut} characters cut] `.length).toBe(long.length);
-    expect(e.errorWindow.split('\n')).toEqual([e.errorText, '   = note: collect2: error: ld returned 1 exit status', 'done']);
+    expect(e.errorWindow.split('\n')).toEqual([
+      e.errorText,
+      '   = note: collect2: error: ld returned 1 exit status',
+      'done',
+    ]);
     // The excerpt: numbered lines, each shown up to 400 characters, all of it within max_bytes.
     const lines = e.text.split('\n');
     expect(lines.map((l) => Number(l.split(':')[0]))).toEqual([1, 2, 3, 4]);

@@ -19,7 +19,13 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import { KNOWN_ISSUES_FILE, knownIssueSchema, knownIssuesFileSchema, linePatternSchema, type KnownIssue } from '../pipeline/known-issues';
+import {
+  KNOWN_ISSUES_FILE,
+  knownIssueSchema,
+  knownIssuesFileSchema,
+  linePatternSchema,
+  type KnownIssue,
+} from '../pipeline/known-issues';
 import type { StatusStore } from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
 import { AiCallError, askDesignModel, type ModelAnswer } from './clients';
@@ -29,7 +35,8 @@ import { redactSecrets } from './redact';
 import { budgetBlock, readUsage, recordUsage, spendScope } from './usage';
 
 /** What starts an error, in the order tools print them. */
-const ERROR_WORDS = '(error(\\[E[0-9]+\\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)';
+const ERROR_WORDS =
+  '(error(\\[E[0-9]+\\])?:|fatal( error)?:|LLVM ERROR|Cannot select|undefined reference|panicked at|Illegal instruction|unhandled CPU exception|Segmentation fault|uncaught target signal|FAIL |assertion failed)';
 /** Lines that start an error. */
 const ERROR_LINE = new RegExp(`(^|\\s)${ERROR_WORDS}`, 'i');
 /** The same, inside a long line read in pieces: past the line's start, the match must follow a blank (a piece starts mid-line). */
@@ -258,7 +265,12 @@ async function forEachBoundedLine(file: string, fn: (line: BoundedLine, lineNo: 
  * @param contextLines lines kept before and after; @param maxBytes bound of the excerpt;
  * @param redact applied to the numbered lines before the cuts (default none).
  */
-export async function extractExcerpt(logFile: string, contextLines: number, maxBytes: number, redact: (text: string) => string = (t) => t): Promise<LogExcerpt> {
+export async function extractExcerpt(
+  logFile: string,
+  contextLines: number,
+  maxBytes: number,
+  redact: (text: string) => string = (t) => t,
+): Promise<LogExcerpt> {
   const before: string[] = [];
   const after: string[] = [];
   const window: string[] = [];
@@ -344,10 +356,19 @@ export interface DesignOptions {
  * cached one) is recorded as a `design_decision` activity.
  * @throws Error only when the log cannot be read.
  */
-export async function requestDesign(store: StatusStore, input: DesignInput, options: DesignOptions): Promise<DesignOutcome> {
+export async function requestDesign(
+  store: StatusStore,
+  input: DesignInput,
+  options: DesignOptions,
+): Promise<DesignOutcome> {
   const env = options.env ?? process.env;
   const now = options.now ?? (() => new Date());
-  const excerpt = await extractExcerpt(input.logFile, options.config.excerpt.context_lines, options.config.excerpt.max_bytes, (t) => redactSecrets(t, env));
+  const excerpt = await extractExcerpt(
+    input.logFile,
+    options.config.excerpt.context_lines,
+    options.config.excerpt.max_bytes,
+    (t) => redactSecrets(t, env),
+  );
   // The same failure: the same error line and the lines right after it (rustc's location and
   // code snippet), normalised; not just the error line, which many failures share.
   const hash = errorHash(excerpt.errorWindow);
@@ -362,7 +383,13 @@ export async function requestDesign(store: StatusStore, input: DesignInput, opti
       fix: cached.answer.fix.explanation,
       message: `design decision (cached, no cost) for ${input.task}: ${cached.answer.summary}`,
     });
-    return { status: 'cached', summary: `design decision (cached ${hash}): ${cached.answer.summary}`, errorHash: hash, answer: cached.answer, request: cached.request };
+    return {
+      status: 'cached',
+      summary: `design decision (cached ${hash}): ${cached.answer.summary}`,
+      errorHash: hash,
+      answer: cached.answer,
+      request: cached.request,
+    };
   }
   const request: DesignRequest = {
     task: input.task,
@@ -374,15 +401,25 @@ export async function requestDesign(store: StatusStore, input: DesignInput, opti
     excerpt: redactSecrets(excerpt.text, env),
     prior_attempts: await priorAttempts(store, hash),
   };
-  const skip = (reason: string): DesignOutcome => ({ status: 'skipped', summary: `design escalation skipped: ${reason}`, errorHash: hash, request });
-  if (!env.OPENAI_API_KEY) return skip('OPENAI_API_KEY is not set (the failure stays pending for `nextrust request-design`)');
+  const skip = (reason: string): DesignOutcome => ({
+    status: 'skipped',
+    summary: `design escalation skipped: ${reason}`,
+    errorHash: hash,
+    request,
+  });
+  if (!env.OPENAI_API_KEY)
+    return skip('OPENAI_API_KEY is not set (the failure stays pending for `nextrust request-design`)');
   const { records } = await readUsage(store);
   const blocked = budgetBlock(records, options.config.budgets, spendScope(env), now());
   if (blocked) return skip(blocked);
 
   let answer: ModelAnswer;
   try {
-    answer = await askDesignModel(options.config.design, { system: SYSTEM_PROMPT, user: JSON.stringify(request, null, 2) }, env);
+    answer = await askDesignModel(
+      options.config.design,
+      { system: SYSTEM_PROMPT, user: JSON.stringify(request, null, 2) },
+      env,
+    );
   } catch (e) {
     const why = e instanceof AiCallError ? e.message : redactSecrets((e as Error).message, env);
     return { status: 'failed', summary: `design escalation failed: ${why}`, errorHash: hash, request };
@@ -406,10 +443,21 @@ export async function requestDesign(store: StatusStore, input: DesignInput, opti
     parsed = designAnswerSchema.parse(JSON.parse(answer.text));
   } catch (e) {
     const why = e instanceof SyntaxError ? 'not JSON' : 'not the expected fields';
-    return { status: 'failed', summary: `design escalation failed: the model's answer was ${why} (ignored)`, errorHash: hash, request };
+    return {
+      status: 'failed',
+      summary: `design escalation failed: the model's answer was ${why} (ignored)`,
+      errorHash: hash,
+      request,
+    };
   }
   parsed = redactDeepAnswer(parsed, env);
-  const entry: CachedDesign = { error_hash: hash, request, answer: parsed, model: answer.model, answered_at: now().toISOString() };
+  const entry: CachedDesign = {
+    error_hash: hash,
+    request,
+    answer: parsed,
+    model: answer.model,
+    answered_at: now().toISOString(),
+  };
   await fs.promises.mkdir(path.dirname(cacheFile(store, hash)), { recursive: true });
   await writeFileAtomic(cacheFile(store, hash), JSON.stringify(entry, null, 2) + '\n');
   await store.append('design_decision', {
@@ -425,7 +473,13 @@ export async function requestDesign(store: StatusStore, input: DesignInput, opti
     fix: parsed.fix.explanation,
     message: `design decision for ${input.task}: ${parsed.summary}`,
   });
-  return { status: 'answered', summary: `design decision (${answer.model}, ${hash}): ${parsed.summary}`, errorHash: hash, answer: parsed, request };
+  return {
+    status: 'answered',
+    summary: `design decision (${answer.model}, ${hash}): ${parsed.summary}`,
+    errorHash: hash,
+    answer: parsed,
+    request,
+  };
 }
 
 function redactDeepAnswer(a: DesignAnswer, env: NodeJS.ProcessEnv): DesignAnswer {
@@ -458,7 +512,11 @@ export interface PromoteOptions {
  *   proposal, invalid patterns, patterns that miss the failure, a duplicate id,
  *   an invalid database).
  */
-export async function promoteDesign(store: StatusStore, hash: string, options: PromoteOptions = {}): Promise<KnownIssue> {
+export async function promoteDesign(
+  store: StatusStore,
+  hash: string,
+  options: PromoteOptions = {},
+): Promise<KnownIssue> {
   const cached = readCachedDesign(store, hash);
   if (!cached) throw new Error(`no cached design decision ${hash} in ${path.join(store.dir, 'ai-cache', 'design')}`);
   const proposal = cached.answer.known_issue;
@@ -473,7 +531,9 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
   const lines = cached.request.excerpt.split('\n').map((l) => l.replace(/^[0-9]+: /, ''));
   const missing = errorPatterns.filter((p) => !lines.some((l) => new RegExp(p).test(l)));
   if (missing.length) {
-    throw new Error(`error pattern(s) ${missing.map((p) => `'${p}'`).join(', ')} match nothing in the failure's log excerpt (${cached.request.error}); give --pattern`);
+    throw new Error(
+      `error pattern(s) ${missing.map((p) => `'${p}'`).join(', ')} match nothing in the failure's log excerpt (${cached.request.error}); give --pattern`,
+    );
   }
   const day = (options.now ?? new Date()).toISOString().slice(0, 10);
   const id = options.id ?? proposal!.id;
@@ -501,7 +561,8 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
   const file = store.file(KNOWN_ISSUES_FILE);
   await store.withLock(async () => {
     const db = readValidatedJson(file, knownIssuesFileSchema);
-    if (db.known_issues.some((k) => k.id === entry.id)) throw new Error(`${file}: a known issue '${entry.id}' exists already: give another --id`);
+    if (db.known_issues.some((k) => k.id === entry.id))
+      throw new Error(`${file}: a known issue '${entry.id}' exists already: give another --id`);
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as { known_issues: unknown[] };
     raw.known_issues.push(entry);
     knownIssuesFileSchema.parse(raw);
@@ -513,11 +574,18 @@ export async function promoteDesign(store: StatusStore, hash: string, options: P
     const listing = path.join(options.fixtures!.dir, 'diagnoses.json');
     if (fs.existsSync(listing)) {
       const d = JSON.parse(fs.readFileSync(listing, 'utf8')) as { logs: Record<string, unknown> };
-      d.logs[`${id}.log`] = { expect: id, what: `the failure excerpt of design decision ${hash} (${cached.model}), promoted` };
+      d.logs[`${id}.log`] = {
+        expect: id,
+        what: `the failure excerpt of design decision ${hash} (${cached.model}), promoted`,
+      };
       d.logs = Object.fromEntries(Object.entries(d.logs).sort(([a], [b]) => a.localeCompare(b)));
       await writeFileAtomic(listing, JSON.stringify(d, null, 2) + '\n');
     }
   }
-  await store.append('known_issue_promoted', { id: entry.id, error_hash: hash, message: `design decision ${hash} promoted to known issue ${entry.id}` });
+  await store.append('known_issue_promoted', {
+    id: entry.id,
+    error_hash: hash,
+    message: `design decision ${hash} promoted to known issue ${entry.id}`,
+  });
   return entry;
 }

@@ -24,7 +24,10 @@ export const pricingFileSchema = z
     currency: z.literal('USD'),
     /** Where the figures come from, and when they were read. */
     source: z.string().min(1),
-    models: z.record(z.string().regex(/^[A-Za-z0-9._:/-]+\*?$/, 'expected a model name, optionally ending in *'), price),
+    models: z.record(
+      z.string().regex(/^[A-Za-z0-9._:/-]+\*?$/, 'expected a model name, optionally ending in *'),
+      price,
+    ),
   })
   .strict();
 
@@ -48,7 +51,12 @@ export function loadPricing(file: string): PricingFile {
  * Cost of one call in USD, or null when the model has no price.
  * @param inputTokens prompt tokens; @param outputTokens completion tokens (reasoning included).
  */
-export function callCost(pricing: PricingFile, model: string, inputTokens: number, outputTokens: number): number | null {
+export function callCost(
+  pricing: PricingFile,
+  model: string,
+  inputTokens: number,
+  outputTokens: number,
+): number | null {
   let p = pricing.models[model];
   if (!p) {
     const prefix = Object.keys(pricing.models)

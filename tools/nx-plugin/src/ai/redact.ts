@@ -125,7 +125,10 @@ const FAMILY_RULES: Rule[] = [
   token('openai-key', 'sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}'),
   token('google-api-key', 'AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])'),
   token('github-token', 'gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}'),
-  token('gitlab-token', '(?:glpat|gldt|glft|glrt|glsoat|glptt|glcbt|glimt|glagent|gloas|glffct)-[0-9A-Za-z_.-]{20,}|GR1348941[0-9A-Za-z_-]{20,}'),
+  token(
+    'gitlab-token',
+    '(?:glpat|gldt|glft|glrt|glsoat|glptt|glcbt|glimt|glagent|gloas|glffct)-[0-9A-Za-z_.-]{20,}|GR1348941[0-9A-Za-z_-]{20,}',
+  ),
   token('npm-token', 'npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])'),
   token('pypi-token', 'pypi-AgE[A-Za-z0-9_-]{50,}'),
   token('stripe-key', '(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{24,}'),
@@ -159,7 +162,10 @@ const FAMILY_RULES: Rule[] = [
   token('heroku-key', 'HRKU-[A-Za-z0-9_-]{30,}'),
   token('doppler-token', 'dp\\.(?:pt|st|sa|ct|scim|audit)\\.[A-Za-z0-9]{40,}'),
   token('databricks-token', 'dapi[a-f0-9]{32}(?:-[0-9])?(?![0-9A-Za-z])'),
-  token('grafana-token', 'glc_[A-Za-z0-9+/]{32,}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,}={0,2}'),
+  token(
+    'grafana-token',
+    'glc_[A-Za-z0-9+/]{32,}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|eyJrIjoi[A-Za-z0-9]{70,}={0,2}',
+  ),
   token('sentry-token', 'sntry[us]_[A-Za-z0-9+/=_]{40,}'),
   token('linear-key', 'lin_api_[A-Za-z0-9]{40}'),
   token('postman-key', 'PMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}'),
@@ -177,13 +183,19 @@ const FAMILY_RULES: Rule[] = [
   token('aws-access-key-id', '(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[0-9A-Z]{16}(?![0-9A-Za-z])'),
   {
     kind: 'aws-secret-access-key',
-    re: new RegExp(`${START}(aws_secret_access_key|AWS_SECRET_ACCESS_KEY|SecretAccessKey)(["']?\\s*[:=]\\s*["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])`, 'g'),
+    re: new RegExp(
+      `${START}(aws_secret_access_key|AWS_SECRET_ACCESS_KEY|SecretAccessKey)(["']?\\s*[:=]\\s*["']?)[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])`,
+      'g',
+    ),
     keep: (m) => `${m[1]}${m[2]}`,
   },
   {
     // Azure connection strings: AccountKey=<base64>; SharedAccessKey=<base64>.
     kind: 'azure-key',
-    re: new RegExp(`(${START}(?:AccountKey|SharedAccessKey|PrimaryKey|SecondaryKey)\\s*=\\s*)(?!\\[REDACTED)[A-Za-z0-9+/]{16,}={0,2}`, 'gi'),
+    re: new RegExp(
+      `(${START}(?:AccountKey|SharedAccessKey|PrimaryKey|SecondaryKey)\\s*=\\s*)(?!\\[REDACTED)[A-Za-z0-9+/]{16,}={0,2}`,
+      'gi',
+    ),
     keep: (m) => m[1],
   },
   {
@@ -200,19 +212,37 @@ const FAMILY_RULES: Rule[] = [
 const PLACE_RULES: Rule[] = [
   {
     kind: 'authorization',
-    re: new RegExp(`${START}((?:Proxy-)?Authorization["']?[ \\t]*[:=][ \\t]*["']?(?:Bearer|Basic|token|Token|Digest)[ \\t]+)(?!\\[REDACTED)${V}+`, 'gi'),
+    re: new RegExp(
+      `${START}((?:Proxy-)?Authorization["']?[ \\t]*[:=][ \\t]*["']?(?:Bearer|Basic|token|Token|Digest)[ \\t]+)(?!\\[REDACTED)${V}+`,
+      'gi',
+    ),
     keep: (m) => m[1],
   },
   {
     kind: 'api-key-header',
-    re: new RegExp(`${START}((?:X-)?(?:Api-Key|Auth-Token|Access-Token|Goog-Api-Key)["']?[ \\t]*:(?!=)[ \\t]*["']?)(?!\\[REDACTED)${V}+`, 'gi'),
+    re: new RegExp(
+      `${START}((?:X-)?(?:Api-Key|Auth-Token|Access-Token|Goog-Api-Key)["']?[ \\t]*:(?!=)[ \\t]*["']?)(?!\\[REDACTED)${V}+`,
+      'gi',
+    ),
     keep: (m) => m[1],
   },
-  { kind: 'bearer-token', re: new RegExp(`${START}(Bearer\\s+)(?!\\[REDACTED)[A-Za-z0-9._~+/=-]{8,}`, 'g'), keep: (m) => m[1] },
+  {
+    kind: 'bearer-token',
+    re: new RegExp(`${START}(Bearer\\s+)(?!\\[REDACTED)[A-Za-z0-9._~+/=-]{8,}`, 'g'),
+    keep: (m) => m[1],
+  },
   // (The user name holds no `[`, `]`, `=`: `-u password=[REDACTED:…]` is no `user:pass`; a value never starts with
   // `=`, so that `--password =[REDACTED:…]` is not taken again with ` ` as the separator.)
-  { kind: 'cli-credential', re: /((?:^|\s)(?:-u|--user)(?:[ \t]*=[ \t]*|[ \t]+)[^\s:"'\\[\]=]+:)[^\s"'\\]+/g, keep: (m) => m[1] },
-  { kind: 'cli-credential', re: /((?:^|\s)--(?:password|passwd|token|api-key|secret)(?:[ \t]*=[ \t]*|[ \t]+))(?!\[REDACTED|=)[^\s"'\\]+/g, keep: (m) => m[1] },
+  {
+    kind: 'cli-credential',
+    re: /((?:^|\s)(?:-u|--user)(?:[ \t]*=[ \t]*|[ \t]+)[^\s:"'\\[\]=]+:)[^\s"'\\]+/g,
+    keep: (m) => m[1],
+  },
+  {
+    kind: 'cli-credential',
+    re: /((?:^|\s)--(?:password|passwd|token|api-key|secret)(?:[ \t]*=[ \t]*|[ \t]+))(?!\[REDACTED|=)[^\s"'\\]+/g,
+    keep: (m) => m[1],
+  },
 ];
 
 /**
@@ -233,7 +263,7 @@ const URL_RULE: Rule = {
 function unrollMin(re: RegExp): RegExp {
   const src = re.source;
   let out = '';
-  for (let i = 0; i < src.length; ) {
+  for (let i = 0; i < src.length;) {
     if (src[i] === '\\') {
       out += src.slice(i, i + 2);
       i += 2;
@@ -270,7 +300,8 @@ const LINE_BREAK = /(\r?\n|\\r\\n|\\n)/;
  * What may precede a log line's text: indentation, the opening of a JSON string member (`"text": "`), a `N: ` line
  * number (request-design excerpts), an ISO timestamp (CI logs).
  */
-const LINE_PREFIX = /^[ \t]*(?:"[^"\\]{1,64}"[ \t]*:[ \t]*")?[ \t]*(?:[0-9]{1,9}: ?)?(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}Z? ?)?[ \t]*/;
+const LINE_PREFIX =
+  /^[ \t]*(?:"[^"\\]{1,64}"[ \t]*:[ \t]*")?[ \t]*(?:[0-9]{1,9}: ?)?(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,18}Z? ?)?[ \t]*/;
 /** A line of nothing but base64, padding allowed at the end. */
 const BASE64_LINE = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A PEM/PGP armor header line inside a key (RFC 1421 `Proc-Type`, `DEK-Info`; RFC 4880 `Version`, `Comment`, `Hash`). */
@@ -404,7 +435,8 @@ function redactKeyBodies(text: string): string {
     const { shape } = shapes[i];
     if (shape === 'public') {
       // A certificate or public key: its body lines are no key body.
-      for (let j = i + 1; j < lines.length && (keyish(shapes[j].shape) || shapes[j].shape === 'blank'); j++) shapes[j] = { ...shapes[j], shape: 'other' };
+      for (let j = i + 1; j < lines.length && (keyish(shapes[j].shape) || shapes[j].shape === 'blank'); j++)
+        shapes[j] = { ...shapes[j], shape: 'other' };
     } else if (shape === 'begin' && !done[i]) {
       wipe(i);
       let j = i + 1;
@@ -424,7 +456,7 @@ function redactKeyBodies(text: string): string {
       }
     }
   }
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     if (shapes[i].shape !== 'body' || done[i]) {
       i++;
       continue;
@@ -458,20 +490,136 @@ const SECRET_KEY_WORD =
   /^(?:api|access|secret|private|signing|sign|deploy|master|encryption|encrypt|license|licence|account|client|auth|app|service|shared|session|ssh|storage|subscription|webhook|hmac|jwt|admin|consumer|sas|root|cookie)key$/;
 /** Components before `key` that make it no secret: `cache_key`, `PUBLIC_KEY`, `sort-key`, `host_key`. */
 const KEY_NOT_SECRET = new Set([
-  'cache', 'sort', 'primary', 'foreign', 'partition', 'lookup', 'public', 'pub', 'host', 'restore', 'dedup', 'group', 'idempotency',
-  'routing', 'index', 'row', 'object', 'map', 'hash', 'composite', 'unique', 'hot', 'short', 'target', 'known', 'trusted', 'hmr',
-  'react', 'cursor', 'range', 'shard', 'bucket', 'dict', 'field', 'column', 'table', 'sorting', 'search', 'query', 'translation', 'i18n',
+  'cache',
+  'sort',
+  'primary',
+  'foreign',
+  'partition',
+  'lookup',
+  'public',
+  'pub',
+  'host',
+  'restore',
+  'dedup',
+  'group',
+  'idempotency',
+  'routing',
+  'index',
+  'row',
+  'object',
+  'map',
+  'hash',
+  'composite',
+  'unique',
+  'hot',
+  'short',
+  'target',
+  'known',
+  'trusted',
+  'hmr',
+  'react',
+  'cursor',
+  'range',
+  'shard',
+  'bucket',
+  'dict',
+  'field',
+  'column',
+  'table',
+  'sorting',
+  'search',
+  'query',
+  'translation',
+  'i18n',
 ]);
 /** Secret words that only count with a value that looks like a secret (they also name paths, modes and helpers). */
 const WEAK_WORDS = new Set(['credential', 'credentials', 'creds', 'auth', 'pat']);
 /** A last component that makes a name no secret even after a secret word: `token_type`, `api_key_env`, `session_token_ttl`. */
 const NOT_SECRET_SUFFIX = new Set([
-  'id', 'ids', 'name', 'names', 'file', 'files', 'path', 'paths', 'dir', 'url', 'uri', 'ttl', 'count', 'counts', 'size', 'length', 'len',
-  'type', 'types', 'kind', 'version', 'prefix', 'suffix', 'env', 'var', 'variable', 'header', 'limit', 'limits', 'max', 'min', 'expiry',
-  'expires', 'expiration', 'expire', 'expired', 'timeout', 'format', 'field', 'fields', 'mode', 'enabled', 'required', 'set', 'present',
-  'used', 'interval', 'endpoint', 'host', 'port', 'usage', 'cost', 'rate', 'budget', 'source', 'provider', 'location', 'helper', 'hint',
-  'label', 'description', 'regex', 'pattern', 'rotation', 'scope', 'scopes', 'algorithm', 'alg', 'fingerprint', 'schema', 'bits', 'index',
-  'in', 'at', 'age', 'lifetime', 'policy', 'strength', 'hash', 'digest', 'sha', 'last4', 'ref', 'reference',
+  'id',
+  'ids',
+  'name',
+  'names',
+  'file',
+  'files',
+  'path',
+  'paths',
+  'dir',
+  'url',
+  'uri',
+  'ttl',
+  'count',
+  'counts',
+  'size',
+  'length',
+  'len',
+  'type',
+  'types',
+  'kind',
+  'version',
+  'prefix',
+  'suffix',
+  'env',
+  'var',
+  'variable',
+  'header',
+  'limit',
+  'limits',
+  'max',
+  'min',
+  'expiry',
+  'expires',
+  'expiration',
+  'expire',
+  'expired',
+  'timeout',
+  'format',
+  'field',
+  'fields',
+  'mode',
+  'enabled',
+  'required',
+  'set',
+  'present',
+  'used',
+  'interval',
+  'endpoint',
+  'host',
+  'port',
+  'usage',
+  'cost',
+  'rate',
+  'budget',
+  'source',
+  'provider',
+  'location',
+  'helper',
+  'hint',
+  'label',
+  'description',
+  'regex',
+  'pattern',
+  'rotation',
+  'scope',
+  'scopes',
+  'algorithm',
+  'alg',
+  'fingerprint',
+  'schema',
+  'bits',
+  'index',
+  'in',
+  'at',
+  'age',
+  'lifetime',
+  'policy',
+  'strength',
+  'hash',
+  'digest',
+  'sha',
+  'last4',
+  'ref',
+  'reference',
 ]);
 
 /** How a name is treated: `strong` redacts any value of 6+ characters (quoted: any), `weak` only secret-looking values. */
@@ -498,7 +646,11 @@ export function classifySecretName(name: string): SecretNameClass {
   for (let i = 0; i < comps.length; i++) {
     const c = comps[i];
     const prev = i > 0 ? comps[i - 1] : undefined;
-    if (SECRET_WORD_END.test(c) || SECRET_KEY_WORD.test(c) || (c === 'key' && prev !== undefined && !KEY_NOT_SECRET.has(prev))) {
+    if (
+      SECRET_WORD_END.test(c) ||
+      SECRET_KEY_WORD.test(c) ||
+      (c === 'key' && prev !== undefined && !KEY_NOT_SECRET.has(prev))
+    ) {
       at = i;
       weak = false;
     } else if (WEAK_WORDS.has(c) && (c !== 'pat' || prev !== undefined)) {
@@ -512,11 +664,19 @@ export function classifySecretName(name: string): SecretNameClass {
 }
 
 /** Unquoted values that are no secret even under a secret name (booleans, placeholders, type names in code). */
-const NOT_SECRET_VALUE = /^(?:true|false|null|none|nil|undefined|required|optional|String|&?str|&?\[u8\]|Vec<u8>|Self|\*+|x{3,}|X{3,})$/;
+const NOT_SECRET_VALUE =
+  /^(?:true|false|null|none|nil|undefined|required|optional|String|&?str|&?\[u8\]|Vec<u8>|Self|\*+|x{3,}|X{3,})$/;
 
 /** A value that looks like a secret: 8+ characters, no spaces, letters and digits, not a path or a number with a unit. */
 function looksSecret(v: string): boolean {
-  return v.length >= 8 && !/\s/.test(v) && /[0-9]/.test(v) && /[A-Za-z]/.test(v) && !/^(?:[.~]?\/|[A-Za-z]:\\|https?:)/.test(v) && !/^[0-9]+(?:\.[0-9]+)*[a-zA-Z]{0,3}$/.test(v);
+  return (
+    v.length >= 8 &&
+    !/\s/.test(v) &&
+    /[0-9]/.test(v) &&
+    /[A-Za-z]/.test(v) &&
+    !/^(?:[.~]?\/|[A-Za-z]:\\|https?:)/.test(v) &&
+    !/^[0-9]+(?:\.[0-9]+)*[a-zA-Z]{0,3}$/.test(v)
+  );
 }
 
 /** A character table: `table[c]` for char codes below 128. */
@@ -638,7 +798,8 @@ function redactAssignments(text: string): string {
       [vStart, vEnd] = [k, e];
       const value = text.slice(k, e);
       if (!value || value.startsWith('[REDACTED')) continue;
-      if (!long && (cls === 'strong' ? value.length < 6 || NOT_SECRET_VALUE.test(value) : !looksSecret(value))) continue;
+      if (!long && (cls === 'strong' ? value.length < 6 || NOT_SECRET_VALUE.test(value) : !looksSecret(value)))
+        continue;
     } else {
       const value = text.slice(vStart, vEnd);
       // Inside JSON text a quote right after the operator may close the enclosing string (`{"a":"token=","b":1}`):
@@ -682,7 +843,8 @@ export function redactSecrets(text: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /** Object keys whose string values are secrets whatever they look like. */
-const SECRET_KEY = /(^|[_-])(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|authorization)$/i;
+const SECRET_KEY =
+  /(^|[_-])(pass(word|wd)?|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|authorization)$/i;
 
 /**
  * Redacts every string inside a JSON-like value (objects and arrays are
@@ -694,7 +856,10 @@ export function redactDeep<T>(value: T, env: NodeJS.ProcessEnv = process.env): T
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, env)) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, typeof v === 'string' && v && SECRET_KEY.test(k) ? '[REDACTED:secret-field]' : redactDeep(v, env)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        typeof v === 'string' && v && SECRET_KEY.test(k) ? '[REDACTED:secret-field]' : redactDeep(v, env),
+      ]),
     ) as T;
   }
   return value;

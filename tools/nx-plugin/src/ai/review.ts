@@ -45,13 +45,16 @@ export interface ReviewOptions {
 
 async function git(cwd: string, args: string[]): Promise<string> {
   const r = await runProcess('git', args, { cwd });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(' ')}: ${(r.stderr || r.all).trim().split('\n')[0] || `exit ${r.exitCode}`}`);
+  if (r.exitCode !== 0)
+    throw new Error(`git ${args.join(' ')}: ${(r.stderr || r.all).trim().split('\n')[0] || `exit ${r.exitCode}`}`);
   return r.stdout;
 }
 
 /** The default base ref: origin/$GITHUB_BASE_REF, origin/main or main, whichever exists. */
 export async function defaultBase(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const candidates = [env.GITHUB_BASE_REF ? `origin/${env.GITHUB_BASE_REF}` : '', 'origin/main', 'main'].filter(Boolean);
+  const candidates = [env.GITHUB_BASE_REF ? `origin/${env.GITHUB_BASE_REF}` : '', 'origin/main', 'main'].filter(
+    Boolean,
+  );
   for (const c of candidates) {
     const r = await runProcess('git', ['rev-parse', '--verify', '--quiet', `${c}^{commit}`], { cwd });
     if (r.exitCode === 0) return c;
@@ -64,7 +67,12 @@ export async function defaultBase(cwd: string, env: NodeJS.ProcessEnv = process.
  * (default: HEAD with the working tree), the diff cut at `maxBytes`.
  * @throws Error when git fails (not a repository, unknown base).
  */
-export async function changesSince(cwd: string, base: string, maxBytes: number, head?: string): Promise<{ files: string[]; diff: string; truncated: string[] }> {
+export async function changesSince(
+  cwd: string,
+  base: string,
+  maxBytes: number,
+  head?: string,
+): Promise<{ files: string[]; diff: string; truncated: string[] }> {
   const mergeBase = (await git(cwd, ['merge-base', base, head ?? 'HEAD'])).trim();
   const range = head ? [mergeBase, head] : [mergeBase];
   const files = (await git(cwd, ['diff', '--name-only', ...range])).split('\n').filter(Boolean);
@@ -94,15 +102,24 @@ export async function requestReview(store: StatusStore, options: ReviewOptions):
   let base = options.base ?? '';
   const done = async (o: ReviewOutcome): Promise<ReviewOutcome> => {
     if (o.status !== 'completed') {
-      await store.append('review_skipped', { phase, base: o.base, status: o.status, reason: o.summary, message: o.summary }).catch(() => undefined);
+      await store
+        .append('review_skipped', { phase, base: o.base, status: o.status, reason: o.summary, message: o.summary })
+        .catch(() => undefined);
     }
     return o;
   };
   try {
     base ||= await defaultBase(options.workspaceRoot, env);
     const changes = await changesSince(options.workspaceRoot, base, options.config.review.max_diff_bytes, options.head);
-    if (!changes.files.length) return done({ status: 'skipped', summary: `review skipped: no changes against ${base}`, files: [], base });
-    if (!env.GEMINI_API_KEY) return done({ status: 'skipped', summary: 'review skipped: GEMINI_API_KEY is not set', files: changes.files, base });
+    if (!changes.files.length)
+      return done({ status: 'skipped', summary: `review skipped: no changes against ${base}`, files: [], base });
+    if (!env.GEMINI_API_KEY)
+      return done({
+        status: 'skipped',
+        summary: 'review skipped: GEMINI_API_KEY is not set',
+        files: changes.files,
+        base,
+      });
     const { records } = await readUsage(store);
     const blocked = budgetBlock(records, options.config.budgets, spendScope(env), now());
     if (blocked) return done({ status: 'skipped', summary: `review skipped: ${blocked}`, files: changes.files, base });
@@ -157,8 +174,19 @@ export async function requestReview(store: StatusStore, options: ReviewOptions):
       cost_usd: cost,
       message: `review of phase ${phase} by ${answer.model}: ${rel}`,
     });
-    return { status: 'completed', summary: `review of phase ${phase} (${answer.model}): ${rel}`, artifact, files: changes.files, base };
+    return {
+      status: 'completed',
+      summary: `review of phase ${phase} (${answer.model}): ${rel}`,
+      artifact,
+      files: changes.files,
+      base,
+    };
   } catch (e) {
-    return done({ status: 'failed', summary: `review failed: ${redactSecrets((e as Error).message, env)}`, files: [], base: base || '(unknown)' });
+    return done({
+      status: 'failed',
+      summary: `review failed: ${redactSecrets((e as Error).message, env)}`,
+      files: [],
+      base: base || '(unknown)',
+    });
   }
 }

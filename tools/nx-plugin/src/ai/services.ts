@@ -25,7 +25,10 @@ export function loadAiContext(store: StatusStore, env: NodeJS.ProcessEnv = proce
 }
 
 /** The escalation hook for failure analysis: unknown failures go to the design model. */
-export function designEscalation(store: StatusStore, env: NodeJS.ProcessEnv = process.env): (request: EscalationRequest) => Promise<EscalationOutcome> {
+export function designEscalation(
+  store: StatusStore,
+  env: NodeJS.ProcessEnv = process.env,
+): (request: EscalationRequest) => Promise<EscalationOutcome> {
   return async (request) => {
     if (!request.logFile) return { status: 'skipped', summary: 'design escalation skipped: no log file' };
     let ctx: AiContext;
@@ -36,7 +39,13 @@ export function designEscalation(store: StatusStore, env: NodeJS.ProcessEnv = pr
     }
     const o = await requestDesign(
       store,
-      { task: request.input.task, phase: request.phase, cpu: request.input.cpu, command: request.input.command, logFile: request.logFile },
+      {
+        task: request.input.task,
+        phase: request.phase,
+        cpu: request.input.cpu,
+        command: request.input.command,
+        logFile: request.logFile,
+      },
       { ...ctx, env },
     );
     return { status: o.status === 'cached' ? 'answered' : o.status, summary: o.summary };

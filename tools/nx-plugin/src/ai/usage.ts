@@ -82,15 +82,32 @@ export interface UsageRow {
  * Aggregates records of the last `days` days (UTC, today included) by day,
  * model and phase; rows sorted by day, then model, then phase.
  */
-export function usageReport(records: UsageRecord[], days: number, now: Date = new Date()): { rows: UsageRow[]; total: Omit<UsageRow, 'day' | 'model' | 'phase'> } {
-  const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1))).toISOString();
+export function usageReport(
+  records: UsageRecord[],
+  days: number,
+  now: Date = new Date(),
+): { rows: UsageRow[]; total: Omit<UsageRow, 'day' | 'model' | 'phase'> } {
+  const since = new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)),
+  ).toISOString();
   const rows = new Map<string, UsageRow & { latency: number }>();
   for (const r of records) {
     if (r.timestamp < since) continue;
     const day = r.timestamp.slice(0, 10);
     const phase = r.phase ?? '-';
     const k = `${day}\0${r.model}\0${phase}`;
-    const row = rows.get(k) ?? { day, model: r.model, phase, calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0, mean_latency_ms: 0, latency: 0 };
+    const row = rows.get(k) ?? {
+      day,
+      model: r.model,
+      phase,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      unpriced_calls: 0,
+      mean_latency_ms: 0,
+      latency: 0,
+    };
     row.calls++;
     row.input_tokens += r.input_tokens;
     row.output_tokens += r.output_tokens;
@@ -100,10 +117,16 @@ export function usageReport(records: UsageRecord[], days: number, now: Date = ne
     rows.set(k, row);
   }
   const out = [...rows.values()]
-    .map(({ latency, ...row }) => ({ ...row, cost_usd: round6(row.cost_usd), mean_latency_ms: Math.round(latency / row.calls) }))
+    .map(({ latency, ...row }) => ({
+      ...row,
+      cost_usd: round6(row.cost_usd),
+      mean_latency_ms: Math.round(latency / row.calls),
+    }))
     .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model) || a.phase.localeCompare(b.phase));
   const total = { ...sumUsage(out), mean_latency_ms: 0 };
-  total.mean_latency_ms = total.calls ? Math.round(out.reduce((s, r) => s + r.mean_latency_ms * r.calls, 0) / total.calls) : 0;
+  total.mean_latency_ms = total.calls
+    ? Math.round(out.reduce((s, r) => s + r.mean_latency_ms * r.calls, 0) / total.calls)
+    : 0;
   return { rows: out, total };
 }
 
@@ -148,10 +171,30 @@ export function formatUsageTable(report: ReturnType<typeof usageReport>, days: n
     String(r.mean_latency_ms),
   ]);
   const t = report.total;
-  body.push(['total', '', '', String(t.calls), String(t.input_tokens), String(t.output_tokens), t.cost_usd.toFixed(4) + (t.unpriced_calls ? ` (+${t.unpriced_calls} unpriced)` : ''), String(t.mean_latency_ms)]);
+  body.push([
+    'total',
+    '',
+    '',
+    String(t.calls),
+    String(t.input_tokens),
+    String(t.output_tokens),
+    t.cost_usd.toFixed(4) + (t.unpriced_calls ? ` (+${t.unpriced_calls} unpriced)` : ''),
+    String(t.mean_latency_ms),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [`AI usage, last ${days} day(s)`, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n';
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return (
+    [
+      `AI usage, last ${days} day(s)`,
+      line(header),
+      widths.map((w) => '-'.repeat(w)).join('  '),
+      ...body.map(line),
+    ].join('\n') + '\n'
+  );
 }
 
 /** Who is spending: the keys budgets are kept by. */
@@ -163,20 +206,33 @@ export interface SpendScope {
 /** The scope from the environment: NEXTRUST_SESSION_ID / CLAUDE_SESSION_ID; NEXTRUST_PR / GITHUB_PR_NUMBER, or the PR ref in GITHUB_REF. */
 export function spendScope(env: NodeJS.ProcessEnv = process.env): SpendScope {
   const refPr = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1];
-  return { session: env.NEXTRUST_SESSION_ID ?? env.CLAUDE_SESSION_ID ?? null, pr: env.NEXTRUST_PR ?? env.GITHUB_PR_NUMBER ?? refPr ?? null };
+  return {
+    session: env.NEXTRUST_SESSION_ID ?? env.CLAUDE_SESSION_ID ?? null,
+    pr: env.NEXTRUST_PR ?? env.GITHUB_PR_NUMBER ?? refPr ?? null,
+  };
 }
 
 /**
  * Checks the budgets (ai.json `budgets`) against recorded spending.
  * @returns null when a call may go ahead, else the message saying which budget is reached.
  */
-export function budgetBlock(records: UsageRecord[], budgets: AiConfig['budgets'], scope: SpendScope, now: Date = new Date()): string | null {
+export function budgetBlock(
+  records: UsageRecord[],
+  budgets: AiConfig['budgets'],
+  scope: SpendScope,
+  now: Date = new Date(),
+): string | null {
   const today = now.toISOString().slice(0, 10);
-  const sum = (pred: (r: UsageRecord) => boolean) => round6(records.filter(pred).reduce((s, r) => s + (r.cost_usd ?? 0), 0));
+  const sum = (pred: (r: UsageRecord) => boolean) =>
+    round6(records.filter(pred).reduce((s, r) => s + (r.cost_usd ?? 0), 0));
   const checks: [string, number | null, number][] = [
     [`daily budget (${today})`, budgets.daily_usd, sum((r) => r.timestamp.startsWith(today))],
     [`budget of PR #${scope.pr}`, scope.pr ? budgets.per_pr_usd : null, sum((r) => r.pr === scope.pr)],
-    [`budget of session ${scope.session}`, scope.session ? budgets.per_session_usd : null, sum((r) => r.session === scope.session)],
+    [
+      `budget of session ${scope.session}`,
+      scope.session ? budgets.per_session_usd : null,
+      sum((r) => r.session === scope.session),
+    ],
   ];
   for (const [name, limit, spent] of checks) {
     if (limit !== null && spent >= limit) {

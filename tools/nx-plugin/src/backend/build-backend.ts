@@ -76,7 +76,9 @@ export interface BackendManifest {
 async function probe(file: string, args: string[], pkg: string): Promise<string> {
   const r = await runProcess(file, args, { timeoutMs: 30_000 });
   if (r.startError || r.exitCode !== 0) {
-    throw new ToolchainError(`${file} ${args.join(' ')} failed (${r.startError ?? `exit ${r.exitCode}`}): install Debian package ${pkg}`);
+    throw new ToolchainError(
+      `${file} ${args.join(' ')} failed (${r.startError ?? `exit ${r.exitCode}`}): install Debian package ${pkg}`,
+    );
   }
   return r.stdout.trim();
 }
@@ -127,7 +129,9 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
   const libDir = await probe(opts.llvmConfig, ['--libdir'], 'llvm-22-dev');
   const includeDir = await probe(opts.llvmConfig, ['--includedir'], 'llvm-22-dev');
   if (!fs.existsSync(path.join(includeDir, 'llvm/Target/Target.td'))) {
-    throw new ToolchainError(`${includeDir}/llvm/Target/Target.td not found (LLVM's TableGen files): install Debian package llvm-22-dev`);
+    throw new ToolchainError(
+      `${includeDir}/llvm/Target/Target.td not found (LLVM's TableGen files): install Debian package llvm-22-dev`,
+    );
   }
   const compiler = (await probe('g++', ['--version'], 'g++')).split('\n')[0];
   await probe('make', ['--version'], 'make');
@@ -154,7 +158,9 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
     const staging = path.join(buildDir, 'staging');
     await fs.promises.rm(staging, { recursive: true, force: true });
     await fs.promises.mkdir(path.join(staging, 'llvm/lib/Target'), { recursive: true });
-    await fs.promises.cp(path.join(pristine, 'llvm/lib/Target/M68k'), path.join(staging, 'llvm/lib/Target/M68k'), { recursive: true });
+    await fs.promises.cp(path.join(pristine, 'llvm/lib/Target/M68k'), path.join(staging, 'llvm/lib/Target/M68k'), {
+      recursive: true,
+    });
     await applyPatchSeries(patchesDir, series, staging);
     log(`backend: ${series.length} patches applied (${series.map((p) => p.file.replace(/\.patch$/, '')).join(', ')})`);
     const synced = await syncTree(path.join(staging, 'llvm/lib/Target/M68k'), path.join(buildDir, 'src'));
@@ -162,10 +168,23 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
     log(`backend: build folder ${buildDir} (${synced.written} files changed since its last build)`);
 
     const jobs = opts.jobs ?? Math.max(1, os.cpus().length);
-    await runTool('make', ['-C', buildDir, '-f', makefile, `-j${jobs}`, 'SRC=src', `LLVM_CONFIG=${opts.llvmConfig}`, `VERSION_NODE=LLVM_${major}.${minor}`], {
-      stream: true,
-      timeoutMs: 60 * 60_000,
-    });
+    await runTool(
+      'make',
+      [
+        '-C',
+        buildDir,
+        '-f',
+        makefile,
+        `-j${jobs}`,
+        'SRC=src',
+        `LLVM_CONFIG=${opts.llvmConfig}`,
+        `VERSION_NODE=LLVM_${major}.${minor}`,
+      ],
+      {
+        stream: true,
+        timeoutMs: 60 * 60_000,
+      },
+    );
 
     const outDir = path.resolve(ws, opts.outputDir);
     await fs.promises.rm(outDir, { recursive: true, force: true });
@@ -183,7 +202,9 @@ export async function buildBackend(opts: BackendBuildOptions): Promise<BackendMa
       compiler,
     };
     await writeJson(path.join(outDir, 'backend.json'), manifest);
-    log(`backend: ${manifest.library} (${(manifest.size / 1e6).toFixed(1)} MB, sha256 ${manifest.sha256.slice(0, 16)}…) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    log(
+      `backend: ${manifest.library} (${(manifest.size / 1e6).toFixed(1)} MB, sha256 ${manifest.sha256.slice(0, 16)}…) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
     return manifest;
   });
 }

@@ -5,7 +5,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { downloadVerified, nextrustCacheDir, parseIndexTargets, parseShowSrc, poolDirectory, SourceError } from './debian-source';
+import {
+  downloadVerified,
+  nextrustCacheDir,
+  parseIndexTargets,
+  parseShowSrc,
+  poolDirectory,
+  SourceError,
+} from './debian-source';
 
 describe('parseIndexTargets', () => {
   it('keeps the distinct deb repositories in order, with a trailing slash', () => {
@@ -108,13 +115,19 @@ describe('downloadVerified against a loopback HTTP server', () => {
 
   it('another sha256 is refused (SourceError) and nothing is kept', async () => {
     const dest = path.join(tmp, 'src.tar.xz');
-    await expect(downloadVerified(`${base}/ok`, dest, { ...expected, sha256: '0'.repeat(64) }, () => undefined, 2000)).rejects.toThrow(SourceError);
+    await expect(
+      downloadVerified(`${base}/ok`, dest, { ...expected, sha256: '0'.repeat(64) }, () => undefined, 2000),
+    ).rejects.toThrow(SourceError);
     expect(fs.readdirSync(tmp)).toEqual([]);
   });
 
   it('404 is "missing"; another HTTP status is an error naming it', async () => {
-    expect(await downloadVerified(`${base}/missing`, path.join(tmp, 'a'), expected, () => undefined, 2000)).toBe('missing');
-    await expect(downloadVerified(`${base}/error`, path.join(tmp, 'a'), expected, () => undefined, 2000)).rejects.toThrow('HTTP 503');
+    expect(await downloadVerified(`${base}/missing`, path.join(tmp, 'a'), expected, () => undefined, 2000)).toBe(
+      'missing',
+    );
+    await expect(
+      downloadVerified(`${base}/error`, path.join(tmp, 'a'), expected, () => undefined, 2000),
+    ).rejects.toThrow('HTTP 503');
   });
 
   it.each([

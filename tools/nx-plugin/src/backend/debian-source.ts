@@ -141,26 +141,42 @@ export interface FetchOptions {
 
 function aptArgs(aptDir: string): string[] {
   return [
-    '-o', `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
-    '-o', 'Dir::Etc::SourceParts=/nonexistent',
-    '-o', `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
-    '-o', `Dir::Cache=${path.join(aptDir, 'cache')}`,
-    '-o', 'APT::Sandbox::User=root',
+    '-o',
+    `Dir::Etc::SourceList=${path.join(aptDir, 'sources.list')}`,
+    '-o',
+    'Dir::Etc::SourceParts=/nonexistent',
+    '-o',
+    `Dir::State::Lists=${path.join(aptDir, 'lists')}`,
+    '-o',
+    `Dir::Cache=${path.join(aptDir, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root',
   ];
 }
 
 /** Asks apt (a private configuration with deb-src entries) for the source package's record. */
-async function lookUpRecord(opts: FetchOptions, log: (l: string) => void): Promise<{ record: SourceRecord; repos: AptRepository[] }> {
+async function lookUpRecord(
+  opts: FetchOptions,
+  log: (l: string) => void,
+): Promise<{ record: SourceRecord; repos: AptRepository[] }> {
   const { pin } = opts;
   let targets: string;
   try {
-    targets = (await runTool('apt-get', ['indextargets', '--format', '$(REPO_URI)\t$(CODENAME)\t$(COMPONENT)\t$(TARGET_OF)'], { timeoutMs: 60_000 })).stdout;
+    targets = (
+      await runTool('apt-get', ['indextargets', '--format', '$(REPO_URI)\t$(CODENAME)\t$(COMPONENT)\t$(TARGET_OF)'], {
+        timeoutMs: 60_000,
+      })
+    ).stdout;
   } catch (e) {
-    throw new SourceError(`cannot read apt's repositories (apt-get indextargets): ${(e as Error).message}; run 'apt-get update' first`);
+    throw new SourceError(
+      `cannot read apt's repositories (apt-get indextargets): ${(e as Error).message}; run 'apt-get update' first`,
+    );
   }
   const repos = parseIndexTargets(targets);
   if (!repos.length) {
-    throw new SourceError("apt has no repositories with downloaded indexes: run 'apt-get update' (the backend source comes from the Debian archive apt is configured with)");
+    throw new SourceError(
+      "apt has no repositories with downloaded indexes: run 'apt-get update' (the backend source comes from the Debian archive apt is configured with)",
+    );
   }
   const aptDir = path.join(opts.cacheDir, 'apt');
   await fs.promises.mkdir(path.join(aptDir, 'lists', 'partial'), { recursive: true });
@@ -170,7 +186,9 @@ async function lookUpRecord(opts: FetchOptions, log: (l: string) => void): Promi
     repos.map((r) => `deb-src ${r.uri} ${r.codename} ${r.component}\n`).join(''),
   );
   const find = async (): Promise<SourceRecord | undefined> => {
-    const r = await runTool('apt-cache', [...aptArgs(aptDir), 'showsrc', pin.package], { timeoutMs: 60_000 }).catch(() => null);
+    const r = await runTool('apt-cache', [...aptArgs(aptDir), 'showsrc', pin.package], { timeoutMs: 60_000 }).catch(
+      () => null,
+    );
     return r ? parseShowSrc(r.stdout).find((s) => s.package === pin.package && s.version === pin.version) : undefined;
   };
   let record = await find();
@@ -180,7 +198,9 @@ async function lookUpRecord(opts: FetchOptions, log: (l: string) => void): Promi
       await runTool('apt-get', [...aptArgs(aptDir), '-q', 'update'], { timeoutMs: 600_000 });
     } catch (e) {
       const out = e instanceof ToolError ? e.output.trim().split('\n').slice(-3).join(' | ') : '';
-      throw new SourceError(`apt-get update of the source indexes failed: ${(e as Error).message}${out ? ` (${out})` : ''}`);
+      throw new SourceError(
+        `apt-get update of the source indexes failed: ${(e as Error).message}${out ? ` (${out})` : ''}`,
+      );
     }
     record = await find();
   }
@@ -243,7 +263,9 @@ export async function downloadVerified(
         const pct = Math.floor((got / expected.size) * 100);
         if (pct >= shown + 10) {
           shown = pct - (pct % 10);
-          log(`backend source: ${shown}% of ${(expected.size / 1e6).toFixed(0)} MB (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+          log(
+            `backend source: ${shown}% of ${(expected.size / 1e6).toFixed(0)} MB (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+          );
         }
       }
     } catch (e) {
@@ -255,7 +277,9 @@ export async function downloadVerified(
     const sha = hash.digest('hex');
     if (sha !== expected.sha256) {
       await fs.promises.rm(part, { force: true });
-      throw new SourceError(`${url}: sha256 ${sha} differs from the archive's Checksums-Sha256 ${expected.sha256}; refused`);
+      throw new SourceError(
+        `${url}: sha256 ${sha} differs from the archive's Checksums-Sha256 ${expected.sha256}; refused`,
+      );
     }
     await fs.promises.rename(part, dest);
     return 'ok';
@@ -284,7 +308,9 @@ export async function fetchDebianSource(opts: FetchOptions): Promise<string> {
   const { record, repos } = await lookUpRecord(opts, log);
   const listed = record.files[pin.tarball];
   if (!listed) {
-    throw new SourceError(`${pin.package} ${pin.version} has no file ${pin.tarball} (it lists ${Object.keys(record.files).join(', ')}): check 'backend.source.tarball'`);
+    throw new SourceError(
+      `${pin.package} ${pin.version} has no file ${pin.tarball} (it lists ${Object.keys(record.files).join(', ')}): check 'backend.source.tarball'`,
+    );
   }
   if (listed.sha256 !== pin.sha256) {
     throw new SourceError(
@@ -297,7 +323,8 @@ export async function fetchDebianSource(opts: FetchOptions): Promise<string> {
   ];
   const stallText = (opts.env ?? process.env).NEXTRUST_DOWNLOAD_STALL_MS;
   const stallMs = stallText ? Number(stallText) : DOWNLOAD_STALL_MS;
-  if (!(stallMs > 0)) throw new SourceError(`NEXTRUST_DOWNLOAD_STALL_MS '${stallText}': expected a positive number of milliseconds`);
+  if (!(stallMs > 0))
+    throw new SourceError(`NEXTRUST_DOWNLOAD_STALL_MS '${stallText}': expected a positive number of milliseconds`);
   const tried: string[] = [];
   for (const url of [...new Set(urls)]) {
     log(`backend source: fetching ${url}`);
@@ -323,7 +350,12 @@ export async function fetchDebianSource(opts: FetchOptions): Promise<string> {
  * `<cacheDir>/llvm-src/<sha256 prefix>/` once, and returns that folder (holding `llvm/lib/Target/<target>`).
  * @throws ToolError when tar fails (xz-utils missing, corrupt archive).
  */
-export async function extractTarget(tarball: string, sha256: string, cacheDir: string, target: string): Promise<string> {
+export async function extractTarget(
+  tarball: string,
+  sha256: string,
+  cacheDir: string,
+  target: string,
+): Promise<string> {
   const root = path.join(cacheDir, 'llvm-src', `${sha256.slice(0, 16)}-${target}`);
   const done = path.join(root, '.complete');
   if (fs.existsSync(done)) return root;
@@ -331,7 +363,11 @@ export async function extractTarget(tarball: string, sha256: string, cacheDir: s
   await fs.promises.rm(tmp, { recursive: true, force: true });
   await fs.promises.mkdir(tmp, { recursive: true });
   // The tarball's top folder is <package>_<version>/; strip it.
-  await runTool('tar', ['-xJf', tarball, '-C', tmp, '--strip-components=1', '--wildcards', `*/llvm/lib/Target/${target}/*`], { timeoutMs: 600_000 });
+  await runTool(
+    'tar',
+    ['-xJf', tarball, '-C', tmp, '--strip-components=1', '--wildcards', `*/llvm/lib/Target/${target}/*`],
+    { timeoutMs: 600_000 },
+  );
   if (!fs.existsSync(path.join(tmp, 'llvm/lib/Target', target))) {
     throw new SourceError(`${tarball}: no llvm/lib/Target/${target} inside`);
   }

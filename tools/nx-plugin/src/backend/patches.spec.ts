@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyPatchSeries, describePatchFailure, parsePatchHeader, PatchError, readPatchSeries } from './patches';
 
-const HEADER = 'Subject: change line 2\nFixes: line 2 was wrong,\n  and this continues it\nUpstream: none\nTest: regressions/x.c\n\n';
+const HEADER =
+  'Subject: change line 2\nFixes: line 2 was wrong,\n  and this continues it\nUpstream: none\nTest: regressions/x.c\n\n';
 const diff = (from: string, to: string) =>
   `--- a/llvm/lib/Target/M68k/A.cpp\n+++ b/llvm/lib/Target/M68k/A.cpp\n@@ -1,3 +1,3 @@\n line1\n-${from}\n+${to}\n line3\n`;
 
@@ -28,8 +29,15 @@ describe('parsePatchHeader', () => {
   });
 
   it.each(['Subject', 'Fixes', 'Upstream', 'Test'])('names the patch and the missing field %s', (field) => {
-    const text = HEADER.split('\n').filter((l) => !l.startsWith(field)).join('\n') + diff('line2', 'lineB');
-    expect(() => parsePatchHeader('0007-x.patch', text)).toThrow(new PatchError(`0007-x.patch: header field '${field}:' missing (each patch starts with Subject:, Fixes:, Upstream:, Test:)`));
+    const text =
+      HEADER.split('\n')
+        .filter((l) => !l.startsWith(field))
+        .join('\n') + diff('line2', 'lineB');
+    expect(() => parsePatchHeader('0007-x.patch', text)).toThrow(
+      new PatchError(
+        `0007-x.patch: header field '${field}:' missing (each patch starts with Subject:, Fixes:, Upstream:, Test:)`,
+      ),
+    );
   });
 
   it('refuses a header without a diff', () => {
@@ -59,8 +67,10 @@ describe('applyPatchSeries', () => {
   });
 
   it('says when a patch was already applied', () => {
-    expect(describePatchFailure('checking file llvm/lib/Target/M68k/A.cpp\nReversed (or previously applied) patch detected!  Skipping patch.\n')).toBe(
-      'llvm/lib/Target/M68k/A.cpp already has this change',
-    );
+    expect(
+      describePatchFailure(
+        'checking file llvm/lib/Target/M68k/A.cpp\nReversed (or previously applied) patch detected!  Skipping patch.\n',
+      ),
+    ).toBe('llvm/lib/Target/M68k/A.cpp already has this change');
   });
 });

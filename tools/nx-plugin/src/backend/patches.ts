@@ -54,7 +54,10 @@ export function parsePatchHeader(file: string, text: string): Omit<PatchInfo, 'f
     } else if (/^\s+\S/.test(line) && current) fields[current] += ' ' + line.trim();
   }
   for (const f of PATCH_FIELDS) {
-    if (!fields[f]) throw new PatchError(`${file}: header field '${f}:' missing (each patch starts with ${PATCH_FIELDS.map((x) => x + ':').join(', ')})`);
+    if (!fields[f])
+      throw new PatchError(
+        `${file}: header field '${f}:' missing (each patch starts with ${PATCH_FIELDS.map((x) => x + ':').join(', ')})`,
+      );
   }
   if (!/^(diff |--- )/m.test(text)) throw new PatchError(`${file}: no diff after the header`);
   return { subject: fields.Subject, fixes: fields.Fixes, upstream: fields.Upstream, test: fields.Test };
@@ -95,7 +98,8 @@ export function describePatchFailure(output: string): string {
       continue;
     }
     if (/can't find file to patch/.test(line)) problems.push(`a file it patches is not in the source`);
-    else if (/Reversed \(or previously applied\) patch detected/.test(line)) problems.push(`${file} already has this change`);
+    else if (/Reversed \(or previously applied\) patch detected/.test(line))
+      problems.push(`${file} already has this change`);
     else if (/malformed patch/.test(line)) problems.push(line.replace(/^patch: \*+ /, ''));
   }
   return problems.length ? problems.join('; ') : output.trim().split('\n').slice(-3).join(' | ');
@@ -108,7 +112,16 @@ export function describePatchFailure(output: string): string {
  */
 export async function applyPatchSeries(dir: string, series: PatchInfo[], sourceRoot: string): Promise<void> {
   for (const p of series) {
-    const args = ['-p1', '--batch', '--forward', '--no-backup-if-mismatch', '-d', sourceRoot, '-i', path.join(dir, p.file)];
+    const args = [
+      '-p1',
+      '--batch',
+      '--forward',
+      '--no-backup-if-mismatch',
+      '-d',
+      sourceRoot,
+      '-i',
+      path.join(dir, p.file),
+    ];
     const dry = await runProcess('patch', ['--dry-run', ...args], { timeoutMs: 60_000 });
     if (dry.startError) throw new PatchError(`cannot run patch: ${dry.startError} (install Debian package patch)`);
     if (dry.exitCode !== 0) throw new PatchError(`${path.join(dir, p.file)}: ${describePatchFailure(dry.all)}`);

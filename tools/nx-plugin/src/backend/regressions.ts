@@ -88,12 +88,25 @@ export async function runReproducer(r: Reproducer, run: ReproducerRun): Promise<
   const objs: string[] = [];
   for (const src of r.sources) {
     const obj = path.join(run.workDir, `${path.basename(src)}.${tag}.o`);
-    await runTool(run.clang, [...sourceFlags(src), '--target=m68k-linux-gnu', `-mcpu=${cpu.clangCpu}`, `-O${run.opt ?? 2}`, '-c', src, '-o', obj]);
+    await runTool(run.clang, [
+      ...sourceFlags(src),
+      '--target=m68k-linux-gnu',
+      `-mcpu=${cpu.clangCpu}`,
+      `-O${run.opt ?? 2}`,
+      '-c',
+      src,
+      '-o',
+      obj,
+    ]);
     objs.push(obj);
   }
   const exe = path.join(run.workDir, `${r.name}.${tag}`);
   await runTool(run.toolchain.cross.gcc.path, [...objs, '-o', exe]);
-  const p = await runProcess(run.toolchain.qemu.qemuM68k.path, ['-cpu', cpu.qemuCpu, '-L', run.toolchain.cross.m68kSysroot, exe], { timeoutMs: 30_000 });
+  const p = await runProcess(
+    run.toolchain.qemu.qemuM68k.path,
+    ['-cpu', cpu.qemuCpu, '-L', run.toolchain.cross.m68kSysroot, exe],
+    { timeoutMs: 30_000 },
+  );
   return { output: p.all, exitCode: p.exitCode, timedOut: p.timedOut };
 }
 

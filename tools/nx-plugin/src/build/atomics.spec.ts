@@ -47,7 +47,11 @@ const EXPECTED_SYMBOLS = [1, 2, 4]
 function opsSummary(r: ProcessResult): { passed: number; failed: number; failures: string[] } {
   const m = /^ops: (\d+) passed, (\d+) failed$/m.exec(r.stdout);
   if (!m) throw new Error(`no ops summary in output (exit ${r.exitCode}):\n${r.all}`);
-  return { passed: Number(m[1]), failed: Number(m[2]), failures: r.stdout.split('\n').filter((l) => l.startsWith('FAIL ')) };
+  return {
+    passed: Number(m[1]),
+    failed: Number(m[2]),
+    failures: r.stdout.split('\n').filter((l) => l.startsWith('FAIL ')),
+  };
 }
 
 /** Checks ops.c makes at least: 3 sizes x 17 operand pairs x (17 CAS/TAS/release + 6 ops x 6 RMW checks). */
@@ -91,17 +95,15 @@ function expectExactStress(r: ProcessResult, t: number, n: number): void {
 }
 
 /** Compiles the library (or a mutant of it) and one harness for the host. */
-async function hostBuild(name: string, harness: string, defines: string[] = [], library = librarySource): Promise<string> {
+async function hostBuild(
+  name: string,
+  harness: string,
+  defines: string[] = [],
+  library = librarySource,
+): Promise<string> {
   const exe = path.join(tmpRoot, 'host', name);
   await fs.promises.mkdir(path.dirname(exe), { recursive: true });
-  await runTool(HOST_CC, [
-    ...harnessCflags(atomicsDir),
-    ...defines,
-    library,
-    path.join(testsDir, harness),
-    '-o',
-    exe,
-  ]);
+  await runTool(HOST_CC, [...harnessCflags(atomicsDir), ...defines, library, path.join(testsDir, harness), '-o', exe]);
   return exe;
 }
 
@@ -134,14 +136,31 @@ describe('spinlock atomics on the host (x86_64, clang-19 -O2 -pthread)', () => {
 
   it.each(hashes)('stress: 4 threads x 200000 lose no update with $label hash', async ({ hash, bits }) => {
     const defs = [`-DNEXTRUST_LOCK_HASH=${hash}`, `-DNEXTRUST_LOCK_BITS=${bits}`];
-    const r = await runProcess(await hostBuild(`stress-h${hash}`, 'stress.c', defs), ['4', '200000'], { timeoutMs: 300_000 });
+    const r = await runProcess(await hostBuild(`stress-h${hash}`, 'stress.c', defs), ['4', '200000'], {
+      timeoutMs: 300_000,
+    });
     expectExactStress(r, 4, 200000);
   });
 
   it.each([
-    { name: 'nand computed as ~cur & v (GCC < 4.4 semantics)', from: '~(cur & v)', to: '(~cur & v)', expect: /^FAIL size=\d (fetch_and_nand|nand_and_fetch) stored/m },
-    { name: 'OP_and_fetch returning the old value', from: 'return next;', to: 'return cur;', expect: /^FAIL size=\d add_and_fetch result/m },
-    { name: 'compare-and-swap storing on a mismatch', from: 'if (cur == expected) *p = desired;', to: 'if (cur == expected || desired) *p = desired;', expect: /^FAIL size=\d val_compare_and_swap failure stored/m },
+    {
+      name: 'nand computed as ~cur & v (GCC < 4.4 semantics)',
+      from: '~(cur & v)',
+      to: '(~cur & v)',
+      expect: /^FAIL size=\d (fetch_and_nand|nand_and_fetch) stored/m,
+    },
+    {
+      name: 'OP_and_fetch returning the old value',
+      from: 'return next;',
+      to: 'return cur;',
+      expect: /^FAIL size=\d add_and_fetch result/m,
+    },
+    {
+      name: 'compare-and-swap storing on a mismatch',
+      from: 'if (cur == expected) *p = desired;',
+      to: 'if (cur == expected || desired) *p = desired;',
+      expect: /^FAIL size=\d val_compare_and_swap failure stored/m,
+    },
     { name: 'lock_release not clearing', from: '*p = 0;', to: '*p = 1;', expect: /^FAIL size=\d lock_release stored/m },
   ])('ops detects a broken library: $name', async (m) => {
     const slug = m.name.replace(/\W+/g, '-');
@@ -187,7 +206,10 @@ function flagClobbers(disassembly: string): string[] {
     // a sets the flags the branch wants: a pure test, or arithmetic whose result b overwrites at once.
     const dest = (operands: string) => operands.split(',').pop()!.trim();
     const flagTest =
-      /^(cmp|tst|btst)/.test(a.op) || (/^(sub|add|and|or|eor|neg|not|ext)/.test(a.op) && !/^(suba|adda)/.test(a.op) && dest(a.operands) === dest(b.operands));
+      /^(cmp|tst|btst)/.test(a.op) ||
+      (/^(sub|add|and|or|eor|neg|not|ext)/.test(a.op) &&
+        !/^(suba|adda)/.test(a.op) &&
+        dest(a.operands) === dest(b.operands));
     const flagMove = /^move[bwl]?$|^moveq$/.test(b.op) && !/%sr|%ccr/.test(b.operands);
     if (flagUser && flagTest && flagMove) found.push(`${a.text}; ${b.text}; ${c.text}`);
   }
@@ -230,7 +252,9 @@ describe('spinlock atomics for m68k (buildAtomics, m68k-linux-gnu-gcc harnesses,
     expect(manifest.symbols).toHaveLength(49);
     expect(manifest.sha256).toBe(sha256File(archive));
     expect(manifest.size).toBe(fs.statSync(archive).size);
-    expect(manifest.cflags).toEqual(expect.arrayContaining(['--target=m68k-linux-gnu', `-mcpu=${cpu.slice(1)}`, '-O2']));
+    expect(manifest.cflags).toEqual(
+      expect.arrayContaining(['--target=m68k-linux-gnu', `-mcpu=${cpu.slice(1)}`, '-O2']),
+    );
   });
 
   it.each(cpus)('%s: nm agrees: every symbol defined (T), nothing undefined', async (cpu) => {
@@ -255,7 +279,15 @@ describe('spinlock atomics for m68k (buildAtomics, m68k-linux-gnu-gcc harnesses,
     const src = path.join(tmpRoot, 'miscompiled.c');
     fs.writeFileSync(src, 'int f(int *p) { return __sync_fetch_and_add(p, 3); }\n');
     const obj = path.join(tmpRoot, 'miscompiled.o');
-    await runTool(toolchain.llvm.tools.clang.path, ['--target=m68k-linux-gnu', '-mcpu=68040', '-O2', '-c', src, '-o', obj]);
+    await runTool(toolchain.llvm.tools.clang.path, [
+      '--target=m68k-linux-gnu',
+      '-mcpu=68040',
+      '-O2',
+      '-c',
+      src,
+      '-o',
+      obj,
+    ]);
     const dis = (await runTool(crossBin('objdump'), ['-d', obj])).stdout;
     // If LLVM is ever fixed this fails: then the detector needs a new known-bad sample.
     expect(flagClobbers(dis).length).toBeGreaterThan(0);
@@ -284,7 +316,14 @@ describe('spinlock atomics for m68k (buildAtomics, m68k-linux-gnu-gcc harnesses,
       return exe;
     }
     const qemu = (program: string, args: string[] = []) =>
-      runUnderQemu({ qemu: toolchain.qemu.qemuM68k.path, m68kSysroot: toolchain.cross.m68kSysroot, cpu, program, args, timeoutMs: 300_000 });
+      runUnderQemu({
+        qemu: toolchain.qemu.qemuM68k.path,
+        m68kSysroot: toolchain.cross.m68kSysroot,
+        cpu,
+        program,
+        args,
+        timeoutMs: 300_000,
+      });
 
     it('ops: every libcall of every size is right', async () => {
       const r = await qemu(await link('ops.c'));

@@ -120,7 +120,9 @@ async function testRustflags(opts: CargoTestOptions, bridgeDir: string): Promise
 async function copyDebianCrate(name: string, into: string): Promise<{ dir: string; version: string }> {
   const versions = registryCrates().filter((c) => c.name === name);
   if (!versions.length) {
-    throw new Error(`crate '${name}' (crateTests) is not in ${DEBIAN_CARGO_REGISTRY}: install Debian's ${debianPackageOf(name)}`);
+    throw new Error(
+      `crate '${name}' (crateTests) is not in ${DEBIAN_CARGO_REGISTRY}: install Debian's ${debianPackageOf(name)}`,
+    );
   }
   const { version } = versions[versions.length - 1];
   const dir = path.join(into, `${name}-${version}`);
@@ -128,7 +130,8 @@ async function copyDebianCrate(name: string, into: string): Promise<{ dir: strin
   await fs.promises.cp(path.join(DEBIAN_CARGO_REGISTRY, `${name}-${version}`), dir, { recursive: true });
   // A workspace of its own (the copy may sit below another cargo workspace).
   const manifest = path.join(dir, 'Cargo.toml');
-  if (!/^\[workspace\]/m.test(fs.readFileSync(manifest, 'utf8'))) await fs.promises.appendFile(manifest, '\n[workspace]\n');
+  if (!/^\[workspace\]/m.test(fs.readFileSync(manifest, 'utf8')))
+    await fs.promises.appendFile(manifest, '\n[workspace]\n');
   return { dir, version };
 }
 
@@ -144,7 +147,10 @@ export async function runCargoTests(opts: CargoTestOptions): Promise<CargoTestRe
     (p) => p.flavor === 'std' && p.cpus.includes(cpu.name),
   );
   const sysroot = readJson<SysrootManifest>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');
-  if (!sysroot.crates.includes('test')) throw new Error(`${opts.sysrootDir}/sysroot.json: no libtest (crate 'test') in this sysroot; rebuild rust-target:sysroot:${opts.cpu}`);
+  if (!sysroot.crates.includes('test'))
+    throw new Error(
+      `${opts.sysrootDir}/sysroot.json: no libtest (crate 'test') in this sysroot; rebuild rust-target:sysroot:${opts.cpu}`,
+    );
   const work = path.resolve(ws, opts.workDir);
   const rustflags = await testRustflags(opts, path.join(work, 'libm-bridge'));
   const outDir = path.resolve(ws, opts.outputDir);
@@ -155,18 +161,42 @@ export async function runCargoTests(opts: CargoTestOptions): Promise<CargoTestRe
   const buildHarnesses = async (cwd: string, packages: string[], targetDir: string) => {
     // The programs' panic strategy for every package (crates' own manifests may set profiles too).
     const panic = ['--config', "profile.release.panic='abort'", '--config', "profile.dev.panic='abort'"];
-    const args = [...panic, 'test', '--no-run', '--message-format=json-render-diagnostics', '-Zpanic-abort-tests', '--target', HOSTED_TRIPLE];
+    const args = [
+      ...panic,
+      'test',
+      '--no-run',
+      '--message-format=json-render-diagnostics',
+      '-Zpanic-abort-tests',
+      '--target',
+      HOSTED_TRIPLE,
+    ];
     for (const p of packages) args.push('-p', p);
     if (opts.profile === 'release') args.push('--release');
-    const r = await runCargo({ toolchain: opts.toolchain, cwd, args, rustflags, targetDir, stream: opts.stream ? 'stderr' : false, crates: 'debian' });
+    const r = await runCargo({
+      toolchain: opts.toolchain,
+      cwd,
+      args,
+      rustflags,
+      targetDir,
+      stream: opts.stream ? 'stderr' : false,
+      crates: 'debian',
+    });
     return parseCargoArtifacts(r.stdout)
       .filter((a) => a.test && a.executable)
-      .map((a) => ({ package: a.packageName, target: a.kinds.includes('test') ? `tests/${a.name}` : a.kinds.includes('bin') ? `bin ${a.name}` : 'unit', executable: a.executable! }));
+      .map((a) => ({
+        package: a.packageName,
+        target: a.kinds.includes('test') ? `tests/${a.name}` : a.kinds.includes('bin') ? `bin ${a.name}` : 'unit',
+        executable: a.executable!,
+      }));
   };
 
   const harnesses: { package: string; target: string; executable: string; source: TestSuiteResult['source'] }[] = [];
   if (programs.length) {
-    const built = await buildHarnesses(path.resolve(ws, opts.projectRoot), programs.map((p) => p.name), path.join(work, 'programs'));
+    const built = await buildHarnesses(
+      path.resolve(ws, opts.projectRoot),
+      programs.map((p) => p.name),
+      path.join(work, 'programs'),
+    );
     harnesses.push(...built.map((h) => ({ ...h, source: 'program' as const })));
   }
   for (const name of opts.debianCrates) {
@@ -176,7 +206,10 @@ export async function runCargoTests(opts: CargoTestOptions): Promise<CargoTestRe
   }
 
   const suites: TestSuiteResult[] = [];
-  for (const h of harnesses.sort((a, b) => a.source.localeCompare(b.source) || a.package.localeCompare(b.package) || a.target.localeCompare(b.target))) {
+  for (const h of harnesses.sort(
+    (a, b) =>
+      a.source.localeCompare(b.source) || a.package.localeCompare(b.package) || a.target.localeCompare(b.target),
+  )) {
     const id = `${h.package}-${h.target.replace(/[^A-Za-z0-9_-]+/g, '_')}`;
     const launcher = path.join(work, 'launchers', id);
     await fs.promises.mkdir(path.dirname(launcher), { recursive: true });
@@ -191,7 +224,15 @@ export async function runCargoTests(opts: CargoTestOptions): Promise<CargoTestRe
     });
     const junit = path.join(outDir, `${id}.junit.xml`);
     const xml = run.stdout.slice(run.stdout.indexOf('<?xml'));
-    let result: TestSuiteResult = { suite: `${h.package} (${h.target})`, package: h.package, source: h.source, tests: 0, failures: 0, junit: path.relative(ws, junit), error: null };
+    let result: TestSuiteResult = {
+      suite: `${h.package} (${h.target})`,
+      package: h.package,
+      source: h.source,
+      tests: 0,
+      failures: 0,
+      junit: path.relative(ws, junit),
+      error: null,
+    };
     if (run.stdout.includes('<?xml') && !run.timedOut) {
       await fs.promises.writeFile(junit, xml);
       try {

@@ -11,7 +11,8 @@ import { debianCrateConfigArgs, explainUnavailableCrate } from './crates';
 import { runTool, ToolError, type RunResult } from '../util/exec';
 
 /** Environment variables removed before running cargo: they would change the build without being inputs. */
-const LEAKY_ENV = /^(RUSTFLAGS|RUSTDOCFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_.*|CARGO_TARGET_.*|CARGO_PROFILE_.*|RUSTC|RUSTC_WRAPPER|RUSTC_WORKSPACE_WRAPPER|CARGO_INCREMENTAL)$/;
+const LEAKY_ENV =
+  /^(RUSTFLAGS|RUSTDOCFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_.*|CARGO_TARGET_.*|CARGO_PROFILE_.*|RUSTC|RUSTC_WRAPPER|RUSTC_WORKSPACE_WRAPPER|CARGO_INCREMENTAL)$/;
 
 /** Options of runCargo. */
 export interface CargoOptions {
@@ -77,10 +78,17 @@ export async function runCargo(opts: CargoOptions): Promise<RunResult> {
   } catch (e) {
     // A dependency that is not there offline: one line naming the crate and the Debian package.
     const unavailable = debian && e instanceof ToolError ? await explainUnavailableCrate(e.output) : null;
-    if (unavailable && e instanceof ToolError) throw new ToolError(unavailable, e.command, e.exitCode, e.output, e.streamed);
+    if (unavailable && e instanceof ToolError)
+      throw new ToolError(unavailable, e.command, e.exitCode, e.output, e.streamed);
     // rustc's message about a bad spec does not always name the file: say which spec was in use.
     if (e instanceof ToolError && opts.specFiles?.length) {
-      throw new ToolError(`${e.message} (target spec in use: ${opts.specFiles.join(', ')})`, e.command, e.exitCode, e.output, e.streamed);
+      throw new ToolError(
+        `${e.message} (target spec in use: ${opts.specFiles.join(', ')})`,
+        e.command,
+        e.exitCode,
+        e.output,
+        e.streamed,
+      );
     }
     throw e;
   }

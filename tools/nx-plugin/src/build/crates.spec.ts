@@ -2,17 +2,30 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from '../util/exec';
-import { aptHasPackage, DEBIAN_CARGO_REGISTRY, debianCrateConfigArgs, debianPackageOf, explainUnavailableCrate, registryCrates } from './crates';
+import {
+  aptHasPackage,
+  DEBIAN_CARGO_REGISTRY,
+  debianCrateConfigArgs,
+  debianPackageOf,
+  explainUnavailableCrate,
+  registryCrates,
+} from './crates';
 
 /**
  * Runs the host's cargo on a one-package workspace with the given dependencies, resolving crates.io from a
  * directory source the way runCargo does for programs, and returns its output.
  */
-async function cargoWith(deps: string, registry = DEBIAN_CARGO_REGISTRY): Promise<{ exitCode: number | null; output: string }> {
+async function cargoWith(
+  deps: string,
+  registry = DEBIAN_CARGO_REGISTRY,
+): Promise<{ exitCode: number | null; output: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-crates-'));
   try {
     fs.mkdirSync(path.join(dir, 'src'));
-    fs.writeFileSync(path.join(dir, 'Cargo.toml'), `[package]\nname = "user-program"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}\n`);
+    fs.writeFileSync(
+      path.join(dir, 'Cargo.toml'),
+      `[package]\nname = "user-program"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}\n`,
+    );
     fs.writeFileSync(path.join(dir, 'src/main.rs'), 'fn main() {}\n');
     const r = await runProcess('cargo', ['--offline', ...debianCrateConfigArgs(registry), 'generate-lockfile'], {
       cwd: dir,
@@ -43,7 +56,9 @@ describe('crates from Debian (real cargo, real registry, real apt)', () => {
 
   it('names the Debian package to install for a crate Debian has but this machine lacks', async () => {
     // A crate apt knows whose package is not installed here.
-    const candidate = ['ryu', 'smallvec', 'bitflags', 'either', 'hex', 'base64'].find((c) => !registryCrates().some((k) => k.name === c));
+    const candidate = ['ryu', 'smallvec', 'bitflags', 'either', 'hex', 'base64'].find(
+      (c) => !registryCrates().some((k) => k.name === c),
+    );
     expect(candidate).toBeDefined();
     expect(await aptHasPackage(debianPackageOf(candidate!))).toBe(true);
     const r = await cargoWith(`${candidate} = "*"`);
@@ -66,12 +81,17 @@ describe('crates from Debian (real cargo, real registry, real apt)', () => {
   it('says when no Debian crate is installed at all', async () => {
     const r = await cargoWith('itoa = "1"', '/nonexistent/registry');
     expect(r.exitCode).not.toBe(0);
-    expect(await explainUnavailableCrate(r.output, '/nonexistent/registry')).toMatch(/^no Debian crates are installed \(\/nonexistent\/registry does not exist\)/);
+    expect(await explainUnavailableCrate(r.output, '/nonexistent/registry')).toMatch(
+      /^no Debian crates are installed \(\/nonexistent\/registry does not exist\)/,
+    );
   });
 
-  it('reads both of cargo\'s wordings of a missing crate', async () => {
-    const suggesting = 'error: no matching package found\nsearched package name: `nextrust-nope`\nperhaps you meant:      syn, log or rand\nlocation searched: directory source `/usr/share/cargo/registry` (which is replacing registry `crates-io`)\nrequired by package `user-program v0.1.0 (/tmp/x)`';
-    expect(await explainUnavailableCrate(suggesting, DEBIAN_CARGO_REGISTRY, async () => false)).toMatch(/^crate 'nextrust-nope' \(required by user-program\) is not available offline and Debian has no librust-nextrust-nope-dev/);
+  it("reads both of cargo's wordings of a missing crate", async () => {
+    const suggesting =
+      'error: no matching package found\nsearched package name: `nextrust-nope`\nperhaps you meant:      syn, log or rand\nlocation searched: directory source `/usr/share/cargo/registry` (which is replacing registry `crates-io`)\nrequired by package `user-program v0.1.0 (/tmp/x)`';
+    expect(await explainUnavailableCrate(suggesting, DEBIAN_CARGO_REGISTRY, async () => false)).toMatch(
+      /^crate 'nextrust-nope' \(required by user-program\) is not available offline and Debian has no librust-nextrust-nope-dev/,
+    );
   });
 
   it('leaves other cargo failures alone', async () => {

@@ -21,7 +21,12 @@ const SOURCE_NAME = 'debian-packages';
 
 /** The `--config` arguments that make cargo resolve crates.io dependencies from Debian's registry (offline). */
 export function debianCrateConfigArgs(registry = DEBIAN_CARGO_REGISTRY): string[] {
-  return ['--config', `source.crates-io.replace-with='${SOURCE_NAME}'`, '--config', `source.${SOURCE_NAME}.directory=${JSON.stringify(registry)}`];
+  return [
+    '--config',
+    `source.crates-io.replace-with='${SOURCE_NAME}'`,
+    '--config',
+    `source.${SOURCE_NAME}.directory=${JSON.stringify(registry)}`,
+  ];
 }
 
 /**
@@ -74,7 +79,9 @@ export async function explainUnavailableCrate(
   const requiredBy = /required by package `([^`]+?) v[^`(]*\(([^)]+)\)`/.exec(output);
   const by = requiredBy ? ` (required by ${requiredBy[1]})` : '';
   // Cargo says it one of two ways, the second when it has names to suggest.
-  const missing = /no matching package named `([^`]+)` found/.exec(output) ?? /no matching package found\s*\nsearched package name: `([^`]+)`/.exec(output);
+  const missing =
+    /no matching package named `([^`]+)` found/.exec(output) ??
+    /no matching package found\s*\nsearched package name: `([^`]+)`/.exec(output);
   if (missing) {
     const crate = missing[1];
     const pkg = debianPackageOf(crate);
@@ -82,7 +89,10 @@ export async function explainUnavailableCrate(
       ? `crate '${crate}'${by} is not available offline: install Debian's ${pkg} (apt-get install ${pkg}; add it to scripts/setup.sh so every machine has it)`
       : `crate '${crate}'${by} is not available offline and Debian has no ${pkg}: copy its source into projects/rust-target/crates/ and depend on it by path`;
   }
-  const version = /failed to select a version for the requirement `([^ `]+) = "([^"]+)"`\s*\ncandidate versions found which didn't match: ([^\n]+)/.exec(output);
+  const version =
+    /failed to select a version for the requirement `([^ `]+) = "([^"]+)"`\s*\ncandidate versions found which didn't match: ([^\n]+)/.exec(
+      output,
+    );
   if (version) {
     const [, crate, req, found] = version;
     return `crate '${crate}' ${req}${by} is not available offline: Debian's ${debianPackageOf(crate)} provides ${found.trim()}; ask for a version it has (e.g. ${crate} = "${found.split(',')[0].trim()}")`;

@@ -30,10 +30,50 @@ import { HOSTED_TRIPLE } from './rust-targets';
  * Every one takes at most 16 bytes of arguments (two doubles, or a double and a pointer or int).
  */
 export const LIBM_DOUBLE_FUNCTIONS = [
-  'acos', 'acosh', 'asin', 'asinh', 'atan', 'atan2', 'atanh', 'cbrt', 'cos', 'cosh', 'erf', 'erfc', 'exp', 'exp10',
-  'exp2', 'expm1', 'fdim', 'frexp', 'hypot', 'j0', 'j1', 'jn', 'ldexp', 'lgamma', 'lgamma_r', 'log', 'log10', 'log1p',
-  'log2', 'logb', 'modf', 'nearbyint', 'nextafter', 'pow', 'remainder', 'scalbn', 'sin', 'sinh', 'tan', 'tanh',
-  'tgamma', 'y0', 'y1', 'yn',
+  'acos',
+  'acosh',
+  'asin',
+  'asinh',
+  'atan',
+  'atan2',
+  'atanh',
+  'cbrt',
+  'cos',
+  'cosh',
+  'erf',
+  'erfc',
+  'exp',
+  'exp10',
+  'exp2',
+  'expm1',
+  'fdim',
+  'frexp',
+  'hypot',
+  'j0',
+  'j1',
+  'jn',
+  'ldexp',
+  'lgamma',
+  'lgamma_r',
+  'log',
+  'log10',
+  'log1p',
+  'log2',
+  'logb',
+  'modf',
+  'nearbyint',
+  'nextafter',
+  'pow',
+  'remainder',
+  'scalbn',
+  'sin',
+  'sinh',
+  'tan',
+  'tanh',
+  'tgamma',
+  'y0',
+  'y1',
+  'yn',
 ] as const;
 
 /** The `float` version of a libm `double` function (`lgamma_r` → `lgammaf_r`). */
@@ -130,7 +170,11 @@ export async function buildLibmBridge(opts: LibmBridgeOptions): Promise<string> 
  */
 export function bridgeLinkArgs(archive: string, functions: BridgedFunction[]): string[] {
   if (functions.length === 0) return [];
-  return [`-Clink-arg=-Wl,${functions.map((f) => `--wrap=${f.name}`).join(',')}`, `-Clink-arg=${archive}`, '-Clink-arg=-lm'];
+  return [
+    `-Clink-arg=-Wl,${functions.map((f) => `--wrap=${f.name}`).join(',')}`,
+    `-Clink-arg=${archive}`,
+    '-Clink-arg=-lm',
+  ];
 }
 
 /**
@@ -139,10 +183,17 @@ export function bridgeLinkArgs(archive: string, functions: BridgedFunction[]): s
  * @param sysrootDir absolute sysroot folder (holds lib/rustlib/m68k-unknown-linux-gnu/lib).
  * @throws Error when the sysroot has no compiler_builtins for the target; ToolError when nm, gcc or ar fails.
  */
-export async function libmBridgeArgs(toolchain: ToolchainManifest, sysrootDir: string, outDir: string): Promise<string[]> {
+export async function libmBridgeArgs(
+  toolchain: ToolchainManifest,
+  sysrootDir: string,
+  outDir: string,
+): Promise<string[]> {
   const libDir = path.join(sysrootDir, 'lib', 'rustlib', HOSTED_TRIPLE, 'lib');
-  const builtins = fs.existsSync(libDir) ? fs.readdirSync(libDir).find((f) => /^libcompiler_builtins-.*\.rlib$/.test(f)) : undefined;
-  if (!builtins) throw new Error(`no compiler_builtins for ${HOSTED_TRIPLE} in ${libDir}: run rust-target:sysroot first`);
+  const builtins = fs.existsSync(libDir)
+    ? fs.readdirSync(libDir).find((f) => /^libcompiler_builtins-.*\.rlib$/.test(f))
+    : undefined;
+  if (!builtins)
+    throw new Error(`no compiler_builtins for ${HOSTED_TRIPLE} in ${libDir}: run rust-target:sysroot first`);
   const tool = (name: string) => path.join(path.dirname(toolchain.cross.gcc.path), `${toolchain.cross.prefix}${name}`);
   const functions = bridgedFunctions(await definedSymbols(tool('nm'), path.join(libDir, builtins)));
   const archive = await buildLibmBridge({ gcc: toolchain.cross.gcc.path, ar: tool('ar'), outDir, functions });

@@ -105,15 +105,31 @@ async function sysrootKeyedDir(root: string, sysrootDir: string): Promise<string
  * m68k gcc driver as linker, the code generation flags (M68K_CODEGEN_FLAGS), and the project's rustflags.
  * @param sysrootDir absolute.
  */
-export function programRustflags(toolchain: ToolchainManifest, cpu: string, sysrootDir: string, rustflags: string[]): string[] {
-  return [`--sysroot=${sysrootDir}`, `-Ctarget-cpu=${cpuInfo(cpu).rustCpu}`, `-Clinker=${toolchain.cross.gcc.path}`, ...M68K_CODEGEN_FLAGS, ...rustflags];
+export function programRustflags(
+  toolchain: ToolchainManifest,
+  cpu: string,
+  sysrootDir: string,
+  rustflags: string[],
+): string[] {
+  return [
+    `--sysroot=${sysrootDir}`,
+    `-Ctarget-cpu=${cpuInfo(cpu).rustCpu}`,
+    `-Clinker=${toolchain.cross.gcc.path}`,
+    ...M68K_CODEGEN_FLAGS,
+    ...rustflags,
+  ];
 }
 
 /**
  * rustc flags for one program, beyond the common ones (linking by flavour, the atomics archive, and for
  * glibc programs `libmBridge`: bridgeLinkArgs).
  */
-export function programRustcArgs(program: ProgramConfig, atomicsDir: string, atomicsLib: string | null, libmBridge: string[] = []): string[] {
+export function programRustcArgs(
+  program: ProgramConfig,
+  atomicsDir: string,
+  atomicsLib: string | null,
+  libmBridge: string[] = [],
+): string[] {
   const args: string[] = [];
   if (program.flavor === 'hosted' || program.flavor === 'std') args.push(...HOSTED_LINK_ARGS, ...libmBridge);
   if (program.flavor === 'freestanding') {
@@ -141,12 +157,20 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
   const cpu = cpuInfo(opts.cpu);
   const outDir = path.resolve(ws, opts.outputDir);
   const atomicsDir = path.resolve(ws, opts.atomicsDir);
-  const atomicsArchive = fs.existsSync(atomicsDir) ? fs.readdirSync(atomicsDir).find((f) => /^lib.*\.a$/.test(f)) : undefined;
+  const atomicsArchive = fs.existsSync(atomicsDir)
+    ? fs.readdirSync(atomicsDir).find((f) => /^lib.*\.a$/.test(f))
+    : undefined;
   const atomicsLib = atomicsArchive ? atomicsArchive.replace(/^lib/, '').replace(/\.a$/, '') : null;
   const common = programRustflags(opts.toolchain, cpu.name, path.resolve(ws, opts.sysrootDir), opts.rustflags);
   await fs.promises.rm(outDir, { recursive: true, force: true });
-  const cargoTargetDir = await sysrootKeyedDir(path.resolve(ws, opts.cargoTargetRoot), path.resolve(ws, opts.sysrootDir));
-  const sysroot = readJson<Partial<SysrootManifest>>(path.resolve(ws, opts.sysrootDir, 'sysroot.json'), 'rust-target:sysroot');
+  const cargoTargetDir = await sysrootKeyedDir(
+    path.resolve(ws, opts.cargoTargetRoot),
+    path.resolve(ws, opts.sysrootDir),
+  );
+  const sysroot = readJson<Partial<SysrootManifest>>(
+    path.resolve(ws, opts.sysrootDir, 'sysroot.json'),
+    'rust-target:sysroot',
+  );
   const artifacts: BuildArtifact[] = [];
   const toBuild = programs.filter((p) => p.cpus.includes(cpu.name));
   const libmBridge = toBuild.some((p) => p.flavor === 'std' || p.flavor === 'hosted')
@@ -154,16 +178,29 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
     : [];
   for (const program of toBuild) {
     if (program.linkAtomics && !atomicsLib && program.flavor !== 'nextstep') {
-      throw new Error(`program '${program.name}': no atomics archive in ${opts.atomicsDir}; run llvm-m68k:atomics:${opts.cpu}`);
+      throw new Error(
+        `program '${program.name}': no atomics archive in ${opts.atomicsDir}; run llvm-m68k:atomics:${opts.cpu}`,
+      );
     }
-    const target = resolveTarget(program.flavor === 'nextstep' ? 'm68k-next-nextstep' : HOSTED_TRIPLE, opts.targetSpecs, ws);
+    const target = resolveTarget(
+      program.flavor === 'nextstep' ? 'm68k-next-nextstep' : HOSTED_TRIPLE,
+      opts.targetSpecs,
+      ws,
+    );
     if (program.flavor === 'freestanding' && sysroot.memTargets && !sysroot.memTargets.includes(target.name)) {
       throw new Error(
         `program '${program.name}' (freestanding, no libc) is built for ${opts.cpu}, where hosted programs use ${target.name} with glibc's memcpy and friends: ` +
           `give it CPUs without hosted programs (cpus = ["m68000"] in [package.metadata.nextrust] of its Cargo.toml), or make it hosted`,
       );
     }
-    const args = ['rustc', '--message-format=json-render-diagnostics', '-p', program.name, '--target', target.targetArg];
+    const args = [
+      'rustc',
+      '--message-format=json-render-diagnostics',
+      '-p',
+      program.name,
+      '--target',
+      target.targetArg,
+    ];
     if (target.isSpec) args.push('-Zjson-target-spec');
     if (opts.profile === 'release') args.push('--release');
     args.push('--', ...programRustcArgs(program, atomicsDir, atomicsLib, libmBridge));
@@ -178,7 +215,9 @@ export async function buildPrograms(opts: ProgramsBuildOptions): Promise<BuildMa
       crates: 'debian',
     });
     // The bin or staticlib artifacts are the program's (its dependencies are rlibs).
-    const built = parseCargoArtifacts(result.stdout).filter((a) => a.kinds.some((k) => k === 'bin' || k === 'staticlib'));
+    const built = parseCargoArtifacts(result.stdout).filter((a) =>
+      a.kinds.some((k) => k === 'bin' || k === 'staticlib'),
+    );
     const files: { src: string; kind: ArtifactKind }[] = [];
     for (const a of built) {
       if (a.executable) files.push({ src: a.executable, kind: 'executable' });

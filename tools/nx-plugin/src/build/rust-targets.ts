@@ -25,7 +25,11 @@ export interface ResolvedTarget {
  * Resolves a target name: a spec listed in `targetSpecs` (workspace-relative
  * paths) or a built-in triple.
  */
-export function resolveTarget(name: string, targetSpecs: Record<string, string>, workspaceRoot: string): ResolvedTarget {
+export function resolveTarget(
+  name: string,
+  targetSpecs: Record<string, string>,
+  workspaceRoot: string,
+): ResolvedTarget {
   const spec = targetSpecs[name];
   if (spec) return { name: path.basename(spec, '.json'), targetArg: path.resolve(workspaceRoot, spec), isSpec: true };
   return { name, targetArg: name, isSpec: false };

@@ -99,7 +99,10 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
   const work = path.resolve(ws, opts.workDir);
   const outDir = path.resolve(ws, opts.outputDir);
   await fs.promises.mkdir(work, { recursive: true });
-  await fs.promises.writeFile(path.join(work, 'Cargo.toml'), DUMMY_CARGO_TOML + (opts.profile === 'dev' ? DEV_PROFILE_FIX : ''));
+  await fs.promises.writeFile(
+    path.join(work, 'Cargo.toml'),
+    DUMMY_CARGO_TOML + (opts.profile === 'dev' ? DEV_PROFILE_FIX : ''),
+  );
   await fs.promises.writeFile(path.join(work, 'lib.rs'), '#![no_std]\n');
   await fs.promises.rm(path.join(work, 'Cargo.lock'), { force: true });
 
@@ -109,7 +112,8 @@ export async function buildSysroot(opts: SysrootBuildOptions): Promise<SysrootMa
   const memTargets = new Set(opts.memTargets ?? opts.targets);
   const stdTargets = new Set(opts.stdTargets ?? []);
   for (const t of stdTargets) {
-    if (memTargets.has(t)) throw new Error(`sysroot: target ${t} cannot have both std and compiler_builtins' memcpy (std uses glibc's)`);
+    if (memTargets.has(t))
+      throw new Error(`sysroot: target ${t} cannot have both std and compiler_builtins' memcpy (std uses glibc's)`);
   }
   // One cargo run per crate and feature set (both cores busy within a run).
   const groups = [

@@ -31,7 +31,9 @@ export function readRegularFile(file: string, flag: string, cwd: string): string
   try {
     st = fs.statSync(abs);
   } catch (e) {
-    throw new Error(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new Error(
+      `${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   if (!st.isFile()) throw new Error(`${flag} ${file}: ${kindOf(st)}, not a regular file`);
   try {
@@ -57,7 +59,9 @@ export function regularFilesUnder(paths: readonly string[], cwd: string): string
     try {
       st = fs.statSync(abs);
     } catch (e) {
-      throw new Error(`${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`);
+      throw new Error(
+        `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`,
+      );
     }
     if (st.isDirectory()) {
       const real = fs.realpathSync(abs);

@@ -24,7 +24,10 @@ const KNOWN_ISSUES = {
       error_patterns: ['undefined references? to .__sync_[a-z_]+[0-9]*'],
       context_patterns: ['ld returned [0-9]+ exit status'],
       description: 'The 68000 has no CAS: atomics become __sync_* libcalls that nothing defines.',
-      fix: { explanation: 'Link the spinlock atomics library.', command: 'npx nx run llvm-m68k:atomics --configuration=m68000' },
+      fix: {
+        explanation: 'Link the spinlock atomics library.',
+        command: 'npx nx run llvm-m68k:atomics --configuration=m68000',
+      },
       confidence: 0.9,
       metadata: { first_seen: '2026-01-01', references: ['projects/llvm-m68k/atomics'] },
     },
@@ -51,7 +54,12 @@ const MATCHING_LOG = [
   'collect2: error: ld returned 1 exit status',
   '',
 ].join('\n');
-const UNKNOWN_LOG = ['   Compiling app v0.1.0', 'error[E0308]: mismatched types', 'error: could not compile `app`', ''].join('\n');
+const UNKNOWN_LOG = [
+  '   Compiling app v0.1.0',
+  'error[E0308]: mismatched types',
+  'error: could not compile `app`',
+  '',
+].join('\n');
 
 let dir: string; // the status dir of one test
 let work: string; // logs of one test
@@ -72,7 +80,8 @@ function env(): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env, NEXTRUST_STATUS_DIR: dir };
   delete e.NEXTRUST_DEBUG;
   // Never reach an AI service or GitHub from these tests (phase review, design escalation, comments).
-  for (const k of Object.keys(e)) if (/_API_KEY$|_BASE_URL$|^GITHUB_TOKEN$|^GH_TOKEN$|^GITHUB_API_URL$/.test(k)) delete e[k];
+  for (const k of Object.keys(e))
+    if (/_API_KEY$|_BASE_URL$|^GITHUB_TOKEN$|^GH_TOKEN$|^GITHUB_API_URL$/.test(k)) delete e[k];
   return e;
 }
 
@@ -107,11 +116,13 @@ afterEach(() => {
 });
 
 describe('help', () => {
-  const commands = createProgram({ out: () => undefined, err: () => undefined, cwd: repoRoot, env: {} }).commands.map((c) => ({
-    name: c.name(),
-    options: c.options.map((o) => o.long!),
-    args: c.registeredArguments.map((a) => a.name()),
-  }));
+  const commands = createProgram({ out: () => undefined, err: () => undefined, cwd: repoRoot, env: {} }).commands.map(
+    (c) => ({
+      name: c.name(),
+      options: c.options.map((o) => o.long!),
+      args: c.registeredArguments.map((a) => a.name()),
+    }),
+  );
 
   it('nextrust --help lists every command and the exit codes', async () => {
     const r = await run('--help');
@@ -124,7 +135,18 @@ describe('help', () => {
 
   it('covers the commands of the seed CLI', () => {
     expect(commands.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['status', 'get-phase', 'set-phase', 'append-status', 'check-known-issue', 'rotate-status', 'backoff', 'clear-backoff', 'usage-report', 'github-comment']),
+      expect.arrayContaining([
+        'status',
+        'get-phase',
+        'set-phase',
+        'append-status',
+        'check-known-issue',
+        'rotate-status',
+        'backoff',
+        'clear-backoff',
+        'usage-report',
+        'github-comment',
+      ]),
     );
   });
 
@@ -154,8 +176,14 @@ describe('usage errors: exit 2, a message, no stack trace', () => {
     [['check-known-issue'], /give --log FILE or the error text/],
     [['update-status', '--status', 'done'], /done.*invalid|invalid.*done/i],
     [['status', '--status-dir', '/etc/hostname'], /^nextrust: --status-dir \/etc\/hostname: not a directory\n$/],
-    [['check-known-issue', '--log', '/proc/self/mem'], /^nextrust: cannot read log \/proc\/self\/mem: (grep|wc): .*\n$/],
-    [['check-known-issue', '--log', '/dev/null/x'], /^nextrust: check-known-issue: --log \/dev\/null\/x: no such file\n$/],
+    [
+      ['check-known-issue', '--log', '/proc/self/mem'],
+      /^nextrust: cannot read log \/proc\/self\/mem: (grep|wc): .*\n$/,
+    ],
+    [
+      ['check-known-issue', '--log', '/dev/null/x'],
+      /^nextrust: check-known-issue: --log \/dev\/null\/x: no such file\n$/,
+    ],
   ])('%j', async (argv, message) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
@@ -197,7 +225,18 @@ describe('check-known-issue', () => {
     const cpu = await run('check-known-issue', '--log', file, '--json', '--cpu', 'm68040');
     expect(cpu.code).toBe(0);
     expect(JSON.parse(cpu.out).match).toMatchObject({ confidence: 0.63, context: { cpu: 'm68040' } });
-    const both = await run('check-known-issue', '--log', file, '--json', '--cpu', 'm68040', '--phase', 'rust-target', '--min-confidence', '0.6');
+    const both = await run(
+      'check-known-issue',
+      '--log',
+      file,
+      '--json',
+      '--cpu',
+      'm68040',
+      '--phase',
+      'rust-target',
+      '--min-confidence',
+      '0.6',
+    );
     expect(both.code).toBe(1);
     expect(JSON.parse(both.out).match).toBeNull();
   });
@@ -224,10 +263,26 @@ describe('check-known-issue', () => {
   });
 
   it('takes the error text as arguments', async () => {
-    const words = ['curl:', '[6]', "Couldn't", 'resolve', 'host', 'name', '(Could', 'not', 'resolve', 'host:', 'index.crates.io)'];
+    const words = [
+      'curl:',
+      '[6]',
+      "Couldn't",
+      'resolve',
+      'host',
+      'name',
+      '(Could',
+      'not',
+      'resolve',
+      'host:',
+      'index.crates.io)',
+    ];
     const r = await run('check-known-issue', '--json', ...words);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).match).toMatchObject({ id: 'crates-io-unreachable', confidence: 0.8, evidence: [{ line: 1, text: words.join(' ') }] });
+    expect(JSON.parse(r.out).match).toMatchObject({
+      id: 'crates-io-unreachable',
+      confidence: 0.8,
+      evidence: [{ line: 1, text: words.join(' ') }],
+    });
     const none = await run('check-known-issue', 'all', 'good');
     expect(none.code).toBe(1);
     expect(none.out).toContain('no known issue matches');
@@ -243,18 +298,38 @@ describe('check-known-issue', () => {
   });
 
   it('--record also counts the failure and records it in the status log', async () => {
-    const r = await run('check-known-issue', '--record', '--task', 'rust-target:build', '--log', log('b.log', MATCHING_LOG), '--json');
+    const r = await run(
+      'check-known-issue',
+      '--record',
+      '--task',
+      'rust-target:build',
+      '--log',
+      log('b.log', MATCHING_LOG),
+      '--json',
+    );
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.match.id).toBe('atomic-spinlock-m68k');
     expect(j.backoff).toMatchObject({ failures: 1, inBackoff: false });
     const s = JSON.parse((await run('status', '--json')).out);
-    expect(s.activities).toEqual([expect.objectContaining({ type: 'target_failed', details: expect.objectContaining({ task: 'rust-target:build', known_issue: 'atomic-spinlock-m68k', evidence_line: 3 }) })]);
+    expect(s.activities).toEqual([
+      expect.objectContaining({
+        type: 'target_failed',
+        details: expect.objectContaining({
+          task: 'rust-target:build',
+          known_issue: 'atomic-spinlock-m68k',
+          evidence_line: 3,
+        }),
+      }),
+    ]);
   });
 });
 
 describe('an invalid known-issues.json', () => {
-  const invalid = { ...KNOWN_ISSUES, known_issues: [{ ...KNOWN_ISSUES.known_issues[0], confidence: 2 }, KNOWN_ISSUES.known_issues[1]] };
+  const invalid = {
+    ...KNOWN_ISSUES,
+    known_issues: [{ ...KNOWN_ISSUES.known_issues[0], confidence: 2 }, KNOWN_ISSUES.known_issues[1]],
+  };
 
   it('without a last good copy: exit 2 naming the file and the field', async () => {
     const file = writeKnownIssues(invalid);
@@ -306,7 +381,14 @@ describe('status, phases and activities', () => {
     const r = await run('status', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j).toEqual({ status_dir: dir, schema_version: 1, current_phase: null, phase_history: [], activities: [], warnings: [] });
+    expect(j).toEqual({
+      status_dir: dir,
+      schema_version: 1,
+      current_phase: null,
+      phase_history: [],
+      activities: [],
+      warnings: [],
+    });
   });
 
   it('append-status records an activity; status --json shows it; a key makes it idempotent', async () => {
@@ -317,11 +399,15 @@ describe('status, phases and activities', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out).recorded).toBe(false);
     const j = JSON.parse((await run('status', '--json')).out);
-    expect(Object.keys(j)).toEqual(expect.arrayContaining(['current_phase', 'phase_history', 'activities', 'warnings']));
+    expect(Object.keys(j)).toEqual(
+      expect.arrayContaining(['current_phase', 'phase_history', 'activities', 'warnings']),
+    );
     expect(j.activities).toHaveLength(2);
     expect(j.activities[0]).toMatchObject({ type: 'build_started', details: { message: 'LLVM build started', n: 1 } });
     expect(Date.parse(j.activities[0].timestamp)).not.toBeNaN();
-    expect(JSON.parse((await run('status', '--json', '--limit', '1')).out).activities.map((x: { type: string }) => x.type)).toEqual(['build_done']);
+    expect(
+      JSON.parse((await run('status', '--json', '--limit', '1')).out).activities.map((x: { type: string }) => x.type),
+    ).toEqual(['build_done']);
     const readable = await run('status');
     expect(readable.out).toContain('current phase: none set');
     expect(readable.out).toContain('build_started: LLVM build started');
@@ -355,7 +441,11 @@ describe('status, phases and activities', () => {
 
   it('set-phase by number, by phase-N and by id; the previous phase goes to the history', async () => {
     const byNumber = await run('set-phase', '3');
-    expect(byNumber).toEqual({ code: 0, out: 'current phase: rust-target (Rust Target Specification), in_progress\n', err: '' });
+    expect(byNumber).toEqual({
+      code: 0,
+      out: 'current phase: rust-target (Rust Target Specification), in_progress\n',
+      err: '',
+    });
     expect(await run('get-phase')).toEqual({ code: 0, out: 'rust-target\n', err: '' });
     const byPhaseN = await run('set-phase', 'phase-2', '--status', 'completed', '--json');
     expect(byPhaseN.code).toBe(0);
@@ -363,12 +453,24 @@ describe('status, phases and activities', () => {
     const byId = await run('set-phase', 'emulation-testing', '--message', 'qemu ready');
     expect(byId.code).toBe(0);
     const s = JSON.parse((await run('status', '--json')).out);
-    expect(s.current_phase).toMatchObject({ id: 'emulation-testing', name: 'Emulation Testing', status: 'in_progress', message: 'qemu ready' });
+    expect(s.current_phase).toMatchObject({
+      id: 'emulation-testing',
+      name: 'Emulation Testing',
+      status: 'in_progress',
+      message: 'qemu ready',
+    });
     expect(s.phase_history.map((p: { id: string }) => p.id)).toEqual(['rust-target', 'llvm-backend']);
-    expect(s.activities.map((a: { type: string }) => a.type)).toEqual(['phase_started', 'phase_started', 'phase_started']);
+    expect(s.activities.map((a: { type: string }) => a.type)).toEqual([
+      'phase_started',
+      'phase_started',
+      'phase_started',
+    ]);
     const upd = await run('update-status', '--status', 'blocked');
     expect(upd).toEqual({ code: 0, out: 'phase emulation-testing: blocked\n', err: '' });
-    expect(JSON.parse((await run('get-phase', '--json')).out).current_phase).toMatchObject({ id: 'emulation-testing', status: 'blocked' });
+    expect(JSON.parse((await run('get-phase', '--json')).out).current_phase).toMatchObject({
+      id: 'emulation-testing',
+      status: 'blocked',
+    });
   });
 
   it('set-phase when the Markdown view is a directory: exit 2 in one line naming it, and the phase is unchanged', async () => {
@@ -376,7 +478,11 @@ describe('status, phases and activities', () => {
     fs.rmSync(path.join(dir, 'pipeline-log.md'));
     fs.mkdirSync(path.join(dir, 'pipeline-log.md'));
     const r = await run('set-phase', '3');
-    expect(r).toEqual({ code: 2, out: '', err: `nextrust: status file ${path.join(dir, 'pipeline-log.md')}: a directory, expected a regular file; nothing was changed\n` });
+    expect(r).toEqual({
+      code: 2,
+      out: '',
+      err: `nextrust: status file ${path.join(dir, 'pipeline-log.md')}: a directory, expected a regular file; nothing was changed\n`,
+    });
     expect(await run('get-phase')).toEqual({ code: 0, out: 'llvm-backend\n', err: '' });
   });
 
@@ -385,7 +491,14 @@ describe('status, phases and activities', () => {
       const r = await run('set-phase', ref);
       expect(r.code).toBe(2);
       expect(r.err).toContain(`unknown phase '${ref}'`);
-      for (const p of ['environment-setup (1)', 'llvm-backend (2)', 'rust-target (3)', 'emulation-testing (4)', 'integration (5)']) expect(r.err).toContain(p);
+      for (const p of [
+        'environment-setup (1)',
+        'llvm-backend (2)',
+        'rust-target (3)',
+        'emulation-testing (4)',
+        'integration (5)',
+      ])
+        expect(r.err).toContain(p);
       expectNoStack(r);
     }
     expect((await run('get-phase')).code).toBe(1);
@@ -401,7 +514,8 @@ describe('status, phases and activities', () => {
 
 describe('rotate-status', () => {
   it('--dry-run --json reports what would move and changes nothing', async () => {
-    for (const n of [1, 2, 3]) expect((await run('append-status', 'step_done', JSON.stringify({ message: `step ${n}` }))).code).toBe(0);
+    for (const n of [1, 2, 3])
+      expect((await run('append-status', 'step_done', JSON.stringify({ message: `step ${n}` }))).code).toBe(0);
     const logFile = path.join(dir, 'pipeline-log.jsonl');
     const before = fs.readFileSync(logFile, 'utf8');
     const keep = await run('rotate-status', '--dry-run', '--json');
@@ -410,11 +524,19 @@ describe('rotate-status', () => {
     const bySize = await run('rotate-status', '--dry-run', '--json', '--max-bytes', '0');
     expect(bySize.code).toBe(0);
     const month = (JSON.parse((await run('status', '--json')).out).activities[0].timestamp as string).slice(0, 7);
-    expect(JSON.parse(bySize.out)).toEqual({ archived: 3, kept: 0, quarantined: 0, archiveFiles: [`archive/pipeline-log-${month}.jsonl`], dryRun: true });
+    expect(JSON.parse(bySize.out)).toEqual({
+      archived: 3,
+      kept: 0,
+      quarantined: 0,
+      archiveFiles: [`archive/pipeline-log-${month}.jsonl`],
+      dryRun: true,
+    });
     expect(fs.readFileSync(logFile, 'utf8')).toBe(before);
     expect(fs.existsSync(path.join(dir, 'archive'))).toBe(false);
     const readable = await run('rotate-status', '--dry-run', '--max-bytes', '0');
-    expect(readable.out).toMatch(/^would archive 3 activities into archive\/pipeline-log-\d{4}-\d{2}\.jsonl; 0 kept\n$/);
+    expect(readable.out).toMatch(
+      /^would archive 3 activities into archive\/pipeline-log-\d{4}-\d{2}\.jsonl; 0 kept\n$/,
+    );
   });
 });
 
@@ -478,12 +600,19 @@ describe('usage-report and github-comment (formerly exit 69)', () => {
 
 describe('the real bin (node tools/nx-plugin/bin/nextrust.js)', () => {
   function spawnBin(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-    return spawnSync(process.execPath, [bin, ...args], { cwd: repoRoot, env: { ...env(), ...extraEnv }, encoding: 'utf8', timeout: 180_000 });
+    return spawnSync(process.execPath, [bin, ...args], {
+      cwd: repoRoot,
+      env: { ...env(), ...extraEnv },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
   }
 
   it('check-known-issue --log --json --status-dir: exit 0 with the JSON match on stdout, nothing on stderr', () => {
     const file = log('build.log', MATCHING_LOG);
-    const r = spawnBin(['check-known-issue', '--log', file, '--json', '--status-dir', dir], { NEXTRUST_STATUS_DIR: '/nonexistent/status' });
+    const r = spawnBin(['check-known-issue', '--log', file, '--json', '--status-dir', dir], {
+      NEXTRUST_STATUS_DIR: '/nonexistent/status',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);

@@ -27,10 +27,23 @@ import { registerMetricsCommands } from './commands/metrics';
 import { backoffState, clearBackoff } from '../pipeline/backoff';
 import { analyzeFailure, formatDiagnosis, loadKnownIssues } from '../pipeline/failure-analysis';
 import { currentCommit } from '../pipeline/idempotency';
-import { KNOWN_ISSUES_FILE, KNOWN_ISSUES_SCHEMA_FILE, knownIssuesFileSchema, knownIssuesJsonSchema } from '../pipeline/known-issues';
+import {
+  KNOWN_ISSUES_FILE,
+  KNOWN_ISSUES_SCHEMA_FILE,
+  knownIssuesFileSchema,
+  knownIssuesJsonSchema,
+} from '../pipeline/known-issues';
 import { scanLogFile, scanLogText } from '../pipeline/matcher';
 import { findPhase, PHASES_FILE, phasesFileSchema, type PhasesFile } from '../pipeline/phases';
-import { findWorkspaceRoot, IDEMPOTENCY_KEY, LockTimeoutError, phaseStatusSchema, resolveStatusDir, StatusStore, type PhaseStatus } from '../pipeline/status-store';
+import {
+  findWorkspaceRoot,
+  IDEMPOTENCY_KEY,
+  LockTimeoutError,
+  phaseStatusSchema,
+  resolveStatusDir,
+  StatusStore,
+  type PhaseStatus,
+} from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
 import { CPU_NAMES } from '../toolchain/cpu';
 
@@ -87,12 +100,18 @@ export function createProgram(io: CliIo = defaultIo, setExitCode: (code: number)
     const file = s.file(PHASES_FILE);
     const { phases, warning } = s.loadPhases();
     if (warning) io.err(`nextrust: warning: ${warning}; using its last good copy\n`);
-    if (!phases) throw new CliError(`${file}: not found: the phases file lists the pipeline's phases (copy projects/ci-status/${PHASES_FILE})`, EXIT.usage);
+    if (!phases)
+      throw new CliError(
+        `${file}: not found: the phases file lists the pipeline's phases (copy projects/ci-status/${PHASES_FILE})`,
+        EXIT.usage,
+      );
     return phases;
   };
 
   program
-    .description('NeXTRust pipeline tool: status, phases, known issues, failure-loop protection, AI escalation and review.')
+    .description(
+      'NeXTRust pipeline tool: status, phases, known issues, failure-loop protection, AI escalation and review.',
+    )
     .option('--status-dir <dir>', 'status directory (default: $NEXTRUST_STATUS_DIR or <workspace>/projects/ci-status)')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
@@ -117,13 +136,27 @@ Exit codes:
     .action(async (o: { json?: boolean; limit?: number }) => {
       const s = store();
       const status = await s.status(o.limit);
-      for (const w of status.warnings) io.err(`nextrust: warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}\n`);
+      for (const w of status.warnings)
+        io.err(`nextrust: warning: ${w.file}${w.line ? `:${w.line}` : ''}: ${w.message}\n`);
       if (o.json) return json({ status_dir: s.dir, ...status });
       const cur = status.current_phase;
       io.out(`status dir: ${s.dir}\n`);
-      io.out(cur ? `current phase: ${cur.id} (${cur.name}), ${cur.status} since ${cur.started_at}\n` : 'current phase: none set\n');
-      io.out(`phases completed: ${status.phase_history.filter((p) => p.status === 'completed').map((p) => p.id).join(', ') || 'none'}\n`);
-      const flaky = [...new Set(status.activities.filter((a) => a.type === 'flaky_task').map((a) => String(a.details.task)))];
+      io.out(
+        cur
+          ? `current phase: ${cur.id} (${cur.name}), ${cur.status} since ${cur.started_at}\n`
+          : 'current phase: none set\n',
+      );
+      io.out(
+        `phases completed: ${
+          status.phase_history
+            .filter((p) => p.status === 'completed')
+            .map((p) => p.id)
+            .join(', ') || 'none'
+        }\n`,
+      );
+      const flaky = [
+        ...new Set(status.activities.filter((a) => a.type === 'flaky_task').map((a) => String(a.details.task))),
+      ];
       if (flaky.length) io.out(`flaky tasks (the same inputs passed and failed): ${flaky.join(', ')}\n`);
       io.out(`activities: ${status.activities.length}\n`);
       for (const a of status.activities.slice(-15)) {
@@ -151,14 +184,22 @@ Exit codes:
     .command('set-phase')
     .description('Make a phase (id, number or phase-N) the current one; the previous one goes to the history.')
     .argument('<phase>', 'phase id from phases.json, its number, or phase-N')
-    .addOption(new Option('--status <status>', 'status of the new phase').choices(phaseStatusSchema.options).default('in_progress'))
+    .addOption(
+      new Option('--status <status>', 'status of the new phase')
+        .choices(phaseStatusSchema.options)
+        .default('in_progress'),
+    )
     .option('--message <text>', 'note recorded with it')
     .option('--json', 'print the new state as JSON')
     .action(async (ref: string, o: { status: PhaseStatus; message?: string; json?: boolean }) => {
       const s = store();
       const phases = phasesOf(s);
       const phase = findPhase(phases, ref);
-      if (!phase) throw new CliError(`unknown phase '${ref}': expected one of ${phases.phases.map((p) => `${p.id} (${p.number})`).join(', ')}`, EXIT.usage);
+      if (!phase)
+        throw new CliError(
+          `unknown phase '${ref}': expected one of ${phases.phases.map((p) => `${p.id} (${p.number})`).join(', ')}`,
+          EXIT.usage,
+        );
       const state = await s.setPhase(phase, o.status, o.message);
       if (o.json) json(state);
       else io.out(`current phase: ${phase.id} (${phase.name}), ${o.status}\n`);
@@ -183,7 +224,12 @@ Exit codes:
       let review: { status: string; summary: string } | undefined;
       if (o.status === 'completed' && o.review) {
         const s = store();
-        review = await requestReview(s, { workspaceRoot, ...loadAiContext(s, io.env), phase: state.current_phase!.id, env: io.env });
+        review = await requestReview(s, {
+          workspaceRoot,
+          ...loadAiContext(s, io.env),
+          phase: state.current_phase!.id,
+          env: io.env,
+        });
       }
       if (o.json) json({ ...state, ...(review ? { review: { status: review.status, summary: review.summary } } : {}) });
       else {
@@ -207,7 +253,10 @@ Exit codes:
         throw new CliError(`append-status: argument <details>: not valid JSON: ${(e as Error).message}`, EXIT.usage);
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new CliError('append-status: argument <details>: expected a JSON object, e.g. \'{"message": "…"}\'', EXIT.usage);
+        throw new CliError(
+          'append-status: argument <details>: expected a JSON object, e.g. \'{"message": "…"}\'',
+          EXIT.usage,
+        );
       }
       if (o.key !== undefined && !IDEMPOTENCY_KEY.test(o.key)) {
         throw new CliError('append-status: --key: expected 1-128 letters, digits, _ or -', EXIT.usage);
@@ -228,40 +277,84 @@ Exit codes:
     .option('--record', 'also record the failure (status activity, backoff count, escalation hand-over)')
     .option('--task <name>', 'name of the failing step, with --record', 'manual')
     .option('--json', 'print {"match": {...}} or {"match": null}')
-    .action(async (text: string[], o: { log?: string; phase?: string; cpu?: string; minConfidence?: number; record?: boolean; task: string; json?: boolean }) => {
-      if (!o.log && !text.length) throw new CliError('check-known-issue: give --log FILE or the error text', EXIT.usage);
-      if (o.log && text.length) throw new CliError('check-known-issue: give --log FILE or the error text, not both', EXIT.usage);
-      const logFile = o.log ? path.resolve(io.cwd, o.log) : undefined;
-      if (logFile && !fs.existsSync(logFile)) throw new CliError(`check-known-issue: --log ${o.log}: no such file`, EXIT.usage);
-      const s = store();
-      if (o.record) {
-        const a = await analyzeFailure(s, { task: o.task, cpu: o.cpu, logFile, logText: text.join(' '), workspaceRoot });
-        if (o.json) json({ match: a.match, lines: a.scan.lines, escalation: a.escalation, backoff: a.backoff ?? null, warnings: a.warnings });
-        else io.out(a.diagnosis + '\n');
-        if (!a.match) setExitCode(EXIT.negative);
-        return;
-      }
-      const { issues, warning } = loadKnownIssues(s);
-      if (warning) io.err(`nextrust: warning: ${warning}; using its last good copy\n`);
-      const opts = { phase: o.phase, cpu: o.cpu, minConfidence: o.minConfidence };
-      const scan = logFile ? await scanLogFile(logFile, issues, opts) : scanLogText(text.join(' '), issues, opts);
-      if (o.json) json({ match: scan.match, lines: scan.lines, bytes: scan.bytes });
-      else io.out(formatDiagnosis({ match: scan.match, scan, escalation: { status: 'not-needed', summary: '' }, warnings: [] }, logFile) + '\n');
-      if (!scan.match) setExitCode(EXIT.negative);
-    });
+    .action(
+      async (
+        text: string[],
+        o: {
+          log?: string;
+          phase?: string;
+          cpu?: string;
+          minConfidence?: number;
+          record?: boolean;
+          task: string;
+          json?: boolean;
+        },
+      ) => {
+        if (!o.log && !text.length)
+          throw new CliError('check-known-issue: give --log FILE or the error text', EXIT.usage);
+        if (o.log && text.length)
+          throw new CliError('check-known-issue: give --log FILE or the error text, not both', EXIT.usage);
+        const logFile = o.log ? path.resolve(io.cwd, o.log) : undefined;
+        if (logFile && !fs.existsSync(logFile))
+          throw new CliError(`check-known-issue: --log ${o.log}: no such file`, EXIT.usage);
+        const s = store();
+        if (o.record) {
+          const a = await analyzeFailure(s, {
+            task: o.task,
+            cpu: o.cpu,
+            logFile,
+            logText: text.join(' '),
+            workspaceRoot,
+          });
+          if (o.json)
+            json({
+              match: a.match,
+              lines: a.scan.lines,
+              escalation: a.escalation,
+              backoff: a.backoff ?? null,
+              warnings: a.warnings,
+            });
+          else io.out(a.diagnosis + '\n');
+          if (!a.match) setExitCode(EXIT.negative);
+          return;
+        }
+        const { issues, warning } = loadKnownIssues(s);
+        if (warning) io.err(`nextrust: warning: ${warning}; using its last good copy\n`);
+        const opts = { phase: o.phase, cpu: o.cpu, minConfidence: o.minConfidence };
+        const scan = logFile ? await scanLogFile(logFile, issues, opts) : scanLogText(text.join(' '), issues, opts);
+        if (o.json) json({ match: scan.match, lines: scan.lines, bytes: scan.bytes });
+        else
+          io.out(
+            formatDiagnosis(
+              { match: scan.match, scan, escalation: { status: 'not-needed', summary: '' }, warnings: [] },
+              logFile,
+            ) + '\n',
+          );
+        if (!scan.match) setExitCode(EXIT.negative);
+      },
+    );
 
   program
     .command('rotate-status')
     .description('Archive activities older than --days (the seed keeps 30) and beyond --max-bytes into archive/.')
     .option('--days <n>', 'keep this many days in the active log', positiveInt('--days'), 30)
-    .option('--max-bytes <n>', 'then keep the active log at most this many bytes', positiveInt('--max-bytes'), 4 * 1024 * 1024)
+    .option(
+      '--max-bytes <n>',
+      'then keep the active log at most this many bytes',
+      positiveInt('--max-bytes'),
+      4 * 1024 * 1024,
+    )
     .option('--dry-run', 'only report what would move')
     .option('--json', 'print the result as JSON')
     .action(async (o: { days: number; maxBytes: number; dryRun?: boolean; json?: boolean }) => {
       const r = await store().rotate({ maxAgeDays: o.days, maxBytes: o.maxBytes, dryRun: o.dryRun });
       if (o.json) return json(r);
-      io.out(`${r.dryRun ? 'would archive' : 'archived'} ${r.archived} activities${r.archiveFiles.length ? ` into ${r.archiveFiles.join(', ')}` : ''}; ${r.kept} kept`);
-      io.out(r.quarantined ? `; ${r.quarantined} invalid lines ${r.dryRun ? 'would move' : 'moved'} to corrupt/\n` : '\n');
+      io.out(
+        `${r.dryRun ? 'would archive' : 'archived'} ${r.archived} activities${r.archiveFiles.length ? ` into ${r.archiveFiles.join(', ')}` : ''}; ${r.kept} kept`,
+      );
+      io.out(
+        r.quarantined ? `; ${r.quarantined} invalid lines ${r.dryRun ? 'would move' : 'moved'} to corrupt/\n` : '\n',
+      );
     });
 
   program
@@ -309,7 +402,11 @@ Exit codes:
     .action(async (o: { commit?: string; all?: boolean }) => {
       const s = store();
       const cleared = await clearBackoff(s, o.all ? undefined : (o.commit ?? currentCommit(workspaceRoot, io.env)));
-      if (cleared.length) await s.append('backoff_cleared', { commits: cleared, message: `backoff cleared for ${cleared.length} commit(s)` });
+      if (cleared.length)
+        await s.append('backoff_cleared', {
+          commits: cleared,
+          message: `backoff cleared for ${cleared.length} commit(s)`,
+        });
       io.out(cleared.length ? `cleared: ${cleared.join(', ')}\n` : 'nothing to clear\n');
     });
 
@@ -324,16 +421,25 @@ Exit codes:
       const bad = ki.known_issues.map((k, i) => ({ k, i })).filter(({ k }) => !phaseIds.has(k.phase));
       if (bad.length) {
         throw new CliError(
-          bad.map(({ k, i }) => `${s.file(KNOWN_ISSUES_FILE)}: field 'known_issues[${i}].phase': unknown phase '${k.phase}' (phases.json has ${[...phaseIds].join(', ')})`).join('\n'),
+          bad
+            .map(
+              ({ k, i }) =>
+                `${s.file(KNOWN_ISSUES_FILE)}: field 'known_issues[${i}].phase': unknown phase '${k.phase}' (phases.json has ${[...phaseIds].join(', ')})`,
+            )
+            .join('\n'),
           EXIT.usage,
         );
       }
-      io.out(`${KNOWN_ISSUES_FILE}: ${ki.known_issues.length} known issues; ${PHASES_FILE}: ${ph.phases.length} phases: valid\n`);
+      io.out(
+        `${KNOWN_ISSUES_FILE}: ${ki.known_issues.length} known issues; ${PHASES_FILE}: ${ph.phases.length} phases: valid\n`,
+      );
     });
 
   program
     .command('known-issues-schema')
-    .description('Print the JSON Schema of known-issues.json (generated from the zod schema), or --write it next to the file.')
+    .description(
+      'Print the JSON Schema of known-issues.json (generated from the zod schema), or --write it next to the file.',
+    )
     .option('--write', `write ${KNOWN_ISSUES_SCHEMA_FILE} into the status directory`)
     .action(async (o: { write?: boolean }) => {
       const text = JSON.stringify(knownIssuesJsonSchema(), null, 2) + '\n';
@@ -347,11 +453,15 @@ Exit codes:
     .command('usage-report')
     .description('AI token usage and cost by day, model and phase (from metrics/ai-usage.jsonl).')
     .option('--days <n>', 'days to report, today included', positiveInt('--days'), 7)
-    .option('--json', 'print {days, rows: [{day, model, phase, calls, input_tokens, output_tokens, cost_usd, unpriced_calls, mean_latency_ms}], total}')
+    .option(
+      '--json',
+      'print {days, rows: [{day, model, phase, calls, input_tokens, output_tokens, cost_usd, unpriced_calls, mean_latency_ms}], total}',
+    )
     .action(async (o: { days: number; json?: boolean }) => {
       if (o.days < 1) throw new CliError('usage-report: --days must be at least 1', EXIT.usage);
       const { records, invalidLines } = await readUsage(store());
-      if (invalidLines) io.err(`nextrust: warning: ${invalidLines} invalid line(s) in metrics/ai-usage.jsonl skipped\n`);
+      if (invalidLines)
+        io.err(`nextrust: warning: ${invalidLines} invalid line(s) in metrics/ai-usage.jsonl skipped\n`);
       const report = usageReport(records, o.days);
       if (o.json) return json({ days: o.days, ...report });
       io.out(formatUsageTable(report, o.days));
@@ -359,7 +469,9 @@ Exit codes:
 
   program
     .command('request-design')
-    .description('Escalate a failure to the design model (o3 by default) and record its decision; cached by the normalised error.')
+    .description(
+      'Escalate a failure to the design model (o3 by default) and record its decision; cached by the normalised error.',
+    )
     .requiredOption('--log <file>', 'the failure log')
     .option('--phase <id>', 'phase of the failing step')
     .addOption(new Option('--cpu <variant>', 'CPU variant of the failing step').choices(CPU_NAMES as string[]))
@@ -371,8 +483,19 @@ Exit codes:
       if (!fs.existsSync(logFile)) throw new CliError(`request-design: --log ${o.log}: no such file`, EXIT.usage);
       const s = store();
       const ctx = loadAiContext(s, io.env);
-      const r = await requestDesign(s, { task: o.task, phase: o.phase, cpu: o.cpu, logFile }, { ...ctx, env: io.env, force: o.force });
-      if (o.json) json({ status: r.status, summary: r.summary, error_hash: r.errorHash, answer: r.answer ?? null, request: r.request ?? null });
+      const r = await requestDesign(
+        s,
+        { task: o.task, phase: o.phase, cpu: o.cpu, logFile },
+        { ...ctx, env: io.env, force: o.force },
+      );
+      if (o.json)
+        json({
+          status: r.status,
+          summary: r.summary,
+          error_hash: r.errorHash,
+          answer: r.answer ?? null,
+          request: r.request ?? null,
+        });
       else {
         io.out(r.summary + '\n');
         if (r.answer) {
@@ -386,19 +509,27 @@ Exit codes:
 
   program
     .command('promote-design')
-    .description("Add a cached design decision's known-issue proposal to known-issues.json (validated; its patterns must match the failure).")
+    .description(
+      "Add a cached design decision's known-issue proposal to known-issues.json (validated; its patterns must match the failure).",
+    )
     .argument('<error-hash>', 'the decision, as printed by request-design')
-    .option('--id <id>', 'known-issue id (default: the proposal\'s)')
-    .option('--pattern <regex...>', 'error patterns to use instead of the proposal\'s')
-    .option('--fixture', "also keep the failure's excerpt as a test fixture (tools/nx-plugin/src/pipeline/fixtures/failure-logs/<id>.log, listed in its diagnoses.json) and name it in the entry's references")
+    .option('--id <id>', "known-issue id (default: the proposal's)")
+    .option('--pattern <regex...>', "error patterns to use instead of the proposal's")
+    .option(
+      '--fixture',
+      "also keep the failure's excerpt as a test fixture (tools/nx-plugin/src/pipeline/fixtures/failure-logs/<id>.log, listed in its diagnoses.json) and name it in the entry's references",
+    )
     .action(async (hash: string, o: { id?: string; pattern?: string[]; fixture?: boolean }) => {
-      if (!/^[0-9a-f]{16}$/.test(hash)) throw new CliError(`promote-design: '${hash}' is not an error hash (16 hex digits)`, EXIT.usage);
+      if (!/^[0-9a-f]{16}$/.test(hash))
+        throw new CliError(`promote-design: '${hash}' is not an error hash (16 hex digits)`, EXIT.usage);
       try {
         const fixturesDir = path.join(workspaceRoot, 'tools/nx-plugin/src/pipeline/fixtures/failure-logs');
         if (o.fixture && !fs.existsSync(fixturesDir)) throw new Error(`--fixture: no folder ${fixturesDir}`);
         const fixtures = o.fixture ? { dir: fixturesDir, workspaceRoot } : undefined;
         const entry = await promoteDesign(store(), hash, { id: o.id, errorPatterns: o.pattern, fixtures });
-        io.out(`known issue ${entry.id} added to ${KNOWN_ISSUES_FILE} (${entry.error_patterns.length} error pattern(s))${fixtures ? `; its log kept as ${entry.metadata.references[0]}` : ''}\n`);
+        io.out(
+          `known issue ${entry.id} added to ${KNOWN_ISSUES_FILE} (${entry.error_patterns.length} error pattern(s))${fixtures ? `; its log kept as ${entry.metadata.references[0]}` : ''}\n`,
+        );
       } catch (e) {
         if (e instanceof LockTimeoutError) throw e;
         throw new CliError(`promote-design: ${(e as Error).message}`, EXIT.usage);
@@ -407,7 +538,9 @@ Exit codes:
 
   program
     .command('request-review')
-    .description('Ask the review model (Gemini by default) to review the changes against a base, with the guidelines in GEMINI.md.')
+    .description(
+      'Ask the review model (Gemini by default) to review the changes against a base, with the guidelines in GEMINI.md.',
+    )
     .option('--base <ref>', 'base ref (default: origin/$GITHUB_BASE_REF, origin/main or main)')
     .option('--head <ref>', 'head to review (default: HEAD with the working tree)')
     .option('--phase <id>', 'phase the review is for (default: the current phase)')
@@ -415,19 +548,33 @@ Exit codes:
     .action(async (o: { base?: string; head?: string; phase?: string; json?: boolean }) => {
       const s = store();
       const ctx = loadAiContext(s, io.env);
-      const r = await requestReview(s, { workspaceRoot, ...ctx, base: o.base, head: o.head, phase: o.phase, env: io.env });
-      if (o.json) json({ status: r.status, summary: r.summary, artifact: r.artifact ?? null, files: r.files, base: r.base });
+      const r = await requestReview(s, {
+        workspaceRoot,
+        ...ctx,
+        base: o.base,
+        head: o.head,
+        phase: o.phase,
+        env: io.env,
+      });
+      if (o.json)
+        json({ status: r.status, summary: r.summary, artifact: r.artifact ?? null, files: r.files, base: r.base });
       else io.out(r.summary + '\n');
       if (r.status !== 'completed') setExitCode(EXIT.negative);
     });
 
-  registerGithubCommands(program, { store, workspaceRoot, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
+  registerGithubCommands(program, {
+    store,
+    workspaceRoot,
+    io,
+    setExitCode,
+    usageError: (m) => new CliError(m, EXIT.usage),
+  });
   registerMetricsCommands(program, { store, io, setExitCode, usageError: (m) => new CliError(m, EXIT.usage) });
   registerHookServerCommands(program, { io, setExitCode });
 
   program
     .command('hook')
-    .description("Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).")
+    .description('Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).')
     .argument('<event>', 'pre, post, stop, user-prompt-submit or session-start')
     .addHelpText(
       'after',
@@ -459,18 +606,30 @@ diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking err
       .option('--by <name>', 'who says so (default: $USER)');
     if (verdict === 'reject') cmd.option('--issue <id>', 'the known issue it really was, when you know');
     cmd.action(async (id: string, o: { by?: string; issue?: string }) => {
-        if (!/^[0-9a-f]{6,64}$/.test(id)) throw new CliError(`${verdict}: '${id}': expected a failure id (hex, as printed under a diagnosis)`, EXIT.usage);
-        const { recordVerdict } = await import('../pipeline/precision');
-        let r;
-        try {
-          r = await recordVerdict(store(), id, verdict === 'confirm' ? 'confirmed' : 'rejected', o.by ?? io.env.USER ?? 'unknown', verdict === 'reject' ? o.issue : undefined);
-        } catch (e) {
-          if (e instanceof LockTimeoutError) throw e;
-          throw new CliError(`${verdict}: ${(e as Error).message}`, EXIT.negative);
-        }
-        const p = r.precision;
-        io.out(`${r.issue}: ${p.confirmed} confirmed, ${p.rejected} rejected (precision ${Math.round((p.precision ?? 0) * 100)} %)\n`);
-      });
+      if (!/^[0-9a-f]{6,64}$/.test(id))
+        throw new CliError(
+          `${verdict}: '${id}': expected a failure id (hex, as printed under a diagnosis)`,
+          EXIT.usage,
+        );
+      const { recordVerdict } = await import('../pipeline/precision');
+      let r;
+      try {
+        r = await recordVerdict(
+          store(),
+          id,
+          verdict === 'confirm' ? 'confirmed' : 'rejected',
+          o.by ?? io.env.USER ?? 'unknown',
+          verdict === 'reject' ? o.issue : undefined,
+        );
+      } catch (e) {
+        if (e instanceof LockTimeoutError) throw e;
+        throw new CliError(`${verdict}: ${(e as Error).message}`, EXIT.negative);
+      }
+      const p = r.precision;
+      io.out(
+        `${r.issue}: ${p.confirmed} confirmed, ${p.rejected} rejected (precision ${Math.round((p.precision ?? 0) * 100)} %)\n`,
+      );
+    });
   }
 
   program
@@ -484,37 +643,58 @@ diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking err
       const rows = Object.entries(table).sort(([a], [b]) => a.localeCompare(b));
       if (!rows.length) return io.out('no verdicts yet (nextrust confirm|reject <failure id>)\n');
       for (const [id, p] of rows) {
-        io.out(`${id}: ${p.confirmed} confirmed, ${p.rejected} rejected, precision ${Math.round((p.precision ?? 0) * 100)} %${isDemoted(p) ? ' (shown as "possible")' : ''}\n`);
+        io.out(
+          `${id}: ${p.confirmed} confirmed, ${p.rejected} rejected, precision ${Math.round((p.precision ?? 0) * 100)} %${isDemoted(p) ? ' (shown as "possible")' : ''}\n`,
+        );
       }
     });
 
   program
     .command('why')
-    .description('Why a task ran instead of coming from the cache: the inputs whose hash changed since its previous recorded run.')
+    .description(
+      'Why a task ran instead of coming from the cache: the inputs whose hash changed since its previous recorded run.',
+    )
     .argument('<task>', 'project:target[:configuration], e.g. rust-target:build:m68040')
     .option('--json', 'print {task, newest, previous, changes: [{change, input, what}]}')
     .action(async (task: string, o: { json?: boolean }) => {
-      if (!/^[^:\s]+:[^:\s]+(:[^:\s]+)?$/.test(task)) throw new CliError(`why: '${task}': expected project:target[:configuration]`, EXIT.usage);
+      if (!/^[^:\s]+:[^:\s]+(:[^:\s]+)?$/.test(task))
+        throw new CliError(`why: '${task}': expected project:target[:configuration]`, EXIT.usage);
       const { explainMiss } = await import('../pipeline/task-hashes');
       const r = explainMiss(store().dir, task);
-      if (!r) throw new CliError(`why: no recorded run of ${task} in ${store().dir} (runs are recorded after each nx run; give the configuration, e.g. ${task}:m68040)`, EXIT.negative);
+      if (!r)
+        throw new CliError(
+          `why: no recorded run of ${task} in ${store().dir} (runs are recorded after each nx run; give the configuration, e.g. ${task}:m68040)`,
+          EXIT.negative,
+        );
       if (o.json) return json(r);
       const ran = (s: string) => (s.includes('cache') ? `from the cache (${s})` : s);
       io.out(`${task}: newest hash ${r.newest.hash} at ${r.newest.at}, ${ran(r.newest.status)}\n`);
       if (!r.previous) return io.out('only one hash recorded: nothing to compare yet\n');
       io.out(`previous hash ${r.previous.hash} at ${r.previous.at}, ${ran(r.previous.status)}\n`);
-      io.out(r.changes.length ? `inputs that changed:\n${r.changes.map((c) => `  ${c.change}: ${c.what}`).join('\n')}\n` : 'no input differs (the hash algorithm or Nx version changed)\n');
+      io.out(
+        r.changes.length
+          ? `inputs that changed:\n${r.changes.map((c) => `  ${c.change}: ${c.what}`).join('\n')}\n`
+          : 'no input differs (the hash algorithm or Nx version changed)\n',
+      );
     });
 
   program
     .command('target-help')
-    .description("Help of a nextrust target: its executor's options, CPU configurations and examples (what `nx run <project>:<target> --help` shows).")
+    .description(
+      "Help of a nextrust target: its executor's options, CPU configurations and examples (what `nx run <project>:<target> --help` shows).",
+    )
     .argument('<executor>', 'executor name (executors.json), e.g. build')
     .argument('[project:target]', 'the target, for the examples', '<project>:<target>')
     .action(async (executorName: string, projectTarget: string) => {
       const { targetHelp } = await import('../graph/target-help');
       try {
-        io.out(targetHelp(path.resolve(__dirname, __filename.endsWith('.js') ? '../../..' : '../..'), executorName, projectTarget));
+        io.out(
+          targetHelp(
+            path.resolve(__dirname, __filename.endsWith('.js') ? '../../..' : '../..'),
+            executorName,
+            projectTarget,
+          ),
+        );
       } catch (e) {
         throw new CliError(`target-help: ${(e as Error).message}`, EXIT.usage);
       }

@@ -14,7 +14,8 @@ function put(rel: string, text: string): void {
 }
 
 /** A Cargo.toml with the given package name and extra text. */
-const manifest = (name: string, extra = '') => `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${extra}`;
+const manifest = (name: string, extra = '') =>
+  `[package]\nname = "${name}"\nversion = "0.1.0"\nedition = "2021"\n${extra}`;
 
 beforeEach(() => {
   ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-programs-'));
@@ -25,12 +26,24 @@ describe('discoverPrograms', () => {
   it('finds every folder with a Cargo.toml, std by default, with the CPUs that can run its flavour', () => {
     put('programs/zeta/Cargo.toml', manifest('zeta'));
     put('programs/alpha/Cargo.toml', manifest('alpha', '\n[package.metadata.nextrust]\nflavor = "nextstep"\n'));
-    put('programs/bare/Cargo.toml', manifest('bare-metal', '[package.metadata.nextrust]\nflavor = "freestanding"\ncpus = ["m68000"]\nlink-atomics = false\n'));
+    put(
+      'programs/bare/Cargo.toml',
+      manifest(
+        'bare-metal',
+        '[package.metadata.nextrust]\nflavor = "freestanding"\ncpus = ["m68000"]\nlink-atomics = false\n',
+      ),
+    );
     put('programs/README.md', 'files are not programs');
     const d = discoverPrograms(ws, PROJECT, 'programs');
     expect(d.problems).toEqual([]);
     expect(d.programs).toEqual([
-      { name: 'alpha', path: 'programs/alpha', flavor: 'nextstep', linkAtomics: true, cpus: ['m68000', 'm68030', 'm68040', 'm68060'] },
+      {
+        name: 'alpha',
+        path: 'programs/alpha',
+        flavor: 'nextstep',
+        linkAtomics: true,
+        cpus: ['m68000', 'm68030', 'm68040', 'm68060'],
+      },
       // the package name, not the folder name
       { name: 'bare-metal', path: 'programs/bare', flavor: 'freestanding', linkAtomics: false, cpus: ['m68000'] },
       { name: 'zeta', path: 'programs/zeta', flavor: 'std', linkAtomics: true, cpus: ['m68030', 'm68040'] },
@@ -40,7 +53,9 @@ describe('discoverPrograms', () => {
   it('lets nextrust.json override the metadata, field by field', () => {
     put('programs/a/Cargo.toml', manifest('a', '[package.metadata.nextrust]\nflavor = "hosted"\ncpus = ["m68030"]\n'));
     const d = discoverPrograms(ws, PROJECT, 'programs', { a: { cpus: ['m68040'], linkAtomics: false } });
-    expect(d.programs).toEqual([{ name: 'a', path: 'programs/a', flavor: 'hosted', linkAtomics: false, cpus: ['m68040'] }]);
+    expect(d.programs).toEqual([
+      { name: 'a', path: 'programs/a', flavor: 'hosted', linkAtomics: false, cpus: ['m68040'] },
+    ]);
   });
 
   it('reports each bad folder in one line naming the file and the fix, and keeps the good programs', () => {
@@ -66,7 +81,10 @@ describe('discoverPrograms', () => {
 
   it('reports a missing programs folder', () => {
     const d = discoverPrograms(ws, PROJECT, 'apps');
-    expect(d).toEqual({ programs: [], problems: [expect.stringMatching(/^projects\/rust\/apps: no such folder: .*nx g \.\/tools\/nx-plugin:program/)] });
+    expect(d).toEqual({
+      programs: [],
+      problems: [expect.stringMatching(/^projects\/rust\/apps: no such folder: .*nx g \.\/tools\/nx-plugin:program/)],
+    });
   });
 
   it('finds the committed programs of this repository with their declared flavours', () => {
@@ -77,7 +95,10 @@ describe('discoverPrograms', () => {
     expect(byName['std-hello']).toMatchObject({ flavor: 'std', cpus: ['m68030', 'm68040'] });
     expect(byName['hello']).toMatchObject({ flavor: 'hosted' });
     expect(byName['freestanding']).toMatchObject({ flavor: 'freestanding', cpus: ['m68000'] });
-    expect(byName['nextstep-hello']).toMatchObject({ flavor: 'nextstep', cpus: ['m68000', 'm68030', 'm68040', 'm68060'] });
+    expect(byName['nextstep-hello']).toMatchObject({
+      flavor: 'nextstep',
+      cpus: ['m68000', 'm68030', 'm68040', 'm68060'],
+    });
   });
 });
 
@@ -93,7 +114,10 @@ describe('requirePrograms', () => {
     }
     expect(thrown).toBeInstanceOf(ProgramDiscoveryError);
     expect((thrown as ProgramDiscoveryError).problems).toHaveLength(2);
-    expect((thrown as Error).message.split('\n')).toEqual([expect.stringContaining('programs/a/Cargo.toml: not valid TOML'), expect.stringContaining('programs/b: no Cargo.toml')]);
+    expect((thrown as Error).message.split('\n')).toEqual([
+      expect.stringContaining('programs/a/Cargo.toml: not valid TOML'),
+      expect.stringContaining('programs/b: no Cargo.toml'),
+    ]);
   });
 
   it('returns the programs when there is no problem', () => {

@@ -31,7 +31,10 @@ export const FLAVORS: ProgramConfig['flavor'][] = ['std', 'hosted', 'freestandin
 const metadataSchema = z
   .object({
     flavor: z.enum(FLAVORS as [ProgramConfig['flavor'], ...ProgramConfig['flavor'][]]).optional(),
-    cpus: z.array(z.enum(CPU_NAMES as [CpuVariant, ...CpuVariant[]])).min(1).optional(),
+    cpus: z
+      .array(z.enum(CPU_NAMES as [CpuVariant, ...CpuVariant[]]))
+      .min(1)
+      .optional(),
     'link-atomics': z.boolean().optional(),
   })
   .strict();
@@ -88,7 +91,9 @@ export function discoverPrograms(
   try {
     entries = fs.readdirSync(dirAbs, { withFileTypes: true });
   } catch {
-    problems.push(`${dirRel}: no such folder: a rust-target project keeps its programs there (create one with \`npx nx g ./tools/nx-plugin:program <name>\`)`);
+    problems.push(
+      `${dirRel}: no such folder: a rust-target project keeps its programs there (create one with \`npx nx g ./tools/nx-plugin:program <name>\`)`,
+    );
     return { programs, problems };
   }
   const seen = new Map<string, string>();
@@ -120,7 +125,9 @@ export function discoverPrograms(
     }
     const name = parsed.data.package.name;
     if (seen.has(name)) {
-      problems.push(`${file}: field 'package.name': '${name}' is also the package of ${seen.get(name)}: package names must be unique`);
+      problems.push(
+        `${file}: field 'package.name': '${name}' is also the package of ${seen.get(name)}: package names must be unique`,
+      );
       continue;
     }
     seen.set(name, folder);
@@ -130,7 +137,7 @@ export function discoverPrograms(
       name,
       path: `${programsDir}/${e.name}`,
       flavor: over.flavor ?? meta.flavor ?? DEFAULT_FLAVOR,
-      ...(over.cpus ?? meta.cpus ? { cpus: over.cpus ?? meta.cpus } : {}),
+      ...((over.cpus ?? meta.cpus) ? { cpus: over.cpus ?? meta.cpus } : {}),
       linkAtomics: over.linkAtomics ?? meta['link-atomics'] ?? true,
     };
     programs.push({ ...config, cpus: programCpus(config) });

@@ -47,7 +47,10 @@ export const llvmToolchainConfigSchema = z
      */
     provider: z.enum(['system', 'source']).default('source'),
     /** Oldest LLVM accepted: rustc needs >= 19.1.5 to build core for m68k; LLVM 14 aborts on m68k cmpxchg. */
-    minLlvmVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version like 19.1.5').default('19.1.5'),
+    minLlvmVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'expected a version like 19.1.5')
+      .default('19.1.5'),
     /** The patched backend (provider `source`). */
     backend: z
       .object({
@@ -56,7 +59,9 @@ export const llvmToolchainConfigSchema = z
           .object({
             package: z.string().regex(/^[a-z0-9][a-z0-9.+-]+$/, 'expected a Debian source package name'),
             version: z.string().min(1),
-            tarball: z.string().regex(/\.orig\.tar\.(xz|gz|bz2)$/, 'expected an orig tarball file name (*.orig.tar.xz)'),
+            tarball: z
+              .string()
+              .regex(/\.orig\.tar\.(xz|gz|bz2)$/, 'expected an orig tarball file name (*.orig.tar.xz)'),
             sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
           })
           .strict(),
@@ -68,7 +73,12 @@ export const llvmToolchainConfigSchema = z
         llvmConfig: z.string().min(1).default('llvm-config-22'),
       })
       .strict()
-      .default({ source: DEFAULT_BACKEND_SOURCE, patches: 'patches', makefile: 'backend/Makefile', llvmConfig: 'llvm-config-22' }),
+      .default({
+        source: DEFAULT_BACKEND_SOURCE,
+        patches: 'patches',
+        makefile: 'backend/Makefile',
+        llvmConfig: 'llvm-config-22',
+      }),
     atomics: z
       .object({
         /** C sources of the spinlock atomics, relative to the project root. */
@@ -78,7 +88,10 @@ export const llvmToolchainConfigSchema = z
         /** Extra clang flags (the CPU and target triple are added per configuration). */
         cflags: z.array(z.string()).default(['-O2']),
         /** Archive file name. */
-        archive: z.string().regex(/^lib[A-Za-z0-9_]+\.a$/, 'expected an archive name like libfoo.a').default('libnextrust_atomics.a'),
+        archive: z
+          .string()
+          .regex(/^lib[A-Za-z0-9_]+\.a$/, 'expected an archive name like libfoo.a')
+          .default('libnextrust_atomics.a'),
       })
       .strict(),
   })
@@ -128,7 +141,10 @@ export const rustTargetConfigSchema = z
     /** Project holding the toolchain and atomics targets. */
     toolchainProject: z.string().default('llvm-m68k'),
     /** Target spec files, relative to the project root, by target name. */
-    targetSpecs: z.record(z.string().regex(/^[a-z0-9_-]+$/, 'expected a target name (lowercase letters, digits, - or _)'), relPath),
+    targetSpecs: z.record(
+      z.string().regex(/^[a-z0-9_-]+$/, 'expected a target name (lowercase letters, digits, - or _)'),
+      relPath,
+    ),
     /** Cargo profile for programs and the sysroot. */
     profile: z.enum(['release', 'dev']).default('release'),
     /** Extra rustc flags for programs and sysroot (the CPU is added per configuration). */
@@ -208,7 +224,10 @@ export function formatConfigError(file: string, error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const field = issue.path.length
-        ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+        ? issue.path
+            .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+            .join('')
+            .replace(/^\./, '')
         : '(root)';
       return `${file}: field '${field}': ${issue.message}`;
     })
@@ -276,7 +295,9 @@ export function readProjectConfigOfKind<K extends ProjectConfig['kind']>(
 /** CPU variants a program is built for: its `cpus`, or all that can run its flavour. */
 export function programCpus(program: ProgramConfig): CpuVariant[] {
   if (program.cpus) return program.cpus;
-  return program.flavor === 'hosted' || program.flavor === 'std' ? CPU_VARIANTS.filter((c) => c.runsGlibc).map((c) => c.name) : [...CPU_NAMES];
+  return program.flavor === 'hosted' || program.flavor === 'std'
+    ? CPU_VARIANTS.filter((c) => c.runsGlibc).map((c) => c.name)
+    : [...CPU_NAMES];
 }
 
 export { DEFAULT_CPU };

@@ -17,8 +17,12 @@ const run = (o: Partial<RunOutcome> = {}): RunOutcome => ({
   ...o,
 });
 
-const check = (raw: Record<string, unknown>, outcome: RunOutcome | null = run(), ws = '/nonexistent-ws', vars: Record<string, string> = {}) =>
-  checkAssertion(assertion(raw), outcome, ws, vars);
+const check = (
+  raw: Record<string, unknown>,
+  outcome: RunOutcome | null = run(),
+  ws = '/nonexistent-ws',
+  vars: Record<string, string> = {},
+) => checkAssertion(assertion(raw), outcome, ws, vars);
 
 describe('exit_code', () => {
   it('passes on the expected code', () => {
@@ -64,8 +68,14 @@ describe('output_contains', () => {
   });
 
   it('reads stderr when asked', () => {
-    expect(check({ type: 'output_contains', stream: 'stderr', pattern: 'warning: slow' })).toMatchObject({ passed: true, message: 'stderr contains "warning: slow"' });
-    expect(check({ type: 'output_contains', stream: 'stderr', pattern: 'counter=' })).toMatchObject({ passed: false, message: 'stderr does not contain "counter="' });
+    expect(check({ type: 'output_contains', stream: 'stderr', pattern: 'warning: slow' })).toMatchObject({
+      passed: true,
+      message: 'stderr contains "warning: slow"',
+    });
+    expect(check({ type: 'output_contains', stream: 'stderr', pattern: 'counter=' })).toMatchObject({
+      passed: false,
+      message: 'stderr does not contain "counter="',
+    });
   });
 
   it('reads the interleaved output for all', () => {
@@ -80,7 +90,9 @@ describe('output_contains', () => {
   });
 
   it('still judges the output of a timed-out run', () => {
-    expect(check({ type: 'output_contains', pattern: 'counter' }, run({ timedOut: true, exitCode: null })).passed).toBe(true);
+    expect(check({ type: 'output_contains', pattern: 'counter' }, run({ timedOut: true, exitCode: null })).passed).toBe(
+      true,
+    );
   });
 });
 
@@ -145,11 +157,22 @@ describe('file_exists', () => {
   });
 
   it('uses the CPU folder it is given', () => {
-    expect(check({ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }, null, ws, { buildDir: 'dist/rust-target/m68030' }).passed).toBe(false);
+    expect(
+      check({ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }, null, ws, {
+        buildDir: 'dist/rust-target/m68030',
+      }).passed,
+    ).toBe(false);
   });
 
   it('does not need a run, and ignores the run outcome', () => {
-    expect(check({ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }, run({ exitCode: 1, timedOut: true }), ws, vars).passed).toBe(true);
+    expect(
+      check(
+        { type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' },
+        run({ exitCode: 1, timedOut: true }),
+        ws,
+        vars,
+      ).passed,
+    ).toBe(true);
   });
 
   it('leaves unknown placeholders as written', () => {
@@ -158,7 +181,9 @@ describe('file_exists', () => {
   });
 
   it('accepts an absolute buildDir', () => {
-    const r = check({ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }, null, '/nonexistent-ws', { buildDir: path.join(ws, 'dist/rust-target/m68040') });
+    const r = check({ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }, null, '/nonexistent-ws', {
+      buildDir: path.join(ws, 'dist/rust-target/m68040'),
+    });
     expect(r.passed).toBe(true);
   });
 });

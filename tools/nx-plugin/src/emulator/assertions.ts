@@ -30,7 +30,8 @@ function streamText(o: RunOutcome, s: 'stdout' | 'stderr' | 'all'): string {
 export function firstDifference(expected: string, got: string): string {
   const e = expected.split('\n');
   const g = got.split('\n');
-  const cut = (l: string | undefined) => (l === undefined ? '(end of output)' : JSON.stringify(l.length > 120 ? l.slice(0, 120) + '…' : l));
+  const cut = (l: string | undefined) =>
+    l === undefined ? '(end of output)' : JSON.stringify(l.length > 120 ? l.slice(0, 120) + '…' : l);
   for (let i = 0; i < Math.max(e.length, g.length); i++) {
     if (e[i] !== g[i]) return `line ${i + 1}: expected ${cut(e[i])}, got ${cut(g[i])}`;
   }
@@ -57,7 +58,11 @@ export function checkAssertion(
   if (a.type === 'exit_code') {
     const ok = !outcome.timedOut && outcome.exitCode === a.expected;
     const got = outcome.timedOut ? 'a timeout' : `exit code ${outcome.exitCode}`;
-    return { assertion: a, passed: ok, message: ok ? `exit code ${a.expected}` : `expected exit code ${a.expected}, got ${got}` };
+    return {
+      assertion: a,
+      passed: ok,
+      message: ok ? `exit code ${a.expected}` : `expected exit code ${a.expected}, got ${got}`,
+    };
   }
   const text = streamText(outcome, a.stream);
   if (a.type === 'output_equals_file') {
@@ -69,12 +74,26 @@ export function checkAssertion(
       return { assertion: a, passed: false, message: `${rel} (expected ${a.stream}) cannot be read` };
     }
     if (text === expected) return { assertion: a, passed: true, message: `${a.stream} equals ${rel}` };
-    return { assertion: a, passed: false, message: `${a.stream} differs from ${rel}: ${firstDifference(expected, text)}` };
+    return {
+      assertion: a,
+      passed: false,
+      message: `${a.stream} differs from ${rel}: ${firstDifference(expected, text)}`,
+    };
   }
   if (a.type === 'output_contains') {
     const ok = text.includes(a.pattern);
-    return { assertion: a, passed: ok, message: ok ? `${a.stream} contains ${JSON.stringify(a.pattern)}` : `${a.stream} does not contain ${JSON.stringify(a.pattern)}` };
+    return {
+      assertion: a,
+      passed: ok,
+      message: ok
+        ? `${a.stream} contains ${JSON.stringify(a.pattern)}`
+        : `${a.stream} does not contain ${JSON.stringify(a.pattern)}`,
+    };
   }
   const ok = new RegExp(a.pattern, 'm').test(text);
-  return { assertion: a, passed: ok, message: ok ? `${a.stream} matches /${a.pattern}/` : `${a.stream} does not match /${a.pattern}/` };
+  return {
+    assertion: a,
+    passed: ok,
+    message: ok ? `${a.stream} matches /${a.pattern}/` : `${a.stream} does not match /${a.pattern}/`,
+  };
 }

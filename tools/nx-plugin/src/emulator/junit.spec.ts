@@ -92,13 +92,19 @@ interface XmlElement {
 /** Parses with @xmldom/xmldom (a conforming parser; xmlbuilder2's own parser decodes character references twice). */
 function parse(xml: string): { documentElement: XmlElement } {
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level: string, msg: string) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(xml, 'text/xml');
+  const doc = new DOMParser({
+    onError: (level: string, msg: string) => {
+      if (level !== 'warning') errors.push(msg);
+    },
+  }).parseFromString(xml, 'text/xml');
   if (errors.length) throw new Error(`not well-formed: ${errors.join('; ')}`);
   return doc as unknown as { documentElement: XmlElement };
 }
 
-const attrs = (el: XmlElement): Record<string, string> => Object.fromEntries(Array.from(el.attributes).map((a) => [a.name, a.value]));
-const children = (el: XmlElement, name: string): XmlElement[] => Array.from(el.childNodes).filter((n) => n.nodeType === 1 && n.tagName === name);
+const attrs = (el: XmlElement): Record<string, string> =>
+  Object.fromEntries(Array.from(el.attributes).map((a) => [a.name, a.value]));
+const children = (el: XmlElement, name: string): XmlElement[] =>
+  Array.from(el.childNodes).filter((n) => n.nodeType === 1 && n.tagName === name);
 
 describe('the strict well-formedness check used here', () => {
   it('finds the problems it is meant to find', () => {
@@ -114,9 +120,29 @@ describe('the strict well-formedness check used here', () => {
 
 describe('toJUnitXml', () => {
   const cases = [
-    caseResult({ name: 'hello', durationMs: 1500, stdout: 'Hello from Rust on the Motorola 68k!\n', assertions: [passedContains] }),
-    caseResult({ name: 'panic', passed: false, exitCode: 101, durationMs: 250, stderr: 'panicked\n', assertions: [failedExit, passedContains, failedMatches] }),
-    caseResult({ name: 'slow', passed: false, exitCode: null, timedOut: true, durationMs: 30000, error: 'timed out after 30000 ms', assertions: [failedExit] }),
+    caseResult({
+      name: 'hello',
+      durationMs: 1500,
+      stdout: 'Hello from Rust on the Motorola 68k!\n',
+      assertions: [passedContains],
+    }),
+    caseResult({
+      name: 'panic',
+      passed: false,
+      exitCode: 101,
+      durationMs: 250,
+      stderr: 'panicked\n',
+      assertions: [failedExit, passedContains, failedMatches],
+    }),
+    caseResult({
+      name: 'slow',
+      passed: false,
+      exitCode: null,
+      timedOut: true,
+      durationMs: 30000,
+      error: 'timed out after 30000 ms',
+      assertions: [failedExit],
+    }),
   ];
   const xml = toJUnitXml('emulator-tests.m68040', cases);
   const doc = parse(xml);
@@ -139,7 +165,14 @@ describe('toJUnitXml', () => {
 
   it('counts tests and failures, and sums the time in seconds', () => {
     expect(attrs(root)).toEqual({ name: 'emulator-tests.m68040', tests: '3', failures: '2', time: '31.750' });
-    expect(attrs(suite)).toEqual({ name: 'emulator-tests.m68040', tests: '3', failures: '2', errors: '0', skipped: '0', time: '31.750' });
+    expect(attrs(suite)).toEqual({
+      name: 'emulator-tests.m68040',
+      tests: '3',
+      failures: '2',
+      errors: '0',
+      skipped: '0',
+      time: '31.750',
+    });
     expect(testcases.map((t) => attrs(t).time)).toEqual(['1.500', '0.250', '30.000']);
   });
 
@@ -154,12 +187,17 @@ describe('toJUnitXml', () => {
     expect(panicFailure.textContent).toBe('expected exit code 0, got exit code 101\nstderr does not match /^ok$/');
 
     const [slowFailure] = children(testcases[2], 'failure');
-    expect(attrs(slowFailure)).toEqual({ message: 'timed out after 30000 ms; expected exit code 0, got exit code 101', type: 'timeout' });
+    expect(attrs(slowFailure)).toEqual({
+      message: 'timed out after 30000 ms; expected exit code 0, got exit code 101',
+      type: 'timeout',
+    });
     expect(slowFailure.textContent).toBe('timed out after 30000 ms\nexpected exit code 0, got exit code 101');
   });
 
   it('adds system-out and system-err only when there is output', () => {
-    expect(children(testcases[0], 'system-out').map((e) => e.textContent)).toEqual(['Hello from Rust on the Motorola 68k!\n']);
+    expect(children(testcases[0], 'system-out').map((e) => e.textContent)).toEqual([
+      'Hello from Rust on the Motorola 68k!\n',
+    ]);
     expect(children(testcases[0], 'system-err')).toHaveLength(0);
     expect(children(testcases[1], 'system-out')).toHaveLength(0);
     expect(children(testcases[1], 'system-err').map((e) => e.textContent)).toEqual(['panicked\n']);
@@ -215,7 +253,10 @@ describe('toJUnitXml escaping', () => {
     const text = 'col1\tcol2\nÄ 68040 → 😀\n';
     const out = toJUnitXml('s', [caseResult({ stdout: text })]);
     expect(wellFormednessProblems(out)).toEqual([]);
-    expect(children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0].textContent).toBe(text);
+    expect(
+      children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0]
+        .textContent,
+    ).toBe(text);
   });
 
   // Regressions of two bugs found here (fixed by xmlText in junit.ts):
@@ -225,7 +266,10 @@ describe('toJUnitXml escaping', () => {
   it('keeps entity-like text such as "&amp;" in stdout unchanged through a round trip', () => {
     const text = 'AT&amp;T &lt;tag&gt; &#65;\n';
     const out = toJUnitXml('s', [caseResult({ stdout: text })]);
-    expect(children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0].textContent).toBe(text);
+    expect(
+      children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0]
+        .textContent,
+    ).toBe(text);
   });
 
   // 2. The same gap writes "&nbsp;" verbatim: a reference to an undeclared entity, not well-formed XML.

@@ -18,10 +18,13 @@ import type { CaseResult } from './run-tests';
 export function xmlText(text: string): string {
   return text
     .replace(/&/g, '&amp;')
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, (c) => {
-      const code = c.charCodeAt(0);
-      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    });
+    .replace(
+      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+      (c) => {
+        const code = c.charCodeAt(0);
+        return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+      },
+    );
 }
 
 /**
@@ -39,19 +42,31 @@ export function toJUnitXml(suiteName: string, cases: CaseResult[]): string {
     failures,
     time: seconds(totalMs),
   });
-  const suite = root.ele('testsuite', { name, tests: cases.length, failures, errors: 0, skipped: 0, time: seconds(totalMs) });
+  const suite = root.ele('testsuite', {
+    name,
+    tests: cases.length,
+    failures,
+    errors: 0,
+    skipped: 0,
+    time: seconds(totalMs),
+  });
   for (const c of cases) {
     const tc = suite.ele('testcase', { classname: name, name: xmlText(c.name), time: seconds(c.durationMs) });
     // A retried case says so (testcase properties, as pytest's record_property writes them).
     if (c.retry) {
       const props = tc.ele('properties');
       props.ele('property', { name: 'retried', value: c.retry.class });
-      props.ele('property', { name: 'first-attempt', value: xmlText(c.retry.first.error ?? `exit ${c.retry.first.exitCode}`) });
+      props.ele('property', {
+        name: 'first-attempt',
+        value: xmlText(c.retry.first.error ?? `exit ${c.retry.first.exitCode}`),
+      });
     }
     if (!c.passed) {
       const msgs = c.assertions.filter((a) => !a.passed).map((a) => a.message);
       if (c.error) msgs.unshift(c.error);
-      tc.ele('failure', { message: xmlText(msgs.join('; ')), type: c.timedOut ? 'timeout' : 'assertion' }).txt(xmlText(msgs.join('\n')));
+      tc.ele('failure', { message: xmlText(msgs.join('; ')), type: c.timedOut ? 'timeout' : 'assertion' }).txt(
+        xmlText(msgs.join('\n')),
+      );
     }
     if (c.stdout) tc.ele('system-out').txt(xmlText(c.stdout));
     if (c.stderr) tc.ele('system-err').txt(xmlText(c.stderr));

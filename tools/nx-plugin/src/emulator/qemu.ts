@@ -42,5 +42,11 @@ export function guestEnv(env: NodeJS.ProcessEnv = process.env): Record<string, s
 
 /** Runs the program; never throws for how it ended (see ProcessResult). */
 export function runUnderQemu(o: QemuRunOptions): Promise<ProcessResult> {
-  return runProcess(o.qemu, qemuArgs(o), { timeoutMs: o.timeoutMs, input: o.stdin, cwd: o.cwd, env: guestEnv(), replaceEnv: true });
+  return runProcess(o.qemu, qemuArgs(o), {
+    timeoutMs: o.timeoutMs,
+    input: o.stdin,
+    cwd: o.cwd,
+    env: guestEnv(),
+    replaceEnv: true,
+  });
 }

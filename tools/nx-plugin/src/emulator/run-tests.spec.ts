@@ -47,17 +47,42 @@ describe('runEmulatorTests under qemu-m68k', () => {
         cpu: 'm68040',
         toolchainManifest: 'dist/tc/toolchain.json',
         m68kSysroot: toolchain.cross.m68kSysroot,
-        artifacts: [{ name: 'hang', path: 'dist/build/bin/hang', kind: 'executable', target: 'm68k-unknown-linux-gnu', cpu: 'm68040', sha256: '', flavor: 'hosted', size: 0 }],
+        artifacts: [
+          {
+            name: 'hang',
+            path: 'dist/build/bin/hang',
+            kind: 'executable',
+            target: 'm68k-unknown-linux-gnu',
+            cpu: 'm68040',
+            sha256: '',
+            flavor: 'hosted',
+            size: 0,
+          },
+        ],
       }),
     );
     fs.mkdirSync(path.join(ws, 'tests'));
     fs.writeFileSync(
       path.join(ws, 'tests/hang.json'),
-      JSON.stringify({ name: 'hang', program: 'hang', args: ['looping'], timeoutMs: 2000, expect: [{ type: 'exit_code', expected: 0 }] }),
+      JSON.stringify({
+        name: 'hang',
+        program: 'hang',
+        args: ['looping'],
+        timeoutMs: 2000,
+        expect: [{ type: 'exit_code', expected: 0 }],
+      }),
     );
     fs.writeFileSync(
       path.join(ws, 'tests/abort.json'),
-      JSON.stringify({ name: 'abort', program: 'hang', args: ['abort'], expect: [{ type: 'exit_code', expected: 134 }, { type: 'output_contains', pattern: 'started abort' }] }),
+      JSON.stringify({
+        name: 'abort',
+        program: 'hang',
+        args: ['abort'],
+        expect: [
+          { type: 'exit_code', expected: 134 },
+          { type: 'output_contains', pattern: 'started abort' },
+        ],
+      }),
     );
   });
   afterAll(() => fs.rmSync(ws, { recursive: true, force: true }));
@@ -65,20 +90,45 @@ describe('runEmulatorTests under qemu-m68k', () => {
   it('retries a timeout once and records it: a hang fails twice; a run that passes the second time passes, with its first run kept', async () => {
     const tests = path.join(ws, 'tests-retry');
     fs.mkdirSync(tests, { recursive: true });
-    fs.writeFileSync(path.join(tests, 'flaky.json'), JSON.stringify({ name: 'flaky', program: 'hang', args: ['flaky', 'flaky.marker'], timeoutMs: 1500, expect: [{ type: 'output_contains', pattern: 'second run' }] }));
-    fs.writeFileSync(path.join(tests, 'crash.json'), JSON.stringify({ name: 'crash', program: 'hang', args: ['abort'], expect: [{ type: 'exit_code', expected: 0 }] }));
+    fs.writeFileSync(
+      path.join(tests, 'flaky.json'),
+      JSON.stringify({
+        name: 'flaky',
+        program: 'hang',
+        args: ['flaky', 'flaky.marker'],
+        timeoutMs: 1500,
+        expect: [{ type: 'output_contains', pattern: 'second run' }],
+      }),
+    );
+    fs.writeFileSync(
+      path.join(tests, 'crash.json'),
+      JSON.stringify({ name: 'crash', program: 'hang', args: ['abort'], expect: [{ type: 'exit_code', expected: 0 }] }),
+    );
     fs.rmSync(path.join(ws, 'flaky.marker'), { force: true });
-    const report = await runEmulatorTests({ workspaceRoot: ws, cpu: 'm68040', emulator: 'qemu', testsDir: 'tests-retry', buildManifest: 'dist/build/manifest.json', outputDir: 'dist/out-retry', timeoutMs: 30_000 });
+    const report = await runEmulatorTests({
+      workspaceRoot: ws,
+      cpu: 'm68040',
+      emulator: 'qemu',
+      testsDir: 'tests-retry',
+      buildManifest: 'dist/build/manifest.json',
+      outputDir: 'dist/out-retry',
+      timeoutMs: 30_000,
+    });
     const flaky = report.cases.find((c) => c.name === 'flaky')!;
     expect(flaky).toMatchObject({ passed: true, timedOut: false, exitCode: 0, stdout: 'started flaky\nsecond run\n' });
-    expect(flaky.retry).toMatchObject({ class: 'timeout', first: { timedOut: true, error: 'timed out after 1500 ms (output so far kept)', stdout: 'started flaky\n' } });
+    expect(flaky.retry).toMatchObject({
+      class: 'timeout',
+      first: { timedOut: true, error: 'timed out after 1500 ms (output so far kept)', stdout: 'started flaky\n' },
+    });
     // A crash (SIGABRT) is the program's: not retried.
     const crash = report.cases.find((c) => c.name === 'crash')!;
     expect(crash).toMatchObject({ passed: false, exitCode: 134 });
     expect(crash.retry).toBeUndefined();
     const saved = JSON.parse(fs.readFileSync(path.join(ws, 'dist/out-retry/results.json'), 'utf8'));
     expect(saved.cases.find((c: { name: string }) => c.name === 'flaky').retry.class).toBe('timeout');
-    expect(fs.readFileSync(path.join(ws, 'dist/out-retry/junit.xml'), 'utf8')).toContain('<property name="retried" value="timeout"/>');
+    expect(fs.readFileSync(path.join(ws, 'dist/out-retry/junit.xml'), 'utf8')).toContain(
+      '<property name="retried" value="timeout"/>',
+    );
   });
 
   it('retryableFailure: timeouts and resource errors starting qemu; not a missing qemu', () => {
@@ -125,7 +175,7 @@ describe('runEmulatorTests under qemu-m68k', () => {
     const spawn = cp.spawn as (...a: unknown[]) => unknown;
     const spy = jest.spyOn(cp, 'spawn').mockImplementation(((...args: unknown[]) => {
       const child = spawn.apply(cp, args);
-      for (const until = Date.now() + 200; Date.now() < until; );
+      for (const until = Date.now() + 200; Date.now() < until;);
       return child;
     }) as never);
     try {
@@ -146,9 +196,15 @@ describe('runEmulatorTests under qemu-m68k', () => {
 
   it('fails a test whose program is not a program of the build, naming the file and the program', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ws, 'dist/build/manifest.json'), 'utf8'));
-    fs.writeFileSync(path.join(ws, 'dist/build/manifest-programs.json'), JSON.stringify({ ...manifest, programs: ['hang'] }));
+    fs.writeFileSync(
+      path.join(ws, 'dist/build/manifest-programs.json'),
+      JSON.stringify({ ...manifest, programs: ['hang'] }),
+    );
     fs.mkdirSync(path.join(ws, 'tests-typo'));
-    fs.writeFileSync(path.join(ws, 'tests-typo/ghost.json'), JSON.stringify({ name: 'ghost', program: 'hnag', expect: [{ type: 'exit_code', expected: 0 }] }));
+    fs.writeFileSync(
+      path.join(ws, 'tests-typo/ghost.json'),
+      JSON.stringify({ name: 'ghost', program: 'hnag', expect: [{ type: 'exit_code', expected: 0 }] }),
+    );
     const report = await runEmulatorTests({
       workspaceRoot: ws,
       cpu: 'm68040',
@@ -168,7 +224,15 @@ describe('runEmulatorTests under qemu-m68k', () => {
 
   it('refuses the previous emulator with an explanation', async () => {
     await expect(
-      runEmulatorTests({ workspaceRoot: ws, cpu: 'm68040', emulator: 'previous', testsDir: 'tests', buildManifest: 'dist/build/manifest.json', outputDir: 'dist/out2', timeoutMs: 1000 }),
+      runEmulatorTests({
+        workspaceRoot: ws,
+        cpu: 'm68040',
+        emulator: 'previous',
+        testsDir: 'tests',
+        buildManifest: 'dist/build/manifest.json',
+        outputDir: 'dist/out2',
+        timeoutMs: 1000,
+      }),
     ).rejects.toThrow(/NeXT ROM/);
   });
 });

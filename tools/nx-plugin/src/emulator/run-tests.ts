@@ -45,7 +45,10 @@ export interface CaseResult {
   error: string | null;
   assertions: AssertionResult[];
   /** When the first run failed in a retryable way (RETRYABLE_FAILURES) and the case was run again: that first run. */
-  retry?: { class: RetryableFailure; first: Pick<CaseResult, 'exitCode' | 'timedOut' | 'durationMs' | 'error' | 'stdout' | 'stderr'> };
+  retry?: {
+    class: RetryableFailure;
+    first: Pick<CaseResult, 'exitCode' | 'timedOut' | 'durationMs' | 'error' | 'stdout' | 'stderr'>;
+  };
 }
 
 /**
@@ -114,7 +117,10 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
     if (build.programs && !build.programs.includes(tc.program)) {
       // A typo or a removed program: fail loudly instead of skipping the case.
       const where = path.join(o.testsDir, path.basename(file));
-      results.push({ ...base, error: `${where}: field 'program': no program '${tc.program}' in the build (its programs: ${build.programs.join(', ')})` });
+      results.push({
+        ...base,
+        error: `${where}: field 'program': no program '${tc.program}' in the build (its programs: ${build.programs.join(', ')})`,
+      });
       continue;
     }
     if (tc.cpus && !tc.cpus.includes(o.cpu as never)) {
@@ -145,7 +151,13 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
           timeoutMs,
           cwd: ws,
         });
-        const outcome = { exitCode: run.exitCode, stdout: run.stdout, stderr: run.stderr, all: run.all, timedOut: run.timedOut };
+        const outcome = {
+          exitCode: run.exitCode,
+          stdout: run.stdout,
+          stderr: run.stderr,
+          all: run.all,
+          timedOut: run.timedOut,
+        };
         const assertions = tc.expect.map((a) => checkAssertion(a, outcome, ws, { buildDir, testsDir: o.testsDir }));
         const error = run.startError
           ? `cannot run ${toolchain.qemu.qemuM68k.path}: ${run.startError}`
@@ -174,7 +186,10 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
       if (first.retryable) {
         const again = await attempt();
         const { exitCode, timedOut, durationMs, error, stdout, stderr } = first.result;
-        result = { ...again.result, retry: { class: first.retryable, first: { exitCode, timedOut, durationMs, error, stdout, stderr } } };
+        result = {
+          ...again.result,
+          retry: { class: first.retryable, first: { exitCode, timedOut, durationMs, error, stdout, stderr } },
+        };
       }
     }
     results.push(result);

@@ -101,13 +101,24 @@ describe('readTestCases on valid manifests', () => {
     expect(cases.length).toBeGreaterThanOrEqual(5);
     for (const { file, testCase } of cases) expect(testCase.name).toBe(path.basename(file, '.json'));
     const staticlib = cases.find((c) => c.testCase.name === 'nextstep-staticlib')?.testCase;
-    expect(staticlib).toMatchObject({ run: false, program: 'nextstep-hello', expect: [{ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }] });
+    expect(staticlib).toMatchObject({
+      run: false,
+      program: 'nextstep-hello',
+      expect: [{ type: 'file_exists', path: '{buildDir}/lib/libnextstep_hello.a' }],
+    });
   });
 });
 
 describe('readTestCases on invalid manifests', () => {
   it('rejects an invalid regular expression, naming file and field', () => {
-    const dir = folder({ 'bad-regex.json': valid('bad-regex', { expect: [{ type: 'exit_code', expected: 0 }, { type: 'output_matches', pattern: 'a(b' }] }) });
+    const dir = folder({
+      'bad-regex.json': valid('bad-regex', {
+        expect: [
+          { type: 'exit_code', expected: 0 },
+          { type: 'output_matches', pattern: 'a(b' },
+        ],
+      }),
+    });
     const file = path.join(dir, 'bad-regex.json');
     const e = errorFor(dir);
     expect(e.file).toBe(file);
@@ -118,7 +129,9 @@ describe('readTestCases on invalid manifests', () => {
     const dir = folder({ 'a.json': valid('same'), 'b.json': valid('same') });
     const e = errorFor(dir);
     expect(e.file).toBe(path.join(dir, 'b.json'));
-    expect(e.message).toBe(`${path.join(dir, 'b.json')}: field 'name': 'same' is already used by ${path.join(dir, 'a.json')}`);
+    expect(e.message).toBe(
+      `${path.join(dir, 'b.json')}: field 'name': 'same' is already used by ${path.join(dir, 'a.json')}`,
+    );
   });
 
   it('rejects text that is not JSON, naming the file', () => {
@@ -132,7 +145,12 @@ describe('readTestCases on invalid manifests', () => {
   it.each([
     ['an exit code out of range', { expect: [{ type: 'exit_code', expected: 256 }] }, 'expect[0].expected', /<=255/],
     ['an unknown assertion type', { expect: [{ type: 'stdout_equals', pattern: 'x' }] }, 'expect[0].type', /exit_code/],
-    ['an unknown stream', { expect: [{ type: 'output_contains', pattern: 'x', stream: 'stdlog' }] }, 'expect[0].stream', /"stdout"\|"stderr"\|"all"/],
+    [
+      'an unknown stream',
+      { expect: [{ type: 'output_contains', pattern: 'x', stream: 'stdlog' }] },
+      'expect[0].stream',
+      /"stdout"\|"stderr"\|"all"/,
+    ],
     ['an unknown CPU', { cpus: ['m68020'] }, 'cpus[0]', /"m68040"/],
     ['no assertions', { expect: [] }, 'expect', />=1/],
     ['an unknown field', { expects: [] }, '(root)', /"expects"/],
@@ -151,6 +169,8 @@ describe('readTestCases on invalid manifests', () => {
     const dir = path.join(folder({}), 'missing');
     const e = errorFor(dir);
     expect(e.file).toBe(dir);
-    expect(e.message).toMatch(new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read the test manifests folder: ENOENT`));
+    expect(e.message).toMatch(
+      new RegExp(`^${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read the test manifests folder: ENOENT`),
+    );
   });
 });

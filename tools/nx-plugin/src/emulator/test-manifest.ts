@@ -19,17 +19,20 @@ export const assertionSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('output_matches'),
-      pattern: z.string().min(1).refine(
-        (p) => {
-          try {
-            new RegExp(p, 'm');
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'expected a valid JavaScript regular expression' },
-      ),
+      pattern: z
+        .string()
+        .min(1)
+        .refine(
+          (p) => {
+            try {
+              new RegExp(p, 'm');
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { message: 'expected a valid JavaScript regular expression' },
+        ),
       stream,
     })
     .strict(),
@@ -84,7 +87,10 @@ export type TestCase = z.infer<typeof testCaseSchema>;
 export function readTestCases(dir: string): { file: string; testCase: TestCase }[] {
   let files: string[];
   try {
-    files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch (e) {
     throw new ConfigError(dir, `${dir}: cannot read the test manifests folder: ${(e as Error).message}`);
   }

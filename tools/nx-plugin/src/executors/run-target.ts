@@ -41,7 +41,8 @@ export function describeError(e: unknown): string {
  * @throws Error listing the valid configurations.
  */
 export function checkConfiguration(context: ExecutorContext): void {
-  const target = context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? ''];
+  const target =
+    context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? ''];
   const valid = Object.keys(target?.configurations ?? {});
   if (valid.length && context.configurationName && !valid.includes(context.configurationName)) {
     throw new Error(
@@ -61,14 +62,17 @@ const TOOLCHAIN_CONSUMERS = ['atomics', 'sysroot', 'build', 'cargo-test', 'emula
  * @throws Error naming the task, the missing input and where to put it back.
  */
 export function checkInputs(context: ExecutorContext): void {
-  const target = context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? ''];
+  const target =
+    context.projectsConfigurations?.projects[context.projectName ?? '']?.targets?.[context.targetName ?? ''];
   if (!target) return;
   const executorName = (target.executor ?? '').split(':')[1] ?? '';
   const inputs = (target.inputs ?? []) as unknown[];
   const has = (want: unknown) => inputs.some((i) => JSON.stringify(i) === JSON.stringify(want));
   const missing: string[] = [];
-  if (TOOLCHAIN_CONSUMERS.includes(executorName) && !has(TOOLCHAIN_MANIFEST_INPUT)) missing.push(JSON.stringify(TOOLCHAIN_MANIFEST_INPUT));
-  if (!inputs.some((i) => typeof i === 'object' && i !== null && 'externalDependencies' in i)) missing.push('{"externalDependencies": [...]}');
+  if (TOOLCHAIN_CONSUMERS.includes(executorName) && !has(TOOLCHAIN_MANIFEST_INPUT))
+    missing.push(JSON.stringify(TOOLCHAIN_MANIFEST_INPUT));
+  if (!inputs.some((i) => typeof i === 'object' && i !== null && 'externalDependencies' in i))
+    missing.push('{"externalDependencies": [...]}');
   if (missing.length) {
     throw new Error(
       `${context.projectName}:${context.targetName}: its inputs lack ${missing.join(' and ')}, which the nextrust plugin infers: ` +
@@ -90,7 +94,12 @@ export interface TargetFailure {
 }
 
 function isTargetFailure(v: unknown): v is TargetFailure {
-  return typeof v === 'object' && v !== null && (v as TargetFailure).success === false && typeof (v as TargetFailure).log === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as TargetFailure).success === false &&
+    typeof (v as TargetFailure).log === 'string'
+  );
 }
 
 /** The text failure analysis reads for an error: its message, command and full output. */
@@ -109,7 +118,9 @@ export async function runTarget(context: ExecutorContext, body: () => Promise<un
     project: context.projectName ?? '(unknown)',
     target: context.targetName ?? '(unknown)',
     configuration: context.configurationName,
-    cpu: (CPU_NAMES as readonly string[]).includes(context.configurationName ?? '') ? context.configurationName : undefined,
+    cpu: (CPU_NAMES as readonly string[]).includes(context.configurationName ?? '')
+      ? context.configurationName
+      : undefined,
   };
   const task = `${run.project}:${run.target}${run.configuration ? ':' + run.configuration : ''}`;
   const print = (line: string) => console.error(line);

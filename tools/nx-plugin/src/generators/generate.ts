@@ -7,7 +7,12 @@
 import * as path from 'node:path';
 import type { Tree } from '@nx/devkit';
 import { parse as parseToml } from 'smol-toml';
-import { parseProjectConfig, PROJECT_CONFIG_FILE, type ProgramConfig, type ProjectConfig } from '../config/project-config';
+import {
+  parseProjectConfig,
+  PROJECT_CONFIG_FILE,
+  type ProgramConfig,
+  type ProjectConfig,
+} from '../config/project-config';
 import { DEFAULT_FLAVOR, FLAVORS } from '../config/programs';
 import { emulatorTestCase, PROGRAM_NAME, programFiles } from './templates';
 
@@ -48,27 +53,46 @@ export interface EmulatorTestGeneratorOptions {
  * The root and config of a project of one kind, found by its folder name under the tree's projects.
  * @throws GeneratorError when no such project or it is of another kind.
  */
-function projectOfKind<K extends ProjectConfig['kind']>(tree: Tree, name: string, kind: K, flag: string): { root: string; config: Extract<ProjectConfig, { kind: K }> } {
+function projectOfKind<K extends ProjectConfig['kind']>(
+  tree: Tree,
+  name: string,
+  kind: K,
+  flag: string,
+): { root: string; config: Extract<ProjectConfig, { kind: K }> } {
   const candidates = [`projects/${name}`, name];
   const root = candidates.find((r) => tree.exists(`${r}/${PROJECT_CONFIG_FILE}`));
-  if (!root) throw new GeneratorError(`${flag} '${name}': no ${PROJECT_CONFIG_FILE} in ${candidates.join(' or ')}; name a ${kind} project`);
+  if (!root)
+    throw new GeneratorError(
+      `${flag} '${name}': no ${PROJECT_CONFIG_FILE} in ${candidates.join(' or ')}; name a ${kind} project`,
+    );
   const file = `${root}/${PROJECT_CONFIG_FILE}`;
   const config = parseProjectConfig(file, tree.read(file, 'utf-8') ?? '');
-  if (config.kind !== kind) throw new GeneratorError(`${flag} '${name}': ${file} is a '${config.kind}' project; expected '${kind}'`);
+  if (config.kind !== kind)
+    throw new GeneratorError(`${flag} '${name}': ${file} is a '${config.kind}' project; expected '${kind}'`);
   return { root, config: config as Extract<ProjectConfig, { kind: K }> };
 }
 
 /** Programs of a rust-target project in the tree (including files written earlier in this generator run). */
-function programsInTree(tree: Tree, programsRoot: string, overrides: Record<string, { flavor?: ProgramConfig['flavor'] }>): Map<string, { folder: string; flavor: ProgramConfig['flavor'] }> {
+function programsInTree(
+  tree: Tree,
+  programsRoot: string,
+  overrides: Record<string, { flavor?: ProgramConfig['flavor'] }>,
+): Map<string, { folder: string; flavor: ProgramConfig['flavor'] }> {
   const out = new Map<string, { folder: string; flavor: ProgramConfig['flavor'] }>();
   if (!tree.exists(programsRoot)) return out;
   for (const child of tree.children(programsRoot)) {
     const file = `${programsRoot}/${child}/Cargo.toml`;
     if (!tree.isFile(file)) continue;
     try {
-      const toml = parseToml(tree.read(file, 'utf-8') ?? '') as { package?: { name?: string; metadata?: { nextrust?: { flavor?: ProgramConfig['flavor'] } } } };
+      const toml = parseToml(tree.read(file, 'utf-8') ?? '') as {
+        package?: { name?: string; metadata?: { nextrust?: { flavor?: ProgramConfig['flavor'] } } };
+      };
       const name = toml.package?.name;
-      if (name) out.set(name, { folder: `${programsRoot}/${child}`, flavor: overrides[name]?.flavor ?? toml.package?.metadata?.nextrust?.flavor ?? DEFAULT_FLAVOR });
+      if (name)
+        out.set(name, {
+          folder: `${programsRoot}/${child}`,
+          flavor: overrides[name]?.flavor ?? toml.package?.metadata?.nextrust?.flavor ?? DEFAULT_FLAVOR,
+        });
     } catch {
       // A broken program folder is the build's to report; it is no program to generate tests for.
     }
@@ -84,12 +108,17 @@ function programsInTree(tree: Tree, programsRoot: string, overrides: Record<stri
 export function generateProgram(tree: Tree, options: ProgramGeneratorOptions): string[] {
   const { name } = options;
   const flavor = options.flavor ?? DEFAULT_FLAVOR;
-  if (!PROGRAM_NAME.test(name ?? '')) throw new GeneratorError(`name '${name ?? ''}': expected a Cargo package name (lowercase letters, digits, - or _, starting with a letter)`);
-  if (!FLAVORS.includes(flavor)) throw new GeneratorError(`--flavor '${flavor}': expected one of ${FLAVORS.join(', ')}`);
+  if (!PROGRAM_NAME.test(name ?? ''))
+    throw new GeneratorError(
+      `name '${name ?? ''}': expected a Cargo package name (lowercase letters, digits, - or _, starting with a letter)`,
+    );
+  if (!FLAVORS.includes(flavor))
+    throw new GeneratorError(`--flavor '${flavor}': expected one of ${FLAVORS.join(', ')}`);
   const { root, config } = projectOfKind(tree, options.project ?? 'rust-target', 'rust-target', '--project');
   const programsRoot = `${root}/${config.programsDir}`;
   const folder = `${programsRoot}/${name}`;
-  if (tree.exists(folder)) throw new GeneratorError(`${folder} already exists: choose another name or remove the folder`);
+  if (tree.exists(folder))
+    throw new GeneratorError(`${folder} already exists: choose another name or remove the folder`);
   const existing = programsInTree(tree, programsRoot, config.programs).get(name);
   if (existing) throw new GeneratorError(`name '${name}': ${existing.folder}/Cargo.toml already has that package name`);
   const rtPath = path.posix.relative(folder, `${root}/crates/nextrust-rt`);
@@ -98,7 +127,14 @@ export function generateProgram(tree: Tree, options: ProgramGeneratorOptions): s
     tree.write(`${folder}/${f.path}`, f.content);
     written.push(`${folder}/${f.path}`);
   }
-  if (!options.skipTest) written.push(...generateEmulatorTest(tree, { program: name, project: options.testsProject }, { flavor, buildProjectRoot: root }));
+  if (!options.skipTest)
+    written.push(
+      ...generateEmulatorTest(
+        tree,
+        { program: name, project: options.testsProject },
+        { flavor, buildProjectRoot: root },
+      ),
+    );
   return written;
 }
 
@@ -116,7 +152,12 @@ export function generateEmulatorTest(
   const { root, config } = projectOfKind(tree, options.project ?? 'emulator-tests', 'emulator-tests', '--project');
   let flavor = known?.flavor;
   if (!flavor) {
-    const build = projectOfKind(tree, config.buildProject, 'rust-target', `${root}/${PROJECT_CONFIG_FILE} buildProject`);
+    const build = projectOfKind(
+      tree,
+      config.buildProject,
+      'rust-target',
+      `${root}/${PROJECT_CONFIG_FILE} buildProject`,
+    );
     const programsRoot = `${build.root}/${build.config.programsDir}`;
     const programs = programsInTree(tree, programsRoot, build.config.programs);
     const found = programs.get(options.program);
@@ -129,7 +170,8 @@ export function generateEmulatorTest(
     flavor = found.flavor;
   }
   const name = options.name ?? options.program;
-  if (!PROGRAM_NAME.test(name)) throw new GeneratorError(`--name '${name}': expected a lowercase test name (letters, digits, - or _)`);
+  if (!PROGRAM_NAME.test(name))
+    throw new GeneratorError(`--name '${name}': expected a lowercase test name (letters, digits, - or _)`);
   const file = `${root}/${config.testsDir}/${name}.json`;
   if (tree.exists(file)) throw new GeneratorError(`${file} already exists: give the test another --name`);
   tree.write(file, `${JSON.stringify(emulatorTestCase(options.program, flavor, options.expectOutput), null, 2)}\n`);

@@ -36,16 +36,35 @@ const RT_FEATURE: Partial<Record<ProgramConfig['flavor'], string>> = { hosted: '
  * The files of a new program of the given flavour, relative to its folder.
  * @param rtPath path of the nextrust-rt crate relative to the program folder (hosted and freestanding use it).
  */
-export function programFiles(name: string, flavor: ProgramConfig['flavor'], rtPath = '../../crates/nextrust-rt'): GeneratedFile[] {
+export function programFiles(
+  name: string,
+  flavor: ProgramConfig['flavor'],
+  rtPath = '../../crates/nextrust-rt',
+): GeneratedFile[] {
   const meta = ['[package.metadata.nextrust]', `flavor = "${flavor}"`];
   // Freestanding programs carry compiler_builtins' memcpy; CPUs with hosted programs use glibc's: the 68000 has none.
   if (flavor === 'freestanding') meta.push('cpus = ["m68000"]');
-  const header = ['[package]', `name = "${name}"`, 'version.workspace = true', 'edition.workspace = true', 'license.workspace = true', '', ...meta, ''];
+  const header = [
+    '[package]',
+    `name = "${name}"`,
+    'version.workspace = true',
+    'edition.workspace = true',
+    'license.workspace = true',
+    '',
+    ...meta,
+    '',
+  ];
   const target =
     flavor === 'nextstep'
       ? ['[lib]', 'crate-type = ["staticlib"]', 'path = "src/lib.rs"', 'test = false', 'bench = false']
       : // std programs keep their #[test] harness (rust-target:test runs it on the 68k); no_std ones have none.
-        ['[[bin]]', `name = "${name}"`, 'path = "src/main.rs"', ...(flavor === 'std' ? [] : ['test = false']), 'bench = false'];
+        [
+          '[[bin]]',
+          `name = "${name}"`,
+          'path = "src/main.rs"',
+          ...(flavor === 'std' ? [] : ['test = false']),
+          'bench = false',
+        ];
   const feature = RT_FEATURE[flavor];
   const deps = feature ? ['', '[dependencies]', `nextrust-rt = { path = "${rtPath}", features = ["${feature}"] }`] : [];
   const cargo = [...header, ...target, ...deps, ''].join('\n');
@@ -90,7 +109,11 @@ export function programFiles(name: string, flavor: ProgramConfig['flavor'], rtPa
  * An emulator test case for a program: a runnable program must exit 0 and print `expectOutput` (default: the
  * greeting a generated program prints); a NeXTSTEP staticlib (not runnable here) must exist.
  */
-export function emulatorTestCase(program: string, flavor: ProgramConfig['flavor'], expectOutput = greeting(program)): TestCaseFile {
+export function emulatorTestCase(
+  program: string,
+  flavor: ProgramConfig['flavor'],
+  expectOutput = greeting(program),
+): TestCaseFile {
   if (flavor === 'nextstep') {
     return {
       name: program,

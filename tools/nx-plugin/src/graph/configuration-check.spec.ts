@@ -32,14 +32,22 @@ describe('checkRequestedConfigurations', () => {
     expect(() => check('run', 'rust-target:build', '--configuration=production')).toThrow(
       "unknown configuration 'production' for rust-target: the nextrust targets have one configuration per CPU variant: m68000, m68030, m68040, m68060",
     );
-    expect(() => check('run', 'emulator-tests:test:production')).toThrow("unknown configuration 'production' for emulator-tests");
-    expect(() => check('run-many', '-t', 'build', '-p', 'web,rust-target', '-c', 'production')).toThrow("'production' for rust-target");
-    expect(() => check('affected', '-t', 'build', '--projects', 'llvm-m68k', '-c', 'debug')).toThrow("'debug' for llvm-m68k");
+    expect(() => check('run', 'emulator-tests:test:production')).toThrow(
+      "unknown configuration 'production' for emulator-tests",
+    );
+    expect(() => check('run-many', '-t', 'build', '-p', 'web,rust-target', '-c', 'production')).toThrow(
+      "'production' for rust-target",
+    );
+    expect(() => check('affected', '-t', 'build', '--projects', 'llvm-m68k', '-c', 'debug')).toThrow(
+      "'debug' for llvm-m68k",
+    );
   });
 
   it('rejects a 680x0 name that is not a supported variant anywhere (m68020, mc68040, 68030)', () => {
     for (const c of ['m68020', 'mc68040', '68030', 'M68010']) {
-      expect(() => check('run-many', '-t', 'build', '-c', c)).toThrow(`unknown configuration '${c}': the nextrust targets have one configuration per CPU variant`);
+      expect(() => check('run-many', '-t', 'build', '-c', c)).toThrow(
+        `unknown configuration '${c}': the nextrust targets have one configuration per CPU variant`,
+      );
       expect(() => check('run', `web:build:${c}`)).toThrow(`'${c}'`);
     }
   });
@@ -61,6 +69,8 @@ describe('checkRequestedConfigurations', () => {
   });
 
   it('without a cached project graph every named project counts as nextrust', () => {
-    expect(() => checkRequestedConfigurations(argv('run', 'web:build:production'), null)).toThrow("'production' for web");
+    expect(() => checkRequestedConfigurations(argv('run', 'web:build:production'), null)).toThrow(
+      "'production' for web",
+    );
   });
 });

@@ -51,7 +51,10 @@ export function requested(argv: string[]): RequestedConfiguration[] {
   const words = args._.map(String);
   const named = [
     ...words.filter((w) => w.includes(':')).map((w) => w.split(':')[0]),
-    ...[args.projects as string | string[] | undefined].flat().filter((p): p is string => !!p).flatMap((p) => p.split(',')),
+    ...[args.projects as string | string[] | undefined]
+      .flat()
+      .filter((p): p is string => !!p)
+      .flatMap((p) => p.split(',')),
   ].filter(Boolean);
   const c = args.configuration as string | string[] | undefined;
   for (const v of Array.isArray(c) ? c : c ? [c] : []) found.push({ configuration: v, projects: named });
@@ -74,7 +77,9 @@ export function nextrustProjects(): Set<string> | null {
     const graph = readCachedProjectGraph();
     return new Set(
       Object.values(graph.nodes)
-        .filter((n) => Object.values(n.data.targets ?? {}).some((t) => (t.executor ?? '').startsWith(`${PLUGIN_PACKAGE}:`)))
+        .filter((n) =>
+          Object.values(n.data.targets ?? {}).some((t) => (t.executor ?? '').startsWith(`${PLUGIN_PACKAGE}:`)),
+        )
         .map((n) => n.name),
     );
   } catch {

@@ -45,7 +45,10 @@ function writeProgram(ws: string, project: string, p: TestProgram): void {
     p.cpus ? `cpus = ${JSON.stringify(p.cpus)}` : '',
     p.linkAtomics !== undefined ? `link-atomics = ${p.linkAtomics}` : '',
   ].filter(Boolean);
-  fs.writeFileSync(path.join(dir, 'Cargo.toml'), `[package]\nname = "${p.name}"\nversion = "0.1.0"\n\n[package.metadata.nextrust]\n${meta.join('\n')}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'Cargo.toml'),
+    `[package]\nname = "${p.name}"\nversion = "0.1.0"\n\n[package.metadata.nextrust]\n${meta.join('\n')}\n`,
+  );
 }
 
 /**
@@ -72,12 +75,17 @@ function workspaceWithRealConfigs(): { ws: string; files: string[] } {
     .readdirSync(path.join(REPO_ROOT, 'projects'))
     .filter((n) => fs.existsSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json')))
     .sort();
-  const files = names.map((n) => writeConfig(ws, n, fs.readFileSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json'), 'utf8')));
+  const files = names.map((n) =>
+    writeConfig(ws, n, fs.readFileSync(path.join(REPO_ROOT, 'projects', n, 'nextrust.json'), 'utf8')),
+  );
   // The rust-target project's programs are its folders: copy their Cargo.toml.
   const programsDir = path.join(REPO_ROOT, 'projects', 'rust-target', 'programs');
   for (const p of fs.readdirSync(programsDir)) {
     fs.mkdirSync(path.join(ws, 'projects', 'rust-target', 'programs', p), { recursive: true });
-    fs.copyFileSync(path.join(programsDir, p, 'Cargo.toml'), path.join(ws, 'projects', 'rust-target', 'programs', p, 'Cargo.toml'));
+    fs.copyFileSync(
+      path.join(programsDir, p, 'Cargo.toml'),
+      path.join(ws, 'projects', 'rust-target', 'programs', p, 'Cargo.toml'),
+    );
   }
   return { ws, files };
 }
@@ -99,7 +107,10 @@ function inferOne(ws: string, file: string, options = {}): ProjectConfiguration 
 
 function target(project: ProjectConfiguration, name: string): TargetConfiguration {
   const t = project.targets?.[name];
-  if (!t) throw new Error(`project ${project.name} has no target ${name}; it has ${Object.keys(project.targets ?? {}).join(', ')}`);
+  if (!t)
+    throw new Error(
+      `project ${project.name} has no target ${name}; it has ${Object.keys(project.targets ?? {}).join(', ')}`,
+    );
   return t;
 }
 
@@ -112,7 +123,10 @@ function resolvedOptions(t: TargetConfiguration, configuration: string): Record<
 const TEST_PROGRAMS = Symbol('programs');
 
 /** A minimal valid rust-target config; writeConfig also writes the given program folders. */
-function rustTargetConfig(programs: TestProgram[], extra: Record<string, unknown> = {}): Record<string | symbol, unknown> {
+function rustTargetConfig(
+  programs: TestProgram[],
+  extra: Record<string, unknown> = {},
+): Record<string | symbol, unknown> {
   return {
     kind: 'rust-target',
     targetSpecs: { 'm68k-next-nextstep': 'target-specs/m68k-next-nextstep.json' },
@@ -143,7 +157,14 @@ describe('createNodes on the committed project configs', () => {
   });
 
   it('infers one project per config, named after its folder, rooted at the folder', () => {
-    expect(files).toEqual(expect.arrayContaining(['projects/llvm-m68k/nextrust.json', 'projects/rust-target/nextrust.json', 'projects/emulator-tests/nextrust.json', 'projects/ci-status/nextrust.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'projects/llvm-m68k/nextrust.json',
+        'projects/rust-target/nextrust.json',
+        'projects/emulator-tests/nextrust.json',
+        'projects/ci-status/nextrust.json',
+      ]),
+    );
     for (const f of files) {
       const result = createNodesForConfigFile(f, {}, context(ws));
       const root = path.dirname(f);
@@ -205,18 +226,21 @@ describe('createNodes on the committed project configs', () => {
     expect(`{workspaceRoot}/${t.options.outputFile}`.startsWith(`${t.outputs?.[0]}/`)).toBe(true);
   });
 
-  it.each(perCpuTargets)('%s:%s outputs are per CPU, under the workspace root, and match each configuration outputDir', (project, name) => {
-    const t = target(projects[project], name);
-    for (const out of t.outputs ?? []) {
-      expect(out).toContain('{options.cpu}');
-      expect(out.startsWith('{workspaceRoot}/')).toBe(true);
-      expect(out.startsWith('{workspaceRoot}/{')).toBe(false);
-      for (const cpu of ALL_CPUS) {
-        const dir = out.replace('{options.cpu}', cpu).replace('{workspaceRoot}/', '');
-        expect(resolvedOptions(t, cpu).outputDir).toBe(dir);
+  it.each(perCpuTargets)(
+    '%s:%s outputs are per CPU, under the workspace root, and match each configuration outputDir',
+    (project, name) => {
+      const t = target(projects[project], name);
+      for (const out of t.outputs ?? []) {
+        expect(out).toContain('{options.cpu}');
+        expect(out.startsWith('{workspaceRoot}/')).toBe(true);
+        expect(out.startsWith('{workspaceRoot}/{')).toBe(false);
+        for (const cpu of ALL_CPUS) {
+          const dir = out.replace('{options.cpu}', cpu).replace('{workspaceRoot}/', '');
+          expect(resolvedOptions(t, cpu).outputDir).toBe(dir);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('llvm-m68k:backend builds the pinned Debian source with the patch series into dist/llvm-m68k/backend', () => {
     const t = target(projects['llvm-m68k'], 'backend');
@@ -233,12 +257,17 @@ describe('createNodes on the committed project configs', () => {
     expect(t.inputs).toContainEqual('{projectRoot}/backend/Makefile');
     expect(t.inputs).toContainEqual({ runtime: 'node tools/nx-plugin/bin/backend-fingerprint.js llvm-config-22' });
     // the toolchain hashes what the backend wrote
-    expect(target(projects['llvm-m68k'], 'toolchain').inputs).toContainEqual({ dependentTasksOutputFiles: '**/backend.json' });
+    expect(target(projects['llvm-m68k'], 'toolchain').inputs).toContainEqual({
+      dependentTasksOutputFiles: '**/backend.json',
+    });
   });
 
   it('has no backend target for the system provider', () => {
     const ws = makeWorkspace();
-    const p = inferOne(ws, writeConfig(ws, 'llvm', { kind: 'llvm-toolchain', provider: 'system', atomics: { sources: ['a.c'] } }));
+    const p = inferOne(
+      ws,
+      writeConfig(ws, 'llvm', { kind: 'llvm-toolchain', provider: 'system', atomics: { sources: ['a.c'] } }),
+    );
     expect(Object.keys(p.targets ?? {}).sort()).toEqual(['atomics', 'toolchain']);
     expect(target(p, 'toolchain').dependsOn).toBeUndefined();
     expect(target(p, 'toolchain').options.backendManifest).toBeUndefined();
@@ -247,9 +276,16 @@ describe('createNodes on the committed project configs', () => {
   it('wires dependsOn: toolchain -> backend, atomics -> toolchain, sysroot -> llvm-m68k:toolchain, build -> sysroot + llvm-m68k:atomics, test -> rust-target:build', () => {
     expect(target(projects['llvm-m68k'], 'toolchain').dependsOn).toEqual(['backend']);
     expect(target(projects['llvm-m68k'], 'atomics').dependsOn).toEqual(['toolchain']);
-    expect(target(projects['rust-target'], 'sysroot').dependsOn).toEqual([{ projects: ['llvm-m68k'], target: 'toolchain' }]);
-    expect(target(projects['rust-target'], 'build').dependsOn).toEqual(['sysroot', { projects: ['llvm-m68k'], target: 'atomics' }]);
-    expect(target(projects['emulator-tests'], 'test').dependsOn).toEqual([{ projects: ['rust-target'], target: 'build' }]);
+    expect(target(projects['rust-target'], 'sysroot').dependsOn).toEqual([
+      { projects: ['llvm-m68k'], target: 'toolchain' },
+    ]);
+    expect(target(projects['rust-target'], 'build').dependsOn).toEqual([
+      'sysroot',
+      { projects: ['llvm-m68k'], target: 'atomics' },
+    ]);
+    expect(target(projects['emulator-tests'], 'test').dependsOn).toEqual([
+      { projects: ['rust-target'], target: 'build' },
+    ]);
   });
 
   it('sets implicitDependencies to the upstream projects', () => {
@@ -268,7 +304,10 @@ describe('createNodes on the committed project configs', () => {
     expect(fs.existsSync(path.join(REPO_ROOT, 'tools/nx-plugin/bin/toolchain-fingerprint.js'))).toBe(true);
 
     for (const [project, name] of perCpuTargets) {
-      expect(target(projects[project], name).inputs).toContainEqual({ dependentTasksOutputFiles: '**/toolchain.json', transitive: true });
+      expect(target(projects[project], name).inputs).toContainEqual({
+        dependentTasksOutputFiles: '**/toolchain.json',
+        transitive: true,
+      });
       expect(target(projects[project], name).inputs).toContainEqual(TOOLCHAIN_MANIFEST_INPUT);
     }
     const build = target(projects['rust-target'], 'build');
@@ -276,11 +315,13 @@ describe('createNodes on the committed project configs', () => {
     expect(build.inputs).toContainEqual({ dependentTasksOutputFiles: '**/atomics.json' });
     expect(build.inputs).toContainEqual('{projectRoot}/**/*');
     expect(build.inputs).toContainEqual('!{projectRoot}/nextrust.json');
-    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual({ dependentTasksOutputFiles: '**/manifest.json' });
+    expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual({
+      dependentTasksOutputFiles: '**/manifest.json',
+    });
     expect(target(projects['emulator-tests'], 'test').inputs).toContainEqual('{projectRoot}/tests/**/*');
   });
 
-  it('every cached target has a help command that prints its own executor\'s help, and an externalDependencies input', async () => {
+  it("every cached target has a help command that prints its own executor's help, and an externalDependencies input", async () => {
     const { runCli } = await import('../cli/program');
     for (const project of Object.values(projects)) {
       for (const [name, t] of Object.entries(project.targets ?? {})) {
@@ -292,11 +333,17 @@ describe('createNodes on the committed project configs', () => {
           command: `npx nextrust target-help ${executorName} ${project.name}:${name}`,
         });
         let out = '';
-        const code = await runCli(['target-help', executorName, `${project.name}:${name}`], { out: (x) => (out += x), err: (x) => (out += x), cwd: REPO_ROOT, env: process.env });
+        const code = await runCli(['target-help', executorName, `${project.name}:${name}`], {
+          out: (x) => (out += x),
+          err: (x) => (out += x),
+          cwd: REPO_ROOT,
+          env: process.env,
+        });
         expect(code).toBe(0);
         expect(out.split('\n')[0]).toMatch(new RegExp(`^${project.name}:${name}: .+`));
         const schemaFile = path.join(REPO_ROOT, 'tools/nx-plugin/src/executors', executorName, 'schema.json');
-        for (const option of Object.keys(JSON.parse(fs.readFileSync(schemaFile, 'utf8')).properties)) expect(out).toContain(`--${option} `);
+        for (const option of Object.keys(JSON.parse(fs.readFileSync(schemaFile, 'utf8')).properties))
+          expect(out).toContain(`--${option} `);
         expect((t.inputs ?? []).filter((i) => typeof i === 'object' && 'externalDependencies' in i)).toHaveLength(1);
       }
     }
@@ -305,9 +352,16 @@ describe('createNodes on the committed project configs', () => {
   it('target-help of an unknown executor: exit 2 naming the executors', async () => {
     const { runCli } = await import('../cli/program');
     let err = '';
-    const code = await runCli(['target-help', 'frobnicate'], { out: () => undefined, err: (x) => (err += x), cwd: REPO_ROOT, env: process.env });
+    const code = await runCli(['target-help', 'frobnicate'], {
+      out: () => undefined,
+      err: (x) => (err += x),
+      cwd: REPO_ROOT,
+      env: process.env,
+    });
     expect(code).toBe(2);
-    expect(err).toBe('nextrust: target-help: no executor \'frobnicate\': the nextrust executors are backend, toolchain, atomics, sysroot, build, emulator-test, cargo-test\n');
+    expect(err).toBe(
+      "nextrust: target-help: no executor 'frobnicate': the nextrust executors are backend, toolchain, atomics, sysroot, build, emulator-test, cargo-test\n",
+    );
   });
 
   it('names only plugin source files that exist in the real workspace as file inputs', () => {
@@ -317,8 +371,15 @@ describe('createNodes on the committed project configs', () => {
           if (typeof input !== 'string' || !input.startsWith('{workspaceRoot}/')) continue;
           const rel = input.slice('{workspaceRoot}/'.length);
           // for a glob, the folder before the first wildcard must exist
-          const literal = rel.split('/').filter((_, i, parts) => !parts.slice(0, i + 1).some((p) => p.includes('*'))).join('/');
-          expect({ input, target: `${project.name}:${name}`, exists: fs.existsSync(path.join(REPO_ROOT, literal)) }).toEqual({
+          const literal = rel
+            .split('/')
+            .filter((_, i, parts) => !parts.slice(0, i + 1).some((p) => p.includes('*')))
+            .join('/');
+          expect({
+            input,
+            target: `${project.name}:${name}`,
+            exists: fs.existsSync(path.join(REPO_ROOT, literal)),
+          }).toEqual({
             input,
             target: `${project.name}:${name}`,
             exists: true,
@@ -354,19 +415,26 @@ describe('createNodes on the committed project configs', () => {
       archive: 'libnextrust_atomics.a',
     });
     const build = target(projects['rust-target'], 'build');
-    expect(build.options.targetSpecs).toEqual({ 'm68k-next-nextstep': 'projects/rust-target/target-specs/m68k-next-nextstep.json' });
+    expect(build.options.targetSpecs).toEqual({
+      'm68k-next-nextstep': 'projects/rust-target/target-specs/m68k-next-nextstep.json',
+    });
     expect(build.options.projectRoot).toBe('projects/rust-target');
     // The programs are discovered from their folders by the executor; the options carry only the overrides.
     expect(build.options).toMatchObject({ programsDir: 'programs', programOverrides: {} });
     expect(build.options.programs).toBeUndefined();
-    expect(target(projects['emulator-tests'], 'test').options).toEqual({ emulator: 'qemu', testsDir: 'projects/emulator-tests/tests', timeoutMs: 60000 });
+    expect(target(projects['emulator-tests'], 'test').options).toEqual({
+      emulator: 'qemu',
+      testsDir: 'projects/emulator-tests/tests',
+      timeoutMs: 60000,
+    });
   });
 
   it('gives each sysroot configuration the targets its CPU programs need', () => {
     const sysroot = target(projects['rust-target'], 'sysroot');
     // m68000: the freestanding program (linux triple) and the nextstep staticlib
     expect(resolvedOptions(sysroot, 'm68000').targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
-    for (const cpu of ['m68030', 'm68040']) expect(resolvedOptions(sysroot, cpu).targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
+    for (const cpu of ['m68030', 'm68040'])
+      expect(resolvedOptions(sysroot, cpu).targets).toEqual([NEXTSTEP_TRIPLE, HOSTED_TRIPLE]);
     // m68060: glibc does not run there, so only the nextstep staticlib
     expect(resolvedOptions(sysroot, 'm68060').targets).toEqual([NEXTSTEP_TRIPLE]);
   });
@@ -376,11 +444,16 @@ describe('createNodes on the committed project configs', () => {
     expect(t.executor).toBe('@nextrust/nx-plugin:cargo-test');
     expect(Object.keys(t.configurations ?? {})).toEqual(['m68030', 'm68040']);
     expect(t.options).toMatchObject({ debianCrates: ['itoa', 'memchr'], programsDir: 'programs' });
-    expect(resolvedOptions(t, 'm68030')).toMatchObject({ sysrootDir: 'dist/rust-target/sysroot/m68030', outputDir: 'dist/rust-target/test/m68030' });
+    expect(resolvedOptions(t, 'm68030')).toMatchObject({
+      sysrootDir: 'dist/rust-target/sysroot/m68030',
+      outputDir: 'dist/rust-target/test/m68030',
+    });
     expect(t.dependsOn).toEqual(['sysroot', { projects: ['llvm-m68k'], target: 'atomics' }]);
     // The Debian crates are outside the workspace: their versions are an input, as for the build.
     expect(t.inputs).toContainEqual({ runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true' });
-    expect(target(projects['rust-target'], 'build').inputs).toContainEqual({ runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true' });
+    expect(target(projects['rust-target'], 'build').inputs).toContainEqual({
+      runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true',
+    });
   });
 
   it('honours the distDir plugin option everywhere', () => {
@@ -410,7 +483,11 @@ describe('createNodes on synthetic configs', () => {
 
   it("restricts configurations to a program's cpus, defaulting to the first when m68040 is absent", () => {
     const ws = makeWorkspace();
-    const file = writeConfig(ws, 'only-68000', rustTargetConfig([{ name: 'bare', flavor: 'freestanding', cpus: ['m68000'] }]));
+    const file = writeConfig(
+      ws,
+      'only-68000',
+      rustTargetConfig([{ name: 'bare', flavor: 'freestanding', cpus: ['m68000'] }]),
+    );
     const project = inferOne(ws, file);
     for (const name of ['sysroot', 'build']) {
       const t = target(project, name);
@@ -449,7 +526,10 @@ describe('createNodes on synthetic configs', () => {
   it('changes the sysroot options when rustflags change', () => {
     const ws = makeWorkspace();
     const a = target(inferOne(ws, writeConfig(ws, 'flags-a', rustTargetConfig([hosted('a')]))), 'sysroot');
-    const b = target(inferOne(ws, writeConfig(ws, 'flags-a2', rustTargetConfig([hosted('a')], { rustflags: ['-Copt-level=s'] }))), 'sysroot');
+    const b = target(
+      inferOne(ws, writeConfig(ws, 'flags-a2', rustTargetConfig([hosted('a')], { rustflags: ['-Copt-level=s'] }))),
+      'sysroot',
+    );
     expect(a.options.rustflags).toEqual([]);
     expect(b.options.rustflags).toEqual(['-Copt-level=s']);
     expect(b.options).not.toEqual(a.options);
@@ -493,9 +573,15 @@ describe('createNodes on synthetic configs', () => {
     expect(test.options).toEqual({ emulator: 'qemu', testsDir: 'projects/my-tests/tests', timeoutMs: 30000 });
     expect(test.dependsOn).toEqual([{ projects: ['my-rust'], target: 'build' }]);
     expect(tests.implicitDependencies).toEqual(['my-rust']);
-    expect(resolvedOptions(test, 'm68060')).toMatchObject({ buildManifest: 'dist/my-rust/m68060/manifest.json', outputDir: 'dist/my-tests/m68060' });
+    expect(resolvedOptions(test, 'm68060')).toMatchObject({
+      buildManifest: 'dist/my-rust/m68060/manifest.json',
+      outputDir: 'dist/my-tests/m68060',
+    });
 
-    const rust = inferOne(ws, writeConfig(ws, 'my-rust', rustTargetConfig([hosted('a')], { toolchainProject: 'my-llvm' })));
+    const rust = inferOne(
+      ws,
+      writeConfig(ws, 'my-rust', rustTargetConfig([hosted('a')], { toolchainProject: 'my-llvm' })),
+    );
     expect(rust.implicitDependencies).toEqual(['my-llvm']);
     expect(target(rust, 'sysroot').dependsOn).toEqual([{ projects: ['my-llvm'], target: 'toolchain' }]);
     expect(target(rust, 'build').dependsOn).toEqual(['sysroot', { projects: ['my-llvm'], target: 'atomics' }]);
@@ -510,8 +596,16 @@ describe('createNodes on synthetic configs', () => {
       backendManifest: 'dist/my-llvm/backend/backend.json',
     });
     // the default backend source is the LLVM Debian's rustc-web links
-    expect(target(llvm, 'backend').options).toMatchObject({ source: DEFAULT_BACKEND_SOURCE, patchesDir: 'projects/my-llvm/patches' });
-    expect(target(llvm, 'atomics').options).toMatchObject({ sources: ['projects/my-llvm/a.c'], includeDirs: [], cflags: ['-O2'], archive: 'libnextrust_atomics.a' });
+    expect(target(llvm, 'backend').options).toMatchObject({
+      source: DEFAULT_BACKEND_SOURCE,
+      patchesDir: 'projects/my-llvm/patches',
+    });
+    expect(target(llvm, 'atomics').options).toMatchObject({
+      sources: ['projects/my-llvm/a.c'],
+      includeDirs: [],
+      cflags: ['-O2'],
+      archive: 'libnextrust_atomics.a',
+    });
     expect(target(llvm, 'atomics').inputs).toContainEqual('{projectRoot}/a.c');
   });
 });
@@ -538,15 +632,21 @@ describe('createNodesForConfigFile with an invalid config', () => {
   }
 
   it('reports a bad flavor in a program override with file, field and the expected values', () => {
-    const { file, error } = configError('bad-flavor', rustTargetConfig([hosted('a')], { programs: { a: { flavor: 'bare-metal' } } }));
+    const { file, error } = configError(
+      'bad-flavor',
+      rustTargetConfig([hosted('a')], { programs: { a: { flavor: 'bare-metal' } } }),
+    );
     expect(file).toBe('projects/bad-flavor/nextrust.json');
-    expect(error.message).toBe(`${file}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
+    expect(error.message).toBe(
+      `${file}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`,
+    );
   });
 
   it('reports an unknown kind, listing the kinds', () => {
     const { file, error } = configError('bad-kind', { kind: 'cmake' });
     expect(error.message).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')}: field 'kind': `));
-    for (const kind of ['llvm-toolchain', 'rust-target', 'emulator-tests', 'ci-status']) expect(error.message).toContain(`'${kind}'`);
+    for (const kind of ['llvm-toolchain', 'rust-target', 'emulator-tests', 'ci-status'])
+      expect(error.message).toContain(`'${kind}'`);
   });
 
   it('reports a config of one kind with fields of another as unrecognized', () => {
@@ -555,27 +655,45 @@ describe('createNodesForConfigFile with an invalid config', () => {
   });
 
   it('reports programs given as a list (the overrides are keyed by package name)', () => {
-    const { file, error } = configError('list-programs', { kind: 'rust-target', targetSpecs: {}, programs: [{ name: 'a' }] });
+    const { file, error } = configError('list-programs', {
+      kind: 'rust-target',
+      targetSpecs: {},
+      programs: [{ name: 'a' }],
+    });
     expect(error.message).toBe(`${file}: field 'programs': Invalid input: expected record, received array`);
   });
 
   it('rejects paths that leave the project root', () => {
     const dotdot = configError('dotdot', rustTargetConfig([], { programsDir: '../elsewhere' }));
-    expect(dotdot.error.message).toBe(`${dotdot.file}: field 'programsDir': expected a path relative to the project root, without ".."`);
-    const nested = configError('dotdot-atomics', { kind: 'llvm-toolchain', atomics: { sources: ['ok.c', 'a/../../b.c'] } });
-    expect(nested.error.message).toBe(`${nested.file}: field 'atomics.sources[1]': expected a path relative to the project root, without ".."`);
+    expect(dotdot.error.message).toBe(
+      `${dotdot.file}: field 'programsDir': expected a path relative to the project root, without ".."`,
+    );
+    const nested = configError('dotdot-atomics', {
+      kind: 'llvm-toolchain',
+      atomics: { sources: ['ok.c', 'a/../../b.c'] },
+    });
+    expect(nested.error.message).toBe(
+      `${nested.file}: field 'atomics.sources[1]': expected a path relative to the project root, without ".."`,
+    );
     const absolute = configError('absolute', { kind: 'emulator-tests', testsDir: '/etc' });
-    expect(absolute.error.message).toBe(`${absolute.file}: field 'testsDir': expected a path relative to the project root, without ".."`);
+    expect(absolute.error.message).toBe(
+      `${absolute.file}: field 'testsDir': expected a path relative to the project root, without ".."`,
+    );
   });
 
   it('reports one line per invalid field', () => {
-    const { file, error } = configError('many', rustTargetConfig([], { profile: 'fast', programs: { 'Bad Name': { cpus: ['m68020'] } } }));
+    const { file, error } = configError(
+      'many',
+      rustTargetConfig([], { profile: 'fast', programs: { 'Bad Name': { cpus: ['m68020'] } } }),
+    );
     const lines = error.message.split('\n');
     expect(lines).toHaveLength(2);
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^projects\/many\/nextrust\.json: field 'profile': .*"release"\|"dev"/),
-        expect.stringMatching(/^projects\/many\/nextrust\.json: field 'programs\.Bad Name\.cpus\[0\]': .*"m68000"\|"m68030"\|"m68040"\|"m68060"/),
+        expect.stringMatching(
+          /^projects\/many\/nextrust\.json: field 'programs\.Bad Name\.cpus\[0\]': .*"m68000"\|"m68030"\|"m68040"\|"m68060"/,
+        ),
       ]),
     );
   });
@@ -627,7 +745,9 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
     const [file, error] = aggregate.errors[0];
     expect(file).toBe(bad);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(`${bad}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`);
+    expect((error as Error).message).toBe(
+      `${bad}: field 'programs.a.flavor': Invalid option: expected one of "std"|"hosted"|"freestanding"|"nextstep"`,
+    );
 
     expect(aggregate.partialResults).toHaveLength(1);
     const [goodFile, goodResult] = aggregate.partialResults[0];

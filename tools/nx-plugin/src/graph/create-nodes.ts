@@ -77,7 +77,12 @@ export function createNodesForConfigFile(
   const projectRoot = path.dirname(configFile);
   const config = readProjectConfig(path.join(context.workspaceRoot, configFile), configFile);
   const projectName = path.basename(projectRoot);
-  const inferred = inferProject(config, { projectName, projectRoot, distDir: options?.distDir ?? 'dist', workspaceRoot: context.workspaceRoot });
+  const inferred = inferProject(config, {
+    projectName,
+    projectRoot,
+    distDir: options?.distDir ?? 'dist',
+    workspaceRoot: context.workspaceRoot,
+  });
   const project: ProjectConfiguration = {
     root: projectRoot,
     name: projectName,

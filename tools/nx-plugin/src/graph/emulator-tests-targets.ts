@@ -43,7 +43,10 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           technologies: ['qemu'],
           description:
             'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, output contains/matches/equals a file, file exists); write results.json and junit.xml.',
-          help: { command: targetHelpCommand('emulator-test', projectName, 'test'), example: { args: ['--configuration=m68030'] } },
+          help: {
+            command: targetHelpCommand('emulator-test', projectName, 'test'),
+            example: { args: ['--configuration=m68030'] },
+          },
         },
       },
     },

@@ -4,11 +4,21 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { executorCode, executorInputs, packageOf, pluginSourceDir, POST_TARGET_MODULES, runtimeImports } from './executor-inputs';
+import {
+  executorCode,
+  executorInputs,
+  packageOf,
+  pluginSourceDir,
+  POST_TARGET_MODULES,
+  runtimeImports,
+} from './executor-inputs';
 
 const SRC = path.resolve(__dirname, '..');
 const REPO_ROOT = path.resolve(SRC, '../../..');
-const EXECUTORS = JSON.parse(fs.readFileSync(path.join(SRC, '../executors.json'), 'utf8')).executors as Record<string, { implementation: string }>;
+const EXECUTORS = JSON.parse(fs.readFileSync(path.join(SRC, '../executors.json'), 'utf8')).executors as Record<
+  string,
+  { implementation: string }
+>;
 
 describe('runtimeImports', () => {
   it('finds value imports, re-exports, side-effect imports, require and import(); skips type-only imports and comments', () => {
@@ -29,7 +39,17 @@ describe('runtimeImports', () => {
       "const url = 'http://example.com/not-a-comment'; import { after } from './after-url';",
     ].join('\n');
     expect(runtimeImports(source).sort()).toEqual(
-      ['node:fs', './values', './mixed', 'some-package/sub/path', './re-export', './side-effect', './required', '@scope/pkg/deep', './after-url'].sort(),
+      [
+        'node:fs',
+        './values',
+        './mixed',
+        'some-package/sub/path',
+        './re-export',
+        './side-effect',
+        './required',
+        '@scope/pkg/deep',
+        './after-url',
+      ].sort(),
     );
   });
 
@@ -48,12 +68,14 @@ describe('executorCode of every executor in executors.json', () => {
     expect(pluginSourceDir()).toBe(SRC);
   });
 
-  it.each(Object.keys(EXECUTORS))('%s: the walk is exactly the plugin modules and npm packages Node loads for it, without post-target code', (name) => {
-    const impl = path.join(SRC, 'executors', name, 'executor.ts');
-    const stops = POST_TARGET_MODULES.map((m) => path.join(SRC, m));
-    // A child node with the TypeScript hook requires the executor module; the post-target hooks are replaced by an
-    // empty module; every bare import made by a plugin module is recorded.
-    const script = `
+  it.each(Object.keys(EXECUTORS))(
+    '%s: the walk is exactly the plugin modules and npm packages Node loads for it, without post-target code',
+    (name) => {
+      const impl = path.join(SRC, 'executors', name, 'executor.ts');
+      const stops = POST_TARGET_MODULES.map((m) => path.join(SRC, m));
+      // A child node with the TypeScript hook requires the executor module; the post-target hooks are replaced by an
+      // empty module; every bare import made by a plugin module is recorded.
+      const script = `
       const Module = require('module');
       const stops = new Set(${JSON.stringify(stops)});
       const src = ${JSON.stringify(SRC + path.sep)};
@@ -67,32 +89,49 @@ describe('executorCode of every executor in executors.json', () => {
       };
       require(${JSON.stringify(impl)});
       process.stdout.write(JSON.stringify({ modules: Object.keys(require.cache), packages: [...packages] }));`;
-    const res = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
-    expect(res.stderr).toBe('');
-    const loaded: { modules: string[]; packages: string[] } = JSON.parse(res.stdout);
-    const code = executorCode(name);
-    const modules = loaded.modules.filter((f) => f.startsWith(SRC + path.sep)).map((f) => path.relative(SRC, f));
-    const packages = [...new Set(loaded.packages.map((p) => packageOf(p)).filter((p): p is string => p !== null))].sort();
-    // Every module Node loaded is in the walk; the walk adds only the schema files and modules behind a dynamic import().
-    expect(modules.filter((m) => !code.files.includes(m))).toEqual([]);
-    const extra = code.files.filter((f) => !modules.includes(f));
-    for (const f of extra) expect({ f, why: /schema\.(json|d\.ts)$/.test(f) || dynamicallyImported(code.files, f) }).toEqual({ f, why: true });
-    expect(packages.filter((p) => !code.packages.includes(p))).toEqual([]);
-    for (const p of code.packages.filter((x) => !packages.includes(x))) expect({ p, dynamic: dynamicallyImported(code.files, p) }).toEqual({ p, dynamic: true });
-    // Post-target code (failure analysis, AI review) is not an input of a build.
-    expect(code.files.filter((f) => /^(ai|integrations|cli)\//.test(f) || POST_TARGET_MODULES.includes(f))).toEqual([]);
-    expect(code.packages.filter((p) => ['openai', '@google/genai', '@octokit/rest', 'jest'].includes(p))).toEqual([]);
-    expect(code.files).toContain('executors/run-target.ts');
-    expect(code.files).toContain(path.join('executors', name, 'schema.json'));
-  });
+      const res = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      });
+      expect(res.stderr).toBe('');
+      const loaded: { modules: string[]; packages: string[] } = JSON.parse(res.stdout);
+      const code = executorCode(name);
+      const modules = loaded.modules.filter((f) => f.startsWith(SRC + path.sep)).map((f) => path.relative(SRC, f));
+      const packages = [
+        ...new Set(loaded.packages.map((p) => packageOf(p)).filter((p): p is string => p !== null)),
+      ].sort();
+      // Every module Node loaded is in the walk; the walk adds only the schema files and modules behind a dynamic import().
+      expect(modules.filter((m) => !code.files.includes(m))).toEqual([]);
+      const extra = code.files.filter((f) => !modules.includes(f));
+      for (const f of extra)
+        expect({ f, why: /schema\.(json|d\.ts)$/.test(f) || dynamicallyImported(code.files, f) }).toEqual({
+          f,
+          why: true,
+        });
+      expect(packages.filter((p) => !code.packages.includes(p))).toEqual([]);
+      for (const p of code.packages.filter((x) => !packages.includes(x)))
+        expect({ p, dynamic: dynamicallyImported(code.files, p) }).toEqual({ p, dynamic: true });
+      // Post-target code (failure analysis, AI review) is not an input of a build.
+      expect(code.files.filter((f) => /^(ai|integrations|cli)\//.test(f) || POST_TARGET_MODULES.includes(f))).toEqual(
+        [],
+      );
+      expect(code.packages.filter((p) => ['openai', '@google/genai', '@octokit/rest', 'jest'].includes(p))).toEqual([]);
+      expect(code.files).toContain('executors/run-target.ts');
+      expect(code.files).toContain(path.join('executors', name, 'schema.json'));
+    },
+  );
 
   it('an import that does not resolve is an error naming the file and the import', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-executor-inputs-'));
     try {
       fs.mkdirSync(path.join(dir, 'executors', 'broken'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'executors', 'broken', 'executor.ts'), "import { x } from '../nowhere';\n");
-      expect(() => executorCode('broken', dir)).toThrow(`${path.join(dir, 'executors', 'broken', 'executor.ts')}: cannot resolve import '../nowhere'`);
-      expect(() => executorCode('missing', dir)).toThrow(`executor 'missing': no folder ${path.join(dir, 'executors', 'missing')}`);
+      expect(() => executorCode('broken', dir)).toThrow(
+        `${path.join(dir, 'executors', 'broken', 'executor.ts')}: cannot resolve import '../nowhere'`,
+      );
+      expect(() => executorCode('missing', dir)).toThrow(
+        `executor 'missing': no folder ${path.join(dir, 'executors', 'missing')}`,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -127,5 +166,11 @@ describe('executorCode of every executor in executors.json', () => {
 /** Whether a walked module imports `target` (a module path relative to src/, or a package) only through import(). */
 function dynamicallyImported(files: string[], target: string): boolean {
   const stem = target.replace(/\.ts$/, '');
-  return files.some((f) => /\.ts$/.test(f) && new RegExp(`import\\(\\s*['"][^'"]*${path.basename(stem).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`).test(fs.readFileSync(path.join(SRC, f), 'utf8')));
+  return files.some(
+    (f) =>
+      /\.ts$/.test(f) &&
+      new RegExp(`import\\(\\s*['"][^'"]*${path.basename(stem).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}['"]`).test(
+        fs.readFileSync(path.join(SRC, f), 'utf8'),
+      ),
+  );
 }

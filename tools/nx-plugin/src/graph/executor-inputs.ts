@@ -63,12 +63,19 @@ export function runtimeImports(source: string): string[] {
     if (typeOnly) continue;
     const named = /^\{([^}]*)\}$/.exec(clause.trim());
     if (named) {
-      const names = named[1].split(',').map((n) => n.trim()).filter(Boolean);
+      const names = named[1]
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
       if (names.length && names.every((n) => n.startsWith('type '))) continue;
     }
     found.push(spec);
   }
-  for (const re of [/(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g, /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]) {
+  for (const re of [
+    /(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g,
+    /\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ]) {
     for (let m = re.exec(text); m; m = re.exec(text)) found.push(m[1]);
   }
   return found;
@@ -83,7 +90,14 @@ export function packageOf(spec: string): string | null {
 
 function resolveRelative(fromFile: string, spec: string): string | null {
   const base = path.resolve(path.dirname(fromFile), spec);
-  for (const candidate of [base, `${base}.ts`, `${base}.js`, `${base}.json`, path.join(base, 'index.ts'), path.join(base, 'index.js')]) {
+  for (const candidate of [
+    base,
+    `${base}.ts`,
+    `${base}.js`,
+    `${base}.json`,
+    path.join(base, 'index.ts'),
+    path.join(base, 'index.js'),
+  ]) {
     try {
       if (fs.statSync(candidate).isFile()) return candidate;
     } catch {
@@ -126,7 +140,10 @@ export function executorCode(executorName: string, srcRoot: string = pluginSourc
     }
   }
   return {
-    files: [...files].filter((f) => !stops.has(f)).map((f) => path.relative(srcRoot, f)).sort(),
+    files: [...files]
+      .filter((f) => !stops.has(f))
+      .map((f) => path.relative(srcRoot, f))
+      .sort(),
     packages: [...packages].sort(),
   };
 }
@@ -140,5 +157,8 @@ export function executorCode(executorName: string, srcRoot: string = pluginSourc
  */
 export function executorInputs(executorName: string): InputDefinition[] {
   const code = executorCode(executorName);
-  return [...code.files.map((f) => `{workspaceRoot}/${PLUGIN_SOURCE_ROOT}/${f}`), { externalDependencies: code.packages }] as InputDefinition[];
+  return [
+    ...code.files.map((f) => `{workspaceRoot}/${PLUGIN_SOURCE_ROOT}/${f}`),
+    { externalDependencies: code.packages },
+  ] as InputDefinition[];
 }

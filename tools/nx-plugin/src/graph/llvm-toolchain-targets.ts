@@ -121,7 +121,10 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           technologies: ['llvm', 'c'],
           description:
             'Build the spinlock __sync_* libcalls (TAS locks, cache-line padded, hashed by address) for one CPU variant with clang into a static archive.',
-          help: { command: targetHelpCommand('atomics', projectName, 'atomics'), example: { args: ['--configuration=m68000'] } },
+          help: {
+            command: targetHelpCommand('atomics', projectName, 'atomics'),
+            example: { args: ['--configuration=m68000'] },
+          },
         },
       },
     },

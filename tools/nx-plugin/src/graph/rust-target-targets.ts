@@ -53,7 +53,9 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
   };
   /** Targets of one CPU whose programs have no libc: they need compiler_builtins' memcpy and friends. */
   const memTargetsFor = (cpu: CpuVariant): string[] => {
-    const hostedUsesTriple = programs.some((p) => (p.flavor === 'hosted' || p.flavor === 'std') && p.cpus.includes(cpu));
+    const hostedUsesTriple = programs.some(
+      (p) => (p.flavor === 'hosted' || p.flavor === 'std') && p.cpus.includes(cpu),
+    );
     return targetsFor(cpu).filter((t) => t !== HOSTED_TRIPLE || !hostedUsesTriple);
   };
   /** Targets of one CPU whose programs use std: the sysroot builds std (and panic_abort) for them. */
@@ -115,7 +117,10 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           technologies: ['rust'],
           description:
             'Build core, alloc and compiler_builtins (and std where std programs use the target) from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
-          help: { command: targetHelpCommand('sysroot', projectName, 'sysroot'), example: { args: ['--configuration=m68030'] } },
+          help: {
+            command: targetHelpCommand('sysroot', projectName, 'sysroot'),
+            example: { args: ['--configuration=m68030'] },
+          },
         },
       },
       build: {
@@ -124,16 +129,16 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
         dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
         options: programOptions,
         ...cpuConfigurations(cpus, (cpu) => programPaths(cpu, buildDir(distDir, projectName, cpu))),
-        inputs: [
-          ...programInputs,
-          ...executorInputs('build'),
-        ] as InputDefinition[],
+        inputs: [...programInputs, ...executorInputs('build')] as InputDefinition[],
         outputs: [`{workspaceRoot}/${buildDir(distDir, projectName, '{options.cpu}')}`],
         metadata: {
           technologies: ['rust'],
           description:
             'Build the Rust programs for one CPU variant against its sysroot, link them with the spinlock atomics, and list every artifact with its sha256 in manifest.json.',
-          help: { command: targetHelpCommand('build', projectName, 'build'), example: { args: ['--configuration=m68030'] } },
+          help: {
+            command: targetHelpCommand('build', projectName, 'build'),
+            example: { args: ['--configuration=m68030'] },
+          },
         },
       },
       ...(testCpus.length
@@ -144,16 +149,16 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
               dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
               options: { ...programOptions, debianCrates: config.crateTests },
               ...cpuConfigurations(testCpus, (cpu) => programPaths(cpu, `${distDir}/${projectName}/test/${cpu}`)),
-              inputs: [
-                ...programInputs,
-                ...executorInputs('cargo-test'),
-              ] as InputDefinition[],
+              inputs: [...programInputs, ...executorInputs('cargo-test')] as InputDefinition[],
               outputs: [`{workspaceRoot}/${distDir}/${projectName}/test/{options.cpu}`],
               metadata: {
                 technologies: ['rust'],
                 description:
                   "Build the #[test] harnesses (libtest) of the std programs and of the crateTests Debian crates for one CPU variant, run them under qemu-m68k, and keep libtest's JUnit reports.",
-                help: { command: targetHelpCommand('cargo-test', projectName, 'test'), example: { args: ['--configuration=m68030'] } },
+                help: {
+                  command: targetHelpCommand('cargo-test', projectName, 'test'),
+                  example: { args: ['--configuration=m68030'] },
+                },
               },
             },
           }

@@ -36,7 +36,8 @@ export function targetHelp(pluginDir: string, executorName: string, projectTarge
     executors: Record<string, { schema: string; description?: string }>;
   };
   const entry = executors[executorName];
-  if (!entry) throw new Error(`no executor '${executorName}': the nextrust executors are ${Object.keys(executors).join(', ')}`);
+  if (!entry)
+    throw new Error(`no executor '${executorName}': the nextrust executors are ${Object.keys(executors).join(', ')}`);
   const schema = JSON.parse(fs.readFileSync(path.join(pluginDir, entry.schema), 'utf8')) as {
     description?: string;
     properties?: Record<string, SchemaProperty>;
@@ -45,14 +46,21 @@ export function targetHelp(pluginDir: string, executorName: string, projectTarge
   const perCpu = schema.properties?.cpu !== undefined;
   const lines = [`${projectTarget}: ${entry.description ?? schema.description ?? ''}`, ''];
   if (perCpu) {
-    lines.push(`Configurations (one per CPU variant): ${CPU_NAMES.map((c) => (c === DEFAULT_CPU ? `${c} (default)` : c)).join(', ')}`, '');
+    lines.push(
+      `Configurations (one per CPU variant): ${CPU_NAMES.map((c) => (c === DEFAULT_CPU ? `${c} (default)` : c)).join(', ')}`,
+      '',
+    );
   }
   lines.push("Options (inferred from the project's nextrust.json; override one with --<option>=<value>):");
   const props = Object.entries(schema.properties ?? {});
   const width = Math.max(...props.map(([k]) => k.length), 4);
   for (const [name, p] of props) {
     const type = p.enum ? p.enum.map(String).join('|') : [p.type ?? 'any'].flat().join('|');
-    const extra = [p.description?.replace(/\.$/, ''), p.default !== undefined ? `default ${JSON.stringify(p.default)}` : '', schema.required?.includes(name) ? 'required' : '']
+    const extra = [
+      p.description?.replace(/\.$/, ''),
+      p.default !== undefined ? `default ${JSON.stringify(p.default)}` : '',
+      schema.required?.includes(name) ? 'required' : '',
+    ]
       .filter(Boolean)
       .join('; ');
     lines.push(`  --${name.padEnd(width)}  ${type}${extra ? `  ${extra}` : ''}`);

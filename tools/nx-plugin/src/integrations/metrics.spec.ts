@@ -79,7 +79,14 @@ async function nxRun(iso: string, tasks: ReturnType<typeof task>[]) {
   await store.append('nx_run', { tasks, message: `nx ran ${tasks.length} task(s)` });
 }
 
-function usage(iso: string, kind: 'design' | 'review', model: string, input: number, output: number, cost: number | null): UsageRecord {
+function usage(
+  iso: string,
+  kind: 'design' | 'review',
+  model: string,
+  input: number,
+  output: number,
+  cost: number | null,
+): UsageRecord {
   return {
     timestamp: iso,
     kind,
@@ -163,17 +170,39 @@ async function fillStatusDir(): Promise<void> {
     task('emulator-tests:test:m68040', 'skipped', null),
   ]);
   at('2026-03-08T15:00:00.000Z');
-  await store.append('design_decision', { task: 'rust-target:build:m68040', error_hash: 'abc', cached: false, model: 'o3', summary: 'Vendor the crates for build-std', message: 'design decision' });
+  await store.append('design_decision', {
+    task: 'rust-target:build:m68040',
+    error_hash: 'abc',
+    cached: false,
+    model: 'o3',
+    summary: 'Vendor the crates for build-std',
+    message: 'design decision',
+  });
 
   // 03-09: a failed shell command (Claude Code hook), a run executed outside Nx, an
   // Nx failure without failure analysis, a non-CPU configuration.
   at('2026-03-09T08:00:00.000Z');
-  await store.append('target_failed', { task: 'bash: cargo build --release', known_issue: null, message: 'bash: cargo build --release failed: unknown failure' });
+  await store.append('target_failed', {
+    task: 'bash: cargo build --release',
+    known_issue: null,
+    message: 'bash: cargo build --release failed: unknown failure',
+  });
   at('2026-03-09T09:00:00.000Z');
   await store.append('target_succeeded', { task: 'emulator-tests:test:m68030', cpu: 'm68030', duration_ms: 8_000 });
-  await nxRun('2026-03-09T10:00:00.000Z', [task('rust-target:build:m68030', 'failure', 12_000, 101), task('ci-status:validate:production', 'success', 1_500)]);
+  await nxRun('2026-03-09T10:00:00.000Z', [
+    task('rust-target:build:m68030', 'failure', 12_000, 101),
+    task('ci-status:validate:production', 'success', 1_500),
+  ]);
   at('2026-03-09T11:00:00.000Z');
-  await store.append('review_completed', { phase: 'llvm-backend', base: 'main', files: 3, artifact: 'reviews/x.md', model: 'gemini-2.5-pro', cost_usd: 0.01225, message: 'review of phase llvm-backend' });
+  await store.append('review_completed', {
+    phase: 'llvm-backend',
+    base: 'main',
+    files: 3,
+    artifact: 'reviews/x.md',
+    model: 'gemini-2.5-pro',
+    cost_usd: 0.01225,
+    message: 'review of phase llvm-backend',
+  });
 
   await recordUsage(store, usage('2026-02-20T11:00:00.000Z', 'design', 'o3', 1_000, 500, 0.006));
   await recordUsage(store, usage('2026-03-05T10:05:00.000Z', 'design', 'o3', 1_200, 800, 0.0084));
@@ -193,7 +222,13 @@ describe('computeMetrics', () => {
     expect(m.since).toBe('2026-03-04T00:00:00.000Z');
     expect(m.generated_at).toBe(NOW.toISOString());
     expect(m.current_phase).toMatchObject({ id: 'rust-target', status: 'in_progress' });
-    expect(m.phases.map((p) => p.id)).toEqual(['environment-setup', 'llvm-backend', 'rust-target', 'emulation-testing', 'integration']);
+    expect(m.phases.map((p) => p.id)).toEqual([
+      'environment-setup',
+      'llvm-backend',
+      'rust-target',
+      'emulation-testing',
+      'integration',
+    ]);
     expect(m.warnings).toEqual([]);
   });
 
@@ -221,19 +256,62 @@ describe('computeMetrics', () => {
       cache_hit_rate: 0,
       by_result: { failure: 2, success: 1 },
       // Nx's durations, not the executors' own.
-      duration: { count: 3, sum_ms: 135_000, mean_ms: 45_000, p50_ms: 45_000, p95_ms: 60_000, min_ms: 30_000, max_ms: 60_000 },
+      duration: {
+        count: 3,
+        sum_ms: 135_000,
+        mean_ms: 45_000,
+        p50_ms: 45_000,
+        p95_ms: 60_000,
+        min_ms: 30_000,
+        max_ms: 60_000,
+      },
       last_run: '2026-03-08T14:00:30.000Z',
     });
-    expect(row('llvm-m68k:toolchain', 'none')).toMatchObject({ phase: 'environment-setup', runs: 3, executed: 0, cache_local: 3, duration: null, failure_rate: null, cache_hit_rate: 1 });
-    expect(row('llvm-m68k:atomics', 'm68000')).toMatchObject({ phase: 'llvm-backend', runs: 2, executed: 1, cache_local: 1, duration: { count: 1, p50_ms: 20_000, p95_ms: 20_000 } });
-    expect(row('rust-target:sysroot', 'm68040')).toMatchObject({ runs: 2, executed: 1, cache_remote: 1, duration: { p50_ms: 300_000 } });
-    expect(row('emulator-tests:test', 'm68040')).toMatchObject({ phase: 'emulation-testing', runs: 1, executed: 0, skipped: 1, duration: null });
+    expect(row('llvm-m68k:toolchain', 'none')).toMatchObject({
+      phase: 'environment-setup',
+      runs: 3,
+      executed: 0,
+      cache_local: 3,
+      duration: null,
+      failure_rate: null,
+      cache_hit_rate: 1,
+    });
+    expect(row('llvm-m68k:atomics', 'm68000')).toMatchObject({
+      phase: 'llvm-backend',
+      runs: 2,
+      executed: 1,
+      cache_local: 1,
+      duration: { count: 1, p50_ms: 20_000, p95_ms: 20_000 },
+    });
+    expect(row('rust-target:sysroot', 'm68040')).toMatchObject({
+      runs: 2,
+      executed: 1,
+      cache_remote: 1,
+      duration: { p50_ms: 300_000 },
+    });
+    expect(row('emulator-tests:test', 'm68040')).toMatchObject({
+      phase: 'emulation-testing',
+      runs: 1,
+      executed: 0,
+      skipped: 1,
+      duration: null,
+    });
     // Ran outside Nx: only the executor's record.
-    expect(row('emulator-tests:test', 'm68030')).toMatchObject({ runs: 1, executed: 1, succeeded: 1, duration: { sum_ms: 8_000 } });
+    expect(row('emulator-tests:test', 'm68030')).toMatchObject({
+      runs: 1,
+      executed: 1,
+      succeeded: 1,
+      duration: { sum_ms: 8_000 },
+    });
     expect(m.runs.find((r) => r.task === 'emulator-tests:test:m68030')?.source).toBe('executor');
     // A configuration that is not a CPU variant.
     expect(row('ci-status:validate', 'none')).toMatchObject({ phase: 'integration', runs: 1, executed: 1 });
-    expect(row('rust-target:build', 'm68030')).toMatchObject({ runs: 1, failed: 1, failure_rate: 1, duration: { p50_ms: 12_000 } });
+    expect(row('rust-target:build', 'm68030')).toMatchObject({
+      runs: 1,
+      failed: 1,
+      failure_rate: 1,
+      duration: { p50_ms: 12_000 },
+    });
   });
 
   it('computes totals, cache hit rate and failure rates by phase and CPU', () => {
@@ -256,43 +334,105 @@ describe('computeMetrics', () => {
       'emulation-testing': [0, 1, 0],
       integration: [0, 1, 0],
     });
-    expect(m.window.by_phase.map((p) => p.phase)).toEqual(['environment-setup', 'llvm-backend', 'rust-target', 'emulation-testing', 'integration']);
+    expect(m.window.by_phase.map((p) => p.phase)).toEqual([
+      'environment-setup',
+      'llvm-backend',
+      'rust-target',
+      'emulation-testing',
+      'integration',
+    ]);
     const byCpu = Object.fromEntries(m.window.by_cpu.map((c) => [c.cpu, [c.failed, c.executed, c.failure_rate]]));
     expect(byCpu).toEqual({ m68000: [0, 1, 0], m68030: [1, 2, 0.5], m68040: [2, 4, 0.5], none: [0, 1, 0] });
     expect(m.window.by_cpu.map((c) => c.cpu)).toEqual(['m68000', 'm68030', 'm68040', 'none']);
-    expect(m.window.by_phase_cpu.find((x) => x.phase === 'rust-target' && x.cpu === 'm68040')).toMatchObject({ executed: 4, failed: 2, failure_rate: 0.5 });
+    expect(m.window.by_phase_cpu.find((x) => x.phase === 'rust-target' && x.cpu === 'm68040')).toMatchObject({
+      executed: 4,
+      failed: 2,
+      failure_rate: 0.5,
+    });
   });
 
   it('keeps lifetime counts (for counters) apart from the window', () => {
-    expect(m.lifetime.totals).toMatchObject({ runs: 15, executed: 9, succeeded: 6, failed: 3, cache_local: 4, cache_remote: 1 });
-    expect(m.lifetime.targets.find((t) => t.target === 'llvm-m68k:toolchain')).toMatchObject({ runs: 4, executed: 1, duration: { count: 1, sum_ms: 3_600_000 } });
+    expect(m.lifetime.totals).toMatchObject({
+      runs: 15,
+      executed: 9,
+      succeeded: 6,
+      failed: 3,
+      cache_local: 4,
+      cache_remote: 1,
+    });
+    expect(m.lifetime.targets.find((t) => t.target === 'llvm-m68k:toolchain')).toMatchObject({
+      runs: 4,
+      executed: 1,
+      duration: { count: 1, sum_ms: 3_600_000 },
+    });
   });
 
   it('lists failures newest first, with the known issue, "not analysed" and failed commands', () => {
-    expect(m.failures.map((f) => [f.timestamp.slice(5, 16), f.task, f.cpu, f.known_issue, f.analysed, f.source])).toEqual([
+    expect(
+      m.failures.map((f) => [f.timestamp.slice(5, 16), f.task, f.cpu, f.known_issue, f.analysed, f.source]),
+    ).toEqual([
       ['03-09T10:00', 'rust-target:build:m68030', 'm68030', null, false, 'nx'],
       ['03-09T08:00', 'bash: cargo build --release', null, null, true, 'command'],
       ['03-08T14:00', 'rust-target:build:m68040', 'm68040', null, true, 'nx'],
       ['03-05T10:02', 'rust-target:build:m68040', 'm68040', 'crates-io-unreachable', true, 'nx'],
     ]);
     expect(m.failures[0].message).toBe('rust-target:build:m68030 failed (exit code 101)');
-    expect(m.failures[3]).toMatchObject({ phase: 'rust-target', log: 'failure-logs/2026-03-05-build.log', message: 'rust-target:build:m68040 failed: known issue crates-io-unreachable' });
+    expect(m.failures[3]).toMatchObject({
+      phase: 'rust-target',
+      log: 'failure-logs/2026-03-05-build.log',
+      message: 'rust-target:build:m68040 failed: known issue crates-io-unreachable',
+    });
   });
 
   it('sums AI tokens and cost by model and kind, by day and model, and lists decisions', () => {
     expect(m.ai.by_model_kind).toEqual([
-      { model: 'gemini-2.5-pro', kind: 'review', calls: 1, input_tokens: 5_000, output_tokens: 600, cost_usd: 0.01225, unpriced_calls: 0 },
-      { model: ODD_MODEL, kind: 'review', calls: 1, input_tokens: 300, output_tokens: 100, cost_usd: 0, unpriced_calls: 1 },
-      { model: 'o3', kind: 'design', calls: 2, input_tokens: 3_200, output_tokens: 1_800, cost_usd: 0.0204, unpriced_calls: 0 },
+      {
+        model: 'gemini-2.5-pro',
+        kind: 'review',
+        calls: 1,
+        input_tokens: 5_000,
+        output_tokens: 600,
+        cost_usd: 0.01225,
+        unpriced_calls: 0,
+      },
+      {
+        model: ODD_MODEL,
+        kind: 'review',
+        calls: 1,
+        input_tokens: 300,
+        output_tokens: 100,
+        cost_usd: 0,
+        unpriced_calls: 1,
+      },
+      {
+        model: 'o3',
+        kind: 'design',
+        calls: 2,
+        input_tokens: 3_200,
+        output_tokens: 1_800,
+        cost_usd: 0.0204,
+        unpriced_calls: 0,
+      },
     ]);
-    expect(m.ai.total).toEqual({ calls: 4, input_tokens: 8_500, output_tokens: 2_500, cost_usd: 0.03265, unpriced_calls: 1 });
+    expect(m.ai.total).toEqual({
+      calls: 4,
+      input_tokens: 8_500,
+      output_tokens: 2_500,
+      cost_usd: 0.03265,
+      unpriced_calls: 1,
+    });
     expect(m.ai.by_day_model.map((r) => [r.day, r.model, r.calls, r.cost_usd])).toEqual([
       ['2026-03-05', 'o3', 1, 0.0084],
       ['2026-03-08', 'o3', 1, 0.012],
       ['2026-03-09', 'gemini-2.5-pro', 1, 0.01225],
       ['2026-03-09', ODD_MODEL, 1, 0],
     ]);
-    expect(m.ai.lifetime_by_model_kind.find((r) => r.model === 'o3')).toMatchObject({ calls: 3, input_tokens: 4_200, output_tokens: 2_300, cost_usd: 0.0264 });
+    expect(m.ai.lifetime_by_model_kind.find((r) => r.model === 'o3')).toMatchObject({
+      calls: 3,
+      input_tokens: 4_200,
+      output_tokens: 2_300,
+      cost_usd: 0.0264,
+    });
     expect(m.ai.events.map((ev) => [ev.type, ev.subject, ev.model])).toEqual([
       ['review_completed', 'llvm-backend', 'gemini-2.5-pro'],
       ['design_decision', 'rust-target:build:m68040', 'o3'],
@@ -318,19 +458,26 @@ describe('computeMetrics', () => {
 });
 
 describe('runsFromActivities', () => {
-  const act = (timestamp: string, type: string, details: Record<string, unknown>): Activity => ({ timestamp, type, details });
+  const act = (timestamp: string, type: string, details: Record<string, unknown>): Activity => ({
+    timestamp,
+    type,
+    details,
+  });
 
   it('joins an executor record only to a later Nx run of the same task and outcome, within the join window', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     const iso = (ms: number) => new Date(t0 + ms).toISOString();
-    const { runs } = runsFromActivities([
-      act(iso(0), 'target_succeeded', { task: 'p:build', duration_ms: 5 }),
-      // Too late to claim the first record: both count.
-      act(iso(JOIN_WINDOW_MS + 60_000), 'nx_run', { tasks: [task('p:build', 'success', 7)] }),
-      act(iso(JOIN_WINDOW_MS + 120_000), 'target_failed', { task: 'p:build', known_issue: 'k1' }),
-      // A success does not claim a failure record; the failure run does.
-      act(iso(JOIN_WINDOW_MS + 180_000), 'nx_run', { tasks: [task('p:build', 'failure', 9)] }),
-    ], undefined);
+    const { runs } = runsFromActivities(
+      [
+        act(iso(0), 'target_succeeded', { task: 'p:build', duration_ms: 5 }),
+        // Too late to claim the first record: both count.
+        act(iso(JOIN_WINDOW_MS + 60_000), 'nx_run', { tasks: [task('p:build', 'success', 7)] }),
+        act(iso(JOIN_WINDOW_MS + 120_000), 'target_failed', { task: 'p:build', known_issue: 'k1' }),
+        // A success does not claim a failure record; the failure run does.
+        act(iso(JOIN_WINDOW_MS + 180_000), 'nx_run', { tasks: [task('p:build', 'failure', 9)] }),
+      ],
+      undefined,
+    );
     expect(runs.map((r) => [r.source, r.result, r.duration_ms, r.known_issue])).toEqual([
       ['executor', 'success', 5, undefined],
       ['nx', 'success', 7, undefined],
@@ -340,7 +487,11 @@ describe('runsFromActivities', () => {
 
   it('ignores malformed nx_run tasks with a warning', () => {
     const warnings: string[] = [];
-    const { runs } = runsFromActivities([act('2026-01-01T00:00:00.000Z', 'nx_run', { tasks: [{ id: 'x' }, task('p:t', 'success', 1)] })], undefined, warnings);
+    const { runs } = runsFromActivities(
+      [act('2026-01-01T00:00:00.000Z', 'nx_run', { tasks: [{ id: 'x' }, task('p:t', 'success', 1)] })],
+      undefined,
+      warnings,
+    );
     expect(runs).toHaveLength(1);
     expect(warnings).toEqual(['nx_run: 1 task record(s) without id, project, target or status ignored']);
   });
@@ -348,7 +499,12 @@ describe('runsFromActivities', () => {
   it('uses nearest-rank quantiles', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2);
     expect(quantile([1, 2, 3, 4], 0.95)).toBe(4);
-    expect(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.95)).toBe(95);
+    expect(
+      quantile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.95,
+      ),
+    ).toBe(95);
     expect(quantile([7], 0.5)).toBe(7);
   });
 });
@@ -424,7 +580,8 @@ function parseExposition(text: string): Map<string, Family> {
       continue;
     }
     if ((m = new RegExp(`^# TYPE (${NAME}) (counter|gauge|summary|histogram|untyped)$`).exec(line))) {
-      if (!current || current.name !== m[1] || current.type || current.samples.length) throw new Error(`TYPE out of place: ${line}`);
+      if (!current || current.name !== m[1] || current.type || current.samples.length)
+        throw new Error(`TYPE out of place: ${line}`);
       current.type = m[2];
       continue;
     }
@@ -432,29 +589,56 @@ function parseExposition(text: string): Map<string, Family> {
     m = new RegExp(`^(${NAME})(?:\\{(.*)\\})? (\\S+)$`).exec(line);
     if (!m) throw new Error(`not a sample line: ${line}`);
     const [, name, labelText, valueText] = m;
-    if (!/^(NaN|[+-]Inf|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)$/.test(valueText)) throw new Error(`bad value in: ${line}`);
+    if (!/^(NaN|[+-]Inf|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)$/.test(valueText))
+      throw new Error(`bad value in: ${line}`);
     if (!current?.type) throw new Error(`sample before HELP/TYPE: ${line}`);
     const labels = labelText ? parseLabels(labelText, line) : {};
     if (current.type === 'summary') {
-      const ok = (name === current.name && 'quantile' in labels) || name === `${current.name}_sum` || name === `${current.name}_count`;
+      const ok =
+        (name === current.name && 'quantile' in labels) ||
+        name === `${current.name}_sum` ||
+        name === `${current.name}_count`;
       if (!ok) throw new Error(`not a summary sample of ${current.name}: ${line}`);
     } else if (name !== current.name) {
       throw new Error(`sample ${name} inside family ${current.name}`);
     }
     if (current.type === 'counter' && !name.endsWith('_total')) throw new Error(`counter without _total: ${name}`);
-    const key = `${name}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+    const key = `${name}{${Object.entries(labels)
+      .sort()
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(',')}}`;
     if (series.has(key)) throw new Error(`duplicate series ${key}`);
     series.add(key);
-    current.samples.push({ name, labels, value: valueText === 'NaN' ? NaN : valueText === '+Inf' ? Infinity : valueText === '-Inf' ? -Infinity : Number(valueText) });
+    current.samples.push({
+      name,
+      labels,
+      value:
+        valueText === 'NaN'
+          ? NaN
+          : valueText === '+Inf'
+            ? Infinity
+            : valueText === '-Inf'
+              ? -Infinity
+              : Number(valueText),
+    });
   }
   for (const f of families.values()) if (!f.type) throw new Error(`family ${f.name} without TYPE`);
   return families;
 }
 
 /** The value of the one sample with exactly these labels. */
-function sample(families: Map<string, Family>, family: string, name: string, labels: Record<string, string>): number | undefined {
+function sample(
+  families: Map<string, Family>,
+  family: string,
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
   const f = families.get(family);
-  const hits = f?.samples.filter((s) => s.name === name && JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()));
+  const hits = f?.samples.filter(
+    (s) =>
+      s.name === name &&
+      JSON.stringify(Object.entries(s.labels).sort()) === JSON.stringify(Object.entries(labels).sort()),
+  );
   if (!hits?.length) return undefined;
   expect(hits).toHaveLength(1);
   return hits[0].value;
@@ -488,7 +672,8 @@ describe('toPrometheus', () => {
   });
 
   it('counts runs over the lifetime by target, CPU, phase and result', () => {
-    const runs = (target: string, cpu: string, phase: string, result: string) => sample(fams, 'nextrust_task_runs_total', 'nextrust_task_runs_total', { target, cpu, phase, result });
+    const runs = (target: string, cpu: string, phase: string, result: string) =>
+      sample(fams, 'nextrust_task_runs_total', 'nextrust_task_runs_total', { target, cpu, phase, result });
     expect(runs('rust-target:build', 'm68040', 'rust-target', 'failure')).toBe(2);
     expect(runs('rust-target:build', 'm68040', 'rust-target', 'success')).toBe(1);
     expect(runs('llvm-m68k:toolchain', 'none', 'environment-setup', 'local_cache')).toBe(3);
@@ -499,7 +684,8 @@ describe('toPrometheus', () => {
 
   it('exports durations as a summary: window quantiles, lifetime sum and count', () => {
     const labels = { target: 'rust-target:build', cpu: 'm68040', phase: 'rust-target' };
-    const d = (name: string, extra: Record<string, string> = {}) => sample(fams, 'nextrust_task_duration_ms', name, { ...labels, ...extra });
+    const d = (name: string, extra: Record<string, string> = {}) =>
+      sample(fams, 'nextrust_task_duration_ms', name, { ...labels, ...extra });
     expect(d('nextrust_task_duration_ms', { quantile: '0.5' })).toBe(45_000);
     expect(d('nextrust_task_duration_ms', { quantile: '0.95' })).toBe(60_000);
     expect(d('nextrust_task_duration_ms_sum')).toBe(135_000);
@@ -507,16 +693,23 @@ describe('toPrometheus', () => {
     // Executed only before the window: sum and count, no quantile.
     const tc = { target: 'llvm-m68k:toolchain', cpu: 'none', phase: 'environment-setup' };
     expect(sample(fams, 'nextrust_task_duration_ms', 'nextrust_task_duration_ms_sum', tc)).toBe(3_600_000);
-    expect(sample(fams, 'nextrust_task_duration_ms', 'nextrust_task_duration_ms', { ...tc, quantile: '0.5' })).toBeUndefined();
+    expect(
+      sample(fams, 'nextrust_task_duration_ms', 'nextrust_task_duration_ms', { ...tc, quantile: '0.5' }),
+    ).toBeUndefined();
     // Never executed: no series.
-    expect(fams.get('nextrust_task_duration_ms')!.samples.some((s) => s.labels.target === 'emulator-tests:test' && s.labels.cpu === 'm68040')).toBe(false);
+    expect(
+      fams
+        .get('nextrust_task_duration_ms')!
+        .samples.some((s) => s.labels.target === 'emulator-tests:test' && s.labels.cpu === 'm68040'),
+    ).toBe(false);
   });
 
   it('exports cache hits, the hit rate and failure rates by phase and CPU', () => {
     expect(sample(fams, 'nextrust_cache_hits_total', 'nextrust_cache_hits_total', { source: 'local' })).toBe(4);
     expect(sample(fams, 'nextrust_cache_hits_total', 'nextrust_cache_hits_total', { source: 'remote' })).toBe(1);
     expect(sample(fams, 'nextrust_cache_hit_rate', 'nextrust_cache_hit_rate', {})).toBe(5 / 13);
-    const rate = (phase: string, cpu: string) => sample(fams, 'nextrust_failure_rate', 'nextrust_failure_rate', { phase, cpu });
+    const rate = (phase: string, cpu: string) =>
+      sample(fams, 'nextrust_failure_rate', 'nextrust_failure_rate', { phase, cpu });
     expect(rate('all', 'all')).toBe(0.375);
     expect(rate('rust-target', 'all')).toBe(0.6);
     expect(rate('llvm-backend', 'all')).toBe(0);
@@ -527,7 +720,8 @@ describe('toPrometheus', () => {
   });
 
   it('exports AI calls, tokens and cost, escaping label values', () => {
-    const tok = (model: string, kind: string, direction: string) => sample(fams, 'nextrust_ai_tokens_total', 'nextrust_ai_tokens_total', { model, kind, direction });
+    const tok = (model: string, kind: string, direction: string) =>
+      sample(fams, 'nextrust_ai_tokens_total', 'nextrust_ai_tokens_total', { model, kind, direction });
     expect(tok('o3', 'design', 'input')).toBe(4_200);
     expect(tok('o3', 'design', 'output')).toBe(2_300);
     expect(tok('gemini-2.5-pro', 'review', 'input')).toBe(5_000);
@@ -541,13 +735,23 @@ describe('toPrometheus', () => {
   });
 
   it('exports the current phase and the window', () => {
-    expect(sample(fams, 'nextrust_current_phase', 'nextrust_current_phase', { phase: 'rust-target', name: 'Rust Target Specification', status: 'in_progress' })).toBe(1);
+    expect(
+      sample(fams, 'nextrust_current_phase', 'nextrust_current_phase', {
+        phase: 'rust-target',
+        name: 'Rust Target Specification',
+        status: 'in_progress',
+      }),
+    ).toBe(1);
     expect(sample(fams, 'nextrust_metrics_window_seconds', 'nextrust_metrics_window_seconds', {})).toBe(7 * 86_400);
-    expect(sample(fams, 'nextrust_metrics_generated_timestamp_seconds', 'nextrust_metrics_generated_timestamp_seconds', {})).toBe(NOW.getTime() / 1000);
+    expect(
+      sample(fams, 'nextrust_metrics_generated_timestamp_seconds', 'nextrust_metrics_generated_timestamp_seconds', {}),
+    ).toBe(NOW.getTime() / 1000);
   });
 
   it('is valid for an empty status dir', async () => {
-    const empty = await computeMetrics(new StatusStore(fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-empty-'))), { now: NOW });
+    const empty = await computeMetrics(new StatusStore(fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-empty-'))), {
+      now: NOW,
+    });
     const f = parseExposition(toPrometheus(empty));
     expect(f.get('nextrust_task_runs_total')!.samples).toEqual([]);
     expect(sample(f, 'nextrust_cache_hits_total', 'nextrust_cache_hits_total', { source: 'local' })).toBe(0);
@@ -561,7 +765,15 @@ describe('toPrometheus', () => {
     expect(dsVar).toMatchObject({ query: 'prometheus' });
     const exprs: string[] = [];
     const ids = new Set<number>();
-    const walk = (panels: { id: number; datasource?: { uid: string }; targets?: { expr: string }[]; panels?: unknown[]; type: string }[]) => {
+    const walk = (
+      panels: {
+        id: number;
+        datasource?: { uid: string };
+        targets?: { expr: string }[];
+        panels?: unknown[];
+        type: string;
+      }[],
+    ) => {
       for (const p of panels) {
         expect(ids.has(p.id)).toBe(false);
         ids.add(p.id);
@@ -580,7 +792,14 @@ describe('toPrometheus', () => {
     for (const f of fams.values()) exported.add(f.name);
     const used = new Set(exprs.flatMap((x) => x.match(/nextrust_[a-z_]+/g) ?? []));
     for (const name of used) expect([name, exported.has(name)]).toEqual([name, true]);
-    for (const want of ['nextrust_task_duration_ms', 'nextrust_cache_hit_rate', 'nextrust_failure_rate', 'nextrust_ai_tokens_total', 'nextrust_ai_cost_usd_total']) expect(used).toContain(want);
+    for (const want of [
+      'nextrust_task_duration_ms',
+      'nextrust_cache_hit_rate',
+      'nextrust_failure_rate',
+      'nextrust_ai_tokens_total',
+      'nextrust_ai_cost_usd_total',
+    ])
+      expect(used).toContain(want);
   });
 });
 
@@ -589,7 +808,12 @@ describe('toPrometheus', () => {
 // ---------------------------------------------------------------------------
 
 /** A UDP server on 127.0.0.1 that keeps every line it receives. */
-async function udpServer(): Promise<{ port: number; lines: string[]; close: () => Promise<void>; waitFor: (n: number) => Promise<void> }> {
+async function udpServer(): Promise<{
+  port: number;
+  lines: string[];
+  close: () => Promise<void>;
+  waitFor: (n: number) => Promise<void>;
+}> {
   const socket = dgram.createSocket('udp4');
   const lines: string[] = [];
   socket.on('message', (msg) => lines.push(...msg.toString('utf8').split('\n').filter(Boolean)));
@@ -643,7 +867,9 @@ describe('sendStatsd', () => {
         expect(g.tags).toBeUndefined();
       }
       // Gauges: the window snapshot.
-      expect(find('nextrust.cache.hit_rate', 'g')).toEqual([{ name: 'nextrust.cache.hit_rate', value: 5 / 13, type: 'g' }]);
+      expect(find('nextrust.cache.hit_rate', 'g')).toEqual([
+        { name: 'nextrust.cache.hit_rate', value: 5 / 13, type: 'g' },
+      ]);
       expect(find('nextrust.failure_rate.phase.rust-target', 'g')[0].value).toBe(0.6);
       expect(find('nextrust.failure_rate.cpu.m68030', 'g')[0].value).toBe(0.5);
       expect(find('nextrust.task.duration_p50_ms.rust-target.build.m68040', 'g')[0].value).toBe(45_000);
@@ -662,8 +888,18 @@ describe('sendStatsd', () => {
       );
       expect(runs.every((g) => g.type === 'c')).toBe(true);
       expect(find('nextrust.cache.hits.local', 'c')).toHaveLength(1);
-      expect(got.filter((g) => g.type === 'ms').map((g) => `${g.name}:${g.value}`).sort()).toEqual(
-        ['nextrust.task.duration.ci-status.validate.none:1500', 'nextrust.task.duration.emulator-tests.test.m68030:8000', 'nextrust.task.duration.rust-target.build.m68030:12000', 'nextrust.task.duration.rust-target.build.m68040:30000'].sort(),
+      expect(
+        got
+          .filter((g) => g.type === 'ms')
+          .map((g) => `${g.name}:${g.value}`)
+          .sort(),
+      ).toEqual(
+        [
+          'nextrust.task.duration.ci-status.validate.none:1500',
+          'nextrust.task.duration.emulator-tests.test.m68030:8000',
+          'nextrust.task.duration.rust-target.build.m68030:12000',
+          'nextrust.task.duration.rust-target.build.m68040:30000',
+        ].sort(),
       );
       expect(find('nextrust.ai.tokens.gemini-2_5-pro.review.input', 'c')[0].value).toBe(5_000);
       expect(find('nextrust.ai.cost_usd.gemini-2_5-pro', 'c')[0].value).toBe(0.01225);
@@ -679,12 +915,26 @@ describe('sendStatsd', () => {
   it('sends DogStatsD tags when STATSD_TAGS=dogstatsd, with STATSD_PREFIX', async () => {
     const server = await udpServer();
     try {
-      const sent = await sendStatsd(m, { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(server.port), STATSD_TAGS: 'dogstatsd', STATSD_PREFIX: 'ci' }, { since: '2026-03-09T09:30:00.000Z' });
+      const sent = await sendStatsd(
+        m,
+        { STATSD_HOST: '127.0.0.1', STATSD_PORT: String(server.port), STATSD_TAGS: 'dogstatsd', STATSD_PREFIX: 'ci' },
+        { since: '2026-03-09T09:30:00.000Z' },
+      );
       await server.waitFor(sent);
       const got = server.lines.map(parseStatsd);
-      expect(got).toContainEqual({ name: 'ci.task.runs', value: 1, type: 'c', tags: 'project:rust-target,target:build,cpu:m68030,result:failure' });
+      expect(got).toContainEqual({
+        name: 'ci.task.runs',
+        value: 1,
+        type: 'c',
+        tags: 'project:rust-target,target:build,cpu:m68030,result:failure',
+      });
       expect(got).toContainEqual({ name: 'ci.failure_rate.phase', value: 0.6, type: 'g', tags: 'phase:rust-target' });
-      expect(got).toContainEqual({ name: 'ci.task.duration', value: 12_000, type: 'ms', tags: 'project:rust-target,target:build,cpu:m68030' });
+      expect(got).toContainEqual({
+        name: 'ci.task.duration',
+        value: 12_000,
+        type: 'ms',
+        tags: 'project:rust-target,target:build,cpu:m68030',
+      });
     } finally {
       await server.close();
     }
@@ -700,7 +950,9 @@ describe('metrics and report commands', () => {
     const out: string[] = [];
     const err: string[] = [];
     let exitCode = 0;
-    const program = new Command('nextrust').exitOverride().configureOutput({ writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) });
+    const program = new Command('nextrust')
+      .exitOverride()
+      .configureOutput({ writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) });
     registerMetricsCommands(program, {
       store: () => store,
       io: { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env },

@@ -45,7 +45,14 @@ import StatsD, { type Tags } from 'hot-shots';
 import { readUsage, sumUsage, usageReport, type UsageRecord } from '../ai/usage';
 import { phaseOfTarget, type PhasesFile } from '../pipeline/phases';
 import { readPrecision, type IssuePrecision } from '../pipeline/precision';
-import { ACTIVITY_LOG, forEachLine, parseActivityLine, type Activity, type PhaseRecord, type StatusStore } from '../pipeline/status-store';
+import {
+  ACTIVITY_LOG,
+  forEachLine,
+  parseActivityLine,
+  type Activity,
+  type PhaseRecord,
+  type StatusStore,
+} from '../pipeline/status-store';
 import { CPU_NAMES } from '../toolchain/cpu';
 
 /** Default window (days, today included). */
@@ -303,7 +310,8 @@ async function readAllActivities(store: StatusStore, warnings: string[]): Promis
       seen.add(text);
       out.push(parsed.activity);
     });
-    if (invalid) warnings.push(`${path.relative(store.dir, file)}: ${invalid} invalid line(s) ignored (see nextrust status)`);
+    if (invalid)
+      warnings.push(`${path.relative(store.dir, file)}: ${invalid} invalid line(s) ignored (see nextrust status)`);
   }
   return out
     .map((a, i) => ({ a, i, t: Date.parse(a.timestamp) }))
@@ -336,11 +344,16 @@ interface Pending {
  * Turns activities into task runs and failures (join rule in the module doc).
  * @returns runs and failures of all time, oldest first.
  */
-export function runsFromActivities(activities: Activity[], phases: PhasesFile | undefined, warnings: string[] = []): { runs: TaskRun[]; failures: FailureRecord[] } {
+export function runsFromActivities(
+  activities: Activity[],
+  phases: PhasesFile | undefined,
+  warnings: string[] = [],
+): { runs: TaskRun[]; failures: FailureRecord[] } {
   const runs: TaskRun[] = [];
   const commandFailures: FailureRecord[] = [];
   const pending = new Map<string, Pending[]>();
-  const phaseOf = (project: string, target: string, hint?: string) => (phases && phaseOfTarget(phases, project, target)?.id) ?? hint ?? NO_PHASE;
+  const phaseOf = (project: string, target: string, hint?: string) =>
+    (phases && phaseOfTarget(phases, project, target)?.id) ?? hint ?? NO_PHASE;
   let badTasks = 0;
 
   for (const a of activities) {
@@ -400,7 +413,8 @@ export function runsFromActivities(activities: Activity[], phases: PhasesFile | 
       if (result === 'failure') {
         run.analysed = joined !== undefined;
         run.known_issue = str(joined?.details.known_issue) ?? null;
-        run.message = str(joined?.details.message) ?? `${id} failed (exit code ${typeof t.code === 'number' ? t.code : '?'})`;
+        run.message =
+          str(joined?.details.message) ?? `${id} failed (exit code ${typeof t.code === 'number' ? t.code : '?'})`;
         const log = str(joined?.details.log);
         if (log) run.log = log;
       }
@@ -543,14 +557,22 @@ export function aggregateRuns(runs: TaskRun[], phaseOrder: string[] = []): RunAg
       // The phase of a target's latest run (phases.json can change).
       phase: list[list.length - 1].phase,
       ...counts(list),
-      duration: durationStats(list.filter((r) => (r.result === 'success' || r.result === 'failure') && r.duration_ms !== null).map((r) => r.duration_ms!)),
+      duration: durationStats(
+        list
+          .filter((r) => (r.result === 'success' || r.result === 'failure') && r.duration_ms !== null)
+          .map((r) => r.duration_ms!),
+      ),
       by_result,
       last_run: list.reduce((t, r) => (r.timestamp > t ? r.timestamp : t), list[0].timestamp),
     });
   }
   targets.sort((a, b) => a.target.localeCompare(b.target) || byCpuThenName(a.cpu, b.cpu));
-  const by_phase = [...groupBy(runs, (r) => r.phase)].sort(([a], [b]) => byPhaseThenName(a, b)).map(([phase, l]) => ({ phase, ...counts(l) }));
-  const by_cpu = [...groupBy(runs, (r) => r.cpu)].sort(([a], [b]) => byCpuThenName(a, b)).map(([cpu, l]) => ({ cpu, ...counts(l) }));
+  const by_phase = [...groupBy(runs, (r) => r.phase)]
+    .sort(([a], [b]) => byPhaseThenName(a, b))
+    .map(([phase, l]) => ({ phase, ...counts(l) }));
+  const by_cpu = [...groupBy(runs, (r) => r.cpu)]
+    .sort(([a], [b]) => byCpuThenName(a, b))
+    .map(([cpu, l]) => ({ cpu, ...counts(l) }));
   const by_phase_cpu = [...groupBy(runs, (r) => `${r.phase}\0${r.cpu}`)]
     .map(([k, l]) => {
       const [phase, cpu] = k.split('\0');
@@ -567,7 +589,15 @@ export function aiByModelKind(records: UsageRecord[]): AiModelKind[] {
   const m = new Map<string, AiModelKind>();
   for (const r of records) {
     const k = `${r.model}\0${r.kind}`;
-    const row = m.get(k) ?? { model: r.model, kind: r.kind, calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0 };
+    const row = m.get(k) ?? {
+      model: r.model,
+      kind: r.kind,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      unpriced_calls: 0,
+    };
     row.calls++;
     row.input_tokens += r.input_tokens;
     row.output_tokens += r.output_tokens;
@@ -616,12 +646,22 @@ export async function computeMetrics(store: StatusStore, options: MetricsOptions
 
   const { records, invalidLines } = await readUsage(store);
   if (invalidLines) warnings.push(`metrics/ai-usage.jsonl: ${invalidLines} invalid line(s) ignored`);
-  const windowRecords = records.filter((r) => inWindow(r.timestamp)).sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  const windowRecords = records
+    .filter((r) => inWindow(r.timestamp))
+    .sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
   const byModelKind = aiByModelKind(windowRecords);
   const dayModel = new Map<string, AiDayModel>();
   for (const row of usageReport(records, days, now).rows) {
     const k = `${row.day}\0${row.model}`;
-    const d = dayModel.get(k) ?? { day: row.day, model: row.model, calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0 };
+    const d = dayModel.get(k) ?? {
+      day: row.day,
+      model: row.model,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_usd: 0,
+      unpriced_calls: 0,
+    };
     d.calls += row.calls;
     d.input_tokens += row.input_tokens;
     d.output_tokens += row.output_tokens;
@@ -723,7 +763,9 @@ class PromFamily {
     return this;
   }
   render(): string {
-    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.lines].join('\n');
+    return [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`, ...this.lines].join(
+      '\n',
+    );
   }
 }
 
@@ -755,9 +797,14 @@ export function toPrometheus(m: PipelineMetrics): string {
     return f;
   };
 
-  const runsF = fam('nextrust_task_runs_total', 'counter', 'Task runs recorded (all time), by target (project:target), CPU variant, phase and result.');
+  const runsF = fam(
+    'nextrust_task_runs_total',
+    'counter',
+    'Task runs recorded (all time), by target (project:target), CPU variant, phase and result.',
+  );
   for (const t of m.lifetime.targets) {
-    for (const [result, n] of Object.entries(t.by_result)) runsF.add(n!, { target: t.target, cpu: t.cpu, phase: t.phase, result });
+    for (const [result, n] of Object.entries(t.by_result))
+      runsF.add(n!, { target: t.target, cpu: t.cpu, phase: t.phase, result });
   }
 
   const durF = fam(
@@ -782,7 +829,11 @@ export function toPrometheus(m: PipelineMetrics): string {
     .add(m.lifetime.totals.cache_local, { source: 'local' })
     .add(m.lifetime.totals.cache_remote, { source: 'remote' });
 
-  const hitF = fam('nextrust_cache_hit_rate', 'gauge', `Cache hits / (cache hits + executed runs) over the last ${m.days} day(s), 0..1.`);
+  const hitF = fam(
+    'nextrust_cache_hit_rate',
+    'gauge',
+    `Cache hits / (cache hits + executed runs) over the last ${m.days} day(s), 0..1.`,
+  );
   if (m.window.totals.cache_hit_rate !== null) hitF.add(m.window.totals.cache_hit_rate);
 
   const failF = fam(
@@ -800,21 +851,36 @@ export function toPrometheus(m: PipelineMetrics): string {
 
   const ai = m.ai.lifetime_by_model_kind;
   const callsF = fam('nextrust_ai_calls_total', 'counter', 'AI calls (all time), by model and kind (design, review).');
-  const tokF = fam('nextrust_ai_tokens_total', 'counter', 'AI tokens (all time), by model, kind and direction (input, output).');
+  const tokF = fam(
+    'nextrust_ai_tokens_total',
+    'counter',
+    'AI tokens (all time), by model, kind and direction (input, output).',
+  );
   for (const r of ai) {
     callsF.add(r.calls, { model: r.model, kind: r.kind });
     tokF.add(r.input_tokens, { model: r.model, kind: r.kind, direction: 'input' });
     tokF.add(r.output_tokens, { model: r.model, kind: r.kind, direction: 'output' });
   }
-  const costF = fam('nextrust_ai_cost_usd_total', 'counter', 'AI cost in US dollars of priced calls (all time), by model.');
+  const costF = fam(
+    'nextrust_ai_cost_usd_total',
+    'counter',
+    'AI cost in US dollars of priced calls (all time), by model.',
+  );
   const costByModel = new Map<string, number>();
   for (const r of ai) costByModel.set(r.model, round6((costByModel.get(r.model) ?? 0) + r.cost_usd));
   for (const [model, usd] of costByModel) costF.add(usd, { model });
 
   const phaseF = fam('nextrust_current_phase', 'gauge', 'The current pipeline phase (value 1), with its status.');
-  if (m.current_phase) phaseF.add(1, { phase: m.current_phase.id, name: m.current_phase.name, status: m.current_phase.status });
-  fam('nextrust_metrics_window_seconds', 'gauge', `Length of the window the gauges and quantiles cover, in seconds (${m.days} day(s)).`).add(m.days * 86_400);
-  fam('nextrust_metrics_generated_timestamp_seconds', 'gauge', 'Unix time (seconds) the metrics were computed.').add(Date.parse(m.generated_at) / 1000);
+  if (m.current_phase)
+    phaseF.add(1, { phase: m.current_phase.id, name: m.current_phase.name, status: m.current_phase.status });
+  fam(
+    'nextrust_metrics_window_seconds',
+    'gauge',
+    `Length of the window the gauges and quantiles cover, in seconds (${m.days} day(s)).`,
+  ).add(m.days * 86_400);
+  fam('nextrust_metrics_generated_timestamp_seconds', 'gauge', 'Unix time (seconds) the metrics were computed.').add(
+    Date.parse(m.generated_at) / 1000,
+  );
 
   return families.map((f) => f.render()).join('\n') + '\n';
 }
@@ -858,9 +924,11 @@ export function statsdSettings(env: NodeJS.ProcessEnv = process.env): StatsdSett
   if (!host) return undefined;
   const portText = env.STATSD_PORT?.trim() || '8125';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) throw new Error(`STATSD_PORT must be a port number 1-65535 (got '${env.STATSD_PORT}')`);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+    throw new Error(`STATSD_PORT must be a port number 1-65535 (got '${env.STATSD_PORT}')`);
   const tags = (env.STATSD_TAGS?.trim() || 'none') as StatsdSettings['tags'];
-  if (!['none', 'dogstatsd', 'telegraf'].includes(tags)) throw new Error(`STATSD_TAGS must be none, dogstatsd or telegraf (got '${env.STATSD_TAGS}')`);
+  if (!['none', 'dogstatsd', 'telegraf'].includes(tags))
+    throw new Error(`STATSD_TAGS must be none, dogstatsd or telegraf (got '${env.STATSD_TAGS}')`);
   const prefix = env.STATSD_PREFIX ?? 'nextrust.';
   return { host, port, prefix: prefix && !prefix.endsWith('.') ? prefix + '.' : prefix, tags };
 }
@@ -898,9 +966,14 @@ export function statsdMetrics(m: PipelineMetrics, since?: string): StatsdMetric[
     const ms = Date.parse(t);
     return ms > sinceMs && ms <= untilMs;
   };
-  if (m.window.totals.cache_hit_rate !== null) out.push({ type: 'gauge', name: 'cache.hit_rate', labels: {}, value: m.window.totals.cache_hit_rate });
-  for (const p of m.window.by_phase) if (p.failure_rate !== null) out.push({ type: 'gauge', name: 'failure_rate.phase', labels: { phase: p.phase }, value: p.failure_rate });
-  for (const c of m.window.by_cpu) if (c.failure_rate !== null) out.push({ type: 'gauge', name: 'failure_rate.cpu', labels: { cpu: c.cpu }, value: c.failure_rate });
+  if (m.window.totals.cache_hit_rate !== null)
+    out.push({ type: 'gauge', name: 'cache.hit_rate', labels: {}, value: m.window.totals.cache_hit_rate });
+  for (const p of m.window.by_phase)
+    if (p.failure_rate !== null)
+      out.push({ type: 'gauge', name: 'failure_rate.phase', labels: { phase: p.phase }, value: p.failure_rate });
+  for (const c of m.window.by_cpu)
+    if (c.failure_rate !== null)
+      out.push({ type: 'gauge', name: 'failure_rate.cpu', labels: { cpu: c.cpu }, value: c.failure_rate });
   for (const t of m.window.targets) {
     if (!t.duration) continue;
     const labels = { project: t.project, target: t.target.slice(t.project.length + 1), cpu: t.cpu };
@@ -911,15 +984,33 @@ export function statsdMetrics(m: PipelineMetrics, since?: string): StatsdMetric[
     if (!fresh(r.timestamp)) continue;
     const labels = { project: r.project, target: r.target, cpu: r.cpu };
     out.push({ type: 'counter', name: 'task.runs', labels: { ...labels, result: r.result }, value: 1 });
-    if (r.result === 'local_cache' || r.result === 'remote_cache') out.push({ type: 'counter', name: 'cache.hits', labels: { source: r.result === 'local_cache' ? 'local' : 'remote' }, value: 1 });
-    if ((r.result === 'success' || r.result === 'failure') && r.duration_ms !== null) out.push({ type: 'timing', name: 'task.duration', labels, value: r.duration_ms });
+    if (r.result === 'local_cache' || r.result === 'remote_cache')
+      out.push({
+        type: 'counter',
+        name: 'cache.hits',
+        labels: { source: r.result === 'local_cache' ? 'local' : 'remote' },
+        value: 1,
+      });
+    if ((r.result === 'success' || r.result === 'failure') && r.duration_ms !== null)
+      out.push({ type: 'timing', name: 'task.duration', labels, value: r.duration_ms });
   }
   for (const r of m.ai.records) {
     if (!fresh(r.timestamp)) continue;
     out.push({ type: 'counter', name: 'ai.calls', labels: { model: r.model, kind: r.kind }, value: 1 });
-    out.push({ type: 'counter', name: 'ai.tokens', labels: { model: r.model, kind: r.kind, direction: 'input' }, value: r.input_tokens });
-    out.push({ type: 'counter', name: 'ai.tokens', labels: { model: r.model, kind: r.kind, direction: 'output' }, value: r.output_tokens });
-    if (r.cost_usd !== null && r.cost_usd > 0) out.push({ type: 'counter', name: 'ai.cost_usd', labels: { model: r.model }, value: r.cost_usd });
+    out.push({
+      type: 'counter',
+      name: 'ai.tokens',
+      labels: { model: r.model, kind: r.kind, direction: 'input' },
+      value: r.input_tokens,
+    });
+    out.push({
+      type: 'counter',
+      name: 'ai.tokens',
+      labels: { model: r.model, kind: r.kind, direction: 'output' },
+      value: r.output_tokens,
+    });
+    if (r.cost_usd !== null && r.cost_usd > 0)
+      out.push({ type: 'counter', name: 'ai.cost_usd', labels: { model: r.model }, value: r.cost_usd });
   }
   return out;
 }
@@ -942,7 +1033,11 @@ export interface StatsdOptions {
  * @returns how many metrics were sent (0 when STATSD_HOST is not set).
  * @throws Error on invalid settings (statsdSettings); StatsdError when some sends failed (after closing).
  */
-export async function sendStatsd(m: PipelineMetrics, env: NodeJS.ProcessEnv = process.env, options: StatsdOptions = {}): Promise<number> {
+export async function sendStatsd(
+  m: PipelineMetrics,
+  env: NodeJS.ProcessEnv = process.env,
+  options: StatsdOptions = {},
+): Promise<number> {
   const settings = statsdSettings(env);
   if (!settings) return 0;
   const metrics = statsdMetrics(m, options.since);
@@ -969,7 +1064,9 @@ export async function sendStatsd(m: PipelineMetrics, env: NodeJS.ProcessEnv = pr
         (metric) =>
           new Promise<void>((resolve) => {
             const tagged = settings.tags !== 'none';
-            const name = tagged ? metric.name : [metric.name, ...Object.values(metric.labels).map(statsdSegment)].join('.');
+            const name = tagged
+              ? metric.name
+              : [metric.name, ...Object.values(metric.labels).map(statsdSegment)].join('.');
             const tags: Tags = tagged ? metric.labels : {};
             const done = (err?: Error) => {
               if (err) errors.push(err.message);
@@ -993,7 +1090,10 @@ export async function sendStatsd(m: PipelineMetrics, env: NodeJS.ProcessEnv = pr
     });
   }
   if (errors.length) {
-    throw new StatsdError(`StatsD ${settings.host}:${settings.port}: ${metrics.length - sent} of ${metrics.length} metric(s) not sent: ${errors[0]}`, sent);
+    throw new StatsdError(
+      `StatsD ${settings.host}:${settings.port}: ${metrics.length - sent} of ${metrics.length} metric(s) not sent: ${errors[0]}`,
+      sent,
+    );
   }
   return sent;
 }

@@ -18,7 +18,10 @@ export type ReportStatus = Pick<PipelineState, 'current_phase' | 'phase_history'
 
 /** Escapes text for HTML element content and quoted attribute values (also inside SVG). */
 export function escapeHtml(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 const e = escapeHtml;
 
@@ -219,7 +222,8 @@ function tickStep(spanMs: number): number {
 
 function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): string {
   const records = [...status.phase_history, ...(status.current_phase ? [status.current_phase] : [])];
-  if (!records.length) return '<div class="empty">No phase has been started yet (<code>nextrust set-phase &lt;id&gt;</code>).</div>';
+  if (!records.length)
+    return '<div class="empty">No phase has been started yet (<code>nextrust set-phase &lt;id&gt;</code>).</div>';
   const nowMs = Date.parse(metrics.generated_at);
   const current = status.current_phase;
   const segs = records.map((r) => {
@@ -229,7 +233,10 @@ function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): string {
     return { r, start, end: Math.max(end, start), open };
   });
   // Rows: phases.json order, then phases only the history knows.
-  const rows: { id: string; label: string }[] = metrics.phases.map((p) => ({ id: p.id, label: `${p.number} · ${p.name}` }));
+  const rows: { id: string; label: string }[] = metrics.phases.map((p) => ({
+    id: p.id,
+    label: `${p.number} · ${p.name}`,
+  }));
   for (const s of segs) if (!rows.some((r) => r.id === s.r.id)) rows.push({ id: s.r.id, label: s.r.name });
 
   const t0 = Math.min(...segs.map((s) => s.start));
@@ -249,16 +256,24 @@ function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): string {
   for (let t = firstTick; t <= t0 + span; t += step) {
     const iso = new Date(t).toISOString();
     const label = step < DAY ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(5, 10);
-    parts.push(`<line x1="${x(t).toFixed(1)}" y1="${top - 6}" x2="${x(t).toFixed(1)}" y2="${H - 6}" stroke="#eef0f3"/>`);
-    parts.push(`<text x="${x(t).toFixed(1)}" y="${top - 12}" font-size="11" fill="#6b7280" text-anchor="middle">${e(label)}</text>`);
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" y1="${top - 6}" x2="${x(t).toFixed(1)}" y2="${H - 6}" stroke="#eef0f3"/>`,
+    );
+    parts.push(
+      `<text x="${x(t).toFixed(1)}" y="${top - 12}" font-size="11" fill="#6b7280" text-anchor="middle">${e(label)}</text>`,
+    );
   }
   rows.forEach((row, i) => {
     const y = top + i * rowH;
     if (i % 2 === 0) parts.push(`<rect x="0" y="${y}" width="${W}" height="${rowH}" fill="#fafbfc"/>`);
-    parts.push(`<text x="12" y="${y + rowH / 2 + 4}" font-size="13" fill="#111827" font-weight="${current?.id === row.id ? 700 : 500}">${e(truncate(row.label, 34))}</text>`);
+    parts.push(
+      `<text x="12" y="${y + rowH / 2 + 4}" font-size="13" fill="#111827" font-weight="${current?.id === row.id ? 700 : 500}">${e(truncate(row.label, 34))}</text>`,
+    );
     const mine = segs.filter((s) => s.r.id === row.id);
     if (!mine.length) {
-      parts.push(`<line x1="${L}" y1="${y + rowH / 2}" x2="${W - R}" y2="${y + rowH / 2}" stroke="#e5e7eb" stroke-dasharray="3 5"/>`);
+      parts.push(
+        `<line x1="${L}" y1="${y + rowH / 2}" x2="${W - R}" y2="${y + rowH / 2}" stroke="#e5e7eb" stroke-dasharray="3 5"/>`,
+      );
       parts.push(`<text x="${L + 6}" y="${y + rowH / 2 - 5}" font-size="11" fill="#9ca3af">not started</text>`);
       return;
     }
@@ -268,8 +283,13 @@ function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): string {
       const width = Math.max(4, x(s.end) - x0);
       const dur = formatDuration(s.end - s.start);
       const title = `${s.r.name}: ${st.label}, ${formatTime(s.r.started_at)} – ${s.open ? 'now' : formatTime(new Date(s.end).toISOString())} (${dur})`;
-      parts.push(`<g><title>${e(title)}</title><rect x="${x0.toFixed(1)}" y="${y + 7}" width="${width.toFixed(1)}" height="${rowH - 14}" rx="5" fill="${st.fill}"${s.open ? ' fill-opacity="0.85"' : ''}/>`);
-      if (s.open) parts.push(`<rect x="${(x0 + width - 6).toFixed(1)}" y="${y + 7}" width="6" height="${rowH - 14}" fill="url(#open)"/>`);
+      parts.push(
+        `<g><title>${e(title)}</title><rect x="${x0.toFixed(1)}" y="${y + 7}" width="${width.toFixed(1)}" height="${rowH - 14}" rx="5" fill="${st.fill}"${s.open ? ' fill-opacity="0.85"' : ''}/>`,
+      );
+      if (s.open)
+        parts.push(
+          `<rect x="${(x0 + width - 6).toFixed(1)}" y="${y + 7}" width="6" height="${rowH - 14}" fill="url(#open)"/>`,
+        );
       const label = `${dur}${s.r.status !== 'completed' ? ` · ${st.label}` : ''}`;
       const fits = width > label.length * 6.6 + 12;
       parts.push(
@@ -280,8 +300,12 @@ function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): string {
     }
   });
   const nx = x(nowMs);
-  parts.push(`<line x1="${nx.toFixed(1)}" y1="${top - 4}" x2="${nx.toFixed(1)}" y2="${H - 6}" stroke="#111827" stroke-dasharray="4 3" stroke-width="1.2"/>`);
-  parts.push(`<text x="${(nx - 4).toFixed(1)}" y="${H - 10}" font-size="10.5" fill="#111827" text-anchor="end">now</text>`);
+  parts.push(
+    `<line x1="${nx.toFixed(1)}" y1="${top - 4}" x2="${nx.toFixed(1)}" y2="${H - 6}" stroke="#111827" stroke-dasharray="4 3" stroke-width="1.2"/>`,
+  );
+  parts.push(
+    `<text x="${(nx - 4).toFixed(1)}" y="${H - 10}" font-size="10.5" fill="#111827" text-anchor="end">now</text>`,
+  );
   const legend = ['completed', 'in_progress', 'failed', 'blocked']
     .map((s) => `<span><i style="background:${statusStyle(s).fill}"></i>${e(statusStyle(s).label)}</span>`)
     .join('');
@@ -298,9 +322,13 @@ function truncate(s: string, n: number): string {
 function durationTable(metrics: PipelineMetrics): string {
   // Slowest targets first (by their slowest CPU's p95); CPUs in order within a target.
   const slowest = new Map<string, number>();
-  for (const t of metrics.window.targets) slowest.set(t.target, Math.max(slowest.get(t.target) ?? -1, t.duration?.p95_ms ?? -1));
-  const targets = [...metrics.window.targets].sort((a, b) => slowest.get(b.target)! - slowest.get(a.target)! || a.target.localeCompare(b.target));
-  if (!targets.length) return `<div class="empty">No task runs in the last ${metrics.days} day(s). Runs are recorded by the Nx plugin after each <code>nx run</code>.</div>`;
+  for (const t of metrics.window.targets)
+    slowest.set(t.target, Math.max(slowest.get(t.target) ?? -1, t.duration?.p95_ms ?? -1));
+  const targets = [...metrics.window.targets].sort(
+    (a, b) => slowest.get(b.target)! - slowest.get(a.target)! || a.target.localeCompare(b.target),
+  );
+  if (!targets.length)
+    return `<div class="empty">No task runs in the last ${metrics.days} day(s). Runs are recorded by the Nx plugin after each <code>nx run</code>.</div>`;
   const max = Math.max(1, ...targets.map((t) => t.duration?.p95_ms ?? 0));
   const BW = 300;
   const groupSize = new Map<string, number>();
@@ -319,7 +347,9 @@ function durationTable(metrics: PipelineMetrics): string {
     // One target cell (with its phase) per group of CPU rows.
     const first = i === 0 || targets[i - 1].target !== t.target;
     const n = groupSize.get(t.target)!;
-    const targetCell = first ? `<td class="tgt"${n > 1 ? ` rowspan="${n}"` : ''}><code>${e(t.target)}</code><div class="small">${phaseCell(t.phase, metrics)}</div></td>` : '';
+    const targetCell = first
+      ? `<td class="tgt"${n > 1 ? ` rowspan="${n}"` : ''}><code>${e(t.target)}</code><div class="small">${phaseCell(t.phase, metrics)}</div></td>`
+      : '';
     return `<tr${first ? ' class="grp"' : ''}>${targetCell}<td>${t.cpu === NO_CPU ? '<span class="muted">–</span>' : `<span class="tag cpu">${e(t.cpu)}</span>`}</td>
 <td class="n">${fmtInt(t.runs)}</td><td class="n">${hitsN ? fmtInt(hitsN) : '<span class="muted">0</span>'}</td><td class="n"${t.failed ? ' style="color:#b91c1c;font-weight:650"' : ''}>${fmtInt(t.failed)}</td>
 <td>${bar}</td><td class="n">${d ? e(formatDuration(d.p50_ms)) : '–'}</td><td class="n">${d ? e(formatDuration(d.p95_ms)) : '–'}</td></tr>`;
@@ -355,12 +385,19 @@ function rateBars(groups: { caption: string; rows: RateRow[] }[], ariaLabel: str
   for (const g of groups) {
     if (!g.rows.length) continue;
     y += 16;
-    parts.push(`<text x="0" y="${y - 2}" font-size="10.5" fill="#6b7280" font-weight="700" letter-spacing="0.6">${e(g.caption.toUpperCase())}</text>`);
+    parts.push(
+      `<text x="0" y="${y - 2}" font-size="10.5" fill="#6b7280" font-weight="700" letter-spacing="0.6">${e(g.caption.toUpperCase())}</text>`,
+    );
     for (const r of g.rows) {
       parts.push(`<text x="0" y="${y + 15}" font-size="12.5" fill="#111827">${e(truncate(r.label, 22))}</text>`);
       parts.push(`<rect x="${L}" y="${y + 5}" width="${BW}" height="12" rx="6" fill="#f1f2f6"/>`);
-      if (r.rate > 0) parts.push(`<rect x="${L}" y="${y + 5}" width="${Math.max(6, r.rate * BW).toFixed(1)}" height="12" rx="6" fill="${r.color}"/>`);
-      parts.push(`<text x="${L + BW + 10}" y="${y + 15}" font-size="12" fill="#374151"><tspan font-weight="700">${e(formatPercent(r.rate, 0))}</tspan> ${e(r.detail)}</text>`);
+      if (r.rate > 0)
+        parts.push(
+          `<rect x="${L}" y="${y + 5}" width="${Math.max(6, r.rate * BW).toFixed(1)}" height="12" rx="6" fill="${r.color}"/>`,
+        );
+      parts.push(
+        `<text x="${L + BW + 10}" y="${y + 15}" font-size="12" fill="#374151"><tspan font-weight="700">${e(formatPercent(r.rate, 0))}</tspan> ${e(r.detail)}</text>`,
+      );
       y += rowH;
     }
     y += 6;
@@ -396,7 +433,12 @@ function cacheSection(metrics: PipelineMetrics): string {
     .join('');
   const byPhase = metrics.window.by_phase
     .filter((p) => p.cache_hit_rate !== null)
-    .map((p) => ({ label: phaseLabel(p.phase, metrics), rate: p.cache_hit_rate!, color: '#16a34a', detail: `(${fmtInt(p.cache_local + p.cache_remote)}/${fmtInt(p.cache_local + p.cache_remote + p.executed)})` }));
+    .map((p) => ({
+      label: phaseLabel(p.phase, metrics),
+      rate: p.cache_hit_rate!,
+      color: '#16a34a',
+      detail: `(${fmtInt(p.cache_local + p.cache_remote)}/${fmtInt(p.cache_local + p.cache_remote + p.executed)})`,
+    }));
   return `<div style="display:flex;align-items:flex-end;gap:14px;margin:4px 0 14px"><div class="big" style="color:${rateColor(t.cache_hit_rate, true) ?? '#111827'}">${e(formatPercent(t.cache_hit_rate))}</div><div class="muted" style="padding-bottom:6px">${fmtInt(t.cache_local + t.cache_remote)} of ${fmtInt(total)} runs came from the cache</div></div>
 <svg viewBox="0 0 ${W} 22" width="100%" role="img" aria-label="cache hits and executed runs" xmlns="http://www.w3.org/2000/svg"><clipPath id="cbar"><rect width="${W}" height="22" rx="7"/></clipPath><g clip-path="url(#cbar)"><rect width="${W}" height="22" fill="#f1f2f6"/>${rects}</g></svg>
 <div class="legend" style="margin-bottom:10px">${seg.map((s) => `<span><i style="background:${s.color}"></i>${e(s.label)} <b>${fmtInt(s.n)}</b></span>`).join('')}</div>
@@ -405,9 +447,16 @@ ${rateBars([{ caption: 'hit rate by phase', rows: byPhase }], 'cache hit rate by
 
 function failureRates(metrics: PipelineMetrics): string {
   const color = (r: number) => (r === 0 ? '#16a34a' : r <= 0.2 ? '#f59e0b' : '#dc2626');
-  const row = (label: string, c: RunCounts): RateRow => ({ label, rate: c.failure_rate ?? 0, color: color(c.failure_rate ?? 0), detail: `(${fmtInt(c.failed)}/${fmtInt(c.executed)})` });
+  const row = (label: string, c: RunCounts): RateRow => ({
+    label,
+    rate: c.failure_rate ?? 0,
+    color: color(c.failure_rate ?? 0),
+    detail: `(${fmtInt(c.failed)}/${fmtInt(c.executed)})`,
+  });
   const byPhase = metrics.window.by_phase.filter((p) => p.executed).map((p) => row(phaseLabel(p.phase, metrics), p));
-  const byCpu = metrics.window.by_cpu.filter((c) => c.executed).map((c) => row(c.cpu === NO_CPU ? 'no CPU variant' : c.cpu, c));
+  const byCpu = metrics.window.by_cpu
+    .filter((c) => c.executed)
+    .map((c) => row(c.cpu === NO_CPU ? 'no CPU variant' : c.cpu, c));
   if (!byPhase.length && !byCpu.length) return '<div class="empty">Nothing executed yet.</div>';
   return rateBars(
     [
@@ -431,7 +480,10 @@ function failuresTable(metrics: PipelineMetrics): string {
         : '<span class="tag na" title="no failure analysis was recorded for this run">unknown · not analysed</span>';
     return `<tr><td class="n mono">${e(formatTime(x.timestamp).replace(' UTC', ''))}</td><td><code>${e(truncate(x.task, 60))}</code></td><td>${x.cpu ? `<span class="tag cpu">${e(x.cpu)}</span>` : '<span class="muted">–</span>'}</td><td>${issue}</td><td class="msg">${e(truncate(x.message, 300))}${x.log ? `<div class="muted mono">${e(x.log)}</div>` : ''}</td></tr>`;
   });
-  const more = f.length > FAILURES_SHOWN ? `<div class="muted" style="margin-top:8px">and ${f.length - FAILURES_SHOWN} older failure(s) (<code>nextrust metrics --json</code>)</div>` : '';
+  const more =
+    f.length > FAILURES_SHOWN
+      ? `<div class="muted" style="margin-top:8px">and ${f.length - FAILURES_SHOWN} older failure(s) (<code>nextrust metrics --json</code>)</div>`
+      : '';
   return `<table><thead><tr><th class="n">Time (UTC)</th><th>Task</th><th>CPU</th><th>Known issue</th><th>Message</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>${more}`;
@@ -451,7 +503,8 @@ ${rows.join('\n')}
 
 function precisionTable(metrics: PipelineMetrics): string {
   const rows = Object.entries(metrics.precision).sort(([a], [b]) => a.localeCompare(b));
-  if (!rows.length) return '<div class="empty">No verdicts yet: <code>nextrust confirm | reject &lt;failure id&gt;</code> under a diagnosis.</div>';
+  if (!rows.length)
+    return '<div class="empty">No verdicts yet: <code>nextrust confirm | reject &lt;failure id&gt;</code> under a diagnosis.</div>';
   const body = rows.map(
     ([id, p]) =>
       `<tr><td><span class="tag known">${e(id)}</span></td><td class="n">${p.confirmed}</td><td class="n">${p.rejected}</td><td class="n">${formatPercent(p.precision)}</td><td>${isDemoted(p) ? '<span class="tag unknown">shown as possible</span>' : ''}</td></tr>`,
@@ -463,12 +516,14 @@ ${body.join('\n')}
 
 function aiSection(metrics: PipelineMetrics): string {
   const ai = metrics.ai;
-  if (!ai.total.calls && !ai.events.length) return `<div class="empty">No AI calls in the last ${metrics.days} day(s).</div>`;
+  if (!ai.total.calls && !ai.events.length)
+    return `<div class="empty">No AI calls in the last ${metrics.days} day(s).</div>`;
   // Daily cost columns over the whole window, stacked by model.
   const models = [...new Set(ai.by_day_model.map((r) => r.model))].sort();
   const color = (m: string) => PALETTE[models.indexOf(m) % PALETTE.length];
   const days: string[] = [];
-  for (let t = Date.parse(metrics.since); t <= Date.parse(metrics.generated_at); t += DAY) days.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(metrics.since); t <= Date.parse(metrics.generated_at); t += DAY)
+    days.push(new Date(t).toISOString().slice(0, 10));
   const perDay = days.map((d) => ai.by_day_model.filter((r) => r.day === d));
   const maxCost = Math.max(...perDay.map((rows) => rows.reduce((s, r) => s + r.cost_usd, 0)), 0);
   const W = 1100;
@@ -482,7 +537,9 @@ function aiSection(metrics: PipelineMetrics): string {
   for (const frac of [0, 0.5, 1]) {
     const y = H - B - frac * (H - B - 18);
     parts.push(`<line x1="${L}" y1="${y.toFixed(1)}" x2="${W - 10}" y2="${y.toFixed(1)}" stroke="#eef0f3"/>`);
-    parts.push(`<text x="${L - 8}" y="${(y + 4).toFixed(1)}" font-size="10.5" fill="#6b7280" text-anchor="end">${e(formatUsd(maxCost * frac))}</text>`);
+    parts.push(
+      `<text x="${L - 8}" y="${(y + 4).toFixed(1)}" font-size="10.5" fill="#6b7280" text-anchor="end">${e(formatUsd(maxCost * frac))}</text>`,
+    );
   }
   days.forEach((d, i) => {
     const cx = L + slot * i + slot / 2;
@@ -491,11 +548,19 @@ function aiSection(metrics: PipelineMetrics): string {
       const h = r.cost_usd * scale;
       if (h <= 0) continue;
       y -= h;
-      parts.push(`<rect x="${(cx - bw / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${color(r.model)}"><title>${e(`${d} ${r.model}: ${formatUsd(r.cost_usd)}, ${r.calls} call(s)`)}</title></rect>`);
+      parts.push(
+        `<rect x="${(cx - bw / 2).toFixed(1)}" y="${y.toFixed(1)}" width="${bw.toFixed(1)}" height="${h.toFixed(1)}" fill="${color(r.model)}"><title>${e(`${d} ${r.model}: ${formatUsd(r.cost_usd)}, ${r.calls} call(s)`)}</title></rect>`,
+      );
     }
     const dayCost = perDay[i].reduce((s, r) => s + r.cost_usd, 0);
-    if (dayCost > 0) parts.push(`<text x="${cx.toFixed(1)}" y="${(y - 5).toFixed(1)}" font-size="10.5" fill="#374151" text-anchor="middle">${e(formatUsd(dayCost))}</text>`);
-    if (days.length <= 31 && (days.length <= 14 || i % 2 === 0)) parts.push(`<text x="${cx.toFixed(1)}" y="${H - 6}" font-size="10.5" fill="#6b7280" text-anchor="middle">${e(d.slice(5))}</text>`);
+    if (dayCost > 0)
+      parts.push(
+        `<text x="${cx.toFixed(1)}" y="${(y - 5).toFixed(1)}" font-size="10.5" fill="#374151" text-anchor="middle">${e(formatUsd(dayCost))}</text>`,
+      );
+    if (days.length <= 31 && (days.length <= 14 || i % 2 === 0))
+      parts.push(
+        `<text x="${cx.toFixed(1)}" y="${H - 6}" font-size="10.5" fill="#6b7280" text-anchor="middle">${e(d.slice(5))}</text>`,
+      );
   });
   const chart = `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="AI cost per day" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>
 <div class="legend">${models.map((m) => `<span><i style="background:${color(m)}"></i>${e(m)}</span>`).join('')}</div>`;
@@ -514,7 +579,10 @@ function aiSection(metrics: PipelineMetrics): string {
   const table = `<table><thead><tr><th>Day</th><th>Model</th><th class="n">Calls</th><th class="n">Input tokens</th><th class="n">Output tokens</th><th class="n">Cost</th></tr></thead><tbody>${dayRows.join('\n')}</tbody></table>`;
 
   const kinds = ai.by_model_kind
-    .map((r) => `<tr><td>${e(r.model)}</td><td>${e(r.kind)}</td><td class="n">${fmtInt(r.calls)}</td><td class="n">${fmtInt(r.input_tokens + r.output_tokens)}</td><td class="n">${e(formatUsd(r.cost_usd))}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${e(r.model)}</td><td>${e(r.kind)}</td><td class="n">${fmtInt(r.calls)}</td><td class="n">${fmtInt(r.input_tokens + r.output_tokens)}</td><td class="n">${e(formatUsd(r.cost_usd))}</td></tr>`,
+    )
     .join('');
   const events = ai.events
     .slice(0, 8)

@@ -69,7 +69,12 @@ function describe(commit: string, failures: number): BackoffState {
  * @param what the failing target or command, kept in `recent`.
  * @throws LockTimeoutError; ConfigError when the record file is corrupt.
  */
-export async function recordFailure(store: StatusStore, commit: string, what: string, now: Date = new Date()): Promise<BackoffState> {
+export async function recordFailure(
+  store: StatusStore,
+  commit: string,
+  what: string,
+  now: Date = new Date(),
+): Promise<BackoffState> {
   const file = recordFile(store, commit);
   return store.withLock(async () => {
     const at = now.toISOString();

@@ -11,7 +11,10 @@ import { readValidatedJson } from './validated-file';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const FIXTURES = path.join(__dirname, 'fixtures/failure-logs');
-const issues = readValidatedJson(path.join(REPO, 'projects/ci-status/known-issues.json'), knownIssuesFileSchema).known_issues;
+const issues = readValidatedJson(
+  path.join(REPO, 'projects/ci-status/known-issues.json'),
+  knownIssuesFileSchema,
+).known_issues;
 
 /** One entry of diagnoses.json. */
 interface Expectation {
@@ -24,7 +27,10 @@ interface Expectation {
   /** For a user error: its file (relative to `root`) and line, `file:line` or `file`. */
   location?: string;
 }
-const corpus = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'diagnoses.json'), 'utf8')).logs as Record<string, Expectation>;
+const corpus = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'diagnoses.json'), 'utf8')).logs as Record<
+  string,
+  Expectation
+>;
 const entries = Object.entries(corpus);
 
 /** The diagnosis of a scan as the corpus names it. */
@@ -38,15 +44,22 @@ const wrongs: string[] = [];
 
 describe('diagnosis corpus', () => {
   it('lists every log of the fixture folder, and only those; at least 30, every known issue and user errors among them', () => {
-    const logs = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     expect(Object.keys(corpus).sort()).toEqual(logs);
     expect(logs.length).toBeGreaterThanOrEqual(30);
     const expected = new Set(entries.map(([, e]) => e.expect));
-    for (const issue of issues) expect({ id: issue.id, inCorpus: expected.has(issue.id) }).toEqual({ id: issue.id, inCorpus: true });
+    for (const issue of issues)
+      expect({ id: issue.id, inCorpus: expected.has(issue.id) }).toEqual({ id: issue.id, inCorpus: true });
     expect(entries.filter(([, e]) => e.expect === 'user-error').length).toBeGreaterThanOrEqual(8);
     expect(entries.filter(([, e]) => e.expect === 'unknown').length).toBeGreaterThanOrEqual(8);
     for (const [file, e] of entries) {
-      expect({ file, valid: e.expect === 'user-error' || e.expect === 'unknown' || issues.some((i) => i.id === e.expect) }).toEqual({ file, valid: true });
+      expect({
+        file,
+        valid: e.expect === 'user-error' || e.expect === 'unknown' || issues.some((i) => i.id === e.expect),
+      }).toEqual({ file, valid: true });
     }
   });
 
@@ -54,7 +67,10 @@ describe('diagnosis corpus', () => {
     const full = path.join(FIXTURES, file);
     const lines = fs.readFileSync(full, 'utf8').split('\n');
     const options = { workspaceRoot: e.root ?? REPO };
-    const [grep, js] = await Promise.all([scanLogFile(full, issues, { ...options, engine: 'grep' }), scanLogFile(full, issues, { ...options, engine: 'js' })]);
+    const [grep, js] = await Promise.all([
+      scanLogFile(full, issues, { ...options, engine: 'grep' }),
+      scanLogFile(full, issues, { ...options, engine: 'js' }),
+    ]);
     // Both engines see the same lines and decide the same.
     const { engine: _g, ...g } = grep;
     const { engine: _j, ...j } = js;
@@ -75,10 +91,12 @@ describe('diagnosis corpus', () => {
       // The message is the tool's own line, verbatim.
       expect(lines[u.line - 1]).toBe(u.message);
       expect(u.message).toMatch(/^error(\[E[0-9]+\])?: /);
-      if (e.location) expect(`${u.location!.file}${u.location!.line !== undefined ? `:${u.location!.line}` : ''}`).toBe(e.location);
+      if (e.location)
+        expect(`${u.location!.file}${u.location!.line !== undefined ? `:${u.location!.line}` : ''}`).toBe(e.location);
     } else if (e.expect !== 'unknown') {
       // Evidence is the file's own text at the line it names.
-      for (const ev of grep.match!.evidence) expect(lines[ev.line - 1].replace(/\r$/, '').startsWith(ev.text.replace(/…$/, ''))).toBe(true);
+      for (const ev of grep.match!.evidence)
+        expect(lines[ev.line - 1].replace(/\r$/, '').startsWith(ev.text.replace(/…$/, ''))).toBe(true);
       // No other issue is a candidate: the patterns tell the issues apart.
       expect(grep.candidates.map((c) => c.id)).toEqual([e.expect]);
     } else {

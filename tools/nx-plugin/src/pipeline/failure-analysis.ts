@@ -28,7 +28,16 @@ import { recordFailure, type BackoffState } from './backoff';
 import { failureIdOf, isDemoted, readPrecision, type IssuePrecision } from './precision';
 import { idempotencyKey, idempotencyParts } from './idempotency';
 import { KNOWN_ISSUES_FILE, knownIssuesFileSchema, type KnownIssue } from './known-issues';
-import { explainConfidence, formatRunContext, scanLogFile, scanLogText, type KnownIssueMatch, type RunContextInput, type ScanResult, type UserError } from './matcher';
+import {
+  explainConfidence,
+  formatRunContext,
+  scanLogFile,
+  scanLogText,
+  type KnownIssueMatch,
+  type RunContextInput,
+  type ScanResult,
+  type UserError,
+} from './matcher';
 import { phaseOfTarget } from './phases';
 import type { StatusStore } from './status-store';
 import { readWithLastGood } from './validated-file';
@@ -129,20 +138,37 @@ export function loadKnownIssues(store: StatusStore): { issues: KnownIssue[]; war
  * toolchain provider recorded in TOOLCHAIN_MANIFEST (when it exists and is readable), and the NEXTRUST_*
  * tool overrides (`envOverrides` of src/toolchain/candidates.json) set in `env`.
  */
-export function runContextOf(input: Pick<FailureInput, 'task' | 'cpu' | 'workspaceRoot'>, phase: string | undefined, env: NodeJS.ProcessEnv): RunContextInput {
-  const ctx: RunContextInput = { task: input.task, ...(phase ? { phase } : {}), ...(input.cpu ? { cpu: input.cpu } : {}) };
+export function runContextOf(
+  input: Pick<FailureInput, 'task' | 'cpu' | 'workspaceRoot'>,
+  phase: string | undefined,
+  env: NodeJS.ProcessEnv,
+): RunContextInput {
+  const ctx: RunContextInput = {
+    task: input.task,
+    ...(phase ? { phase } : {}),
+    ...(input.cpu ? { cpu: input.cpu } : {}),
+  };
   try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(input.workspaceRoot, TOOLCHAIN_MANIFEST), 'utf8')) as { provider?: unknown; backend?: { sha256?: unknown } };
+    const manifest = JSON.parse(fs.readFileSync(path.join(input.workspaceRoot, TOOLCHAIN_MANIFEST), 'utf8')) as {
+      provider?: unknown;
+      backend?: { sha256?: unknown };
+    };
     if (manifest.provider === 'system') {
-      ctx.provider = { name: 'system', detail: `M68k backend: the system one inside libLLVM, unpatched; ${TOOLCHAIN_MANIFEST}` };
+      ctx.provider = {
+        name: 'system',
+        detail: `M68k backend: the system one inside libLLVM, unpatched; ${TOOLCHAIN_MANIFEST}`,
+      };
     } else if (manifest.provider === 'source') {
-      const sha = typeof manifest.backend?.sha256 === 'string' ? `, sha256 ${manifest.backend.sha256.slice(0, 16)}…` : '';
+      const sha =
+        typeof manifest.backend?.sha256 === 'string' ? `, sha256 ${manifest.backend.sha256.slice(0, 16)}…` : '';
       ctx.provider = { name: 'source', detail: `M68k backend: patched${sha}; ${TOOLCHAIN_MANIFEST}` };
     }
   } catch {
     // No toolchain built yet (or unreadable): the log says nothing about the provider.
   }
-  const overrides = candidates.envOverrides.filter((name) => env[name] !== undefined && env[name] !== '').map((name) => `${name}=${env[name]}`);
+  const overrides = candidates.envOverrides
+    .filter((name) => env[name] !== undefined && env[name] !== '')
+    .map((name) => `${name}=${env[name]}`);
   if (overrides.length) ctx.overrides = overrides;
   return ctx;
 }
@@ -152,7 +178,11 @@ export function runContextOf(input: Pick<FailureInput, 'task' | 'cpu' | 'workspa
  * escalation problems: they become warnings; the analysis itself throws only
  * when the log file cannot be read or no known-issues database can be loaded.
  */
-export async function analyzeFailure(store: StatusStore, input: FailureInput, options: AnalysisOptions = {}): Promise<FailureAnalysis> {
+export async function analyzeFailure(
+  store: StatusStore,
+  input: FailureInput,
+  options: AnalysisOptions = {},
+): Promise<FailureAnalysis> {
   const warnings: string[] = [];
   const env = options.env ?? process.env;
   const { issues, warning } = loadKnownIssues(store);
@@ -168,7 +198,8 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
   // A file the caller keeps is scanned as it is (with the caller's CPU); text is saved with its run context
   // first, and the saved text is what is scanned (module doc).
   let text: string | undefined;
-  if (!input.logFile) text = redactSecrets([...formatRunContext(runContextOf(input, phase, env)), input.logText ?? ''].join('\n'));
+  if (!input.logFile)
+    text = redactSecrets([...formatRunContext(runContextOf(input, phase, env)), input.logText ?? ''].join('\n'));
   const scan = input.logFile
     ? await scanLogFile(input.logFile, issues, { cpu: input.cpu, workspaceRoot: input.workspaceRoot })
     : scanLogText(text!, issues, { workspaceRoot: input.workspaceRoot });
@@ -191,7 +222,9 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
       const event = `target_failed:${input.task}`;
       const key = idempotencyKey(idempotencyParts(event, input.workspaceRoot, env, { ...options.keyParts, commit }));
       analysis.failureId = failureIdOf(key);
-      const where = userError?.location ? ` (${userError.location.file}${userError.location.line ? `:${userError.location.line}` : ''})` : '';
+      const where = userError?.location
+        ? ` (${userError.location.file}${userError.location.line ? `:${userError.location.line}` : ''})`
+        : '';
       const { recorded } = await store.append(
         'target_failed',
         {
@@ -203,7 +236,15 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
           diagnosis: scan.diagnosis,
           known_issue: scan.match?.id ?? null,
           ...(scan.match ? { confidence: scan.match.confidence, evidence_line: scan.match.evidence[0].line } : {}),
-          ...(userError ? { user_error: { message: userError.message, line: userError.line, ...(userError.location ? { file: userError.location.file } : {}) } } : {}),
+          ...(userError
+            ? {
+                user_error: {
+                  message: userError.message,
+                  line: userError.line,
+                  ...(userError.location ? { file: userError.location.file } : {}),
+                },
+              }
+            : {}),
           ...(analysis.savedLog ? { log: path.relative(store.dir, analysis.savedLog) } : {}),
           commit,
           message: scan.match
@@ -223,12 +264,20 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
 
   if (scan.diagnosis === 'unknown') {
     if (!automation) {
-      analysis.escalation = { status: 'not-run', summary: 'not escalated: design escalation and backoff run in CI (CI=true) or with NEXTRUST_ESCALATE=1' };
+      analysis.escalation = {
+        status: 'not-run',
+        summary: 'not escalated: design escalation and backoff run in CI (CI=true) or with NEXTRUST_ESCALATE=1',
+      };
     } else if (analysis.backoff?.inBackoff) {
       analysis.escalation = { status: 'skipped', summary: `design escalation skipped: ${analysis.backoff.message}` };
     } else if (options.escalate) {
       try {
-        analysis.escalation = await options.escalate({ input, phase, logFile: analysis.savedLog ?? input.logFile, scan });
+        analysis.escalation = await options.escalate({
+          input,
+          phase,
+          logFile: analysis.savedLog ?? input.logFile,
+          scan,
+        });
       } catch (e) {
         analysis.escalation = { status: 'failed', summary: `design escalation failed: ${(e as Error).message}` };
       }
@@ -261,7 +310,12 @@ export async function analyzeFailure(store: StatusStore, input: FailureInput, op
     }
   }
   const shown = input.logFile ?? analysis.savedLog;
-  analysis.diagnosis = formatDiagnosis(analysis, shown && path.relative(input.workspaceRoot, shown).startsWith('..') ? shown : shown && path.relative(input.workspaceRoot, shown));
+  analysis.diagnosis = formatDiagnosis(
+    analysis,
+    shown && path.relative(input.workspaceRoot, shown).startsWith('..')
+      ? shown
+      : shown && path.relative(input.workspaceRoot, shown),
+  );
   return analysis;
 }
 
@@ -284,7 +338,11 @@ async function saveFailureLog(store: StatusStore, input: FailureInput, text: str
  * @param logName how to name the log in evidence lines (a path a person can open).
  */
 export function formatDiagnosis(
-  a: Pick<FailureAnalysis, 'match' | 'scan' | 'escalation' | 'backoff' | 'warnings'> & { userError?: UserError | null; failureId?: string; precision?: IssuePrecision },
+  a: Pick<FailureAnalysis, 'match' | 'scan' | 'escalation' | 'backoff' | 'warnings'> & {
+    userError?: UserError | null;
+    failureId?: string;
+    precision?: IssuePrecision;
+  },
   logName?: string,
 ): string {
   const where = logName ?? 'log';
@@ -293,7 +351,9 @@ export function formatDiagnosis(
   const userError = m ? null : (a.userError ?? (a.scan.diagnosis === 'user-error' ? a.scan.userError : null));
   if (m) {
     const demoted = isDemoted(a.precision);
-    out.push(`nextrust: ${demoted ? 'possible known issue' : 'known issue'} ${m.id} (confidence ${m.confidence.toFixed(2)}): ${m.title}`);
+    out.push(
+      `nextrust: ${demoted ? 'possible known issue' : 'known issue'} ${m.id} (confidence ${m.confidence.toFixed(2)}): ${m.title}`,
+    );
     if (demoted) {
       const p = a.precision!;
       out.push(
@@ -310,7 +370,8 @@ export function formatDiagnosis(
       kinds.delete(e.line);
       out.push(`    ${where}:${e.line}: ${e.text}${k.includes('error') ? '' : `  (${k.join(', ')})`}`);
     }
-    if (m.errorLines > m.evidence.filter((e) => e.kind === 'error').length) out.push(`    … ${m.errorLines} matching lines in all`);
+    if (m.errorLines > m.evidence.filter((e) => e.kind === 'error').length)
+      out.push(`    … ${m.errorLines} matching lines in all`);
     out.push('  how sure:');
     for (const line of explainConfidence(m)) out.push(`    ${line}`);
     out.push(`  why: ${m.description}`);
@@ -322,11 +383,15 @@ export function formatDiagnosis(
     const ctx = [phase ? `phase ${phase}` : '', cpu ? `cpu ${cpu}` : ''].filter(Boolean).join(', ');
     if (ctx) out.push(`  context: ${ctx}`);
     if (m.references.length) out.push(`  see: ${m.references.join(', ')}`);
-    if (a.failureId) out.push(`  right or wrong? npx nextrust confirm ${a.failureId}  |  npx nextrust reject ${a.failureId}`);
+    if (a.failureId)
+      out.push(`  right or wrong? npx nextrust confirm ${a.failureId}  |  npx nextrust reject ${a.failureId}`);
   } else if (userError) {
     out.push(`nextrust: user error: ${userError.message}`);
     const loc = userError.location;
-    if (loc) out.push(`  --> ${loc.file}${loc.line !== undefined ? `:${loc.line}` : ''}${loc.column !== undefined ? `:${loc.column}` : ''}`);
+    if (loc)
+      out.push(
+        `  --> ${loc.file}${loc.line !== undefined ? `:${loc.line}` : ''}${loc.column !== undefined ? `:${loc.column}` : ''}`,
+      );
     if (userError.source !== undefined) out.push(`   ${loc?.line ?? ''} | ${userError.source}`);
     if (userError.hint) out.push(`  ${userError.hint}`);
     const more = userError.count > 1 ? `; ${userError.count} such errors in all` : '';
@@ -337,16 +402,24 @@ export function formatDiagnosis(
         : userError.kind === 'dependency'
           ? "a path dependency under another name than the crate's: make the dependency's name the package name in the crate's Cargo.toml"
           : loc?.file.endsWith('Cargo.toml')
-            ? "cargo rejected a manifest of the workspace"
+            ? 'cargo rejected a manifest of the workspace'
             : "the compiler rejected the workspace's own code";
-    out.push(`  ${what}; fix it and run the target again. Not a toolchain problem: not a known issue, not escalated, not counted for backoff.`);
+    out.push(
+      `  ${what}; fix it and run the target again. Not a toolchain problem: not a known issue, not escalated, not counted for backoff.`,
+    );
   } else {
-    out.push(`nextrust: no known issue matches this failure (${a.scan.lines} lines scanned, the whole log: ${formatBytes(a.scan.bytes)}).`);
+    out.push(
+      `nextrust: no known issue matches this failure (${a.scan.lines} lines scanned, the whole log: ${formatBytes(a.scan.bytes)}).`,
+    );
     const near = a.scan.candidates[0];
     if (near) out.push(`  closest: ${near.id} at confidence ${near.confidence.toFixed(2)}, below the threshold`);
     if (a.escalation.summary) out.push(`  ${a.escalation.summary}`);
   }
-  if (!userError && a.backoff?.inBackoff && !(a.escalation.status === 'skipped' && a.escalation.summary.includes(a.backoff.message))) {
+  if (
+    !userError &&
+    a.backoff?.inBackoff &&
+    !(a.escalation.status === 'skipped' && a.escalation.summary.includes(a.backoff.message))
+  ) {
     out.push(`  backoff: ${a.backoff.message}`);
   }
   // Scan coverage: the whole log is always read (long lines in pieces), never a silent prefix.

@@ -39,7 +39,12 @@ export function currentCommit(cwd: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /** Fills the parts from the environment (`local` where a CI value is absent). */
-export function idempotencyParts(event: string, cwd: string, env: NodeJS.ProcessEnv = process.env, overrides: Partial<IdempotencyParts> = {}): IdempotencyParts {
+export function idempotencyParts(
+  event: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<IdempotencyParts> = {},
+): IdempotencyParts {
   return {
     session: overrides.session ?? env.NEXTRUST_SESSION_ID ?? env.CLAUDE_SESSION_ID ?? 'local',
     commit: overrides.commit ?? currentCommit(cwd, env),
@@ -52,5 +57,7 @@ export function idempotencyParts(event: string, cwd: string, env: NodeJS.Process
 
 /** The key: sha256 hex of `session:commit:runId:attempt:event`. */
 export function idempotencyKey(parts: IdempotencyParts): string {
-  return createHash('sha256').update([parts.session, parts.commit, parts.runId, parts.attempt, parts.event].join(':')).digest('hex');
+  return createHash('sha256')
+    .update([parts.session, parts.commit, parts.runId, parts.attempt, parts.event].join(':'))
+    .digest('hex');
 }

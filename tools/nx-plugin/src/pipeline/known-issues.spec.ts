@@ -8,7 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../config/project-config';
-import { KNOWN_ISSUES_SCHEMA_FILE, knownIssuesFileSchema, knownIssuesJsonSchema, referenceProblem, type KnownIssuesFile } from './known-issues';
+import {
+  KNOWN_ISSUES_SCHEMA_FILE,
+  knownIssuesFileSchema,
+  knownIssuesJsonSchema,
+  referenceProblem,
+  type KnownIssuesFile,
+} from './known-issues';
 import { scanLogFile } from './matcher';
 import { readValidatedJson, readWithLastGood } from './validated-file';
 
@@ -37,14 +43,17 @@ const REQUIRED_IDS = [
 const db: KnownIssuesFile = readValidatedJson(path.join(STATUS_DIR, 'known-issues.json'), knownIssuesFileSchema);
 const logs = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.log'));
 /** Expected diagnosis per log: a known issue id, user-error or unknown. */
-const expected: Record<string, { expect: string }> = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'diagnoses.json'), 'utf8')).logs;
+const expected: Record<string, { expect: string }> = JSON.parse(
+  fs.readFileSync(path.join(FIXTURES, 'diagnoses.json'), 'utf8'),
+).logs;
 const knownLogs = logs.filter((f) => !['user-error', 'unknown'].includes(expected[f]?.expect));
 const unknownLogs = logs.filter((f) => ['user-error', 'unknown'].includes(expected[f]?.expect));
 
 describe('known-issues.json', () => {
   it('ships every required issue, each with a real fixture log', () => {
     expect(db.known_issues.map((k) => k.id).sort()).toEqual([...REQUIRED_IDS].sort());
-    for (const id of REQUIRED_IDS) expect({ id, fixture: knownLogs.some((f) => expected[f].expect === id) }).toEqual({ id, fixture: true });
+    for (const id of REQUIRED_IDS)
+      expect({ id, fixture: knownLogs.some((f) => expected[f].expect === id) }).toEqual({ id, fixture: true });
     // Every issue has a log named after it (its main fixture), and the logs are named after what they show.
     for (const id of REQUIRED_IDS) expect(logs).toContain(`${id}.log`);
     expect(unknownLogs.length).toBeGreaterThanOrEqual(5);
@@ -57,7 +66,8 @@ describe('known-issues.json', () => {
     expect(r.match!.confidence).toBeGreaterThanOrEqual(0.5);
     // The evidence is the file's own line at that number.
     const lines = fs.readFileSync(path.join(FIXTURES, file), 'utf8').split('\n');
-    for (const e of r.match!.evidence) expect(lines[e.line - 1].replace(/\r$/, '').startsWith(e.text.replace(/…$/, ''))).toBe(true);
+    for (const e of r.match!.evidence)
+      expect(lines[e.line - 1].replace(/\r$/, '').startsWith(e.text.replace(/…$/, ''))).toBe(true);
     // No other issue claims the log.
     expect(r.candidates.map((c) => c.id)).toEqual([id]);
   });
@@ -83,7 +93,11 @@ describe('known-issues.json', () => {
   });
 
   it('has patterns that match the same fixture lines under grep -E as in JavaScript', () => {
-    const patterns = db.known_issues.flatMap((k) => [...k.error_patterns, ...k.required_patterns, ...k.context_patterns]);
+    const patterns = db.known_issues.flatMap((k) => [
+      ...k.error_patterns,
+      ...k.required_patterns,
+      ...k.context_patterns,
+    ]);
     for (const p of patterns) {
       const re = new RegExp(p);
       const expected: string[] = [];
@@ -107,7 +121,9 @@ describe('known-issues.json', () => {
   it('has a committed JSON Schema equal to the one generated from the zod schema', () => {
     const committed = JSON.parse(fs.readFileSync(path.join(STATUS_DIR, KNOWN_ISSUES_SCHEMA_FILE), 'utf8'));
     expect(committed).toEqual(knownIssuesJsonSchema());
-    expect(JSON.parse(fs.readFileSync(path.join(STATUS_DIR, 'known-issues.json'), 'utf8')).$schema).toBe(`./${KNOWN_ISSUES_SCHEMA_FILE}`);
+    expect(JSON.parse(fs.readFileSync(path.join(STATUS_DIR, 'known-issues.json'), 'utf8')).$schema).toBe(
+      `./${KNOWN_ISSUES_SCHEMA_FILE}`,
+    );
   });
 });
 
@@ -131,7 +147,9 @@ describe('known-issues.json validation', () => {
       d.known_issues[2].confidence = 1.5;
     });
     expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(ConfigError);
-    expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(`${f}: field 'known_issues[2].confidence': Too big: expected number to be <=1`);
+    expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(
+      `${f}: field 'known_issues[2].confidence': Too big: expected number to be <=1`,
+    );
   });
 
   it('refuses patterns that grep -E would read differently, and invalid regular expressions', () => {
@@ -163,7 +181,9 @@ describe('known-issues.json validation', () => {
       const f = write((d) => {
         d.known_issues[1].metadata.references = ['docs/pipeline.md', ref];
       });
-      expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(`field 'known_issues[1].metadata.references[1]'`);
+      expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(
+        `field 'known_issues[1].metadata.references[1]'`,
+      );
       expect(() => readValidatedJson(f, knownIssuesFileSchema)).toThrow(message);
     }
     // Accepted: a repository path with a note, and an https URL with a fragment.
@@ -182,7 +202,9 @@ describe('known-issues.json validation', () => {
     const dup = write((d) => {
       d.known_issues[1].id = d.known_issues[0].id;
     });
-    expect(() => readValidatedJson(dup, knownIssuesFileSchema)).toThrow(`field 'known_issues[1].id': duplicate id 'atomic-spinlock-m68k'`);
+    expect(() => readValidatedJson(dup, knownIssuesFileSchema)).toThrow(
+      `field 'known_issues[1].id': duplicate id 'atomic-spinlock-m68k'`,
+    );
     const cpu = write((d) => {
       d.known_issues[0].cpu_variants = ['m68020'];
     });
@@ -204,7 +226,11 @@ describe('known-issues.json validation', () => {
   });
 
   it('is what the CLI validates (nextrust validate exits 0 on the shipped files)', () => {
-    const out = execFileSync(process.execPath, [path.resolve(__dirname, '../../bin/nextrust.js'), 'validate', '--status-dir', STATUS_DIR], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [path.resolve(__dirname, '../../bin/nextrust.js'), 'validate', '--status-dir', STATUS_DIR],
+      { encoding: 'utf8' },
+    );
     expect(out).toBe(`known-issues.json: ${REQUIRED_IDS.length} known issues; phases.json: 5 phases: valid\n`);
   });
 });

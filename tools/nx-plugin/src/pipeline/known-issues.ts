@@ -48,7 +48,8 @@ export function ereProblem(p: string): string | null {
     if (code < 0x20 || code === 0x7f) return `control character U+${code.toString(16).padStart(4, '0')} at ${i}`;
     if (code >= 0xd800 && code <= 0xdbff) {
       // A character outside the BMP is two units in JavaScript: fine as a literal, not quantified.
-      if ('*+?{'.includes(p[i + 2] ?? '')) return `a quantified character outside the BMP at ${i}: JavaScript would repeat half of it`;
+      if ('*+?{'.includes(p[i + 2] ?? ''))
+        return `a quantified character outside the BMP at ${i}: JavaScript would repeat half of it`;
       i++;
       prevQuantifier = false;
       closedGroupHadQuantifier = null;
@@ -59,16 +60,21 @@ export function ereProblem(p: string): string | null {
     if (c === '\\') {
       const n = p[i + 1];
       if (n === undefined) return 'a trailing backslash';
-      if (!LITERAL_ESCAPES.has(n)) return `'\\${n}' is not POSIX ERE (grep -E) or means something else there; write [0-9], explicit classes, no \\b`;
+      if (!LITERAL_ESCAPES.has(n))
+        return `'\\${n}' is not POSIX ERE (grep -E) or means something else there; write [0-9], explicit classes, no \\b`;
       i++;
     } else if (c === '[') {
       let j = i + 1;
       if (p[j] === '^') j++;
-      if (p[j] === ']') return `'${p.slice(i, j + 1)}' at ${i}: an empty or negated-empty bracket expression reads differently in JavaScript and grep`;
+      if (p[j] === ']')
+        return `'${p.slice(i, j + 1)}' at ${i}: an empty or negated-empty bracket expression reads differently in JavaScript and grep`;
       for (; j < p.length && p[j] !== ']'; j++) {
-        if (p[j] === '\\') return `a backslash inside [...] at ${j}: it escapes in JavaScript but is literal in grep -E`;
-        if (p.charCodeAt(j) >= 0xd800 && p.charCodeAt(j) <= 0xdfff) return `a character outside the BMP inside [...] at ${j}: JavaScript sees two units`;
-        if (p[j] === '[' && (p[j + 1] === ':' || p[j + 1] === '=' || p[j + 1] === '.')) return `'[${p[j + 1]}' at ${j}: POSIX classes do not exist in JavaScript`;
+        if (p[j] === '\\')
+          return `a backslash inside [...] at ${j}: it escapes in JavaScript but is literal in grep -E`;
+        if (p.charCodeAt(j) >= 0xd800 && p.charCodeAt(j) <= 0xdfff)
+          return `a character outside the BMP inside [...] at ${j}: JavaScript sees two units`;
+        if (p[j] === '[' && (p[j + 1] === ':' || p[j + 1] === '=' || p[j + 1] === '.'))
+          return `'[${p[j + 1]}' at ${j}: POSIX classes do not exist in JavaScript`;
       }
       if (j >= p.length) return `an unterminated [ at ${i}`;
       i = j;
@@ -79,7 +85,8 @@ export function ereProblem(p: string): string | null {
       if (!groups.length) return `an unmatched ) at ${i}`;
       closed = groups.pop()!;
     } else if (c === '*' || c === '+' || c === '?' || c === '{') {
-      if (prevQuantifier) return `'${p.slice(i - 1, i + 1)}' at ${i - 1}: lazy or stacked quantifiers are not POSIX ERE`;
+      if (prevQuantifier)
+        return `'${p.slice(i - 1, i + 1)}' at ${i - 1}: lazy or stacked quantifiers are not POSIX ERE`;
       if (c === '{') {
         const m = /^\{([0-9]+)(,([0-9]*))?\}/.exec(p.slice(i));
         if (!m) return `'{' at ${i}: expected {n}, {n,} or {n,m} (escape a literal brace)`;
@@ -89,7 +96,8 @@ export function ereProblem(p: string): string | null {
         if (hi < lo) return `'${m[0]}' at ${i}: the upper bound is below the lower`;
         i += m[0].length - 1;
       }
-      if (closedGroupHadQuantifier) return `a quantified group that contains a quantifier, before ${i}: it can backtrack exponentially`;
+      if (closedGroupHadQuantifier)
+        return `a quantified group that contains a quantifier, before ${i}: it can backtrack exponentially`;
       isQuantifier = true;
       groups.fill(true);
     }
@@ -112,8 +120,13 @@ export const linePatternSchema = z
       return;
     }
     const problem = ereProblem(p);
-    if (problem) ctx.addIssue({ code: 'custom', message: `not a pattern that means the same to JavaScript and grep -E: ${problem}` });
-    else if (new RegExp(p).test('')) ctx.addIssue({ code: 'custom', message: 'the pattern matches an empty line: it would match every log' });
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `not a pattern that means the same to JavaScript and grep -E: ${problem}`,
+      });
+    else if (new RegExp(p).test(''))
+      ctx.addIssue({ code: 'custom', message: 'the pattern matches an empty line: it would match every log' });
   });
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date YYYY-MM-DD');
@@ -128,8 +141,10 @@ export function referenceProblem(ref: string): string | null {
   if (/^https:\/\/[^\s/]+\.[^\s/]+/.test(ref)) return null;
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref)) return `'${ref}': expected an https URL or a repository path`;
   const file = ref.replace(/ \(.*\)$/, '');
-  if (file.startsWith('/') || file.startsWith('~')) return `'${ref}': expected a path relative to the repository root, not an absolute one`;
-  if (file.split(/[\\/]/).includes('..')) return `'${ref}': a path outside the repository ('..'); use a repository path or an https URL`;
+  if (file.startsWith('/') || file.startsWith('~'))
+    return `'${ref}': expected a path relative to the repository root, not an absolute one`;
+  if (file.split(/[\\/]/).includes('..'))
+    return `'${ref}': a path outside the repository ('..'); use a repository path or an https URL`;
   return null;
 }
 
@@ -198,7 +213,8 @@ export const knownIssuesFileSchema = z
     known_issues: z.array(knownIssueSchema).superRefine((issues, ctx) => {
       const seen = new Set<string>();
       issues.forEach((issue, i) => {
-        if (seen.has(issue.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate id '${issue.id}'` });
+        if (seen.has(issue.id))
+          ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate id '${issue.id}'` });
         seen.add(issue.id);
       });
     }),
@@ -217,11 +233,15 @@ export const KNOWN_ISSUES_SCHEMA_FILE = 'known-issues.schema.json';
 
 /** The JSON Schema (draft 2020-12) of known-issues.json, generated from the zod schema. */
 export function knownIssuesJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(knownIssuesFileSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(knownIssuesFileSchema, { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   return {
     ...schema,
     $id: 'https://nextrust.invalid/schemas/known-issues.schema.json',
     title: 'nextrust known issues',
-    description: 'Known failures of the nextrust pipeline and their fixes. Generated from tools/nx-plugin/src/pipeline/known-issues.ts by `nextrust known-issues-schema`; do not edit.',
+    description:
+      'Known failures of the nextrust pipeline and their fixes. Generated from tools/nx-plugin/src/pipeline/known-issues.ts by `nextrust known-issues-schema`; do not edit.',
   };
 }

@@ -316,7 +316,9 @@ export interface RunContextInput {
  * and each override on a line of its own.
  */
 export function formatRunContext(c: RunContextInput): string[] {
-  const lines = [`${RUN_CONTEXT_PREFIX}task ${c.task}${c.phase ? `, phase ${c.phase}` : ''}${c.cpu ? `, cpu ${c.cpu}` : ''}`];
+  const lines = [
+    `${RUN_CONTEXT_PREFIX}task ${c.task}${c.phase ? `, phase ${c.phase}` : ''}${c.cpu ? `, cpu ${c.cpu}` : ''}`,
+  ];
   if (c.provider) lines.push(`${RUN_CONTEXT_PREFIX}toolchain provider ${c.provider.name} (${c.provider.detail})`);
   for (const o of c.overrides ?? []) lines.push(`${RUN_CONTEXT_PREFIX}environment ${o}`);
   return lines;
@@ -384,15 +386,32 @@ export class LogScanner {
   ) {
     this.patterns = issues.flatMap((issue, i) => [
       ...issue.error_patterns.map((source) => ({ issue: i, kind: 'error' as const, source, re: new RegExp(source) })),
-      ...(issue.required_patterns ?? []).map((source) => ({ issue: i, kind: 'required' as const, source, re: new RegExp(source) })),
-      ...issue.context_patterns.map((source) => ({ issue: i, kind: 'context' as const, source, re: new RegExp(source) })),
+      ...(issue.required_patterns ?? []).map((source) => ({
+        issue: i,
+        kind: 'required' as const,
+        source,
+        re: new RegExp(source),
+      })),
+      ...issue.context_patterns.map((source) => ({
+        issue: i,
+        kind: 'context' as const,
+        source,
+        re: new RegExp(source),
+      })),
     ]);
-    this.builtins = (Object.keys(BUILTIN_PATTERNS) as (keyof typeof BUILTIN_PATTERNS)[]).map((name) => ({ name, re: new RegExp(BUILTIN_PATTERNS[name]) }));
+    this.builtins = (Object.keys(BUILTIN_PATTERNS) as (keyof typeof BUILTIN_PATTERNS)[]).map((name) => ({
+      name,
+      re: new RegExp(BUILTIN_PATTERNS[name]),
+    }));
     const unique = [...new Set([...this.patterns.map((p) => p.source), ...Object.values(BUILTIN_PATTERNS)])];
     this.combined = new RegExp(unique.map((s) => `(?:${s})`).join('|'), 'gm');
     const issueSources = [...new Set(this.patterns.map((p) => p.source))];
     this.anyIssue = issueSources.length ? new RegExp(issueSources.map((s) => `(?:${s})`).join('|')) : null;
-    this.anyBuiltin = new RegExp(Object.values(BUILTIN_PATTERNS).map((s) => `(?:${s})`).join('|'));
+    this.anyBuiltin = new RegExp(
+      Object.values(BUILTIN_PATTERNS)
+        .map((s) => `(?:${s})`)
+        .join('|'),
+    );
     this.state = issues.map(() => ({ error: [], context: [], required: [], errorLines: 0, hits: new Map() }));
     this.lastErrorLine = issues.map(() => 0);
   }
@@ -507,7 +526,8 @@ export class LogScanner {
         if (st.error.length < MAX_EVIDENCE) st.error.push({ line, text: shown, pattern: p.source, kind: 'error' });
       } else {
         const list = p.kind === 'context' ? st.context : st.required;
-        if (list.length < MAX_EVIDENCE && !list.some((e) => e.line === line)) list.push({ line, text: shown, pattern: p.source, kind: p.kind });
+        if (list.length < MAX_EVIDENCE && !list.some((e) => e.line === line))
+          list.push({ line, text: shown, pattern: p.source, kind: p.kind });
       }
       const key = `${p.kind}:${p.source}`;
       const h = st.hits.get(key) ?? { lines: [], count: 0, last: 0 };
@@ -533,7 +553,12 @@ export class LogScanner {
           // Only a diagnostic's own location (the lines grep prints after it): not every warning's.
           const m = RE_LOCATION.exec(text);
           if (m && this.lastDiagnostic && line - this.lastDiagnostic <= 2 && this.locations.length < MAX_DIAGNOSTICS) {
-            this.locations.push({ line, printed: m[1], ...(m[2] ? { ln: Number(m[2]) } : {}), ...(m[3] ? { col: Number(m[3]) } : {}) });
+            this.locations.push({
+              line,
+              printed: m[1],
+              ...(m[2] ? { ln: Number(m[2]) } : {}),
+              ...(m[3] ? { col: Number(m[3]) } : {}),
+            });
           }
           break;
         }
@@ -541,7 +566,8 @@ export class LogScanner {
           const m = RE_SNIPPET.exec(text);
           const loc = this.locations[this.locations.length - 1];
           const near = this.lastDiagnostic && line - this.lastDiagnostic <= DIAGNOSTIC_WINDOW;
-          if (m && near && loc && loc.source === undefined && loc.ln === Number(m[1]) && line > loc.line) loc.source = m[2];
+          if (m && near && loc && loc.source === undefined && loc.ln === Number(m[1]) && line > loc.line)
+            loc.source = m[2];
           break;
         }
         case 'compiling': {
@@ -562,7 +588,8 @@ export class LogScanner {
           this.similar ??= { line, text };
           break;
         case 'searched':
-          if (this.searched.length < MAX_DIAGNOSTICS) this.searched.push({ line, text: text.slice('location searched: '.length) });
+          if (this.searched.length < MAX_DIAGNOSTICS)
+            this.searched.push({ line, text: text.slice('location searched: '.length) });
           break;
         case 'requiredBy': {
           const m = RE_REQUIRED_BY.exec(text);
@@ -595,14 +622,18 @@ export class LogScanner {
    * workspace it ran in) resolved against a folder cargo named (a `Compiling` package, the workspace manifest),
    * else against the repository or one of its projects, where the file's line must be the one the compiler quoted.
    */
-  private resolve(loc: Pick<Loc, 'printed' | 'ln' | 'source'>, root: string | undefined): { file: string; own: boolean } {
+  private resolve(
+    loc: Pick<Loc, 'printed' | 'ln' | 'source'>,
+    root: string | undefined,
+  ): { file: string; own: boolean } {
     const shown = (abs: string) => (root && inside(root, abs) ? path.relative(root, abs) : abs);
     const ownAbs = (abs: string) => {
       if (root && inside(root, abs)) return !NOT_OWN_DIRS.has(path.relative(root, abs).split(path.sep)[0]);
       return !SYSTEM_PATH.test(abs) && !abs.split('/').some((c) => c === 'target' || c === 'node_modules');
     };
     const printed = loc.printed;
-    if (path.isAbsolute(printed)) return { file: shown(printed), own: !!root && inside(root, printed) && ownAbs(printed) };
+    if (path.isAbsolute(printed))
+      return { file: shown(printed), own: !!root && inside(root, printed) && ownAbs(printed) };
     if (printed.startsWith('<') || printed.split('/').includes('..')) return { file: printed, own: false };
     const comps = printed.split('/');
     let base: string | undefined;
@@ -617,7 +648,10 @@ export class LogScanner {
     base ??= this.workspaceDirs[0];
     if (!base && root && loc.ln !== undefined && loc.source !== undefined) {
       const projects = path.join(root, 'projects');
-      const dirs = [root, ...(fs.existsSync(projects) ? fs.readdirSync(projects).map((d) => path.join(projects, d)) : [])];
+      const dirs = [
+        root,
+        ...(fs.existsSync(projects) ? fs.readdirSync(projects).map((d) => path.join(projects, d)) : []),
+      ];
       base = dirs.find((d) => lineOf(path.join(d, printed), loc.ln!)?.trimEnd() === loc.source!.trimEnd());
     }
     if (!base) return { file: printed, own: false };
@@ -632,7 +666,8 @@ export class LogScanner {
       if (SUMMARY.test(d.text)) continue;
       const pkg = /^error: package ID specification `[^`]+` did not match any packages/.exec(d.text);
       if (pkg) {
-        const hint = this.similar && this.similar.line > d.line && this.similar.line - d.line <= 3 ? this.similar.text : undefined;
+        const hint =
+          this.similar && this.similar.line > d.line && this.similar.line - d.line <= 3 ? this.similar.text : undefined;
         found.push({ kind: 'package', message: d.text, line: d.line, ...(hint ? { hint } : {}), count: 1 });
         continue;
       }
@@ -643,7 +678,14 @@ export class LogScanner {
           const manifest = this.resolve({ printed: `${by.text}/Cargo.toml` }, root);
           const ownPackage = root && inside(root, by.text) ? manifest.own : !SYSTEM_PATH.test(by.text);
           if (ownPackage) {
-            found.push({ kind: 'dependency', message: d.text, line: d.line, location: { printed: by.text, file: manifest.file }, hint: `location searched: ${at.text}`, count: 1 });
+            found.push({
+              kind: 'dependency',
+              message: d.text,
+              line: d.line,
+              location: { printed: by.text, file: manifest.file },
+              hint: `location searched: ${at.text}`,
+              count: 1,
+            });
           }
         }
         continue;
@@ -656,7 +698,12 @@ export class LogScanner {
         kind: 'compile',
         message: d.text,
         line: d.line,
-        location: { printed: loc.printed, file: where.file, ...(loc.ln !== undefined ? { line: loc.ln } : {}), ...(loc.col !== undefined ? { column: loc.col } : {}) },
+        location: {
+          printed: loc.printed,
+          file: where.file,
+          ...(loc.ln !== undefined ? { line: loc.ln } : {}),
+          ...(loc.col !== undefined ? { column: loc.col } : {}),
+        },
         ...(loc.source !== undefined ? { source: loc.source } : {}),
         count: 1,
       });
@@ -688,11 +735,19 @@ export class LogScanner {
         });
       }
       if (ctx.phase && ctx.phase !== issue.phase) {
-        factors.push({ name: 'phase', value: 0.8, reason: `phase ${ctx.phase} (given by the caller) is not the issue's phase ${issue.phase}` });
+        factors.push({
+          name: 'phase',
+          value: 0.8,
+          reason: `phase ${ctx.phase} (given by the caller) is not the issue's phase ${issue.phase}`,
+        });
       }
       if (ctx.cpu && issue.cpu_variants.length && !issue.cpu_variants.includes(ctx.cpu as never)) {
         const from = this.options.cpu ? 'given by the caller' : `log line ${this.run.cpuLine}`;
-        factors.push({ name: 'cpu', value: 0.7, reason: `cpu ${ctx.cpu} (${from}) is not among the issue's ${issue.cpu_variants.join(', ')}` });
+        factors.push({
+          name: 'cpu',
+          value: 0.7,
+          reason: `cpu ${ctx.cpu} (${from}) is not among the issue's ${issue.cpu_variants.join(', ')}`,
+        });
       }
       const raw = factors.reduce((c, f) => c * f.value, issue.confidence);
       const hits = (kind: PatternHits['kind'], pattern: string): PatternHits => {
@@ -810,7 +865,11 @@ export interface FileScanResult extends ScanResult {
  * MAX_LINE_CHARS), which are attributed here; `wc -l` counts the lines in parallel.
  * @throws Error naming the file when it cannot be read.
  */
-export async function scanLogFile(file: string, issues: readonly KnownIssue[], options: FileScanOptions = {}): Promise<FileScanResult> {
+export async function scanLogFile(
+  file: string,
+  issues: readonly KnownIssue[],
+  options: FileScanOptions = {},
+): Promise<FileScanResult> {
   let size: number;
   try {
     const st = await fs.promises.stat(file);
@@ -822,8 +881,14 @@ export async function scanLogFile(file: string, issues: readonly KnownIssue[], o
   }
   const engine = options.engine ?? (process.env.NEXTRUST_MATCHER === 'js' || !hasGnuGrep() ? 'js' : 'grep');
   // The database's patterns and the built-in detectors' (module doc): grep prints every line either reads.
-  const patterns = [...new Set([...issues.flatMap((i) => [...i.error_patterns, ...(i.required_patterns ?? []), ...i.context_patterns]), ...Object.values(BUILTIN_PATTERNS)])];
-  if (engine === 'grep') return scanWithGrep(file, size, issues, options, patterns, options.grepMemoryKiB ?? GREP_MEMORY_KIB);
+  const patterns = [
+    ...new Set([
+      ...issues.flatMap((i) => [...i.error_patterns, ...(i.required_patterns ?? []), ...i.context_patterns]),
+      ...Object.values(BUILTIN_PATTERNS),
+    ]),
+  ];
+  if (engine === 'grep')
+    return scanWithGrep(file, size, issues, options, patterns, options.grepMemoryKiB ?? GREP_MEMORY_KIB);
   return scanWithJs(file, issues, options);
 }
 
@@ -861,9 +926,19 @@ type GrepLine = (line: number, text: string, matched: boolean, cut: boolean) => 
  * MAX_LINE_CHARS bytes) to `onLine`.
  * @returns grep's exit code and stderr.
  */
-async function grepLines(file: string, args: string[], memoryKiB: number, env: NodeJS.ProcessEnv, onLine: GrepLine): Promise<{ code: number; stderr: string }> {
+async function grepLines(
+  file: string,
+  args: string[],
+  memoryKiB: number,
+  env: NodeJS.ProcessEnv,
+  onLine: GrepLine,
+): Promise<{ code: number; stderr: string }> {
   const limit = Math.max(1024, Math.floor(memoryKiB));
-  const grep = spawn('sh', ['-c', `ulimit -v ${limit} && exec grep "$@"`, 'grep', '-a', '-n', '-E', ...args, '--', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const grep = spawn(
+    'sh',
+    ['-c', `ulimit -v ${limit} && exec grep "$@"`, 'grep', '-a', '-n', '-E', ...args, '--', file],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   grep.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let parts: Buffer[] = [];
@@ -889,7 +964,9 @@ async function grepLines(file: string, args: string[], memoryKiB: number, env: N
     }
   }
   if (parts.length) flush(kept >= MAX_LINE_CHARS);
-  const code: number = await new Promise((resolve) => (grep.exitCode !== null ? resolve(grep.exitCode) : grep.on('close', (c) => resolve(c ?? 2))));
+  const code: number = await new Promise((resolve) =>
+    grep.exitCode !== null ? resolve(grep.exitCode) : grep.on('close', (c) => resolve(c ?? 2)),
+  );
   return { code, stderr };
 }
 
@@ -918,7 +995,9 @@ async function scanWithGrep(
     wc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     wc.on('error', reject);
     wc.on('close', (code) =>
-      code === 0 ? resolve(Number(out.trim().split(/\s+/)[0])) : reject(new Error(`cannot read log ${file}: wc: ${err.trim() || `exit ${code}`}`)),
+      code === 0
+        ? resolve(Number(out.trim().split(/\s+/)[0]))
+        : reject(new Error(`cannot read log ${file}: wc: ${err.trim() || `exit ${code}`}`)),
     );
   });
   // Awaited after grep; when grep fails first, this rejection must not go unhandled (a crash with a stack trace).
@@ -947,7 +1026,13 @@ async function scanWithGrep(
   );
   if (failed(pass1) || cutHit) return scanWithJs(file, issues, options);
   if (scanner.wantsPackageFolders()) {
-    const pass2 = await grepLines(file, ['-e', crlfTolerant(BUILTIN_PATTERNS.compiling)], memoryKiB, env, (line, text) => scanner.hitContext(line, text));
+    const pass2 = await grepLines(
+      file,
+      ['-e', crlfTolerant(BUILTIN_PATTERNS.compiling)],
+      memoryKiB,
+      env,
+      (line, text) => scanner.hitContext(line, text),
+    );
     if (failed(pass2)) return scanWithJs(file, issues, options);
   }
   let lines = await lineCount;

@@ -27,7 +27,9 @@ export const phaseSchema = z
     deliverables: z.array(z.string()).default([]),
     success_criteria: z.array(z.string()).default([]),
     /** Targets that do this phase's work: `project:target` or `project:*`. */
-    targets: z.array(z.string().regex(/^[a-z0-9_-]+:([a-z0-9_-]+|\*)$/, "expected 'project:target' or 'project:*'")).default([]),
+    targets: z
+      .array(z.string().regex(/^[a-z0-9_-]+:([a-z0-9_-]+|\*)$/, "expected 'project:target' or 'project:*'"))
+      .default([]),
   })
   .strict();
 
@@ -44,7 +46,12 @@ export const phasesFileSchema = z
         phases.forEach((p, i) => {
           if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate phase id '${p.id}'` });
           ids.add(p.id);
-          if (p.number !== i + 1) ctx.addIssue({ code: 'custom', path: [i, 'number'], message: `expected ${i + 1} (phases are listed in order)` });
+          if (p.number !== i + 1)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'number'],
+              message: `expected ${i + 1} (phases are listed in order)`,
+            });
         });
       }),
   })
@@ -87,7 +94,12 @@ export interface PhaseAlignment {
  * Checks a target run against the current phase (rule in the module doc).
  * A target no phase lists, or no current phase, is aligned.
  */
-export function checkPhaseAlignment(phases: PhasesFile, currentPhaseId: string | undefined, project: string, target: string): PhaseAlignment {
+export function checkPhaseAlignment(
+  phases: PhasesFile,
+  currentPhaseId: string | undefined,
+  project: string,
+  target: string,
+): PhaseAlignment {
   const targetPhase = phaseOfTarget(phases, project, target);
   const currentPhase = currentPhaseId ? findPhase(phases, currentPhaseId) : undefined;
   if (!targetPhase || !currentPhase) return { aligned: true, targetPhase, currentPhase };

@@ -6,7 +6,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../cli/program';
 import { analyzeFailure } from './failure-analysis';
-import { DEMOTE_BELOW, isDemoted, MIN_VERDICTS, precisionFromActivities, readPrecision, recordVerdict } from './precision';
+import {
+  DEMOTE_BELOW,
+  isDemoted,
+  MIN_VERDICTS,
+  precisionFromActivities,
+  readPrecision,
+  recordVerdict,
+} from './precision';
 import { StatusStore } from './status-store';
 
 const REPO = path.resolve(__dirname, '../../../..');
@@ -17,7 +24,8 @@ let store: StatusStore;
 let runs = 0;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-precision-'));
-  for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(dir, f));
+  for (const f of ['known-issues.json', 'phases.json'])
+    fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(dir, f));
   store = new StatusStore(dir);
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +34,14 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 const linkerFailure = () =>
   analyzeFailure(
     store,
-    { task: 'rust-target:build:m68040', project: 'rust-target', target: 'build', cpu: 'm68040', logText: fixture('linker-not-found.log'), workspaceRoot: dir },
+    {
+      task: 'rust-target:build:m68040',
+      project: 'rust-target',
+      target: 'build',
+      cpu: 'm68040',
+      logText: fixture('linker-not-found.log'),
+      workspaceRoot: dir,
+    },
     { keyParts: { commit: 'c0ffee', runId: `run-${++runs}` }, env: {} },
   );
 
@@ -35,22 +50,40 @@ describe('verdicts and precision', () => {
     const a = await linkerFailure();
     expect(a.match!.id).toBe('linker-not-found');
     expect(a.failureId).toMatch(/^[0-9a-f]{10}$/);
-    expect(a.diagnosis).toContain(`right or wrong? npx nextrust confirm ${a.failureId}  |  npx nextrust reject ${a.failureId}`);
-    expect((await recordVerdict(store, a.failureId!, 'confirmed', 'alice')).precision).toEqual({ confirmed: 1, rejected: 0, precision: 1 });
+    expect(a.diagnosis).toContain(
+      `right or wrong? npx nextrust confirm ${a.failureId}  |  npx nextrust reject ${a.failureId}`,
+    );
+    expect((await recordVerdict(store, a.failureId!, 'confirmed', 'alice')).precision).toEqual({
+      confirmed: 1,
+      rejected: 0,
+      precision: 1,
+    });
     // The same failure judged again: the latest verdict replaces the earlier one.
-    expect((await recordVerdict(store, a.failureId!, 'rejected', 'bob', 'crate-not-available-offline')).precision).toEqual({ confirmed: 0, rejected: 1, precision: 0 });
+    expect(
+      (await recordVerdict(store, a.failureId!, 'rejected', 'bob', 'crate-not-available-offline')).precision,
+    ).toEqual({ confirmed: 0, rejected: 1, precision: 0 });
     expect(readPrecision(store)).toEqual({ 'linker-not-found': { confirmed: 0, rejected: 1, precision: 0 } });
   });
 
   it('an unknown id, or a failure without a known issue, is refused', async () => {
-    await expect(recordVerdict(store, '0000000000', 'confirmed', 'a')).rejects.toThrow('no recorded failure with id 0000000000');
+    await expect(recordVerdict(store, '0000000000', 'confirmed', 'a')).rejects.toThrow(
+      'no recorded failure with id 0000000000',
+    );
     const unknown = await analyzeFailure(
       store,
-      { task: 'rust-target:test:m68040', project: 'rust-target', target: 'test', logText: fixture('novel-cargo-test-duplicate-key.log'), workspaceRoot: dir },
+      {
+        task: 'rust-target:test:m68040',
+        project: 'rust-target',
+        target: 'test',
+        logText: fixture('novel-cargo-test-duplicate-key.log'),
+        workspaceRoot: dir,
+      },
       { keyParts: { commit: 'c0ffee', runId: 'x' }, env: {} },
     );
     expect(unknown.match).toBeNull();
-    await expect(recordVerdict(store, unknown.failureId!, 'rejected', 'a')).rejects.toThrow('was not diagnosed as a known issue: there is nothing to reject');
+    await expect(recordVerdict(store, unknown.failureId!, 'rejected', 'a')).rejects.toThrow(
+      'was not diagnosed as a known issue: there is nothing to reject',
+    );
   });
 
   it(`demotes an issue under ${DEMOTE_BELOW * 100} % once it has ${MIN_VERDICTS} verdicts: the next diagnosis says "possible" and warns`, async () => {
@@ -73,8 +106,18 @@ describe('verdicts and precision', () => {
     expect(isDemoted({ confirmed: 0, rejected: 2, precision: 0 })).toBe(false);
     expect(isDemoted({ confirmed: 1, rejected: 2, precision: 0.333 })).toBe(true);
     expect(isDemoted({ confirmed: 2, rejected: 2, precision: 0.5 })).toBe(false);
-    const v = (id: string, issue: string, verdict: string) => ({ type: 'diagnosis_verdict', details: { failure_id: id, known_issue: issue, verdict } });
-    expect(precisionFromActivities([v('1', 'a', 'confirmed'), v('2', 'a', 'rejected'), v('1', 'a', 'rejected'), v('3', 'b', 'confirmed')])).toEqual({
+    const v = (id: string, issue: string, verdict: string) => ({
+      type: 'diagnosis_verdict',
+      details: { failure_id: id, known_issue: issue, verdict },
+    });
+    expect(
+      precisionFromActivities([
+        v('1', 'a', 'confirmed'),
+        v('2', 'a', 'rejected'),
+        v('1', 'a', 'rejected'),
+        v('3', 'b', 'confirmed'),
+      ]),
+    ).toEqual({
       a: { confirmed: 0, rejected: 2, precision: 0 },
       b: { confirmed: 1, rejected: 0, precision: 1 },
     });
@@ -85,15 +128,26 @@ describe('nextrust confirm | reject | precision', () => {
   const cli = async (...argv: string[]) => {
     let out = '';
     let err = '';
-    const code = await runCli(['--status-dir', dir, ...argv], { out: (t) => (out += t), err: (t) => (err += t), cwd: dir, env: { ...process.env, USER: 'tester' } });
+    const code = await runCli(['--status-dir', dir, ...argv], {
+      out: (t) => (out += t),
+      err: (t) => (err += t),
+      cwd: dir,
+      env: { ...process.env, USER: 'tester' },
+    });
     return { code, out, err };
   };
 
   it('records verdicts and prints the table', async () => {
     const a = await linkerFailure();
-    expect(await cli('confirm', a.failureId!)).toEqual({ code: 0, out: 'linker-not-found: 1 confirmed, 0 rejected (precision 100 %)\n', err: '' });
+    expect(await cli('confirm', a.failureId!)).toEqual({
+      code: 0,
+      out: 'linker-not-found: 1 confirmed, 0 rejected (precision 100 %)\n',
+      err: '',
+    });
     expect((await cli('precision')).out).toBe('linker-not-found: 1 confirmed, 0 rejected, precision 100 %\n');
-    expect(JSON.parse((await cli('precision', '--json')).out)).toEqual({ issues: { 'linker-not-found': { confirmed: 1, rejected: 0, precision: 1 } } });
+    expect(JSON.parse((await cli('precision', '--json')).out)).toEqual({
+      issues: { 'linker-not-found': { confirmed: 1, rejected: 0, precision: 1 } },
+    });
     const verdicts = (await store.readActivities()).activities.filter((x) => x.type === 'diagnosis_verdict');
     expect(verdicts.map((x) => x.details.by)).toEqual(['tester']);
   });

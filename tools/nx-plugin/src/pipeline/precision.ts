@@ -75,10 +75,18 @@ export async function recordVerdict(
   correctIssue?: string,
 ): Promise<{ issue: string; precision: IssuePrecision }> {
   const { activities } = await store.readActivities();
-  const failure = [...activities].reverse().find((a) => a.type === 'target_failed' && a.details.failure_id === failureId);
-  if (!failure) throw new Error(`no recorded failure with id ${failureId} (the id is printed under a diagnosis; see nextrust status)`);
+  const failure = [...activities]
+    .reverse()
+    .find((a) => a.type === 'target_failed' && a.details.failure_id === failureId);
+  if (!failure)
+    throw new Error(
+      `no recorded failure with id ${failureId} (the id is printed under a diagnosis; see nextrust status)`,
+    );
   const issue = failure.details.known_issue;
-  if (typeof issue !== 'string') throw new Error(`failure ${failureId} (${String(failure.details.task)}) was not diagnosed as a known issue: there is nothing to ${verdict === 'confirmed' ? 'confirm' : 'reject'}`);
+  if (typeof issue !== 'string')
+    throw new Error(
+      `failure ${failureId} (${String(failure.details.task)}) was not diagnosed as a known issue: there is nothing to ${verdict === 'confirmed' ? 'confirm' : 'reject'}`,
+    );
   await store.append('diagnosis_verdict', {
     failure_id: failureId,
     task: failure.details.task,
@@ -89,17 +97,24 @@ export async function recordVerdict(
     message: `diagnosis ${issue} of ${String(failure.details.task)} ${verdict} by ${by}${correctIssue ? ` (it was ${correctIssue})` : ''}`,
   });
   const table = precisionFromActivities((await store.readActivities()).activities);
-  await store.withLock(() => writeFileAtomic(store.file(PRECISION_FILE), JSON.stringify({ issues: table }, null, 2) + '\n'));
+  await store.withLock(() =>
+    writeFileAtomic(store.file(PRECISION_FILE), JSON.stringify({ issues: table }, null, 2) + '\n'),
+  );
   return { issue, precision: table[issue] };
 }
 
 /** The precision table from `diagnosis_verdict` activities (the latest verdict per failure counts). */
-export function precisionFromActivities(activities: { type: string; details: Record<string, unknown> }[]): Record<string, IssuePrecision> {
+export function precisionFromActivities(
+  activities: { type: string; details: Record<string, unknown> }[],
+): Record<string, IssuePrecision> {
   const latest = new Map<string, { issue: string; verdict: Verdict }>();
   for (const a of activities) {
     if (a.type !== 'diagnosis_verdict') continue;
     const id = String(a.details.failure_id);
-    latest.set(id, { issue: String(a.details.known_issue), verdict: a.details.verdict === 'rejected' ? 'rejected' : 'confirmed' });
+    latest.set(id, {
+      issue: String(a.details.known_issue),
+      verdict: a.details.verdict === 'rejected' ? 'rejected' : 'confirmed',
+    });
   }
   const table: Record<string, IssuePrecision> = {};
   for (const { issue, verdict } of latest.values()) {

@@ -28,7 +28,11 @@ export interface NxTaskRecord {
 
 /** The task result shape Nx passes (nx/src/native TaskResult). */
 export interface NxTaskResultLike extends HashedTaskResult {
-  task: HashedTaskResult['task'] & { target: { project: string; target: string; configuration?: string }; startTime?: number; endTime?: number };
+  task: HashedTaskResult['task'] & {
+    target: { project: string; target: string; configuration?: string };
+    startTime?: number;
+    endTime?: number;
+  };
   status: string;
   code: number;
 }
@@ -51,7 +55,11 @@ export function nxTaskRecords(taskResults: Record<string, NxTaskResultLike>): Nx
  * Appends the `nx_run` activity for a finished run (nothing for an empty run).
  * @throws LockTimeoutError and file errors: the caller (the plugin hook) reports them as warnings.
  */
-export async function recordNxRun(workspaceRoot: string, taskResults: Record<string, NxTaskResultLike>, env: NodeJS.ProcessEnv = process.env): Promise<NxTaskRecord[]> {
+export async function recordNxRun(
+  workspaceRoot: string,
+  taskResults: Record<string, NxTaskResultLike>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NxTaskRecord[]> {
   const tasks = nxTaskRecords(taskResults);
   if (!tasks.length) return tasks;
   const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env));

@@ -65,24 +65,49 @@ describe('append and readActivities', () => {
     const store = new StatusStore(dir, { now: c.now });
     const a = await store.append('build_started', { message: 'LLVM build started', cpu: 'm68040' });
     c.advance(1500);
-    const b = await store.append('build_failure', { error: 'undefined reference', file: 'atomics.c', nested: { n: [1, 2] } });
+    const b = await store.append('build_failure', {
+      error: 'undefined reference',
+      file: 'atomics.c',
+      nested: { n: [1, 2] },
+    });
     c.advance(1500);
     await store.append('build_done', {});
-    expect(a).toEqual({ recorded: true, activity: { timestamp: '2025-01-16T14:00:00.000Z', type: 'build_started', details: { message: 'LLVM build started', cpu: 'm68040' } } });
+    expect(a).toEqual({
+      recorded: true,
+      activity: {
+        timestamp: '2025-01-16T14:00:00.000Z',
+        type: 'build_started',
+        details: { message: 'LLVM build started', cpu: 'm68040' },
+      },
+    });
     expect(b.activity.timestamp).toBe('2025-01-16T14:00:01.500Z');
 
     const { activities, warnings } = await store.readActivities();
     expect(warnings).toEqual([]);
     expect(activities).toEqual([
-      { timestamp: '2025-01-16T14:00:00.000Z', type: 'build_started', details: { message: 'LLVM build started', cpu: 'm68040' } },
-      { timestamp: '2025-01-16T14:00:01.500Z', type: 'build_failure', details: { error: 'undefined reference', file: 'atomics.c', nested: { n: [1, 2] } } },
+      {
+        timestamp: '2025-01-16T14:00:00.000Z',
+        type: 'build_started',
+        details: { message: 'LLVM build started', cpu: 'm68040' },
+      },
+      {
+        timestamp: '2025-01-16T14:00:01.500Z',
+        type: 'build_failure',
+        details: { error: 'undefined reference', file: 'atomics.c', nested: { n: [1, 2] } },
+      },
       { timestamp: '2025-01-16T14:00:03.000Z', type: 'build_done', details: {} },
     ]);
     expect(logLines().map((l) => JSON.parse(l))).toEqual(activities);
     expect(read(ACTIVITY_LOG).endsWith('}\n')).toBe(true);
     expect((await store.readActivities(2)).activities.map((x) => x.type)).toEqual(['build_failure', 'build_done']);
     // status() is the seed's pipeline-log.json shape.
-    expect(await store.status()).toEqual({ schema_version: 1, current_phase: null, phase_history: [], activities, warnings: [] });
+    expect(await store.status()).toEqual({
+      schema_version: 1,
+      current_phase: null,
+      phase_history: [],
+      activities,
+      warnings: [],
+    });
   });
 
   it('rejects an invalid activity type with a ConfigError and writes nothing', async () => {
@@ -94,11 +119,23 @@ describe('append and readActivities', () => {
 
   it('records an activity with an idempotency key once; other keys and keyless appends still record', async () => {
     const store = new StatusStore(dir);
-    const key = idempotencyKey({ session: 's1', commit: 'abc1234', runId: '77', attempt: '1', event: 'target_failed:rust-target:build:m68040' });
+    const key = idempotencyKey({
+      session: 's1',
+      commit: 'abc1234',
+      runId: '77',
+      attempt: '1',
+      event: 'target_failed:rust-target:build:m68040',
+    });
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     const first = await store.append('target_failed', { message: 'first' }, { key });
     const again = await store.append('target_failed', { message: 'second delivery' }, { key });
-    const otherAttempt = idempotencyKey({ session: 's1', commit: 'abc1234', runId: '77', attempt: '2', event: 'target_failed:rust-target:build:m68040' });
+    const otherAttempt = idempotencyKey({
+      session: 's1',
+      commit: 'abc1234',
+      runId: '77',
+      attempt: '2',
+      event: 'target_failed:rust-target:build:m68040',
+    });
     const third = await store.append('target_failed', { message: 'attempt 2' }, { key: otherAttempt });
     await store.append('note', { message: 'no key' });
     await store.append('note', { message: 'no key' });
@@ -158,12 +195,17 @@ describe('phases', () => {
       ['phase_started', 'llvm-backend', 'llvm-backend'],
     ]);
     await store.setPhase(phase(phases, 'phase-3'));
-    expect(new StatusStore(dir).readState().state.phase_history.map((p) => p.id)).toEqual(['environment-setup', 'llvm-backend']);
+    expect(new StatusStore(dir).readState().state.phase_history.map((p) => p.id)).toEqual([
+      'environment-setup',
+      'llvm-backend',
+    ]);
   });
 
   it('updatePhaseStatus without a current phase throws a clear error and writes nothing', async () => {
     const store = new StatusStore(dir);
-    await expect(store.updatePhaseStatus('completed')).rejects.toThrow('no current phase: set one first with `nextrust set-phase <id>`');
+    await expect(store.updatePhaseStatus('completed')).rejects.toThrow(
+      'no current phase: set one first with `nextrust set-phase <id>`',
+    );
     expect(fs.existsSync(file(STATE_FILE))).toBe(false);
     expect(fs.existsSync(file(ACTIVITY_LOG))).toBe(false);
   });
@@ -175,13 +217,23 @@ describe('phases', () => {
     await store.setPhase(phase(phases, '1'));
     c.advance(60_000);
     let s = await store.updatePhaseStatus('failed', 'qemu missing');
-    expect(s.current_phase).toMatchObject({ status: 'failed', ended_at: '2025-01-16T10:01:00.000Z', message: 'qemu missing', started_at: '2025-01-16T10:00:00.000Z' });
+    expect(s.current_phase).toMatchObject({
+      status: 'failed',
+      ended_at: '2025-01-16T10:01:00.000Z',
+      message: 'qemu missing',
+      started_at: '2025-01-16T10:00:00.000Z',
+    });
     c.advance(60_000);
     s = await store.updatePhaseStatus('in_progress');
     expect(s.current_phase!.ended_at).toBeUndefined();
     expect(s.current_phase!.updated_at).toBe('2025-01-16T10:02:00.000Z');
     const last = (await store.readActivities()).activities.at(-1)!;
-    expect(last).toEqual({ timestamp: '2025-01-16T10:02:00.000Z', type: 'phase_status', details: { phase: 'environment-setup', status: 'in_progress' }, phase: 'environment-setup' });
+    expect(last).toEqual({
+      timestamp: '2025-01-16T10:02:00.000Z',
+      type: 'phase_status',
+      details: { phase: 'environment-setup', status: 'in_progress' },
+      phase: 'environment-setup',
+    });
   });
 });
 
@@ -199,22 +251,33 @@ describe('a status file a write cannot use: refused before anything changes', ()
     ['.last-good is a file', () => replace('.last-good', 'file')],
     [`.last-good/${STATE_FILE} is a directory`, () => replace(path.join('.last-good', STATE_FILE), 'dir')],
   ];
-  it.each(BROKEN)('%s: setPhase, updatePhaseStatus and append throw StatusFileError naming it; no file changes', async (_label, breakIt) => {
-    const phases = withPhases();
-    const store = new StatusStore(dir);
-    await store.setPhase(phase(phases, 'environment-setup'));
-    breakIt();
-    const before = snapshot(dir);
-    for (const write of [() => store.setPhase(phase(phases, 'rust-target')), () => store.updatePhaseStatus('completed'), () => store.append('build_started', { message: 'x' })]) {
-      const e = await write().then(
-        () => null,
-        (err: unknown) => err,
-      );
-      expect(e).toBeInstanceOf(StatusFileError);
-      expect((e as Error).message).toMatch(new RegExp(`^status file ${dir}/.+: a (directory|regular file), expected a (regular file|folder); nothing was changed$`));
-      expect(snapshot(dir)).toEqual(before);
-    }
-  });
+  it.each(BROKEN)(
+    '%s: setPhase, updatePhaseStatus and append throw StatusFileError naming it; no file changes',
+    async (_label, breakIt) => {
+      const phases = withPhases();
+      const store = new StatusStore(dir);
+      await store.setPhase(phase(phases, 'environment-setup'));
+      breakIt();
+      const before = snapshot(dir);
+      for (const write of [
+        () => store.setPhase(phase(phases, 'rust-target')),
+        () => store.updatePhaseStatus('completed'),
+        () => store.append('build_started', { message: 'x' }),
+      ]) {
+        const e = await write().then(
+          () => null,
+          (err: unknown) => err,
+        );
+        expect(e).toBeInstanceOf(StatusFileError);
+        expect((e as Error).message).toMatch(
+          new RegExp(
+            `^status file ${dir}/.+: a (directory|regular file), expected a (regular file|folder); nothing was changed$`,
+          ),
+        );
+        expect(snapshot(dir)).toEqual(before);
+      }
+    },
+  );
 });
 
 describe('Markdown view', () => {
@@ -312,13 +375,24 @@ describe('rotate', () => {
     expect(read('archive/pipeline-log-2025-01.jsonl')).toBe(before.slice(0, 2).join('\n') + '\n');
     expect(read('archive/pipeline-log-2025-02.jsonl')).toBe(before.slice(2, 5).join('\n') + '\n');
     expect(logLines()).toEqual(before.slice(5));
-    expect((await store.readActivities()).activities.map((a) => a.details.message)).toEqual(['recent 0', 'recent 1', 'recent 2', 'recent 3']);
+    expect((await store.readActivities()).activities.map((a) => a.details.message)).toEqual([
+      'recent 0',
+      'recent 1',
+      'recent 2',
+      'recent 3',
+    ]);
     // A second rotation has nothing to do; a later one appends to the month's archive.
     expect(await store.rotate()).toMatchObject({ archived: 0, kept: 4 });
     const later = new StatusStore(dir, { now: () => new Date(t0 + 60 * DAY) });
-    expect(await later.rotate({ maxAgeDays: 30 })).toMatchObject({ archived: 4, kept: 0, archiveFiles: ['archive/pipeline-log-2025-03.jsonl'] });
+    expect(await later.rotate({ maxAgeDays: 30 })).toMatchObject({
+      archived: 4,
+      kept: 0,
+      archiveFiles: ['archive/pipeline-log-2025-03.jsonl'],
+    });
     expect(read(ACTIVITY_LOG)).toBe('');
-    expect(fs.readFileSync(file('archive/pipeline-log-2025-03.jsonl'), 'utf8').split('\n').filter(Boolean)).toEqual(before.slice(5));
+    expect(fs.readFileSync(file('archive/pipeline-log-2025-03.jsonl'), 'utf8').split('\n').filter(Boolean)).toEqual(
+      before.slice(5),
+    );
   });
 
   it('then archives the oldest activities until the log fits maxBytes', async () => {
@@ -342,7 +416,13 @@ describe('rotate', () => {
     const before = snapshot(dir);
     const store = new StatusStore(dir, { now: () => new Date(T0) });
     const dry = await store.rotate({ dryRun: true });
-    expect(dry).toEqual({ archived: 3, kept: 2, quarantined: 1, archiveFiles: ['archive/pipeline-log-2025-02.jsonl'], dryRun: true });
+    expect(dry).toEqual({
+      archived: 3,
+      kept: 2,
+      quarantined: 1,
+      archiveFiles: ['archive/pipeline-log-2025-02.jsonl'],
+      dryRun: true,
+    });
     expect(snapshot(dir)).toEqual(before);
     expect(fs.existsSync(file('archive'))).toBe(false);
     const real = await store.rotate();
@@ -352,7 +432,11 @@ describe('rotate', () => {
 
   it('moves invalid lines to corrupt/ and counts them; readActivities reported them with line numbers', async () => {
     await writeAt('2025-03-15T11:00:00.000Z', 2, 'ok');
-    const junk = ['{"timestamp": "yesterday", "type": "x", "details": {}}', 'not json at all', '{"timestamp":"2025-03-15T11:00:00.000Z","type":"Bad Type","details":{}}'];
+    const junk = [
+      '{"timestamp": "yesterday", "type": "x", "details": {}}',
+      'not json at all',
+      '{"timestamp":"2025-03-15T11:00:00.000Z","type":"Bad Type","details":{}}',
+    ];
     fs.appendFileSync(file(ACTIVITY_LOG), junk.join('\n') + '\n');
     await writeAt('2025-03-15T11:30:00.000Z', 1, 'after');
     const store = new StatusStore(dir, { now: () => new Date(T0) });
@@ -382,13 +466,22 @@ describe('torn tail', () => {
     const store = new StatusStore(dir, { now: () => new Date('2025-03-15T12:00:00.000Z') });
     await store.append('step', { message: 'one' });
     await store.append('step', { message: 'two' });
-    const whole = Buffer.from(JSON.stringify({ timestamp: '2025-03-15T12:00:01.000Z', type: 'step', details: { message: 'größe ✓ three' } }) + '\n');
+    const whole = Buffer.from(
+      JSON.stringify({ timestamp: '2025-03-15T12:00:01.000Z', type: 'step', details: { message: 'größe ✓ three' } }) +
+        '\n',
+    );
     const fragment = whole.subarray(0, whole.indexOf(Buffer.from('✓')) + 2); // cut inside the 3-byte ✓
     fs.appendFileSync(file(ACTIVITY_LOG), fragment);
 
     const seen = await store.readActivities();
     expect(seen.activities.map((a) => a.details.message)).toEqual(['one', 'two']);
-    expect(seen.warnings).toEqual([{ file: file(ACTIVITY_LOG), line: 3, message: expect.stringMatching(/torn last line.*next append moves it to corrupt\//) }]);
+    expect(seen.warnings).toEqual([
+      {
+        file: file(ACTIVITY_LOG),
+        line: 3,
+        message: expect.stringMatching(/torn last line.*next append moves it to corrupt\//),
+      },
+    ]);
     expect((await store.status()).warnings).toHaveLength(1);
     expect(fs.existsSync(file('corrupt'))).toBe(false); // reading changes nothing
 
@@ -406,7 +499,9 @@ describe('torn tail', () => {
     fs.writeFileSync(file(ACTIVITY_LOG), '{"timestamp":"2025');
     await store.append('step', { message: 'a' });
     await store.append('step', { message: 'b' });
-    const big = Buffer.from('{"timestamp":"2025-03-15T12:00:00.000Z","type":"step","details":{"message":"' + 'x'.repeat(150_000));
+    const big = Buffer.from(
+      '{"timestamp":"2025-03-15T12:00:00.000Z","type":"step","details":{"message":"' + 'x'.repeat(150_000),
+    );
     fs.appendFileSync(file(ACTIVITY_LOG), big);
     expect(await store.repairTornTail(file(ACTIVITY_LOG))).toBe(big.length);
     expect(await store.repairTornTail(file(ACTIVITY_LOG))).toBe(0);
@@ -516,7 +611,9 @@ describe('lock', () => {
 
   it('parallel appends from several stores in one process are all recorded', async () => {
     const stores = Array.from({ length: 4 }, () => new StatusStore(dir));
-    await Promise.all(stores.flatMap((s, i) => Array.from({ length: 5 }, (_, j) => s.append('step', { message: `${i}.${j}` }))));
+    await Promise.all(
+      stores.flatMap((s, i) => Array.from({ length: 5 }, (_, j) => s.append('step', { message: `${i}.${j}` }))),
+    );
     expect(logLines()).toHaveLength(20);
     expect(new Set(logLines().map((l) => JSON.parse(l).details.message)).size).toBe(20);
   });
@@ -538,7 +635,8 @@ describe('backoff', () => {
       commit: sha,
       failures: 3,
       inBackoff: true,
-      message: 'commit 0123456789ab has failed 3 times: automated escalation and retries are paused (push a new commit, or run `nextrust clear-backoff --commit 0123456789ab`)',
+      message:
+        'commit 0123456789ab has failed 3 times: automated escalation and retries are paused (push a new commit, or run `nextrust clear-backoff --commit 0123456789ab`)',
     });
     expect(backoffState(new StatusStore(dir), sha)).toEqual(r3);
     const rec = JSON.parse(read('backoff', `${sha}.json`));

@@ -54,7 +54,9 @@ const TAIL_BYTES = 64 * 1024;
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Activity type names: lowercase words joined by `_`, as in the seed (`build_failure`). */
-export const activityTypeSchema = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a type like build_failure (lowercase, digits, _)');
+export const activityTypeSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a type like build_failure (lowercase, digits, _)');
 
 /** One activity, one line of pipeline-log.jsonl. */
 export const activitySchema = z
@@ -180,9 +182,16 @@ export interface RotationOptions {
  * NEXTRUST_STATUS_DIR, else `<workspaceRoot>/projects/ci-status`.
  * @throws Error naming the option or variable when the path exists and is not a directory.
  */
-export function resolveStatusDir(option: string | undefined, workspaceRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveStatusDir(
+  option: string | undefined,
+  workspaceRoot: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const given = option ? '--status-dir' : env.NEXTRUST_STATUS_DIR ? 'NEXTRUST_STATUS_DIR' : null;
-  const dir = path.resolve(workspaceRoot, option || env.NEXTRUST_STATUS_DIR || path.join(workspaceRoot, DEFAULT_STATUS_DIR));
+  const dir = path.resolve(
+    workspaceRoot,
+    option || env.NEXTRUST_STATUS_DIR || path.join(workspaceRoot, DEFAULT_STATUS_DIR),
+  );
   // A folder that does not exist yet is made by the first write; anything else must be a folder.
   let st: fs.Stats | undefined;
   try {
@@ -218,7 +227,8 @@ export class StatusStore {
     options: StatusStoreOptions = {},
   ) {
     const envTimeout = Number((options.env ?? process.env).NEXTRUST_LOCK_TIMEOUT_MS);
-    this.lockTimeoutMs = options.lockTimeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_LOCK_TIMEOUT_MS);
+    this.lockTimeoutMs =
+      options.lockTimeoutMs ?? (Number.isFinite(envTimeout) && envTimeout > 0 ? envTimeout : DEFAULT_LOCK_TIMEOUT_MS);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -241,7 +251,13 @@ export class StatusStore {
         realpath: false,
         stale: STALE_MS,
         update: 1000,
-        retries: { retries: Math.ceil(this.lockTimeoutMs / stepMs), factor: 1, minTimeout: stepMs, maxTimeout: stepMs, randomize: true },
+        retries: {
+          retries: Math.ceil(this.lockTimeoutMs / stepMs),
+          factor: 1,
+          minTimeout: stepMs,
+          maxTimeout: stepMs,
+          randomize: true,
+        },
         onCompromised: () => {
           // Our lock was taken over as stale (this process stalled > STALE_MS): the
           // write in progress still completes atomically; nothing to undo.
@@ -282,7 +298,10 @@ export class StatusStore {
         continue; // created by the write
       }
       if (kind === 'file' ? !st.isFile() : !st.isDirectory()) {
-        throw new StatusFileError(file, `${st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : 'a special file'}, expected a ${kind === 'file' ? 'regular file' : 'folder'}`);
+        throw new StatusFileError(
+          file,
+          `${st.isDirectory() ? 'a directory' : st.isFile() ? 'a regular file' : 'a special file'}, expected a ${kind === 'file' ? 'regular file' : 'folder'}`,
+        );
       }
       try {
         fs.accessSync(file, fs.constants.W_OK);
@@ -306,11 +325,19 @@ export class StatusStore {
    * @returns whether it was recorded (false: duplicate key) and the activity.
    * @throws LockTimeoutError; ConfigError when the type is invalid.
    */
-  async append(type: string, details: Record<string, unknown>, options: { key?: string } = {}): Promise<{ recorded: boolean; activity: Activity }> {
+  async append(
+    type: string,
+    details: Record<string, unknown>,
+    options: { key?: string } = {},
+  ): Promise<{ recorded: boolean; activity: Activity }> {
     const typeCheck = activityTypeSchema.safeParse(type);
-    if (!typeCheck.success) throw new ConfigError('(activity type)', `activity type '${type}': ${typeCheck.error.issues[0].message}`);
+    if (!typeCheck.success)
+      throw new ConfigError('(activity type)', `activity type '${type}': ${typeCheck.error.issues[0].message}`);
     if (options.key !== undefined && !IDEMPOTENCY_KEY.test(options.key)) {
-      throw new ConfigError('(idempotency key)', `idempotency key '${options.key}': expected 1-128 letters, digits, _ or - (it names a file)`);
+      throw new ConfigError(
+        '(idempotency key)',
+        `idempotency key '${options.key}': expected 1-128 letters, digits, _ or - (it names a file)`,
+      );
     }
     return this.withLock(async () => {
       const { state } = this.readStateUnlocked(true);
@@ -415,7 +442,9 @@ export class StatusStore {
       // older file must not overwrite a newer copy.
       const loaded = readWithLastGood(file, pipelineStateSchema, this.file('.last-good'), { refresh: false });
       if (!loaded.fallbackError) return { state: loaded.value, warnings: [] };
-      const warnings: StatusWarning[] = [{ file, message: `${loaded.fallbackError}; using its last good copy (.last-good/${STATE_FILE})` }];
+      const warnings: StatusWarning[] = [
+        { file, message: `${loaded.fallbackError}; using its last good copy (.last-good/${STATE_FILE})` },
+      ];
       if (repair) {
         const bad = fs.readFileSync(file);
         const stamp = this.now().toISOString().replace(/[:.]/g, '-');
@@ -428,7 +457,11 @@ export class StatusStore {
       }
       return { state: loaded.value, warnings };
     } catch (e) {
-      if (e instanceof ConfigError) throw new ConfigError(file, `${e.message}\n(no last good copy to recover from: fix the file or move it away to start afresh)`);
+      if (e instanceof ConfigError)
+        throw new ConfigError(
+          file,
+          `${e.message}\n(no last good copy to recover from: fix the file or move it away to start afresh)`,
+        );
       throw e;
     }
   }
@@ -453,10 +486,22 @@ export class StatusStore {
       if (state.current_phase) {
         state.phase_history.push({ ...state.current_phase, ended_at: state.current_phase.ended_at ?? at });
       }
-      state.current_phase = { id: phase.id, name: phase.name, status, started_at: at, updated_at: at, ...(message ? { message } : {}) };
+      state.current_phase = {
+        id: phase.id,
+        name: phase.name,
+        status,
+        started_at: at,
+        updated_at: at,
+        ...(message ? { message } : {}),
+      };
       if (status === 'completed') state.current_phase.ended_at = at;
       await this.writeState(state);
-      await this.appendLine({ timestamp: at, type: 'phase_started', details: { phase: phase.id, status, ...(message ? { message } : {}) }, phase: phase.id });
+      await this.appendLine({
+        timestamp: at,
+        type: 'phase_started',
+        details: { phase: phase.id, status, ...(message ? { message } : {}) },
+        phase: phase.id,
+      });
       await this.renderMarkdown(state);
       return state;
     });
@@ -500,7 +545,13 @@ export class StatusStore {
     await forEachLine(file, (text, line, complete) => {
       const parsed = parseActivityLine(text);
       if ('error' in parsed) {
-        warnings.push({ file, line, message: complete ? parsed.error : 'torn last line (a writer died mid-write; the next append moves it to corrupt/)' });
+        warnings.push({
+          file,
+          line,
+          message: complete
+            ? parsed.error
+            : 'torn last line (a writer died mid-write; the next append moves it to corrupt/)',
+        });
         return;
       }
       activities.push(parsed.activity);
@@ -638,7 +689,10 @@ export function parseActivityLine(text: string): { activity: Activity } | { erro
  * Calls `fn` for each line of a file, streaming (64 KiB reads).
  * `complete` is false only for a last line without its newline.
  */
-export async function forEachLine(file: string, fn: (text: string, line: number, complete: boolean) => void): Promise<void> {
+export async function forEachLine(
+  file: string,
+  fn: (text: string, line: number, complete: boolean) => void,
+): Promise<void> {
   const handle = await fs.promises.open(file, 'r');
   const buf = Buffer.allocUnsafe(TAIL_BYTES);
   // The unfinished line as pieces, joined once when its newline arrives: a line of any length costs linear time
@@ -674,11 +728,20 @@ export async function forEachLine(file: string, fn: (text: string, line: number,
  * "Dual-Format Artifacts"): title, last update, current phase, the phase
  * checklist, recent activities (newest last).
  */
-export function renderStatusMarkdown(state: PipelineState, recent: Activity[], phases: PhasesFile | undefined, now: Date): string {
+export function renderStatusMarkdown(
+  state: PipelineState,
+  recent: Activity[],
+  phases: PhasesFile | undefined,
+  now: Date,
+): string {
   const out: string[] = ['# NeXTRust CI Pipeline Status', `*Last updated: ${now.toISOString()}*`, ''];
   const cur = state.current_phase;
   const curPhase = cur && phases?.phases.find((p) => p.id === cur.id);
-  out.push(cur ? `## Current Phase: ${curPhase ? `${curPhase.number} - ` : ''}${cur.name} (${cur.status.replace('_', ' ')})` : '## Current Phase: none set');
+  out.push(
+    cur
+      ? `## Current Phase: ${curPhase ? `${curPhase.number} - ` : ''}${cur.name} (${cur.status.replace('_', ' ')})`
+      : '## Current Phase: none set',
+  );
   if (cur?.message) out.push('', cur.message);
   if (phases) {
     out.push('');
@@ -687,7 +750,8 @@ export function renderStatusMarkdown(state: PipelineState, recent: Activity[], p
     );
     for (const p of phases.phases) {
       const mark = done.has(p.id) ? 'x' : ' ';
-      const note = cur?.id === p.id && cur.status !== 'completed' ? ` (${cur.status.replace('_', ' ').toUpperCase()})` : '';
+      const note =
+        cur?.id === p.id && cur.status !== 'completed' ? ` (${cur.status.replace('_', ' ').toUpperCase()})` : '';
       out.push(`- [${mark}] Phase ${p.number}: ${p.name}${note}`);
     }
   }

@@ -34,13 +34,20 @@ describe('afterTarget', () => {
   let root: string;
   let statusDir: string;
   let printed: string[];
-  const run: TargetRun = { workspaceRoot: '', project: 'rust-target', target: 'build', configuration: 'm68040', cpu: 'm68040' };
+  const run: TargetRun = {
+    workspaceRoot: '',
+    project: 'rust-target',
+    target: 'build',
+    configuration: 'm68040',
+    cpu: 'm68040',
+  };
   const savedStatusDir = process.env.NEXTRUST_STATUS_DIR;
   beforeEach(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'target-hooks-'));
     statusDir = path.join(root, 'projects/ci-status');
     fs.mkdirSync(statusDir, { recursive: true });
-    for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(statusDir, f));
+    for (const f of ['known-issues.json', 'phases.json'])
+      fs.copyFileSync(path.join(REPO, 'projects/ci-status', f), path.join(statusDir, f));
     delete process.env.NEXTRUST_STATUS_DIR;
     printed = [];
   });
@@ -54,15 +61,27 @@ describe('afterTarget', () => {
   };
   const types = () =>
     fs.existsSync(path.join(statusDir, 'pipeline-log.jsonl'))
-      ? fs.readFileSync(path.join(statusDir, 'pipeline-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).type as string)
+      ? fs
+          .readFileSync(path.join(statusDir, 'pipeline-log.jsonl'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).type as string)
       : [];
   /** A failed run of rust-target:build:m68040 with `log`, in an environment `env` (GITHUB_SHA fixes the commit). */
   async function fail(log: string, env: NodeJS.ProcessEnv, runId: string) {
-    const escalate = jest.fn(async (_r: EscalationRequest) => ({ status: 'skipped' as const, summary: 'design escalation skipped: OPENAI_API_KEY is not set (test)' }));
-    const a = await afterTarget({ ...run, workspaceRoot: root }, { success: false, durationMs: 5, log }, (l) => printed.push(l), {
-      escalate,
-      env: { GITHUB_SHA: COMMIT, GITHUB_RUN_ID: runId, ...env },
-    });
+    const escalate = jest.fn(async (_r: EscalationRequest) => ({
+      status: 'skipped' as const,
+      summary: 'design escalation skipped: OPENAI_API_KEY is not set (test)',
+    }));
+    const a = await afterTarget(
+      { ...run, workspaceRoot: root },
+      { success: false, durationMs: 5, log },
+      (l) => printed.push(l),
+      {
+        escalate,
+        env: { GITHUB_SHA: COMMIT, GITHUB_RUN_ID: runId, ...env },
+      },
+    );
     return { a: a!, escalate };
   }
 
@@ -77,7 +96,9 @@ describe('afterTarget', () => {
     expect(backoffFailures()).toBe(0);
     expect(types()).toEqual(['target_failed']);
     expect(printed).toHaveLength(1);
-    expect(printed[0]).toContain('not escalated: design escalation and backoff run in CI (CI=true) or with NEXTRUST_ESCALATE=1');
+    expect(printed[0]).toContain(
+      'not escalated: design escalation and backoff run in CI (CI=true) or with NEXTRUST_ESCALATE=1',
+    );
   });
 
   it('CI: the same failure is counted and handed to escalation; NEXTRUST_ESCALATE=1 asks for it locally', async () => {
@@ -104,11 +125,15 @@ describe('afterTarget', () => {
     expect(types()).toEqual(['target_failed']);
     // An unknown failure of the same commit in CI does say the backoff.
     await fail(fixture('novel-cargo-duplicate-source.log'), { CI: 'true' }, 'r5');
-    expect(printed[1]).toMatch(/design escalation skipped: commit 0123456789ab has failed 4 times: automated escalation and retries are paused/);
+    expect(printed[1]).toMatch(
+      /design escalation skipped: commit 0123456789ab has failed 4 times: automated escalation and retries are paused/,
+    );
   });
 
   it('a success records the run and analyses nothing', async () => {
-    const a = await afterTarget({ ...run, workspaceRoot: root }, { success: true, durationMs: 7 }, (l) => printed.push(l));
+    const a = await afterTarget({ ...run, workspaceRoot: root }, { success: true, durationMs: 7 }, (l) =>
+      printed.push(l),
+    );
     expect(a).toBeUndefined();
     expect(printed).toEqual([]);
     expect(types()).toEqual(['target_succeeded']);

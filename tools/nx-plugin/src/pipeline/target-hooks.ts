@@ -92,7 +92,11 @@ export async function afterTarget(
   const task = taskName(run);
   if (outcome.success) {
     try {
-      await store.append('target_succeeded', { task, ...(run.cpu ? { cpu: run.cpu } : {}), duration_ms: outcome.durationMs });
+      await store.append('target_succeeded', {
+        task,
+        ...(run.cpu ? { cpu: run.cpu } : {}),
+        duration_ms: outcome.durationMs,
+      });
     } catch (e) {
       print(`nextrust: warning: status not recorded: ${(e as Error).message}`);
     }
@@ -101,7 +105,15 @@ export async function afterTarget(
   try {
     const analysis = await analyzeFailure(
       store,
-      { task, project: run.project, target: run.target, cpu: run.cpu, logText: outcome.log ?? '', durationMs: outcome.durationMs, workspaceRoot: run.workspaceRoot },
+      {
+        task,
+        project: run.project,
+        target: run.target,
+        cpu: run.cpu,
+        logText: outcome.log ?? '',
+        durationMs: outcome.durationMs,
+        workspaceRoot: run.workspaceRoot,
+      },
       // Unknown failures go to design escalation (skipped, with the reason, without a key or budget), in CI or when asked.
       { escalate: designEscalation(store), automation: automationWanted(options.env ?? process.env), ...options },
     );

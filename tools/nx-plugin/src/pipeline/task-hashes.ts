@@ -126,7 +126,14 @@ export async function recordTaskHashes(
         run.at = now.toISOString();
         run.status = r.status;
       } else {
-        run = { hash: r.task.hash!, at: now.toISOString(), status: r.status, passed: 0, failed: 0, details: r.task.hashDetails! };
+        run = {
+          hash: r.task.hash!,
+          at: now.toISOString(),
+          status: r.status,
+          passed: 0,
+          failed: 0,
+          details: r.task.hashDetails!,
+        };
         file.runs = [...file.runs, run].slice(-MAX_RUNS);
       }
       run.passed ??= 0;
@@ -134,7 +141,8 @@ export async function recordTaskHashes(
       const before = { passed: run.passed, failed: run.failed };
       if (o) run[o]++;
       // Flaky the moment the second outcome appears for these inputs.
-      if (o && before[o] === 0 && before[o === 'passed' ? 'failed' : 'passed'] > 0) flaky.push({ task: r.task.id, hash: run.hash, passed: run.passed, failed: run.failed });
+      if (o && before[o] === 0 && before[o === 'passed' ? 'failed' : 'passed'] > 0)
+        flaky.push({ task: r.task.id, hash: run.hash, passed: run.passed, failed: run.failed });
       const target = taskHashFile(store.dir, r.task.id);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
       await writeFileAtomic(target, JSON.stringify(file) + '\n', { fsync: false });
@@ -151,7 +159,8 @@ export function describeInput(node: string): string {
   if (node.startsWith('npm:')) return `npm package ${node.slice(4)} (externalDependencies)`;
   if (node.startsWith('workspace:')) return `workspace files ${node.slice(10)}`;
   const m = /^([^:]+):(.*)$/.exec(node);
-  if (m && m[2] === 'ProjectConfiguration') return `the options or configuration of project ${m[1]} (its nextrust.json)`;
+  if (m && m[2] === 'ProjectConfiguration')
+    return `the options or configuration of project ${m[1]} (its nextrust.json)`;
   if (m && m[2] === 'TsConfig') return `the TypeScript configuration seen by project ${m[1]}`;
   if (m && m[1].includes('*')) return `outputs ${m[1]} of the task writing ${m[2]} (dependentTasksOutputFiles)`;
   if (m) return `files of project ${m[1]}: ${m[2]}`;
@@ -208,5 +217,10 @@ export function explainMiss(statusDir: string, taskId: string): MissExplanation 
   const newest = file.runs[file.runs.length - 1];
   const previous = file.runs.length > 1 ? file.runs[file.runs.length - 2] : null;
   const strip = ({ details: _d, ...rest }: TaskHashRun) => rest;
-  return { task: taskId, newest: strip(newest), previous: previous && strip(previous), changes: previous ? changedInputs(previous.details, newest.details) : [] };
+  return {
+    task: taskId,
+    newest: strip(newest),
+    previous: previous && strip(previous),
+    changes: previous ? changedInputs(previous.details, newest.details) : [],
+  };
 }

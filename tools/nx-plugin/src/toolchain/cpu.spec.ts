@@ -16,7 +16,9 @@ describe('cpuInfo', () => {
   });
 
   it.each(['m68020', 'M68040', '68040', '', 'm68040 '])('rejects %j, listing the valid names', (name) => {
-    expect(() => cpuInfo(name)).toThrow(new Error(`unknown CPU variant '${name}': expected one of m68000, m68030, m68040, m68060`));
+    expect(() => cpuInfo(name)).toThrow(
+      new Error(`unknown CPU variant '${name}': expected one of m68000, m68030, m68040, m68060`),
+    );
   });
 });
 

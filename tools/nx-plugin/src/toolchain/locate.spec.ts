@@ -27,8 +27,12 @@ describe('locateToolchain: the m68k libraries in the manifest', () => {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-m68k-sysroot-'));
     try {
       fs.mkdirSync(path.join(copy, 'lib'));
-      for (const f of ['ld.so.1', 'libc.so.6', 'libm.a', 'crt1.o']) fs.copyFileSync(path.join(base.cross.m68kSysroot, 'lib', f), path.join(copy, 'lib', f));
-      fs.writeFileSync(path.join(copy, 'lib', 'libc.a'), Buffer.concat([fs.readFileSync(path.join(base.cross.m68kSysroot, 'lib', 'libc.a')), Buffer.from('\n')]));
+      for (const f of ['ld.so.1', 'libc.so.6', 'libm.a', 'crt1.o'])
+        fs.copyFileSync(path.join(base.cross.m68kSysroot, 'lib', f), path.join(copy, 'lib', f));
+      fs.writeFileSync(
+        path.join(copy, 'lib', 'libc.a'),
+        Buffer.concat([fs.readFileSync(path.join(base.cross.m68kSysroot, 'lib', 'libc.a')), Buffer.from('\n')]),
+      );
       const other = await locateToolchain({ ...OPTS, env: { ...process.env, NEXTRUST_M68K_SYSROOT: copy } });
       expect(other.cross.libraries['libc.a'].sha256).not.toBe(base.cross.libraries['libc.a'].sha256);
       expect(other.cross.libraries['libc.so.6'].sha256).toBe(base.cross.libraries['libc.so.6'].sha256);
@@ -49,12 +53,14 @@ describe('locateToolchain: an override naming a wrong place says so', () => {
     const missing = await fail({ NEXTRUST_QEMU_M68K: '/nonexistent/qemu-m68k' });
     expect(missing).toBeInstanceOf(ToolchainError);
     expect(missing!.message).toBe(
-      'NEXTRUST_QEMU_M68K=/nonexistent/qemu-m68k: no such file: point it at qemu-m68k (Debian\'s is /usr/bin/qemu-m68k) or unset it',
+      "NEXTRUST_QEMU_M68K=/nonexistent/qemu-m68k: no such file: point it at qemu-m68k (Debian's is /usr/bin/qemu-m68k) or unset it",
     );
     const plain = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-qemu-')), 'qemu-m68k');
     fs.writeFileSync(plain, 'not a program');
     const notExec = await fail({ NEXTRUST_QEMU_M68K: plain });
-    expect(notExec!.message).toBe(`NEXTRUST_QEMU_M68K=${plain}: not an executable file: point it at qemu-m68k (Debian's is /usr/bin/qemu-m68k) or unset it`);
+    expect(notExec!.message).toBe(
+      `NEXTRUST_QEMU_M68K=${plain}: not an executable file: point it at qemu-m68k (Debian's is /usr/bin/qemu-m68k) or unset it`,
+    );
     fs.rmSync(path.dirname(plain), { recursive: true });
   });
 
@@ -65,7 +71,9 @@ describe('locateToolchain: an override naming a wrong place says so', () => {
       "NEXTRUST_LLVM_BIN=/nonexistent/llvm/bin: no such folder: point it at an LLVM >= 19.1.5 bin folder with clang, llc, llvm-ar and the M68k backend (Debian's is /usr/lib/llvm-22/bin), or unset it",
     );
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-llvm-'));
-    expect((await fail({ NEXTRUST_LLVM_BIN: empty }))!.message).toContain(`NEXTRUST_LLVM_BIN=${empty}: no llc in ${empty}: point it at`);
+    expect((await fail({ NEXTRUST_LLVM_BIN: empty }))!.message).toContain(
+      `NEXTRUST_LLVM_BIN=${empty}: no llc in ${empty}: point it at`,
+    );
     fs.rmSync(empty, { recursive: true });
   });
 
@@ -74,7 +82,9 @@ describe('locateToolchain: an override naming a wrong place says so', () => {
       "NEXTRUST_RUSTC=/nonexistent/rustc: /nonexistent/rustc does not exist: point them at a rustc with rust-src and its cargo (Debian's are /usr/bin/rustc and /usr/bin/cargo), or unset them",
     );
     const cargo = await fail({ NEXTRUST_CARGO: '/nonexistent/cargo' });
-    expect(cargo!.message).toMatch(/^NEXTRUST_CARGO=\/nonexistent\/cargo: .*no cargo beside it \(\/nonexistent\/cargo\).*: point them at/);
+    expect(cargo!.message).toMatch(
+      /^NEXTRUST_CARGO=\/nonexistent\/cargo: .*no cargo beside it \(\/nonexistent\/cargo\).*: point them at/,
+    );
   });
 
   it('NEXTRUST_M68K_SYSROOT naming a folder without glibc', async () => {

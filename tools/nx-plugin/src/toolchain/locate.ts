@@ -159,7 +159,6 @@ function entry(file: string): ToolEntry {
   return { path: file, sha256: sha256File(fs.realpathSync(file)) };
 }
 
-
 /**
  * The libraries of ToolchainManifest.cross.libraries.
  * @throws ToolchainError naming a missing file and its Debian package.
@@ -170,11 +169,16 @@ function linkLibraries(m68kSysroot: string, libgcc: string, prefix: string): Rec
   for (const rel of candidates.m68kLinkFiles) {
     const name = path.basename(rel);
     const file = path.join(m68kSysroot, rel);
-    if (!fs.existsSync(file)) throw new ToolchainError(`${file} not found (hosted programs link it): install Debian package libc6-dev-m68k-cross`);
+    if (!fs.existsSync(file))
+      throw new ToolchainError(
+        `${file} not found (hosted programs link it): install Debian package libc6-dev-m68k-cross`,
+      );
     out[name] = entry(file);
   }
   if (!path.isAbsolute(libgcc) || !fs.existsSync(libgcc)) {
-    throw new ToolchainError(`${prefix}gcc -print-libgcc-file-name gave '${libgcc}', not a file: reinstall Debian package gcc-m68k-linux-gnu`);
+    throw new ToolchainError(
+      `${prefix}gcc -print-libgcc-file-name gave '${libgcc}', not a file: reinstall Debian package gcc-m68k-linux-gnu`,
+    );
   }
   out['libgcc.a'] = entry(libgcc);
   return out;
@@ -292,9 +296,19 @@ async function locateRust(env: NodeJS.ProcessEnv) {
     };
   }
   if (env.NEXTRUST_RUSTC || (env.NEXTRUST_CARGO && sawRustc)) {
-    const set = [env.NEXTRUST_RUSTC && `NEXTRUST_RUSTC=${env.NEXTRUST_RUSTC}`, env.NEXTRUST_CARGO && `NEXTRUST_CARGO=${env.NEXTRUST_CARGO}`].filter(Boolean).join(', ');
-    const why = !sawRustc && env.NEXTRUST_RUSTC ? `${env.NEXTRUST_RUSTC} ${fs.existsSync(env.NEXTRUST_RUSTC) ? 'is not an executable file' : 'does not exist'}` : rejected.join('; ');
-    throw new ToolchainError(`${set}: ${why}: point them at a rustc with rust-src and its cargo (Debian's are /usr/bin/rustc and /usr/bin/cargo), or unset them`);
+    const set = [
+      env.NEXTRUST_RUSTC && `NEXTRUST_RUSTC=${env.NEXTRUST_RUSTC}`,
+      env.NEXTRUST_CARGO && `NEXTRUST_CARGO=${env.NEXTRUST_CARGO}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const why =
+      !sawRustc && env.NEXTRUST_RUSTC
+        ? `${env.NEXTRUST_RUSTC} ${fs.existsSync(env.NEXTRUST_RUSTC) ? 'is not an executable file' : 'does not exist'}`
+        : rejected.join('; ');
+    throw new ToolchainError(
+      `${set}: ${why}: point them at a rustc with rust-src and its cargo (Debian's are /usr/bin/rustc and /usr/bin/cargo), or unset them`,
+    );
   }
   if (!sawRustc) {
     throw new ToolchainError(
@@ -328,21 +342,27 @@ export async function locateToolchain(opts: LocateOptions): Promise<ToolchainMan
   const crossDirs = [...candidates.crossBinDirs, ...pathDirs(env)];
   const gcc = prefix.includes('/') ? prefix + 'gcc' : findOnDirs(prefix + 'gcc', crossDirs);
   if (!gcc || !isExecutable(gcc)) {
-    throw new ToolchainError(`${prefix}gcc not found (the m68k gcc driver links the programs): install Debian package gcc-m68k-linux-gnu`);
+    throw new ToolchainError(
+      `${prefix}gcc not found (the m68k gcc driver links the programs): install Debian package gcc-m68k-linux-gnu`,
+    );
   }
   const ld = prefix.includes('/') ? prefix + 'ld' : findOnDirs(prefix + 'ld', crossDirs);
   if (!ld || !isExecutable(ld)) {
     throw new ToolchainError(`${prefix}ld not found: install Debian package binutils-m68k-linux-gnu`);
   }
   const m68kSysroot = env.NEXTRUST_M68K_SYSROOT ?? candidates.m68kSysroot;
-  if (!fs.existsSync(path.join(m68kSysroot, 'lib/ld.so.1')) || !fs.existsSync(path.join(m68kSysroot, 'lib/libc.so.6'))) {
+  if (
+    !fs.existsSync(path.join(m68kSysroot, 'lib/ld.so.1')) ||
+    !fs.existsSync(path.join(m68kSysroot, 'lib/libc.so.6'))
+  ) {
     throw new ToolchainError(
       env.NEXTRUST_M68K_SYSROOT
         ? `NEXTRUST_M68K_SYSROOT=${m68kSysroot}: not an m68k glibc sysroot (no lib/ld.so.1, lib/libc.so.6): point it at one (Debian's is /usr/m68k-linux-gnu) or unset it`
         : `m68k glibc sysroot not found at ${m68kSysroot} (lib/ld.so.1, lib/libc.so.6): install Debian package libc6-dev-m68k-cross, or set NEXTRUST_M68K_SYSROOT`,
     );
   }
-  const qemu = env.NEXTRUST_QEMU_M68K ?? findOnDirs('qemu-m68k', [...candidates.qemuPaths.map(path.dirname), ...pathDirs(env)]);
+  const qemu =
+    env.NEXTRUST_QEMU_M68K ?? findOnDirs('qemu-m68k', [...candidates.qemuPaths.map(path.dirname), ...pathDirs(env)]);
   if (!qemu || !isExecutable(qemu)) {
     throw new ToolchainError(
       env.NEXTRUST_QEMU_M68K
@@ -365,7 +385,14 @@ export async function locateToolchain(opts: LocateOptions): Promise<ToolchainMan
     provider: 'system',
     llvm,
     rust,
-    cross: { prefix, gcc: entry(gcc), ld: entry(ld), gccVersion, m68kSysroot, libraries: linkLibraries(m68kSysroot, libgcc, prefix) },
+    cross: {
+      prefix,
+      gcc: entry(gcc),
+      ld: entry(ld),
+      gccVersion,
+      m68kSysroot,
+      libraries: linkLibraries(m68kSysroot, libgcc, prefix),
+    },
     qemu: { version: qemuVersion, qemuM68k: entry(qemu) },
   };
 }

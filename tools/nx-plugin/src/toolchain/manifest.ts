@@ -43,7 +43,9 @@ export function readJson<T>(file: string, producedBy: string): T {
 export function readToolchainManifest(file: string): ToolchainManifest {
   const m = readJson<ToolchainManifest>(file, 'llvm-m68k:toolchain');
   if (m.schemaVersion !== 1) {
-    throw new Error(`${file}: field 'schemaVersion': expected 1, got ${JSON.stringify(m.schemaVersion)}; run llvm-m68k:toolchain again`);
+    throw new Error(
+      `${file}: field 'schemaVersion': expected 1, got ${JSON.stringify(m.schemaVersion)}; run llvm-m68k:toolchain again`,
+    );
   }
   const dir = path.dirname(path.resolve(file));
   const abs = (p: string) => (path.isAbsolute(p) ? p : path.resolve(dir, p));

@@ -39,7 +39,10 @@ export const SYSTEM_PROVIDER_WARNING =
  *   backend was built for, or a wrapper does not load the backend.
  */
 async function sourceProvider(opts: ProviderOptions): Promise<ToolchainManifest> {
-  if (!opts.backendManifest) throw new ToolchainError("provider 'source' needs the backend manifest (option backendManifest): run npx nx run llvm-m68k:backend");
+  if (!opts.backendManifest)
+    throw new ToolchainError(
+      "provider 'source' needs the backend manifest (option backendManifest): run npx nx run llvm-m68k:backend",
+    );
   const backend = readJson<BackendManifest>(opts.backendManifest, 'llvm-m68k:backend');
   // The LLVM whose libLLVM the backend replaces, unless NEXTRUST_LLVM_BIN names another
   // (it must then be the same LLVM release: checked below).
@@ -66,7 +69,10 @@ async function sourceProvider(opts: ProviderOptions): Promise<ToolchainManifest>
   );
   for (const tool of ['rustc', 'clang', 'llc'] as const) await checkWrapper(tool, wrappers[tool]);
   // Relative to the manifest's folder (readToolchainManifest resolves them).
-  const entry = (file: string) => ({ path: path.relative(path.dirname(opts.outputFile), file), sha256: sha256File(file) });
+  const entry = (file: string) => ({
+    path: path.relative(path.dirname(opts.outputFile), file),
+    sha256: sha256File(file),
+  });
   return {
     ...base,
     provider: 'source',

@@ -90,7 +90,10 @@ export async function runProcess(file: string, args: string[], options: RunOptio
   if (options.stream === true) child.stdout?.pipe(process.stdout);
   if (options.stream) child.stderr?.pipe(process.stderr);
   let killedAtDeadline = false;
-  const deadline = options.timeoutMs && options.timeoutMs > 0 ? setTimeout(() => (killedAtDeadline = child.kill('SIGKILL')), options.timeoutMs) : undefined;
+  const deadline =
+    options.timeoutMs && options.timeoutMs > 0
+      ? setTimeout(() => (killedAtDeadline = child.kill('SIGKILL')), options.timeoutMs)
+      : undefined;
   let r: Awaited<typeof child>;
   try {
     r = await child;
@@ -127,7 +130,9 @@ export async function runTool(file: string, args: string[], options: RunOptions 
   const log = options.stream === 'stderr' ? r.stderr : r.all;
   const streamed = !!options.stream;
   if (r.startError) throw new ToolError(`cannot run ${file}: ${r.startError}`, r.command, null, log, streamed);
-  if (r.timedOut) throw new ToolError(`${file} timed out after ${options.timeoutMs} ms`, r.command, null, log, streamed);
-  if (r.exitCode !== 0) throw new ToolError(`${file} exited with code ${r.exitCode}`, r.command, r.exitCode, log, streamed);
+  if (r.timedOut)
+    throw new ToolError(`${file} timed out after ${options.timeoutMs} ms`, r.command, null, log, streamed);
+  if (r.exitCode !== 0)
+    throw new ToolError(`${file} exited with code ${r.exitCode}`, r.command, r.exitCode, log, streamed);
   return r as RunResult;
 }

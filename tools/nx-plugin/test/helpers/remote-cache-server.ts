@@ -115,12 +115,16 @@ export class RemoteCacheServer {
 
   /** Requests matching a method and/or status, e.g. `count('PUT', 200)` = entries stored. */
   count(method?: string, status?: number): number {
-    return this.requests.filter((r) => (method === undefined || r.method === method) && (status === undefined || r.status === status)).length;
+    return this.requests.filter(
+      (r) => (method === undefined || r.method === method) && (status === undefined || r.status === status),
+    ).length;
   }
 
   /** Requests matching a method and/or status. */
   matching(method?: string, status?: number): CacheRequest[] {
-    return this.requests.filter((r) => (method === undefined || r.method === method) && (status === undefined || r.status === status));
+    return this.requests.filter(
+      (r) => (method === undefined || r.method === method) && (status === undefined || r.status === status),
+    );
   }
 
   /** Counts by `METHOD status`, e.g. `{ 'GET 404': 4, 'PUT 200': 4 }`. */
@@ -172,7 +176,15 @@ export class RemoteCacheServer {
     const access = this.access(req);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = k === 'authorization' ? '<redacted>' : String(v);
-    const record: CacheRequest = { method: req.method ?? '', path: urlPath, hash, status: 0, bytes: 0, access, headers };
+    const record: CacheRequest = {
+      method: req.method ?? '',
+      path: urlPath,
+      hash,
+      status: 0,
+      bytes: 0,
+      access,
+      headers,
+    };
 
     const reply = (status: number, text?: string) => {
       record.status = status;

@@ -22,7 +22,13 @@ import { ACTIVITY_LOG, StatusStore } from '../../src/pipeline/status-store';
 
 /** The partial line `tear` writes: an activity cut inside a multi-byte character. */
 export function tornFragment(writer: string): Buffer {
-  const whole = Buffer.from(JSON.stringify({ timestamp: new Date().toISOString(), type: 'torn_write', details: { writer, message: 'größe ✓✓✓' } }) + '\n');
+  const whole = Buffer.from(
+    JSON.stringify({
+      timestamp: new Date().toISOString(),
+      type: 'torn_write',
+      details: { writer, message: 'größe ✓✓✓' },
+    }) + '\n',
+  );
   // Cut inside the second ✓ (3 bytes in UTF-8) so that the fragment is not valid UTF-8 at its end.
   const cut = whole.indexOf(Buffer.from('✓✓')) + 4;
   return whole.subarray(0, cut);
@@ -33,7 +39,8 @@ const sleepForever = () => new Promise<never>(() => setInterval(() => undefined,
 
 async function main(): Promise<void> {
   const [mode, dir, writer, countArg, stopFile] = process.argv.slice(2);
-  if (!mode || !dir || !writer) throw new Error('usage: status-writer.ts append|hold|tear DIR WRITER [COUNT] [STOP_FILE]');
+  if (!mode || !dir || !writer)
+    throw new Error('usage: status-writer.ts append|hold|tear DIR WRITER [COUNT] [STOP_FILE]');
   const store = new StatusStore(dir, { lockTimeoutMs: Number(process.env.WRITER_LOCK_TIMEOUT_MS ?? 30_000) });
   say('ready');
   const go = process.env.WRITER_GO_FILE;

@@ -24,7 +24,9 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
 
   program
     .command('slash')
-    .description('Run a PR slash command from an issue_comment webhook payload (exit 0 accepted or not a command, 1 refused).')
+    .description(
+      'Run a PR slash command from an issue_comment webhook payload (exit 0 accepted or not a command, 1 refused).',
+    )
     .option('--event <file>', 'webhook payload (default: $GITHUB_EVENT_PATH)')
     .option('--no-reply', 'print the reply instead of posting it as a PR comment')
     .option('--json', 'print {accepted, command, reply}')
@@ -35,7 +37,9 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       try {
         raw = JSON.parse(readRegularFile(file, '--event', io.cwd));
       } catch (e) {
-        throw deps.usageError(`slash: ${(e as Error).message.startsWith('--event ') ? '' : `--event ${file}: `}${(e as Error).message}`);
+        throw deps.usageError(
+          `slash: ${(e as Error).message.startsWith('--event ') ? '' : `--event ${file}: `}${(e as Error).message}`,
+        );
       }
       const { handleSlashComment, parseCommentEvent } = await import('../../integrations/github/slash');
       let event;
@@ -58,18 +62,33 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
         resolveCommit = () => gh.pullRequestHead(client, { ...repo, pr: event.issueNumber }).catch(() => undefined);
         rerun = async (job) => {
           const sha = commit ?? (await resolveCommit!());
-          return sha ? gh.rerunJob(client, repo, sha, job) : `retry of job \`${job}\` requested (the PR head commit could not be read)`;
+          return sha
+            ? gh.rerunJob(client, repo, sha, job)
+            : `retry of job \`${job}\` requested (the PR head commit could not be read)`;
         };
         permissionOf = (login) => gh.repositoryPermission(client, repo, login);
       }
       // The PR head fetched as data by the workflow (refs/remotes/origin/pr-head), for /ci-force-review gemini.
       const head = io.env.NEXTRUST_PR_HEAD_REF || undefined;
-      const result = await handleSlashComment(event, { store, workspaceRoot: deps.workspaceRoot, env: io.env, commit, resolveCommit, rerun, head, permissionOf });
+      const result = await handleSlashComment(event, {
+        store,
+        workspaceRoot: deps.workspaceRoot,
+        env: io.env,
+        commit,
+        resolveCommit,
+        rerun,
+        head,
+        permissionOf,
+      });
       if (o.json) io.out(JSON.stringify(result, null, 2) + '\n');
       else if (result.reply) io.out(result.reply + '\n');
       if (result.command !== null && o.reply && io.env.GITHUB_TOKEN) {
         const { githubClient, postComment, splitRepo } = await import('../../integrations/github/github-api');
-        await postComment(githubClient(io.env), { ...splitRepo(event.repository), issue: event.issueNumber }, result.reply);
+        await postComment(
+          githubClient(io.env),
+          { ...splitRepo(event.repository), issue: event.issueNumber },
+          result.reply,
+        );
       }
       if (result.command !== null && !result.accepted) deps.setExitCode(1);
     });
@@ -86,16 +105,26 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
       if (!repo) throw deps.usageError('github-comment: give --repo owner/name (or set GITHUB_REPOSITORY)');
       const { githubClient, splitRepo, upsertComment } = await import('../../integrations/github/github-api');
-      const body = o.bodyFile ? readRegularFile(o.bodyFile, '--body-file', io.cwd) : fs.existsSync(deps.store().file('pipeline-log.md')) ? fs.readFileSync(deps.store().file('pipeline-log.md'), 'utf8') : 'No pipeline status yet.';
+      const body = o.bodyFile
+        ? readRegularFile(o.bodyFile, '--body-file', io.cwd)
+        : fs.existsSync(deps.store().file('pipeline-log.md'))
+          ? fs.readFileSync(deps.store().file('pipeline-log.md'), 'utf8')
+          : 'No pipeline status yet.';
       const { redactSecrets } = await import('../../ai/redact');
-      const r = await upsertComment(githubClient(io.env), { ...splitRepo(repo), issue: Number(o.pr) }, redactSecrets(body, io.env));
+      const r = await upsertComment(
+        githubClient(io.env),
+        { ...splitRepo(repo), issue: Number(o.pr) },
+        redactSecrets(body, io.env),
+      );
       if (o.json) io.out(JSON.stringify(r) + '\n');
       else io.out(`${r.created ? 'created' : 'updated'} ${r.url}\n`);
     });
 
   program
     .command('github-check')
-    .description("Create a completed check run whose conclusion is the job's real outcome (success, failure, cancelled, skipped; else neutral).")
+    .description(
+      "Create a completed check run whose conclusion is the job's real outcome (success, failure, cancelled, skipped; else neutral).",
+    )
     .requiredOption('--name <name>', 'check name, e.g. "NeXTRust Phase: rust-target (m68040)"')
     .requiredOption('--job-status <status>', 'the job outcome: ${{ job.status }}')
     .option('--sha <sha>', 'commit (default: $GITHUB_SHA)')
@@ -104,11 +133,18 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
     .action(async (o: { name: string; jobStatus: string; sha?: string; repo?: string; summary?: string }) => {
       const sha = o.sha ?? io.env.GITHUB_SHA;
       const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
-      if (!sha || !repo) throw deps.usageError('github-check: needs --sha and --repo (or GITHUB_SHA and GITHUB_REPOSITORY)');
+      if (!sha || !repo)
+        throw deps.usageError('github-check: needs --sha and --repo (or GITHUB_SHA and GITHUB_REPOSITORY)');
       const { createCheckRun, githubClient, splitRepo } = await import('../../integrations/github/github-api');
       const cur = deps.store().readState().state.current_phase;
       const summary = o.summary ?? (cur ? `Current phase: ${cur.id} (${cur.status})` : 'No phase set');
-      const r = await createCheckRun(githubClient(io.env), splitRepo(repo), { name: o.name, headSha: sha, jobStatus: o.jobStatus, title: `${o.name}: ${o.jobStatus}`, summary });
+      const r = await createCheckRun(githubClient(io.env), splitRepo(repo), {
+        name: o.name,
+        headSha: sha,
+        jobStatus: o.jobStatus,
+        title: `${o.name}: ${o.jobStatus}`,
+        summary,
+      });
       io.out(`check run ${r.id}: ${r.conclusion}\n`);
     });
 
@@ -139,7 +175,13 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       const store = deps.store();
       const matrix = o.matrix ?? io.env.CPU_VARIANT ?? null;
       for (const a of out) {
-        await store.append('artifact_hash', { file: a.file, hash: a.sha256, bytes: a.bytes, matrix, message: `${a.file} sha256 ${a.sha256.slice(0, 16)}` });
+        await store.append('artifact_hash', {
+          file: a.file,
+          hash: a.sha256,
+          bytes: a.bytes,
+          matrix,
+          message: `${a.file} sha256 ${a.sha256.slice(0, 16)}`,
+        });
       }
       if (o.json) io.out(JSON.stringify(out, null, 2) + '\n');
       else io.out(`recorded ${out.length} artifact hash(es)\n`);

@@ -24,7 +24,9 @@ export function registerHookServerCommands(program: Command, deps: HookServerCom
   const { io } = deps;
   const hs = program
     .command('hook-server')
-    .description('The hook server behind .claude/settings.json (one per checkout): hook calls in a few ms instead of a Node start-up each.')
+    .description(
+      'The hook server behind .claude/settings.json (one per checkout): hook calls in a few ms instead of a Node start-up each.',
+    )
     .addHelpText(
       'after',
       `
@@ -50,7 +52,12 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       const socketPath = await socket();
       const info = await pingHookServer(socketPath);
       if (o.json) io.out(JSON.stringify({ running: !!info, socketPath, ...info }, null, 2) + '\n');
-      else io.out(info ? `hook server running: pid ${info.pid}, since ${info.startedAt}, ${info.calls} calls served, socket ${socketPath}\n` : `no hook server running (socket ${socketPath})\n`);
+      else
+        io.out(
+          info
+            ? `hook server running: pid ${info.pid}, since ${info.startedAt}, ${info.calls} calls served, socket ${socketPath}\n`
+            : `no hook server running (socket ${socketPath})\n`,
+        );
       if (!info) deps.setExitCode(1);
     });
 
@@ -60,7 +67,11 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       const { pingHookServer, startHookServerInBackground } = await import('../../integrations/claude/hook-server');
       const what = await startHookServerInBackground(pluginDirOfThisCli(), io.env);
       if (what === 'disabled' || what === 'no-client') {
-        io.err(what === 'disabled' ? 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n' : 'nextrust hook-server: dist/hook-client is not built (npm run build): hooks run through node, no server needed\n');
+        io.err(
+          what === 'disabled'
+            ? 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n'
+            : 'nextrust hook-server: dist/hook-client is not built (npm run build): hooks run through node, no server needed\n',
+        );
         return deps.setExitCode(1);
       }
       const socketPath = await socket();
@@ -68,7 +79,9 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
         const info = await pingHookServer(socketPath);
         if (info) return io.out(`hook server running: pid ${info.pid}, socket ${socketPath}\n`);
       }
-      io.err(`nextrust hook-server: started, but nothing answers on ${socketPath} after 30 s: see ${socketPath.replace(/\.sock$/, '.log')}\n`);
+      io.err(
+        `nextrust hook-server: started, but nothing answers on ${socketPath} after 30 s: see ${socketPath.replace(/\.sock$/, '.log')}\n`,
+      );
       deps.setExitCode(1);
     });
 
@@ -91,7 +104,11 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       const { startHookServer, HookServerRunningError } = await import('../../integrations/claude/hook-server');
       let server;
       try {
-        server = await startHookServer({ pluginDir: pluginDirOfThisCli(), env: io.env, log: (l) => io.err(`${new Date().toISOString()} ${l}\n`) });
+        server = await startHookServer({
+          pluginDir: pluginDirOfThisCli(),
+          env: io.env,
+          log: (l) => io.err(`${new Date().toISOString()} ${l}\n`),
+        });
       } catch (e) {
         if (e instanceof HookServerRunningError) return io.err(`nextrust hook-server: ${e.message}\n`);
         throw e;

@@ -23,7 +23,8 @@ export const STATSD_CURSOR = 'metrics/statsd-cursor.json';
 
 function days(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--days must be a whole number >= 1');
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError('--days must be a whole number >= 1');
   return n;
 }
 
@@ -35,20 +36,27 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
 
   program
     .command('metrics')
-    .description('Pipeline metrics: per-target durations, cache hits, failure rates by phase and CPU, AI tokens and cost; export as Prometheus text file and StatsD.')
+    .description(
+      'Pipeline metrics: per-target durations, cache hits, failure rates by phase and CPU, AI tokens and cost; export as Prometheus text file and StatsD.',
+    )
     .option('--days <n>', 'window in days, today included (rates, quantiles, tables)', days, 7)
-    .option('--prometheus <file>', 'write the Prometheus text file (for node_exporter --collector.textfile.directory; name it *.prom)')
+    .option(
+      '--prometheus <file>',
+      'write the Prometheus text file (for node_exporter --collector.textfile.directory; name it *.prom)',
+    )
     .option('--statsd', 'send to StatsD at $STATSD_HOST:$STATSD_PORT (also sent whenever STATSD_HOST is set)')
     .option('--json', 'print the metrics as JSON (the summary is not printed)')
     .action(async (o: { days: number; prometheus?: string; statsd?: boolean; json?: boolean }) => {
-      const { computeMetrics, sendStatsd, statsdSettings, toPrometheus, StatsdError } = await import('../../integrations/metrics');
+      const { computeMetrics, sendStatsd, statsdSettings, toPrometheus, StatsdError } =
+        await import('../../integrations/metrics');
       let settings;
       try {
         settings = statsdSettings(io.env);
       } catch (e) {
         throw deps.usageError(`metrics: ${(e as Error).message}`);
       }
-      if (o.statsd && !settings) throw deps.usageError('metrics: --statsd needs STATSD_HOST (and STATSD_PORT unless 8125)');
+      if (o.statsd && !settings)
+        throw deps.usageError('metrics: --statsd needs STATSD_HOST (and STATSD_PORT unless 8125)');
       const store = deps.store();
       const m = await computeMetrics(store, { days: o.days });
       for (const w of m.warnings) io.err(`nextrust: warning: ${w}\n`);
@@ -90,7 +98,9 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
 
   program
     .command('report')
-    .description('Write the static HTML pipeline report: phase timeline, task durations, cache hit rate, failures, AI cost.')
+    .description(
+      'Write the static HTML pipeline report: phase timeline, task durations, cache hit rate, failures, AI cost.',
+    )
     .option('--out <file>', 'output file (default: <status dir>/report.html)')
     .option('--days <n>', 'window in days, today included', days, 7)
     .action(async (o: { out?: string; days: number }) => {
@@ -118,7 +128,9 @@ export function formatSummary(m: Metrics): string {
   out.push(
     `runs: ${t.runs} (${t.executed} executed, ${t.cache_local + t.cache_remote} from cache: ${t.cache_local} local, ${t.cache_remote} remote${t.skipped ? `, ${t.skipped} skipped` : ''})`,
   );
-  out.push(`cache hit rate: ${pct(t.cache_hit_rate)}   failure rate: ${pct(t.failure_rate)} (${t.failed} of ${t.executed} executed)`);
+  out.push(
+    `cache hit rate: ${pct(t.cache_hit_rate)}   failure rate: ${pct(t.failure_rate)} (${t.failed} of ${t.executed} executed)`,
+  );
   if (m.window.targets.length) {
     const header = ['target', 'cpu', 'phase', 'runs', 'exec', 'hits', 'failed', 'p50 ms', 'p95 ms', 'mean ms'];
     const body = m.window.targets.map((x) => [
@@ -136,24 +148,39 @@ export function formatSummary(m: Metrics): string {
     out.push('', ...table(header, body, 3));
   }
   const rates = [
-    ...m.window.by_phase.filter((p) => p.executed).map((p) => `  phase ${p.phase}: ${pct(p.failure_rate)} (${p.failed}/${p.executed})`),
-    ...m.window.by_cpu.filter((c) => c.executed).map((c) => `  cpu ${c.cpu}: ${pct(c.failure_rate)} (${c.failed}/${c.executed})`),
+    ...m.window.by_phase
+      .filter((p) => p.executed)
+      .map((p) => `  phase ${p.phase}: ${pct(p.failure_rate)} (${p.failed}/${p.executed})`),
+    ...m.window.by_cpu
+      .filter((c) => c.executed)
+      .map((c) => `  cpu ${c.cpu}: ${pct(c.failure_rate)} (${c.failed}/${c.executed})`),
   ];
   if (rates.length) out.push('', 'failure rate:', ...rates);
   const ai = m.ai.total;
-  out.push('', `AI: ${ai.calls} call(s), ${ai.input_tokens} input + ${ai.output_tokens} output tokens, ${ai.cost_usd.toFixed(4)} USD${ai.unpriced_calls ? ` (+${ai.unpriced_calls} unpriced)` : ''}`);
+  out.push(
+    '',
+    `AI: ${ai.calls} call(s), ${ai.input_tokens} input + ${ai.output_tokens} output tokens, ${ai.cost_usd.toFixed(4)} USD${ai.unpriced_calls ? ` (+${ai.unpriced_calls} unpriced)` : ''}`,
+  );
   if (m.ai.by_model_kind.length) {
     out.push(
       ...table(
         ['model', 'kind', 'calls', 'input tok', 'output tok', 'cost USD'],
-        m.ai.by_model_kind.map((r) => [r.model, r.kind, String(r.calls), String(r.input_tokens), String(r.output_tokens), r.cost_usd.toFixed(4)]),
+        m.ai.by_model_kind.map((r) => [
+          r.model,
+          r.kind,
+          String(r.calls),
+          String(r.input_tokens),
+          String(r.output_tokens),
+          r.cost_usd.toFixed(4),
+        ]),
         2,
       ).map((l) => '  ' + l),
     );
   }
   if (m.failures.length) {
     out.push('', `recent failures (${m.failures.length}):`);
-    for (const f of m.failures.slice(0, 5)) out.push(`  ${f.timestamp} ${f.task}${f.cpu ? ` [${f.cpu}]` : ''}: ${f.known_issue ?? 'unknown'}`);
+    for (const f of m.failures.slice(0, 5))
+      out.push(`  ${f.timestamp} ${f.task}${f.cpu ? ` [${f.cpu}]` : ''}: ${f.known_issue ?? 'unknown'}`);
   }
   return out.join('\n') + '\n';
 }
@@ -161,6 +188,10 @@ export function formatSummary(m: Metrics): string {
 /** Columns from `numericFrom` on are right-aligned. */
 function table(header: string[], body: string[][], numericFrom: number): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= numericFrom ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= numericFrom ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
 }

@@ -4,7 +4,10 @@ import { buildBackend } from '../../backend/build-backend';
 import { runTarget, type ExecutorResult } from '../run-target';
 import type { BackendExecutorOptions } from './schema';
 
-export default async function backendExecutor(options: BackendExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
+export default async function backendExecutor(
+  options: BackendExecutorOptions,
+  context: ExecutorContext,
+): Promise<ExecutorResult> {
   return runTarget(context, async () => {
     await buildBackend({ ...options, workspaceRoot: context.root });
   });

@@ -6,7 +6,10 @@ import { readToolchainManifest } from '../../toolchain/manifest';
 import { runTarget, type ExecutorResult } from '../run-target';
 import type { BuildExecutorOptions } from './schema';
 
-export default async function buildExecutor(options: BuildExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
+export default async function buildExecutor(
+  options: BuildExecutorOptions,
+  context: ExecutorContext,
+): Promise<ExecutorResult> {
   return runTarget(context, async () => {
     const toolchain = readToolchainManifest(path.resolve(context.root, options.toolchainManifest));
     const m = await buildPrograms({

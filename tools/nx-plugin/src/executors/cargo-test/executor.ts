@@ -6,7 +6,10 @@ import { readToolchainManifest } from '../../toolchain/manifest';
 import { runTarget, type ExecutorResult } from '../run-target';
 import type { CargoTestExecutorOptions } from './schema';
 
-export default async function cargoTestExecutor(options: CargoTestExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
+export default async function cargoTestExecutor(
+  options: CargoTestExecutorOptions,
+  context: ExecutorContext,
+): Promise<ExecutorResult> {
   return runTarget(context, async () => {
     const toolchain = readToolchainManifest(path.resolve(context.root, options.toolchainManifest));
     const failureLog: string[] = [];
@@ -23,7 +26,9 @@ export default async function cargoTestExecutor(options: CargoTestExecutorOption
         if (!ok) failureLog.push(`FAIL ${s.suite} (${options.cpu})`, s.error ?? `${s.failures} failed: see ${s.junit}`);
       },
     });
-    console.log(`${report.suites.length} test binaries, ${report.tests} tests, ${report.failures} failed${report.errors ? `, ${report.errors} gave no report` : ''}`);
+    console.log(
+      `${report.suites.length} test binaries, ${report.tests} tests, ${report.failures} failed${report.errors ? `, ${report.errors} gave no report` : ''}`,
+    );
     console.log(`results: ${options.outputDir}/results.json`);
     if (report.failures || report.errors) return { success: false as const, log: failureLog.join('\n') };
     return undefined;

@@ -6,10 +6,15 @@ import { readToolchainManifest } from '../../toolchain/manifest';
 import { runTarget, type ExecutorResult } from '../run-target';
 import type { SysrootExecutorOptions } from './schema';
 
-export default async function sysrootExecutor(options: SysrootExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
+export default async function sysrootExecutor(
+  options: SysrootExecutorOptions,
+  context: ExecutorContext,
+): Promise<ExecutorResult> {
   return runTarget(context, async () => {
     const toolchain = readToolchainManifest(path.resolve(context.root, options.toolchainManifest));
-    console.log(`building core, alloc, compiler_builtins for ${options.targets.join(', ')} (${options.cpu}) from ${toolchain.rust.rustSrcLibrary}`);
+    console.log(
+      `building core, alloc, compiler_builtins for ${options.targets.join(', ')} (${options.cpu}) from ${toolchain.rust.rustSrcLibrary}`,
+    );
     const m = await buildSysroot({
       ...options,
       workspaceRoot: context.root,

@@ -6,7 +6,10 @@ import { writeJson } from '../../toolchain/manifest';
 import { runTarget, type ExecutorResult } from '../run-target';
 import type { ToolchainExecutorOptions } from './schema';
 
-export default async function toolchainExecutor(options: ToolchainExecutorOptions, context: ExecutorContext): Promise<ExecutorResult> {
+export default async function toolchainExecutor(
+  options: ToolchainExecutorOptions,
+  context: ExecutorContext,
+): Promise<ExecutorResult> {
   return runTarget(context, async () => {
     const outputFile = path.resolve(context.root, options.outputFile);
     const manifest = await TOOLCHAIN_PROVIDERS[options.provider]({
@@ -21,7 +24,9 @@ export default async function toolchainExecutor(options: ToolchainExecutorOption
     );
     if (manifest.backend) {
       const b = manifest.backend;
-      console.log(`M68k backend: patched (${b.patches.length} patches), sha256 ${b.sha256.slice(0, 16)}…; rustc, clang and llc run through ${path.join(options.outputFile, '..', 'bin')}/`);
+      console.log(
+        `M68k backend: patched (${b.patches.length} patches), sha256 ${b.sha256.slice(0, 16)}…; rustc, clang and llc run through ${path.join(options.outputFile, '..', 'bin')}/`,
+      );
     } else {
       console.log('M68k backend: the system one inside libLLVM (unpatched: programs may be miscompiled)');
     }

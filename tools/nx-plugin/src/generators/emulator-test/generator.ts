@@ -2,7 +2,10 @@
 import { logger, type Tree } from '@nx/devkit';
 import { generateEmulatorTest, type EmulatorTestGeneratorOptions } from '../generate';
 
-export default async function emulatorTestGenerator(tree: Tree, options: EmulatorTestGeneratorOptions): Promise<() => void> {
+export default async function emulatorTestGenerator(
+  tree: Tree,
+  options: EmulatorTestGeneratorOptions,
+): Promise<() => void> {
   const written = generateEmulatorTest(tree, options);
   return () => logger.info(`created ${written.join(', ')}; run it: npx nx run emulator-tests:test:m68040`);
 }

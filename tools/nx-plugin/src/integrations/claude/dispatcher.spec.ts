@@ -43,7 +43,8 @@ beforeEach(() => {
   fs.writeFileSync(path.join(ws, 'nx.json'), '{ "plugins": [] }\n');
   statusDir = path.join(ws, 'projects/ci-status');
   fs.mkdirSync(statusDir, { recursive: true });
-  for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(REAL_STATUS, f), path.join(statusDir, f));
+  for (const f of ['known-issues.json', 'phases.json'])
+    fs.copyFileSync(path.join(REAL_STATUS, f), path.join(statusDir, f));
   projectCwd = path.join(ws, 'projects/rust-target');
   fs.mkdirSync(projectCwd, { recursive: true });
 });
@@ -92,7 +93,9 @@ const backoffRecords = (): { commit: string; failures: number; recent: string[] 
   return fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
 };
 const allFiles = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? allFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 
 const BUILD = 'npx nx run rust-target:build -c m68040';
 
@@ -129,7 +132,9 @@ describe('pre (PreToolUse)', () => {
       hookSpecificOutput: {
         hookEventName: 'PreToolUse',
         permissionDecision: 'ask',
-        permissionDecisionReason: expect.stringMatching(/^nextrust phase alignment: rust-target:build belongs to phase 3 .* pipeline is in phase 2/),
+        permissionDecisionReason: expect.stringMatching(
+          /^nextrust phase alignment: rust-target:build belongs to phase 3 .* pipeline is in phase 2/,
+        ),
       },
     });
     const [a, ...more] = ofType('phase_misaligned');
@@ -142,7 +147,11 @@ describe('pre (PreToolUse)', () => {
     expect(await run('pre', preToolUse(BUILD))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     await setPhase('rust-target');
     expect(await run('pre', preToolUse(BUILD))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect(await run('pre', preToolUse('npx nx run llvm-m68k:atomics -c m68000'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await run('pre', preToolUse('npx nx run llvm-m68k:atomics -c m68000'))).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(ofType('phase_misaligned')).toEqual([]);
   });
 
@@ -181,7 +190,9 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     expect(out.stderr).toMatch(/\n {2}fix: /);
     expect(out.stderr).not.toMatch(/^\s+at /m);
 
-    expect(ofType('command_failed').map((a) => a.details)).toEqual([expect.objectContaining({ command: BUILD, exit_code: 101, interrupted: false })]);
+    expect(ofType('command_failed').map((a) => a.details)).toEqual([
+      expect.objectContaining({ command: BUILD, exit_code: 101, interrupted: false }),
+    ]);
     const failed = ofType('target_failed');
     expect(failed).toHaveLength(1);
     expect(failed[0].details).toMatchObject({ task: `bash: ${BUILD}`, known_issue: 'linker-not-found' });
@@ -234,14 +245,22 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     });
     expect(out.exitCode).toBe(2);
     expect(out.stderr).toContain('known issue linker-not-found');
-    expect(ofType('command_failed')[0].details).toMatchObject({ command: 'cargo build --target m68k-unknown-linux-gnu', exit_code: 101 });
+    expect(ofType('command_failed')[0].details).toMatchObject({
+      command: 'cargo build --target m68k-unknown-linux-gnu',
+      exit_code: 101,
+    });
   });
 
   it('notes a novel failure without blocking: exit 0, "no known issue", escalation pending', async () => {
-    const out = await run('post', postToolUse('cargo build -p hello', { stderr: fixture('novel-cargo-duplicate-source.log'), exit_code: 101 }));
+    const out = await run(
+      'post',
+      postToolUse('cargo build -p hello', { stderr: fixture('novel-cargo-duplicate-source.log'), exit_code: 101 }),
+    );
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toMatch(/^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\./);
+    expect(out.stderr).toMatch(
+      /^nextrust: no known issue matches this failure \(\d+ lines scanned, the whole log: [\d.]+ (B|KiB|MiB)\)\./,
+    );
     expect(ofType('command_failed')).toHaveLength(1);
     expect(ofType('target_failed')[0].details.known_issue).toBeNull();
     expect(ofType('escalation_pending')).toHaveLength(1);
@@ -254,7 +273,12 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     });
     try {
       const out = await run('pre', preToolUse('ls -la'));
-      expect(out).toEqual({ exitCode: 2, stdout: '', stderr: 'nextrust security guard: blocked: the guard failed, so the command cannot be checked (out of memory)\n  command: ls -la\n' });
+      expect(out).toEqual({
+        exitCode: 2,
+        stdout: '',
+        stderr:
+          'nextrust security guard: blocked: the guard failed, so the command cannot be checked (out of memory)\n  command: ls -la\n',
+      });
       const malformed = await run('pre', JSON.stringify({ ...preToolUse('ls -la'), cwd: 7 }));
       expect(malformed.exitCode).toBe(2);
       expect(malformed.stderr).toContain('the guard failed');
@@ -265,7 +289,10 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
   });
 
   it('a handler that fails never blocks: exit 1, one message naming the handler', async () => {
-    fs.writeFileSync(path.join(statusDir, 'known-issues.json'), '{ "schema_version": "2.0", "known_issues": [ { "id": 1 } ] }');
+    fs.writeFileSync(
+      path.join(statusDir, 'known-issues.json'),
+      '{ "schema_version": "2.0", "known_issues": [ { "id": 1 } ] }',
+    );
     const out = await run('post', postToolUse(BUILD, { stderr: fixture('linker-not-found.log'), exit_code: 101 }));
     expect(out.exitCode).toBe(1);
     expect(out.stdout).toBe('');
@@ -275,7 +302,11 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
   });
 
   it('ignores tools other than Bash', async () => {
-    const out = await run('post', { ...postToolUse('x', {}), tool_name: 'Read', tool_input: { file_path: '/etc/hosts' } });
+    const out = await run('post', {
+      ...postToolUse('x', {}),
+      tool_name: 'Read',
+      tool_input: { file_path: '/etc/hosts' },
+    });
     expect(out).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     expect(activities()).toEqual([]);
   });
@@ -283,7 +314,11 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
 
 describe('stop', () => {
   const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: ws, stdio: 'pipe' });
+    execFileSync(
+      'git',
+      ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', '-c', 'commit.gpgsign=false', ...args],
+      { cwd: ws, stdio: 'pipe' },
+    );
 
   it('a completed phase without a review gets one: review_skipped (no GEMINI_API_KEY) and a note; once', async () => {
     git('init', '-q', '-b', 'main');
@@ -304,20 +339,32 @@ describe('stop', () => {
     expect(skipped.details).toMatchObject({ phase: 'rust-target', base: 'main', status: 'skipped' });
 
     // The next stop sees the review_skipped and does not ask again.
-    expect(await run('stop', { ...common('Stop'), stop_hook_active: false })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await run('stop', { ...common('Stop'), stop_hook_active: false })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(ofType('review_skipped')).toHaveLength(1);
   });
 
   it('does nothing when stop_hook_active is true (Claude already continues because of a stop hook)', async () => {
     await setPhase('rust-target', 'completed');
     const before = activities().length;
-    expect(await run('stop', { ...common('Stop'), stop_hook_active: true })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await run('stop', { ...common('Stop'), stop_hook_active: true })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(activities()).toHaveLength(before);
   });
 
   it('does nothing while the phase is in progress', async () => {
     await setPhase('rust-target');
-    expect(await run('stop', { ...common('Stop'), stop_hook_active: false })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(await run('stop', { ...common('Stop'), stop_hook_active: false })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(ofType('review_skipped')).toEqual([]);
   });
 });
@@ -329,7 +376,11 @@ describe('user-prompt-submit', () => {
     expect(out).toEqual({ exitCode: 0, stdout: '', stderr: '' });
     const [a, ...more] = ofType('prompt_submitted');
     expect(more).toEqual([]);
-    expect(a.details).toEqual({ session, chars: prompt.length, sha256: createHash('sha256').update(prompt).digest('hex').slice(0, 16) });
+    expect(a.details).toEqual({
+      session,
+      chars: prompt.length,
+      sha256: createHash('sha256').update(prompt).digest('hex').slice(0, 16),
+    });
     for (const f of allFiles(statusDir)) expect(fs.readFileSync(f, 'utf8')).not.toContain('PROMPT-TEXT-7f3a91');
   });
 });
@@ -342,38 +393,88 @@ describe('malformed payloads and events', () => {
     ['truncated JSON', 'post', '{"session_id": "s", "tool_input": {', /payload is not valid JSON/],
     ['an array', 'pre', '[{"session_id":"s"}]', /field '\(root\)': expected an object/],
     ['a string', 'stop', '"hello"', /field '\(root\)': expected an object/],
-    ['no session_id', 'pre', JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } }), /field 'session_id': missing/],
-    ['session_id a number', 'stop', JSON.stringify({ session_id: 7 }), /field 'session_id': expected a string, got number/],
-    ['tool_input.command a number', 'pre', JSON.stringify({ session_id: 's', tool_name: 'Bash', tool_input: { command: 42 } }), /field 'tool_input\.command': expected a string, got number/],
-    ['tool_input an array', 'pre', JSON.stringify({ session_id: 's', tool_name: 'Bash', tool_input: ['ls'] }), /field 'tool_input': expected an object/],
-    ['exit_code a string', 'post', JSON.stringify({ session_id: 's', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_response: { exit_code: '1' } }), /field 'tool_response\.exit_code': expected an integer/],
-    ['stop_hook_active a string', 'stop', JSON.stringify({ session_id: 's', stop_hook_active: 'yes' }), /field 'stop_hook_active': expected true or false/],
-    ['prompt a number', 'user-prompt-submit', JSON.stringify({ session_id: 's', prompt: 3 }), /field 'prompt': expected a string, got number/],
+    [
+      'no session_id',
+      'pre',
+      JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' } }),
+      /field 'session_id': missing/,
+    ],
+    [
+      'session_id a number',
+      'stop',
+      JSON.stringify({ session_id: 7 }),
+      /field 'session_id': expected a string, got number/,
+    ],
+    [
+      'tool_input.command a number',
+      'pre',
+      JSON.stringify({ session_id: 's', tool_name: 'Bash', tool_input: { command: 42 } }),
+      /field 'tool_input\.command': expected a string, got number/,
+    ],
+    [
+      'tool_input an array',
+      'pre',
+      JSON.stringify({ session_id: 's', tool_name: 'Bash', tool_input: ['ls'] }),
+      /field 'tool_input': expected an object/,
+    ],
+    [
+      'exit_code a string',
+      'post',
+      JSON.stringify({
+        session_id: 's',
+        tool_name: 'Bash',
+        tool_input: { command: 'ls' },
+        tool_response: { exit_code: '1' },
+      }),
+      /field 'tool_response\.exit_code': expected an integer/,
+    ],
+    [
+      'stop_hook_active a string',
+      'stop',
+      JSON.stringify({ session_id: 's', stop_hook_active: 'yes' }),
+      /field 'stop_hook_active': expected true or false/,
+    ],
+    [
+      'prompt a number',
+      'user-prompt-submit',
+      JSON.stringify({ session_id: 's', prompt: 3 }),
+      /field 'prompt': expected a string, got number/,
+    ],
   ];
 
   // pre fails closed: a payload whose command cannot be read is blocked (exit 2); one whose command can is checked.
   const blocksUnreadable = (event: string, stdin: string) => event === 'pre' && !/"command":"ls"/.test(stdin);
 
-  it.each(cases)('%s: one line on stderr naming the field, no stack trace (exit 1; pre without a readable command: 2)', async (_what, event, stdin, field) => {
-    const out = await dispatchHook(event, stdin, HOOK_ENV, ws);
-    expect(out.exitCode).toBe(blocksUnreadable(event, stdin) ? 2 : 1);
-    expect(out.stdout).toBe('');
-    expect(out.stderr.endsWith('\n')).toBe(true);
-    expect(out.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(out.stderr).toMatch(
-      blocksUnreadable(event, stdin) ? /^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(/ : new RegExp(`^nextrust hook ${event}: `),
-    );
-    expect(out.stderr).toMatch(field);
-    expect(out.stderr).not.toMatch(/^\s*at /m);
-    expect(activities()).toEqual([]);
-  });
+  it.each(cases)(
+    '%s: one line on stderr naming the field, no stack trace (exit 1; pre without a readable command: 2)',
+    async (_what, event, stdin, field) => {
+      const out = await dispatchHook(event, stdin, HOOK_ENV, ws);
+      expect(out.exitCode).toBe(blocksUnreadable(event, stdin) ? 2 : 1);
+      expect(out.stdout).toBe('');
+      expect(out.stderr.endsWith('\n')).toBe(true);
+      expect(out.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(out.stderr).toMatch(
+        blocksUnreadable(event, stdin)
+          ? /^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(/
+          : new RegExp(`^nextrust hook ${event}: `),
+      );
+      expect(out.stderr).toMatch(field);
+      expect(out.stderr).not.toMatch(/^\s*at /m);
+      expect(activities()).toEqual([]);
+    },
+  );
 
-  it.each(['PreToolUse', 'SessionStart', 'session-end', '', 'PRE'])('unknown event %j: exit 1 naming the events', async (event) => {
-    const out = await dispatchHook(event, JSON.stringify(preToolUse('ls')), HOOK_ENV, ws);
-    expect(out.exitCode).toBe(1);
-    expect(out.stdout).toBe('');
-    expect(out.stderr).toBe(`nextrust hook: unknown event '${event}': expected one of pre, post, stop, user-prompt-submit, session-start\n`);
-  });
+  it.each(['PreToolUse', 'SessionStart', 'session-end', '', 'PRE'])(
+    'unknown event %j: exit 1 naming the events',
+    async (event) => {
+      const out = await dispatchHook(event, JSON.stringify(preToolUse('ls')), HOOK_ENV, ws);
+      expect(out.exitCode).toBe(1);
+      expect(out.stdout).toBe('');
+      expect(out.stderr).toBe(
+        `nextrust hook: unknown event '${event}': expected one of pre, post, stop, user-prompt-submit, session-start\n`,
+      );
+    },
+  );
 });
 
 describe('payloads over the limit (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES, default 1 MiB)', () => {
@@ -392,17 +493,25 @@ describe('payloads over the limit (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES, default 1 Mi
     expect(await run('pre', stdin)).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: 'nextrust security guard: blocked: the hook payload is over 1048576 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), so the command cannot be checked\n',
+      stderr:
+        'nextrust security guard: blocked: the hook payload is over 1048576 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), so the command cannot be checked\n',
     });
     // One byte less is read and checked as usual.
     expect(await run('pre', preOfBytes(1024 * 1024, 'ls'))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
-    expect((await run('pre', preOfBytes(1024 * 1024, 'rm -rf /'))).stderr).toMatch(/^nextrust security guard: blocked: recursive rm of \//);
+    expect((await run('pre', preOfBytes(1024 * 1024, 'rm -rf /'))).stderr).toMatch(
+      /^nextrust security guard: blocked: recursive rm of \//,
+    );
   });
 
   it('post over the limit set in the environment: a non-blocking error (exit 1, one line), nothing recorded', async () => {
     const env = { ...HOOK_ENV, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '4096' };
     const big = JSON.stringify(postToolUse('cargo build', { stderr: 'e'.repeat(5000), exit_code: 101 }));
-    expect(await run('post', big, env)).toEqual({ exitCode: 1, stdout: '', stderr: 'nextrust hook post: the hook payload is over 4096 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n' });
+    expect(await run('post', big, env)).toEqual({
+      exitCode: 1,
+      stdout: '',
+      stderr:
+        'nextrust hook post: the hook payload is over 4096 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n',
+    });
     expect(activities()).toEqual([]);
     expect(await run('post', big, { ...env, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '8192' })).toMatchObject({ exitCode: 0 });
     expect(ofType('command_failed')).toHaveLength(1);
@@ -417,7 +526,11 @@ describe('payloads over the limit (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES, default 1 Mi
   });
 
   it.each(['stop', 'user-prompt-submit', 'session-start', 'PreToolUse'])('%s: the same non-blocking line', (event) => {
-    expect(payloadTooLargeOutcome(event, 10)).toEqual({ exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook payload is over 10 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n` });
+    expect(payloadTooLargeOutcome(event, 10)).toEqual({
+      exitCode: 1,
+      stdout: '',
+      stderr: `nextrust hook ${event}: the hook payload is over 10 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES): not read, nothing done\n`,
+    });
   });
 });
 
@@ -435,19 +548,30 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
     sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nxh-disp-'));
   });
   afterAll(() => {
-    spawnSync(process.execPath, [path.join(REPO, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], { env: { ...process.env, NEXTRUST_HOOK_SOCKET_DIR: sockDir }, stdio: 'ignore' });
+    spawnSync(process.execPath, [path.join(REPO, 'tools/nx-plugin/bin/nextrust.js'), 'hook-server', 'stop'], {
+      env: { ...process.env, NEXTRUST_HOOK_SOCKET_DIR: sockDir },
+      stdio: 'ignore',
+    });
     fs.rmSync(sockDir, { recursive: true, force: true });
   });
   const sh = (event: string, payload: unknown) => {
     const env: NodeJS.ProcessEnv = { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir };
     delete env.NEXTRUST_STATUS_DIR;
     delete env.GEMINI_API_KEY;
-    const r = spawnSync('sh', ['-c', commandOf(event)], { cwd: ws, env, input: JSON.stringify(payload), encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('sh', ['-c', commandOf(event)], {
+      cwd: ws,
+      env,
+      input: JSON.stringify(payload),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
   it('registers the hook events, with the Bash matcher on the tool events', () => {
-    expect(Object.keys(settings.hooks)).toEqual(expect.arrayContaining(['PreToolUse', 'PostToolUse', 'Stop', 'UserPromptSubmit']));
+    expect(Object.keys(settings.hooks)).toEqual(
+      expect.arrayContaining(['PreToolUse', 'PostToolUse', 'Stop', 'UserPromptSubmit']),
+    );
     expect(settings.hooks.PreToolUse[0].matcher).toBe('Bash');
     expect(settings.hooks.PostToolUse[0].matcher).toBe('Bash');
   });
@@ -470,7 +594,11 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
   });
 
   it('PostToolUse: success exit 0, known failure exit 2 with the diagnosis', () => {
-    expect(sh('PostToolUse', postToolUse('cargo build', { stdout: 'Finished' }))).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(sh('PostToolUse', postToolUse('cargo build', { stdout: 'Finished' }))).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     const failed = sh('PostToolUse', postToolUse(BUILD, { stderr: fixture('linker-not-found.log'), exit_code: 101 }));
     expect(failed.exitCode).toBe(2);
     expect(failed.stderr).toContain('known issue linker-not-found');
@@ -483,22 +611,39 @@ describe('the real bin, run as Claude Code runs it (.claude/settings.json)', () 
   });
 
   it('UserPromptSubmit: exit 0, prompt_submitted recorded', () => {
-    expect(sh('UserPromptSubmit', { ...common('UserPromptSubmit'), prompt: 'hello' })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(sh('UserPromptSubmit', { ...common('UserPromptSubmit'), prompt: 'hello' })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(ofType('prompt_submitted')).toHaveLength(1);
   });
 
   it('SessionStart: exit 0 with nothing on stdout (it would become session context), nothing recorded', () => {
-    expect(sh('SessionStart', { ...common('SessionStart'), source: 'startup' })).toEqual({ exitCode: 0, stdout: '', stderr: '' });
+    expect(sh('SessionStart', { ...common('SessionStart'), source: 'startup' })).toEqual({
+      exitCode: 0,
+      stdout: '',
+      stderr: '',
+    });
     expect(fs.existsSync(path.join(statusDir, ACTIVITY_LOG))).toBe(false);
   });
 
   it('a malformed payload through the bin: blocked (pre fails closed), one line, no stack trace; every call logged in .claude/hook-logs', () => {
-    const r = spawnSync('sh', ['-c', commandOf('PreToolUse')], { cwd: ws, env: { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir }, input: 'not json', encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', commandOf('PreToolUse')], {
+      cwd: ws,
+      env: { ...process.env, CLAUDE_PROJECT_DIR: ws, NEXTRUST_HOOK_SOCKET_DIR: sockDir },
+      input: 'not json',
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(payload is not valid JSON/);
+    expect(r.stderr).toMatch(
+      /^nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked \(payload is not valid JSON/,
+    );
     const logs = fs.readdirSync(path.join(ws, '.claude/hook-logs'));
     expect(logs).toHaveLength(1);
-    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(/ pre - exit=2 \d+ms (server|node)\n$/);
+    expect(fs.readFileSync(path.join(ws, '.claude/hook-logs', logs[0]), 'utf8')).toMatch(
+      / pre - exit=2 \d+ms (server|node)\n$/,
+    );
   });
 });

@@ -56,10 +56,13 @@ function guardDecision(command: string): HookDecision | void {
   try {
     v = checkCommand(command);
   } catch (e) {
-    return { block: `nextrust security guard: blocked: the guard failed, so the command cannot be checked (${(e as Error).message})\n  command: ${command.slice(0, 300)}` };
+    return {
+      block: `nextrust security guard: blocked: the guard failed, so the command cannot be checked (${(e as Error).message})\n  command: ${command.slice(0, 300)}`,
+    };
   }
   if (v.blocked) return { block: `nextrust security guard: blocked: ${v.reason}\n  command: ${command.slice(0, 300)}` };
-  if (v.ask) return { ask: `nextrust security guard: cannot check this command (${v.ask}); allow it only after reading it` };
+  if (v.ask)
+    return { ask: `nextrust security guard: cannot check this command (${v.ask}); allow it only after reading it` };
 }
 
 const securityGuard: HookHandler = ({ payload }) => (payload.command ? guardDecision(payload.command) : undefined);
@@ -88,7 +91,9 @@ const phaseAlignment: HookHandler = async ({ payload, workspaceRoot, env }) => {
   if (!/\bnx(\.js)?\b/.test(command) && !llvmBuild) return;
   const targets = [
     ...[...command.matchAll(PIPELINE_TARGET)].map((m) => [m[1], m[2]] as const),
-    ...[...command.matchAll(NX_TARGET_PROJECT)].filter((m) => !['run', 'affected', 'show', 'graph', 'reset'].includes(m[1])).map((m) => [m[2], m[1]] as const),
+    ...[...command.matchAll(NX_TARGET_PROJECT)]
+      .filter((m) => !['run', 'affected', 'show', 'graph', 'reset'].includes(m[1]))
+      .map((m) => [m[2], m[1]] as const),
   ];
   if (!targets.length && !llvmBuild) return;
   const { StatusStore, resolveStatusDir } = await import('../../pipeline/status-store');
@@ -101,7 +106,11 @@ const phaseAlignment: HookHandler = async ({ payload, workspaceRoot, env }) => {
   for (const [project, target] of checks) {
     const a = checkPhaseAlignment(phases, current, project, target);
     if (!a.aligned) {
-      await store.append('phase_misaligned', { task: `${project}:${target}`, source: 'claude-code', message: a.reason });
+      await store.append('phase_misaligned', {
+        task: `${project}:${target}`,
+        source: 'claude-code',
+        message: a.reason,
+      });
       return { ask: `nextrust phase alignment: ${a.reason}` };
     }
   }
@@ -113,7 +122,13 @@ const recordResult: HookHandler = async ({ payload, workspaceRoot, env }) => {
   const { idempotencyKey } = await import('../../pipeline/idempotency');
   const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const r = payload.result;
-  const key = idempotencyKey({ session: payload.session_id, commit: '-', runId: payload.tool_use_id ?? '-', attempt: '1', event: `command:${payload.command}:${r.stdout.length}:${r.stderr.length}` });
+  const key = idempotencyKey({
+    session: payload.session_id,
+    commit: '-',
+    runId: payload.tool_use_id ?? '-',
+    attempt: '1',
+    event: `command:${payload.command}:${r.stdout.length}:${r.stderr.length}`,
+  });
   await store.append(
     r.failed ? 'command_failed' : 'command_completed',
     {
@@ -135,10 +150,20 @@ const analyseFailedCommand: HookHandler = async ({ payload, workspaceRoot, env }
   const store = new StatusStore(resolveStatusDir(undefined, workspaceRoot, env), { env });
   const r = payload.result;
   // Without a tool_use_id, the output tells two failures of the same command apart.
-  const runId = payload.tool_use_id ?? `claude-code-${createHash('sha256').update(r.stdout + '\0' + r.stderr + '\0' + (r.error ?? '')).digest('hex').slice(0, 16)}`;
+  const runId =
+    payload.tool_use_id ??
+    `claude-code-${createHash('sha256')
+      .update(r.stdout + '\0' + r.stderr + '\0' + (r.error ?? ''))
+      .digest('hex')
+      .slice(0, 16)}`;
   const a = await analyzeFailure(
     store,
-    { task: `bash: ${payload.command.slice(0, 80)}`, command: payload.command, logText: [r.stdout, r.stderr, r.error ?? ''].join('\n'), workspaceRoot },
+    {
+      task: `bash: ${payload.command.slice(0, 80)}`,
+      command: payload.command,
+      logText: [r.stdout, r.stderr, r.error ?? ''].join('\n'),
+      workspaceRoot,
+    },
     { keyParts: { session: payload.session_id, runId }, env },
   );
   // A known issue goes back to Claude (PostToolUse exit 2: stderr is shown to the model).
@@ -154,7 +179,10 @@ const phaseCompletion: HookHandler = async ({ payload, workspaceRoot, env }) => 
   if (!cur || cur.status !== 'completed') return;
   const { activities } = await store.readActivities();
   const reviewed = activities.some(
-    (a) => (a.type === 'review_completed' || a.type === 'review_skipped') && a.details.phase === cur.id && a.timestamp >= (cur.ended_at ?? cur.updated_at),
+    (a) =>
+      (a.type === 'review_completed' || a.type === 'review_skipped') &&
+      a.details.phase === cur.id &&
+      a.timestamp >= (cur.ended_at ?? cur.updated_at),
   );
   if (reviewed) return;
   const { requestReview } = await import('../../ai/review');
@@ -198,7 +226,9 @@ function workspaceRootOf(start: string): string {
  * (https://docs.anthropic.com/en/docs/claude-code/hooks#pretooluse-decision-control).
  */
 function askOutcome(reason: string, notes: string[]): HookOutcome {
-  const out = { hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: reason } };
+  const out = {
+    hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'ask', permissionDecisionReason: reason },
+  };
   return { exitCode: 0, stdout: JSON.stringify(out) + '\n', stderr: notes.length ? notes.join('\n') + '\n' : '' };
 }
 
@@ -219,9 +249,17 @@ export interface HookOutcome {
  */
 export function payloadTooLargeOutcome(event: string, limit: number): HookOutcome {
   if (event === 'pre') {
-    return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}), so the command cannot be checked\n` };
+    return {
+      exitCode: 2,
+      stdout: '',
+      stderr: `nextrust security guard: blocked: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}), so the command cannot be checked\n`,
+    };
   }
-  return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}): not read, nothing done\n` };
+  return {
+    exitCode: 1,
+    stdout: '',
+    stderr: `nextrust hook ${event}: the hook payload is over ${limit} bytes (${MAX_PAYLOAD_ENV}): not read, nothing done\n`,
+  };
 }
 
 /**
@@ -234,12 +272,21 @@ export function payloadTooLargeOutcome(event: string, limit: number): HookOutcom
  * failing blocks too (exit 2); any other handler that fails is reported as
  * exit 1 and never blocks.
  */
-export async function dispatchHook(event: string, stdin: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<HookOutcome> {
+export async function dispatchHook(
+  event: string,
+  stdin: string,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Promise<HookOutcome> {
   const limit = maxPayloadBytes(env);
   // Each UTF-16 unit is at most 3 UTF-8 bytes: only a long string needs counting.
   if (stdin.length * 3 > limit && Buffer.byteLength(stdin, 'utf8') > limit) return payloadTooLargeOutcome(event, limit);
   if (!(HOOK_EVENTS as readonly string[]).includes(event)) {
-    return { exitCode: 1, stdout: '', stderr: `nextrust hook: unknown event '${event}': expected one of ${HOOK_EVENTS.join(', ')}\n` };
+    return {
+      exitCode: 1,
+      stdout: '',
+      stderr: `nextrust hook: unknown event '${event}': expected one of ${HOOK_EVENTS.join(', ')}\n`,
+    };
   }
   let payload: HookPayload;
   try {
@@ -249,14 +296,24 @@ export async function dispatchHook(event: string, stdin: string, env: NodeJS.Pro
     if (event === 'pre') {
       // Fail closed: whatever else is wrong, a command that can be read is checked; one that cannot is blocked.
       const command = readableCommand(stdin);
-      if (command === undefined) return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked (${msg})\n` };
+      if (command === undefined)
+        return {
+          exitCode: 2,
+          stdout: '',
+          stderr: `nextrust security guard: blocked: the hook payload cannot be read, so the command cannot be checked (${msg})\n`,
+        };
       const d = guardDecision(command);
       if (d?.block) return { exitCode: 2, stdout: '', stderr: `${d.block}\n` };
       if (d?.ask) return askOutcome(d.ask, [`nextrust hook ${event}: ${msg}`]);
     }
     return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: ${msg}\n` };
   }
-  const ctx: HookContext = { event: event as HookEvent, payload, workspaceRoot: workspaceRootOf(payload.cwd ?? cwd), env };
+  const ctx: HookContext = {
+    event: event as HookEvent,
+    payload,
+    workspaceRoot: workspaceRootOf(payload.cwd ?? cwd),
+    env,
+  };
   const notes: string[] = [];
   let handlerFailed = false;
   for (const handler of HOOK_HANDLERS[ctx.event]) {
@@ -269,7 +326,8 @@ export async function dispatchHook(event: string, stdin: string, env: NodeJS.Pro
       continue;
     }
     if (!d) continue;
-    if (d.block) return { exitCode: 2, stdout: '', stderr: d.block + '\n' + (notes.length ? notes.join('\n') + '\n' : '') };
+    if (d.block)
+      return { exitCode: 2, stdout: '', stderr: d.block + '\n' + (notes.length ? notes.join('\n') + '\n' : '') };
     if (d.ask) return askOutcome(d.ask, notes);
     if (d.note) notes.push(d.note);
   }

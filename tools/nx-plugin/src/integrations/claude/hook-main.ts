@@ -32,12 +32,23 @@ export function hookTool(stdin: string): string {
  * Appends one line to `<CLAUDE_PROJECT_DIR or cwd>/.claude/hook-logs/<UTC date>.log`:
  * `<ISO time> <event> <tool|-> exit=<code> <ms>ms <runner>`. Best effort: never throws.
  */
-export function appendHookLog(entry: { event: string; tool: string; exitCode: number; ms: number; runner: HookRunner; env: NodeJS.ProcessEnv; cwd: string }): void {
+export function appendHookLog(entry: {
+  event: string;
+  tool: string;
+  exitCode: number;
+  ms: number;
+  runner: HookRunner;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}): void {
   try {
     const dir = path.join(entry.env.CLAUDE_PROJECT_DIR ?? entry.cwd, '.claude', 'hook-logs');
     fs.mkdirSync(dir, { recursive: true });
     const now = new Date().toISOString();
-    fs.appendFileSync(path.join(dir, `${now.slice(0, 10)}.log`), `${now} ${entry.event} ${entry.tool} exit=${entry.exitCode} ${entry.ms}ms ${entry.runner}\n`);
+    fs.appendFileSync(
+      path.join(dir, `${now.slice(0, 10)}.log`),
+      `${now} ${entry.event} ${entry.tool} exit=${entry.exitCode} ${entry.ms}ms ${entry.runner}\n`,
+    );
   } catch {
     // logging is best effort
   }
@@ -52,9 +63,17 @@ export function appendHookLog(entry: { event: string; tool: string; exitCode: nu
  */
 export function timedOutOutcome(event: string, ms: number, background: boolean): HookOutcome {
   if (event === 'pre') {
-    return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}), so the command cannot be checked\n` };
+    return {
+      exitCode: 2,
+      stdout: '',
+      stderr: `nextrust security guard: blocked: the hook did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}), so the command cannot be checked\n`,
+    };
   }
-  return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}); ${background ? 'it goes on in the background' : 'abandoned'}\n` };
+  return {
+    exitCode: 1,
+    stdout: '',
+    stderr: `nextrust hook ${event}: did not finish within ${ms} ms (${CALL_TIMEOUT_ENV}); ${background ? 'it goes on in the background' : 'abandoned'}\n`,
+  };
 }
 
 /**
@@ -64,7 +83,12 @@ export function timedOutOutcome(event: string, ms: number, background: boolean):
  */
 export function hookFailedOutcome(event: string, why: string): HookOutcome {
   const reason = why.split('\n')[0];
-  if (event === 'pre') return { exitCode: 2, stdout: '', stderr: `nextrust security guard: blocked: the hook failed (${reason}), so the command cannot be checked\n` };
+  if (event === 'pre')
+    return {
+      exitCode: 2,
+      stdout: '',
+      stderr: `nextrust security guard: blocked: the hook failed (${reason}), so the command cannot be checked\n`,
+    };
   return { exitCode: 1, stdout: '', stderr: `nextrust hook ${event}: the hook failed (${reason})\n` };
 }
 
@@ -73,7 +97,13 @@ export function hookFailedOutcome(event: string, why: string): HookOutcome {
  * (appendHookLog). Never throws (dispatchHook does not; logging is best
  * effort). No time limit here: the caller sets it.
  */
-export async function runHook(event: string, stdin: string, env: NodeJS.ProcessEnv, cwd: string, runner: HookRunner): Promise<HookOutcome> {
+export async function runHook(
+  event: string,
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  runner: HookRunner,
+): Promise<HookOutcome> {
   const started = Date.now();
   const out = await dispatchHook(event, stdin, env, cwd);
   appendHookLog({ event, tool: hookTool(stdin), exitCode: out.exitCode, ms: Date.now() - started, runner, env, cwd });
@@ -86,7 +116,10 @@ export async function runHook(event: string, stdin: string, env: NodeJS.ProcessE
  * reports `tooLarge`. Holds at most `limit` + one chunk.
  * @returns the bytes read, or `{ tooLarge: true }`.
  */
-export async function readBounded(stream: NodeJS.ReadableStream, limit: number): Promise<{ bytes: Buffer } | { tooLarge: true }> {
+export async function readBounded(
+  stream: NodeJS.ReadableStream,
+  limit: number,
+): Promise<{ bytes: Buffer } | { tooLarge: true }> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of stream) {

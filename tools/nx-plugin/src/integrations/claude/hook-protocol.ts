@@ -115,7 +115,8 @@ const field = (b: Buffer) => [u32(b.length), b];
 
 /** Reads the fields of a message after its magic. @throws HookProtocolError */
 function reader(buf: Buffer, what: string) {
-  if (buf.length < HOOK_MAGIC.length || !buf.subarray(0, HOOK_MAGIC.length).equals(HOOK_MAGIC)) throw new HookProtocolError(`${what} does not start with ${JSON.stringify(HOOK_MAGIC.toString('latin1'))}`);
+  if (buf.length < HOOK_MAGIC.length || !buf.subarray(0, HOOK_MAGIC.length).equals(HOOK_MAGIC))
+    throw new HookProtocolError(`${what} does not start with ${JSON.stringify(HOOK_MAGIC.toString('latin1'))}`);
   let at = HOOK_MAGIC.length;
   const num = (name: string) => {
     if (at + 4 > buf.length) throw new HookProtocolError(`${what} ends before its ${name}`);
@@ -127,7 +128,8 @@ function reader(buf: Buffer, what: string) {
     num,
     bytes(name: string): Buffer {
       const n = num(`${name} length`);
-      if (at + n > buf.length) throw new HookProtocolError(`${what} ends inside its ${name} (${n} bytes declared, ${buf.length - at} left)`);
+      if (at + n > buf.length)
+        throw new HookProtocolError(`${what} ends inside its ${name} (${n} bytes declared, ${buf.length - at} left)`);
       const b = buf.subarray(at, at + n);
       at += n;
       return b;
@@ -140,8 +142,19 @@ function reader(buf: Buffer, what: string) {
 
 /** Encodes a request (what the C client sends). */
 export function encodeRequest(r: HookRequest): Buffer {
-  const env = Buffer.from(Object.entries(r.env).map(([k, v]) => `${k}=${v}\0`).join(''), 'utf8');
-  return Buffer.concat([HOOK_MAGIC, ...field(Buffer.from(r.event, 'utf8')), ...field(Buffer.from(r.cwd, 'utf8')), ...field(env), ...field(r.stdin)]);
+  const env = Buffer.from(
+    Object.entries(r.env)
+      .map(([k, v]) => `${k}=${v}\0`)
+      .join(''),
+    'utf8',
+  );
+  return Buffer.concat([
+    HOOK_MAGIC,
+    ...field(Buffer.from(r.event, 'utf8')),
+    ...field(Buffer.from(r.cwd, 'utf8')),
+    ...field(env),
+    ...field(r.stdin),
+  ]);
 }
 
 /** The environment block of a request (`KEY=VALUE\0` entries) as a record. */
@@ -219,7 +232,8 @@ export class HookRequestReader {
       this.pending = Buffer.alloc(0);
     }
     const room = this.stdin!.length - this.filled;
-    if (chunk.length > room) throw new HookProtocolError(`request has ${chunk.length - room} bytes after its last field`);
+    if (chunk.length > room)
+      throw new HookProtocolError(`request has ${chunk.length - room} bytes after its last field`);
     chunk.copy(this.stdin!, this.filled);
     this.filled += chunk.length;
     return { state: 'reading' };
@@ -237,7 +251,10 @@ export class HookRequestReader {
       for (const f of ['event', 'cwd', 'environment', 'stdin']) rd.bytes(f);
       throw new HookProtocolError('request ends early');
     }
-    if (this.filled < this.stdin!.length) throw new HookProtocolError(`request ends inside its stdin (${this.stdin!.length} bytes declared, ${this.filled} left)`);
+    if (this.filled < this.stdin!.length)
+      throw new HookProtocolError(
+        `request ends inside its stdin (${this.stdin!.length} bytes declared, ${this.filled} left)`,
+      );
     const { event, cwd, env } = this.head;
     return { event, cwd, env, stdin: this.stdin! };
   }
@@ -246,7 +263,8 @@ export class HookRequestReader {
   private parseHead(): { head: HookRequestHead; used: number } | undefined {
     const buf = this.pending;
     const magic = Math.min(buf.length, HOOK_MAGIC.length);
-    if (!buf.subarray(0, magic).equals(HOOK_MAGIC.subarray(0, magic))) throw new HookProtocolError(`request does not start with ${JSON.stringify(HOOK_MAGIC.toString('latin1'))}`);
+    if (!buf.subarray(0, magic).equals(HOOK_MAGIC.subarray(0, magic)))
+      throw new HookProtocolError(`request does not start with ${JSON.stringify(HOOK_MAGIC.toString('latin1'))}`);
     let at = HOOK_MAGIC.length;
     const fields: Buffer[] = [];
     for (const [name, max] of [
@@ -313,6 +331,9 @@ export function hookSocketDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function hookSocketPath(pluginDir: string, env: NodeJS.ProcessEnv = process.env): string {
   const p = path.join(hookSocketDir(env), `${fnv1a64(fs.realpathSync(pluginDir))}.sock`);
-  if (Buffer.byteLength(p) > MAX_SOCKET_PATH) throw new Error(`hook server socket path ${p} is longer than ${MAX_SOCKET_PATH} bytes: set NEXTRUST_HOOK_SOCKET_DIR to a shorter directory`);
+  if (Buffer.byteLength(p) > MAX_SOCKET_PATH)
+    throw new Error(
+      `hook server socket path ${p} is longer than ${MAX_SOCKET_PATH} bytes: set NEXTRUST_HOOK_SOCKET_DIR to a shorter directory`,
+    );
   return p;
 }

@@ -125,7 +125,10 @@ export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const st = fs.lstatSync(dir);
   if (!st.isDirectory()) throw new Error(`hook server socket directory ${dir} is not a directory`);
-  if (process.getuid && st.uid !== process.getuid()) throw new Error(`hook server socket directory ${dir} belongs to uid ${st.uid}, not to this user: set NEXTRUST_HOOK_SOCKET_DIR`);
+  if (process.getuid && st.uid !== process.getuid())
+    throw new Error(
+      `hook server socket directory ${dir} belongs to uid ${st.uid}, not to this user: set NEXTRUST_HOOK_SOCKET_DIR`,
+    );
   if (st.mode & 0o077) fs.chmodSync(dir, 0o700);
 }
 
@@ -169,7 +172,9 @@ export function runHookWorker(): void {
     const stdin = Buffer.from(m.stdin.buffer, m.stdin.byteOffset, m.stdin.byteLength).toString('utf8');
     port.postMessage({ id: m.id, kind: 'started', tool: hookTool(stdin) } satisfies WorkerReply);
     // dispatchHook does not reject; if it ever did, the worker would die of it and the call fail closed (pre blocked).
-    void dispatchHook(m.event, stdin, m.env, m.cwd).then((outcome) => port.postMessage({ id: m.id, kind: 'done', outcome } satisfies WorkerReply));
+    void dispatchHook(m.event, stdin, m.env, m.cwd).then((outcome) =>
+      port.postMessage({ id: m.id, kind: 'done', outcome } satisfies WorkerReply),
+    );
   });
 }
 
@@ -207,7 +212,9 @@ export function workerModule(pluginDir: string): HookWorkerModule {
   if (!__filename.endsWith('.ts')) return { module: __filename };
   const compiled = path.join(pluginDir, 'dist', path.relative(pluginDir, __filename).replace(/\.ts$/, '.js'));
   try {
-    const { distFreshness } = require(path.join(pluginDir, 'bin', 'freshness.js')) as { distFreshness: (dir: string) => { fresh: boolean } };
+    const { distFreshness } = require(path.join(pluginDir, 'bin', 'freshness.js')) as {
+      distFreshness: (dir: string) => { fresh: boolean };
+    };
     if (fs.existsSync(compiled) && distFreshness(pluginDir).fresh) return { module: compiled };
   } catch {
     // no usable dist/: the sources
@@ -216,13 +223,18 @@ export function workerModule(pluginDir: string): HookWorkerModule {
 }
 
 function spawnHookWorker(code: HookWorkerModule): Worker {
-  const w = new Worker(WORKER_BOOT, { eval: true, workerData: code, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+  const w = new Worker(WORKER_BOOT, {
+    eval: true,
+    workerData: code,
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+  });
   w.unref(); // the listening socket keeps the server alive, not its workers
   return w;
 }
 
 /** How a call in the pool ended: answered by its worker, timed out, failed, or not run (the client should run it through node). */
-export type PooledCallResult = { how: 'done' | 'timed-out' | 'failed'; outcome: HookOutcome; tool: string } | { how: 'fallback'; why: string };
+export type PooledCallResult =
+  { how: 'done' | 'timed-out' | 'failed'; outcome: HookOutcome; tool: string } | { how: 'fallback'; why: string };
 
 /** Counts of the pool's workers (for `__ping`). */
 export interface HookWorkerCounts {
@@ -258,7 +270,13 @@ class HookWorkerPool {
   }
 
   counts(): HookWorkerCounts {
-    return { idle: this.idle.length, active: this.active.size, background: this.background.size, queued: this.queue.length, terminated: this.terminated };
+    return {
+      idle: this.idle.length,
+      active: this.active.size,
+      background: this.background.size,
+      queued: this.queue.length,
+      terminated: this.terminated,
+    };
   }
 
   /** Dispatches `req` in a worker; settles by `timeoutMs` (ms) at the latest. Never rejects. */
@@ -299,14 +317,19 @@ class HookWorkerPool {
           this.forget(w);
           this.log(`hook server: worker for a ${req.event} call: ${why}`);
           // Dead before it began the call (it could not even start): let the node path run it.
-          finish(started ? { how: 'failed', outcome: hookFailedOutcome(req.event, why), tool } : { how: 'fallback', why });
+          finish(
+            started ? { how: 'failed', outcome: hookFailedOutcome(req.event, why), tool } : { how: 'fallback', why },
+          );
         };
         w.on('message', onMessage).on('error', onError).on('exit', onExit);
         detach = () => void w.off('message', onMessage).off('error', onError).off('exit', onExit);
         const stdin = new Uint8Array(req.stdin.buffer, req.stdin.byteOffset, req.stdin.byteLength);
         const call: WorkerCall = { id, event: req.event, cwd: req.cwd, env: req.env, stdin };
         // The reader gives each stdin an ArrayBuffer of its own: hand it over instead of copying it.
-        const own = req.stdin.byteOffset === 0 && req.stdin.byteLength === req.stdin.buffer.byteLength && req.stdin.buffer instanceof ArrayBuffer;
+        const own =
+          req.stdin.byteOffset === 0 &&
+          req.stdin.byteLength === req.stdin.buffer.byteLength &&
+          req.stdin.buffer instanceof ArrayBuffer;
         w.postMessage(call, own ? [req.stdin.buffer as ArrayBuffer] : []);
       };
       const timer = setTimeout(() => {
@@ -353,7 +376,8 @@ class HookWorkerPool {
 
   /** One idle worker ready for the next call, when there is room for it. */
   private spare(): void {
-    if (!this.closed && this.idle.length === 0 && this.active.size < MAX_ACTIVE_WORKERS) this.idle.push(this.watched(spawnHookWorker(this.code)));
+    if (!this.closed && this.idle.length === 0 && this.active.size < MAX_ACTIVE_WORKERS)
+      this.idle.push(this.watched(spawnHookWorker(this.code)));
   }
 
   /** A worker that dies while idle leaves the pool. */
@@ -464,14 +488,27 @@ export async function startHookServer(options: HookServerOptions): Promise<Runni
   const pool = new HookWorkerPool(workerModule(options.pluginDir), log);
 
   const text = (s: string) => Buffer.from(s, 'utf8');
-  const response = (o: HookOutcome): HookResponse => ({ status: o.exitCode & 0xff, stdout: text(o.stdout), stderr: text(o.stderr) });
+  const response = (o: HookOutcome): HookResponse => ({
+    status: o.exitCode & 0xff,
+    stdout: text(o.stdout),
+    stderr: text(o.stderr),
+  });
   const fallback: HookResponse = { status: FALLBACK_STATUS, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
 
   /** Runs a complete request and answers it on `conn`. */
   async function serve(conn: net.Socket, req: HookRequest): Promise<void> {
     const answer = (r: HookResponse) => conn.end(encodeResponse(r));
     if (req.event === '__ping') {
-      const info: HookServerInfo = { pid: process.pid, pluginDir: options.pluginDir, socketPath, startedAt, calls, idleMs, inFlight, workers: pool.counts() };
+      const info: HookServerInfo = {
+        pid: process.pid,
+        pluginDir: options.pluginDir,
+        socketPath,
+        startedAt,
+        calls,
+        idleMs,
+        inFlight,
+        workers: pool.counts(),
+      };
       return void answer({ status: 0, stdout: text(JSON.stringify(info) + '\n'), stderr: Buffer.alloc(0) });
     }
     if (req.event === '__stop') {
@@ -494,7 +531,15 @@ export async function startHookServer(options: HookServerOptions): Promise<Runni
         log(`hook server: a ${req.event} call handed to node: ${r.why}`);
         return void answer(fallback);
       }
-      appendHookLog({ event: req.event, tool: r.tool, exitCode: r.outcome.exitCode, ms: Date.now() - started, runner: 'server', env: req.env, cwd: req.cwd || process.cwd() });
+      appendHookLog({
+        event: req.event,
+        tool: r.tool,
+        exitCode: r.outcome.exitCode,
+        ms: Date.now() - started,
+        runner: 'server',
+        env: req.env,
+        cwd: req.cwd || process.cwd(),
+      });
       answer(response(r.outcome));
     } finally {
       inFlight--;
@@ -536,7 +581,15 @@ export async function startHookServer(options: HookServerOptions): Promise<Runni
         // Over the payload limit: answered from the header alone, the payload never read.
         calls++;
         const o = payloadTooLargeOutcome(st.head.event, st.limit);
-        appendHookLog({ event: st.head.event, tool: '-', exitCode: o.exitCode, ms: 0, runner: 'server', env: st.head.env, cwd: st.head.cwd || process.cwd() });
+        appendHookLog({
+          event: st.head.event,
+          tool: '-',
+          exitCode: o.exitCode,
+          ms: 0,
+          runner: 'server',
+          env: st.head.env,
+          cwd: st.head.cwd || process.cwd(),
+        });
         refuse(response(o));
       } catch (e) {
         // A malformed request: the client falls back to node, which reports the problem itself.
@@ -610,7 +663,13 @@ const LOCK_STALE_MS = 10_000;
  * @throws Error when nothing listens there (code ENOENT or ECONNREFUSED), on
  *   timeout (ms), or HookProtocolError for a malformed answer.
  */
-export function callHookServer(socketPath: string, event: string, stdin: Buffer = Buffer.alloc(0), env: Record<string, string> = {}, timeoutMs = 5_000): Promise<HookResponse> {
+export function callHookServer(
+  socketPath: string,
+  event: string,
+  stdin: Buffer = Buffer.alloc(0),
+  env: Record<string, string> = {},
+  timeoutMs = 5_000,
+): Promise<HookResponse> {
   return new Promise((resolve, reject) => {
     const conn = net.connect(socketPath);
     const chunks: Buffer[] = [];
@@ -677,7 +736,10 @@ export async function pingHookServer(socketPath: string, timeoutMs = 2_000): Pro
  * @returns what it did: 'started', 'running', 'disabled' or 'no-client'.
  * @throws Error for an unusable socket directory or path.
  */
-export async function startHookServerInBackground(pluginDir: string, env: NodeJS.ProcessEnv = process.env): Promise<'started' | 'running' | 'disabled' | 'no-client'> {
+export async function startHookServerInBackground(
+  pluginDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<'started' | 'running' | 'disabled' | 'no-client'> {
   if (env.NEXTRUST_HOOK_SERVER === '0') return 'disabled';
   if (!fs.existsSync(path.join(pluginDir, 'dist', 'hook-client'))) return 'no-client';
   const socketPath = hookSocketPath(pluginDir, env);
@@ -687,7 +749,13 @@ export async function startHookServerInBackground(pluginDir: string, env: NodeJS
     c.on('error', () => resolve(false));
   });
   // A process that holds the socket but no fresh lock is not a working server of ours.
-  if (up && (await lockfile.check(socketPath, { realpath: false, lockfilePath: `${socketPath}.lock`, stale: LOCK_STALE_MS }).catch(() => false))) return 'running';
+  if (
+    up &&
+    (await lockfile
+      .check(socketPath, { realpath: false, lockfilePath: `${socketPath}.lock`, stale: LOCK_STALE_MS })
+      .catch(() => false))
+  )
+    return 'running';
   ensurePrivateDir(path.dirname(socketPath));
   const logFile = socketPath.replace(/\.sock$/, '.log');
   try {

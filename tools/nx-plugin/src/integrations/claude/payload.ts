@@ -55,7 +55,10 @@ export class PayloadError extends Error {
 function str(o: Record<string, unknown>, key: string, where = ''): string | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new PayloadError(`field '${where}${key}': expected a string, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+  if (typeof v !== 'string')
+    throw new PayloadError(
+      `field '${where}${key}': expected a string, got ${Array.isArray(v) ? 'an array' : typeof v}`,
+    );
   return v;
 }
 
@@ -101,11 +104,14 @@ export function parseHookPayload(text: string): HookPayload {
       stderr: typeof r.stderr === 'string' ? r.stderr : '',
       interrupted,
       exitCode,
-      failed: !interrupted && ((exitCode !== null && exitCode !== 0) || event === 'PostToolUseFailure' || r.success === false),
+      failed:
+        !interrupted &&
+        ((exitCode !== null && exitCode !== 0) || event === 'PostToolUseFailure' || r.success === false),
       ...(error ? { error } : {}),
     };
   }
-  if (o.stop_hook_active !== undefined && typeof o.stop_hook_active !== 'boolean') throw new PayloadError("field 'stop_hook_active': expected true or false");
+  if (o.stop_hook_active !== undefined && typeof o.stop_hook_active !== 'boolean')
+    throw new PayloadError("field 'stop_hook_active': expected true or false");
   return {
     session_id,
     transcript_path: str(o, 'transcript_path'),

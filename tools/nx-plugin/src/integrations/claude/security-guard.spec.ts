@@ -182,16 +182,45 @@ describe('checkCommand: ordinary work is allowed', () => {
 const GUARDED_NAMES = /^(mkfs(\..*)?|mke2fs|mkswap|wipefs)$/;
 
 const wordChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789._'.split(''));
-const restChar = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-=:,+@%/'.split(''));
+const restChar = fc.constantFrom(
+  ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-=:,+@%/'.split(''),
+);
 /** A word or a relative path: never starts with `/`, `~`, `$`, `-`, or `+`. */
 const word = fc.tuple(wordChar, fc.string({ unit: restChar, maxLength: 12 })).map(([a, b]) => a + b);
 /** An option: `-x`, `-rf`, `--long-name`, `--opt=value`. */
 const option = fc.oneof(
-  fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzRF'.split('')), minLength: 1, maxLength: 4 }).map((s) => `-${s}`),
-  fc.tuple(fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz-'.split('')), minLength: 1, maxLength: 12 }), fc.option(word)).map(([n, v]) => `--${n}${v ? `=${v}` : ''}`),
+  fc
+    .string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzRF'.split('')), minLength: 1, maxLength: 4 })
+    .map((s) => `-${s}`),
+  fc
+    .tuple(
+      fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz-'.split('')), minLength: 1, maxLength: 12 }),
+      fc.option(word),
+    )
+    .map(([n, v]) => `--${n}${v ? `=${v}` : ''}`),
 );
 /** Real command names, including ones the guard inspects (rm, git, dd, chmod, sudo, bash). */
-const commandName = fc.constantFrom('rm', 'git', 'dd', 'chmod', 'chown', 'sudo', 'env', 'xargs', 'bash', 'sh', 'ls', 'cargo', 'npx', 'echo', 'shred', 'fdisk', 'nx', 'cp', 'mv');
+const commandName = fc.constantFrom(
+  'rm',
+  'git',
+  'dd',
+  'chmod',
+  'chown',
+  'sudo',
+  'env',
+  'xargs',
+  'bash',
+  'sh',
+  'ls',
+  'cargo',
+  'npx',
+  'echo',
+  'shred',
+  'fdisk',
+  'nx',
+  'cp',
+  'mv',
+);
 const harmlessArgv = fc
   .tuple(fc.oneof(commandName, word), fc.array(fc.oneof(word, option, commandName), { maxLength: 10 }))
   .map(([cmd, args]) => [cmd, ...args])
@@ -247,33 +276,87 @@ describe('checkCommand: properties', () => {
   it('never blocks harmless git pushes to feature branches, forced or not', () => {
     const branch = word.filter((w) => !['main', 'master'].includes(w.replace(/^.*:/, '')) && !w.includes(':'));
     fc.assert(
-      fc.property(fc.subarray(['-f', '--force', '--force-with-lease', '-u', '--set-upstream', '--tags']), fc.constantFrom('origin', 'upstream'), branch, (opts, remote, b) => {
-        expect(checkCommand(['git', 'push', ...opts, remote, b].join(' '))).toEqual({ blocked: false });
-      }),
+      fc.property(
+        fc.subarray(['-f', '--force', '--force-with-lease', '-u', '--set-upstream', '--tags']),
+        fc.constantFrom('origin', 'upstream'),
+        branch,
+        (opts, remote, b) => {
+          expect(checkCommand(['git', 'push', ...opts, remote, b].join(' '))).toEqual({ blocked: false });
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('never throws for arbitrary strings', () => {
     const shellish = fc.string({
-      unit: fc.constantFrom('rm', ' -rf', ' /', '~', '$HOME', '${', '}', '"', "'", '\\', '`', '$(', ')', '(', '{', ';', '&&', '||', '|', '&', '>', '<', '>>', '#', '*', '?', '[', ']', '\n', 'bash -c ', 'git push', ' -f', ' +main', ':', 'dd of=', '/dev/sda', 'sudo ', 'env ', '=', 'xargs'),
+      unit: fc.constantFrom(
+        'rm',
+        ' -rf',
+        ' /',
+        '~',
+        '$HOME',
+        '${',
+        '}',
+        '"',
+        "'",
+        '\\',
+        '`',
+        '$(',
+        ')',
+        '(',
+        '{',
+        ';',
+        '&&',
+        '||',
+        '|',
+        '&',
+        '>',
+        '<',
+        '>>',
+        '#',
+        '*',
+        '?',
+        '[',
+        ']',
+        '\n',
+        'bash -c ',
+        'git push',
+        ' -f',
+        ' +main',
+        ':',
+        'dd of=',
+        '/dev/sda',
+        'sudo ',
+        'env ',
+        '=',
+        'xargs',
+      ),
       maxLength: 40,
     });
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), shellish), (s) => {
-        const v = checkCommand(s);
-        expect(typeof v.blocked).toBe('boolean');
-        if (v.blocked) expect(v.reason.length).toBeGreaterThan(0);
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), shellish),
+        (s) => {
+          const v = checkCommand(s);
+          expect(typeof v.blocked).toBe('boolean');
+          if (v.blocked) expect(v.reason.length).toBeGreaterThan(0);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it('a destructive command stays blocked whatever harmless command precedes it', () => {
     fc.assert(
-      fc.property(harmlessArgv, fc.constantFrom('; ', ' && ', ' || ', ' | ', ' & ', ';\n', ' &&\n'), fc.constantFrom(...MUST_BLOCK.map(([c]) => c).filter((c) => !c.startsWith(':'))), (argv, op, bad) => {
-        expect(checkCommand(argv.join(' ') + op + bad).blocked).toBe(true);
-      }),
+      fc.property(
+        harmlessArgv,
+        fc.constantFrom('; ', ' && ', ' || ', ' | ', ' & ', ';\n', ' &&\n'),
+        fc.constantFrom(...MUST_BLOCK.map(([c]) => c).filter((c) => !c.startsWith(':'))),
+        (argv, op, bad) => {
+          expect(checkCommand(argv.join(' ') + op + bad).blocked).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -327,10 +410,13 @@ describe('checkCommand: wrappings and spellings that once got through', () => {
     expect(reasonOf(v)).toMatch(reason);
   });
 
-  it.each(MUST_NOT_PASS_SILENTLY.map((c) => [c.length > 200 ? `${c.slice(0, 40)}… (${c.length} chars)` : c, c]))('does not allow %s silently', (_shown, command) => {
-    const v = checkCommand(command);
-    expect(v.blocked || (v as { ask?: string }).ask).toBeTruthy();
-  });
+  it.each(MUST_NOT_PASS_SILENTLY.map((c) => [c.length > 200 ? `${c.slice(0, 40)}… (${c.length} chars)` : c, c]))(
+    'does not allow %s silently',
+    (_shown, command) => {
+      const v = checkCommand(command);
+      expect(v.blocked || (v as { ask?: string }).ask).toBeTruthy();
+    },
+  );
 
   it('still allows ordinary commands with substitutions, variables and quoted danger in arguments', () => {
     for (const command of [
@@ -355,7 +441,10 @@ describe('checkCommand: wrappings and spellings that once got through', () => {
   });
 
   it('a substitution in command position is still only known at run time; one as an argument is a word', () => {
-    expect(checkCommand('$(echo rm) -rf ~')).toEqual({ blocked: false, ask: 'the command name $__substitution is only known when it runs' });
+    expect(checkCommand('$(echo rm) -rf ~')).toEqual({
+      blocked: false,
+      ask: 'the command name $__substitution is only known when it runs',
+    });
     expect(scanSubstitutions('echo "$(date)" <(ls) `pwd` \'$(x)\'')).toEqual({
       bodies: ['date', 'ls', 'pwd'],
       line: 'echo "$__substitution" /dev/fd/63 $__substitution \'$(x)\'',
@@ -363,7 +452,14 @@ describe('checkCommand: wrappings and spellings that once got through', () => {
   });
 
   it('property: no wrapping of a destructive command passes', () => {
-    const core = fc.constantFrom('rm -rf ~', 'rm -rf /', 'rm -fr "$HOME"', 'git push --force origin main', 'dd if=/dev/zero of=/dev/sda', 'mkfs.ext4 /dev/sdb1');
+    const core = fc.constantFrom(
+      'rm -rf ~',
+      'rm -rf /',
+      'rm -fr "$HOME"',
+      'git push --force origin main',
+      'dd if=/dev/zero of=/dev/sda',
+      'mkfs.ext4 /dev/sdb1',
+    );
     type Wrap = (c: string) => string;
     const wraps: Wrap[] = [
       (c) => `sudo ${c}`,
@@ -386,11 +482,15 @@ describe('checkCommand: wrappings and spellings that once got through', () => {
       (c) => `eval "${c.replace(/(["\\$`])/g, '\\$1')}"`,
     ];
     fc.assert(
-      fc.property(core, fc.array(fc.integer({ min: 0, max: wraps.length - 1 }), { minLength: 1, maxLength: 4 }), (c, picks) => {
-        const command = picks.reduce<string>((acc, i) => wraps[i](acc), c);
-        const v = checkCommand(command);
-        return v.blocked || Boolean((v as { ask?: string }).ask);
-      }),
+      fc.property(
+        core,
+        fc.array(fc.integer({ min: 0, max: wraps.length - 1 }), { minLength: 1, maxLength: 4 }),
+        (c, picks) => {
+          const command = picks.reduce<string>((acc, i) => wraps[i](acc), c);
+          const v = checkCommand(command);
+          return v.blocked || Boolean((v as { ask?: string }).ask);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

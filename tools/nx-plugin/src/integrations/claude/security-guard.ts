@@ -43,9 +43,54 @@ export const MAX_DEPTH = 3;
 export const MAX_COMMAND_CHARS = 100_000;
 
 /** Shell reserved words that can precede a command (`{ rm -rf /; }`, `if true; then rm -rf /; fi`). */
-const RESERVED = new Set(['{', '}', 'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', '!', 'case', 'esac', 'in']);
-const WRAPPERS = new Set(['sudo', 'doas', 'nice', 'nohup', 'time', 'command', 'exec', 'builtin', 'xargs', 'timeout', 'stdbuf']);
-const SYSTEM_DIRS = new Set(['/', '/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib64', '/opt', '/proc', '/root', '/sbin', '/sys', '/usr', '/var', '/srv']);
+const RESERVED = new Set([
+  '{',
+  '}',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'while',
+  'until',
+  '!',
+  'case',
+  'esac',
+  'in',
+]);
+const WRAPPERS = new Set([
+  'sudo',
+  'doas',
+  'nice',
+  'nohup',
+  'time',
+  'command',
+  'exec',
+  'builtin',
+  'xargs',
+  'timeout',
+  'stdbuf',
+]);
+const SYSTEM_DIRS = new Set([
+  '/',
+  '/bin',
+  '/boot',
+  '/dev',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib64',
+  '/opt',
+  '/proc',
+  '/root',
+  '/sbin',
+  '/sys',
+  '/usr',
+  '/var',
+  '/srv',
+]);
 const PROTECTED_BRANCHES = new Set(['main', 'master']);
 
 function isOp(e: ParseEntry): e is Extract<ParseEntry, { op: unknown }> {
@@ -160,7 +205,8 @@ function checkRm(argv: string[]): string | null {
   }
   if (!recursive) return null;
   const bad = targets.find(dangerousRmTarget);
-  if (bad !== undefined) return `recursive rm of ${bad === '/*' ? 'everything under /' : bad} would destroy the system or the home directory`;
+  if (bad !== undefined)
+    return `recursive rm of ${bad === '/*' ? 'everything under /' : bad} would destroy the system or the home directory`;
   return null;
 }
 
@@ -168,12 +214,25 @@ function checkGitPush(argv: string[]): string | null {
   const i = argv.indexOf('push');
   if (argv[0] !== 'git' || i < 0) return null;
   const args = argv.slice(i + 1);
-  const force = args.some((a) => a === '-f' || a === '--force' || a.startsWith('--force-with-lease') || a === '--force-if-includes' || /^-[a-zA-Z]*f[a-zA-Z]*$/.test(a));
+  const force = args.some(
+    (a) =>
+      a === '-f' ||
+      a === '--force' ||
+      a.startsWith('--force-with-lease') ||
+      a === '--force-if-includes' ||
+      /^-[a-zA-Z]*f[a-zA-Z]*$/.test(a),
+  );
   // --mirror makes the remote's refs (main among them) equal the local ones, forcing and deleting.
-  if (args.includes('--mirror')) return 'git push --mirror overwrites and deletes every branch on the remote, main included';
+  if (args.includes('--mirror'))
+    return 'git push --mirror overwrites and deletes every branch on the remote, main included';
   const del = args.some((a) => a === '-d' || a === '--delete');
   const refs = args.filter((a) => !a.startsWith('-')).slice(1); // after the remote
-  const dst = (r: string) => r.replace(/^\+/, '').split(':').pop()!.replace(/^refs\/heads\//, '');
+  const dst = (r: string) =>
+    r
+      .replace(/^\+/, '')
+      .split(':')
+      .pop()!
+      .replace(/^refs\/heads\//, '');
   // HEAD may be main: a forced push of it is treated like one of main.
   const hitsProtected = refs.some((r) => PROTECTED_BRANCHES.has(dst(r)) || dst(r) === 'HEAD');
   const plusProtected = refs.some((r) => r.startsWith('+') && (PROTECTED_BRANCHES.has(dst(r)) || dst(r) === 'HEAD'));
@@ -187,14 +246,24 @@ function checkGitPush(argv: string[]): string | null {
 
 function checkDisk(argv: string[], redirects: { op: string; target: string }[]): string | null {
   const cmd = argv[0] ?? '';
-  const disk = (p: string) => /^\/dev\/(sd[a-z]+[0-9]*|hd[a-z]+[0-9]*|vd[a-z]+[0-9]*|xvd[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|mmcblk[0-9]+(p[0-9]+)?|disk[0-9]+s?[0-9]*|md[0-9]+|dm-[0-9]+|mapper\/.+)$/.test(p);
-  if (/^mkfs(\..+)?$/.test(cmd) || cmd === 'mke2fs' || cmd === 'mkswap' || cmd === 'wipefs') return `${cmd} formats or wipes a device`;
+  const disk = (p: string) =>
+    /^\/dev\/(sd[a-z]+[0-9]*|hd[a-z]+[0-9]*|vd[a-z]+[0-9]*|xvd[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|mmcblk[0-9]+(p[0-9]+)?|disk[0-9]+s?[0-9]*|md[0-9]+|dm-[0-9]+|mapper\/.+)$/.test(
+      p,
+    );
+  if (/^mkfs(\..+)?$/.test(cmd) || cmd === 'mke2fs' || cmd === 'mkswap' || cmd === 'wipefs')
+    return `${cmd} formats or wipes a device`;
   if (cmd === 'dd') {
     const of = argv.find((a) => a.startsWith('of='));
     if (of && disk(of.slice(3))) return `dd onto the device ${of.slice(3)} destroys its contents`;
   }
-  if ((cmd === 'shred' || cmd === 'blkdiscard') && argv.slice(1).some(disk)) return `${cmd} of a device destroys its contents`;
-  if ((cmd === 'fdisk' || cmd === 'sfdisk' || cmd === 'parted' || cmd === 'sgdisk') && argv.slice(1).some(disk) && !argv.includes('-l') && !argv.includes('--list')) {
+  if ((cmd === 'shred' || cmd === 'blkdiscard') && argv.slice(1).some(disk))
+    return `${cmd} of a device destroys its contents`;
+  if (
+    (cmd === 'fdisk' || cmd === 'sfdisk' || cmd === 'parted' || cmd === 'sgdisk') &&
+    argv.slice(1).some(disk) &&
+    !argv.includes('-l') &&
+    !argv.includes('--list')
+  ) {
     return `${cmd} rewrites the partition table of a device`;
   }
   const r = redirects.find((x) => disk(x.target));
@@ -204,8 +273,14 @@ function checkDisk(argv: string[], redirects: { op: string; target: string }[]):
 
 function checkPermissions(argv: string[]): string | null {
   const cmd = argv[0];
-  if ((cmd === 'chmod' || cmd === 'chown' || cmd === 'chgrp') && argv.some((a) => a === '-R' || a === '--recursive' || /^-[a-zA-Z]*R/.test(a))) {
-    const t = argv.slice(1).filter((a) => !a.startsWith('-')).slice(1);
+  if (
+    (cmd === 'chmod' || cmd === 'chown' || cmd === 'chgrp') &&
+    argv.some((a) => a === '-R' || a === '--recursive' || /^-[a-zA-Z]*R/.test(a))
+  ) {
+    const t = argv
+      .slice(1)
+      .filter((a) => !a.startsWith('-'))
+      .slice(1);
     const bad = t.find(dangerousRmTarget);
     if (bad !== undefined) return `recursive ${cmd} of ${bad} breaks the system`;
   }
@@ -332,7 +407,8 @@ const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash', 'ksh', 'fish']);
  * @returns `{blocked: true, reason}` for a destructive command; `{blocked: false, ask}` for one it cannot analyse.
  */
 export function checkCommand(command: string, depth = 0): GuardVerdict {
-  if (command.length > MAX_COMMAND_CHARS) return { blocked: false, ask: `the command is ${command.length} characters long, over ${MAX_COMMAND_CHARS}` };
+  if (command.length > MAX_COMMAND_CHARS)
+    return { blocked: false, ask: `the command is ${command.length} characters long, over ${MAX_COMMAND_CHARS}` };
   if (FORK_BOMB.test(command)) return { blocked: true, reason: 'a fork bomb exhausts the machine' };
   let ask: string | undefined;
   /** Checks a nested script: its verdict if blocked; remembers the first reason to ask. */
@@ -397,7 +473,8 @@ export function checkCommand(command: string, depth = 0): GuardVerdict {
       const v = nested(script);
       if (v) return v;
     }
-    const reason = (name === 'rm' ? checkRm(a) : null) ?? checkGitPush(a) ?? checkDisk(a, c.redirects) ?? checkPermissions(a);
+    const reason =
+      (name === 'rm' ? checkRm(a) : null) ?? checkGitPush(a) ?? checkDisk(a, c.redirects) ?? checkPermissions(a);
     if (reason) return { blocked: true, reason };
   }
   return ask ? { blocked: false, ask } : { blocked: false };

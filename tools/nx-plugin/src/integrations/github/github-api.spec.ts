@@ -58,7 +58,16 @@ interface ReceivedRequest {
 }
 
 const DOCS = 'https://docs.github.com/rest';
-const CHECK_CONCLUSIONS = ['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out'];
+const CHECK_CONCLUSIONS = [
+  'action_required',
+  'cancelled',
+  'failure',
+  'neutral',
+  'success',
+  'skipped',
+  'stale',
+  'timed_out',
+];
 
 class FakeGitHub {
   readonly requests: ReceivedRequest[] = [];
@@ -91,7 +100,16 @@ class FakeGitHub {
 
   seedComments(repo: string, issue: number, n: number): void {
     const list = this.issueComments(repo, issue);
-    for (let i = 0; i < n; i++) list.push(this.comment(repo, issue, `comment ${i + 1} by a reviewer`, { ...COMMENT_TEMPLATE.user, login: `reviewer-${i % 5}` }, 'CONTRIBUTOR'));
+    for (let i = 0; i < n; i++)
+      list.push(
+        this.comment(
+          repo,
+          issue,
+          `comment ${i + 1} by a reviewer`,
+          { ...COMMENT_TEMPLATE.user, login: `reviewer-${i % 5}` },
+          'CONTRIBUTOR',
+        ),
+      );
   }
 
   issueComments(repo: string, issue: number): Json[] {
@@ -135,7 +153,12 @@ class FakeGitHub {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const rec: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw: Buffer.concat(chunks).toString('utf8') };
+    const rec: ReceivedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      raw: Buffer.concat(chunks).toString('utf8'),
+    };
     this.requests.push(rec);
     const u = new URL(rec.url, this.url);
 
@@ -146,7 +169,8 @@ class FakeGitHub {
     if (!m || m[2] !== this.token) return this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
 
     if (rec.method === 'POST' || rec.method === 'PATCH') {
-      if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) return this.send(res, 415, { message: 'Unsupported Media Type', documentation_url: DOCS });
+      if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+        return this.send(res, 415, { message: 'Unsupported Media Type', documentation_url: DOCS });
       try {
         rec.json = JSON.parse(rec.raw);
       } catch {
@@ -157,8 +181,15 @@ class FakeGitHub {
     let r: RegExpExecArray | null;
 
     // GET /repos/{owner}/{repo}/collaborators/{username}/permission: everyone here is a writer.
-    if (rec.method === 'GET' && (r = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(u.pathname))) {
-      return this.send(res, 200, { permission: 'write', role_name: 'write', user: { ...COMMENT_TEMPLATE.user, login: r[3] } });
+    if (
+      rec.method === 'GET' &&
+      (r = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(u.pathname))
+    ) {
+      return this.send(res, 200, {
+        permission: 'write',
+        role_name: 'write',
+        user: { ...COMMENT_TEMPLATE.user, login: r[3] },
+      });
     }
 
     // GET /repos/{owner}/{repo}/issues/{issue_number}/comments: paginated (per_page default 30, max 100).
@@ -178,7 +209,12 @@ class FakeGitHub {
       if (page > 1) rels.push(`${link(page - 1)}; rel="prev"`);
       if (page < last) rels.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
       if (page > 1) rels.push(`${link(1)}; rel="first"`);
-      return this.send(res, 200, all.slice((page - 1) * perPage, page * perPage), rels.length ? { link: rels.join(', ') } : {});
+      return this.send(
+        res,
+        200,
+        all.slice((page - 1) * perPage, page * perPage),
+        rels.length ? { link: rels.join(', ') } : {},
+      );
     }
 
     // POST /repos/{owner}/{repo}/issues/{issue_number}/comments
@@ -194,7 +230,10 @@ class FakeGitHub {
     // PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}
     if (rec.method === 'PATCH' && (r = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(u.pathname))) {
       const repo = `${r[1]}/${r[2]}`;
-      const c = [...this.comments.entries()].filter(([k]) => k.startsWith(`${repo}#`)).flatMap(([, v]) => v).find((x) => x.id === Number(r![3]));
+      const c = [...this.comments.entries()]
+        .filter(([k]) => k.startsWith(`${repo}#`))
+        .flatMap(([, v]) => v)
+        .find((x) => x.id === Number(r![3]));
       if (!c) return this.send(res, 404, { message: 'Not Found', documentation_url: DOCS });
       const bad = this.commentBodyError(body);
       if (bad) return this.send(res, 422, bad);
@@ -205,16 +244,22 @@ class FakeGitHub {
 
     // POST /repos/{owner}/{repo}/check-runs
     if (rec.method === 'POST' && (r = /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/.exec(u.pathname))) {
-      const invalid = (message: string) => this.send(res, 422, { message: 'Invalid request.\n\n' + message, documentation_url: DOCS });
+      const invalid = (message: string) =>
+        this.send(res, 422, { message: 'Invalid request.\n\n' + message, documentation_url: DOCS });
       if (typeof body.name !== 'string' || !body.name) return invalid('"name" wasn\'t supplied.');
       if (typeof body.head_sha !== 'string') return invalid('"head_sha" wasn\'t supplied.');
-      if (!/^[0-9a-f]{40}$/.test(body.head_sha)) return this.send(res, 422, { message: `No commit found for SHA: ${body.head_sha}`, documentation_url: DOCS });
+      if (!/^[0-9a-f]{40}$/.test(body.head_sha))
+        return this.send(res, 422, { message: `No commit found for SHA: ${body.head_sha}`, documentation_url: DOCS });
       const status = body.status ?? 'queued';
-      if (!['queued', 'in_progress', 'completed'].includes(status)) return invalid(`${JSON.stringify(status)} is not a member of ["queued", "in_progress", "completed"].`);
-      if (body.conclusion !== undefined && !CHECK_CONCLUSIONS.includes(body.conclusion)) return invalid(`${JSON.stringify(body.conclusion)} is not a valid conclusion.`);
+      if (!['queued', 'in_progress', 'completed'].includes(status))
+        return invalid(`${JSON.stringify(status)} is not a member of ["queued", "in_progress", "completed"].`);
+      if (body.conclusion !== undefined && !CHECK_CONCLUSIONS.includes(body.conclusion))
+        return invalid(`${JSON.stringify(body.conclusion)} is not a valid conclusion.`);
       if (status === 'completed' && body.conclusion === undefined) return invalid('"conclusion" wasn\'t supplied.');
-      if (body.output && (typeof body.output.title !== 'string' || typeof body.output.summary !== 'string')) return invalid('"title" and "summary" are required in "output".');
-      if (body.output && body.output.summary.length > 65535) return invalid('"summary" is too long (maximum is 65535 characters).');
+      if (body.output && (typeof body.output.title !== 'string' || typeof body.output.summary !== 'string'))
+        return invalid('"title" and "summary" are required in "output".');
+      if (body.output && body.output.summary.length > 65535)
+        return invalid('"summary" is too long (maximum is 65535 characters).');
       const repo = `${r[1]}/${r[2]}`;
       const id = this.nextId++;
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -230,7 +275,13 @@ class FakeGitHub {
         conclusion: body.conclusion ?? null,
         started_at: now,
         completed_at: status === 'completed' ? now : null,
-        output: { title: body.output?.title ?? null, summary: body.output?.summary ?? null, text: null, annotations_count: 0, annotations_url: `${this.url}/repos/${repo}/check-runs/${id}/annotations` },
+        output: {
+          title: body.output?.title ?? null,
+          summary: body.output?.summary ?? null,
+          text: null,
+          annotations_count: 0,
+          annotations_url: `${this.url}/repos/${repo}/check-runs/${id}/annotations`,
+        },
       };
       this.checkRuns.push(run);
       return this.send(res, 201, run);
@@ -240,9 +291,21 @@ class FakeGitHub {
   }
 
   private commentBodyError(body: Json): Json | undefined {
-    if (typeof body.body !== 'string') return { message: 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url: DOCS };
+    if (typeof body.body !== 'string')
+      return { message: 'Invalid request.\n\n"body" wasn\'t supplied.', documentation_url: DOCS };
     if (body.body.length > 65536) {
-      return { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'custom', field: 'body', message: 'body is too long (maximum is 65536 characters)' }], documentation_url: DOCS };
+      return {
+        message: 'Validation Failed',
+        errors: [
+          {
+            resource: 'IssueComment',
+            code: 'custom',
+            field: 'body',
+            message: 'body is too long (maximum is 65536 characters)',
+          },
+        ],
+        documentation_url: DOCS,
+      };
     }
     return undefined;
   }
@@ -267,7 +330,8 @@ beforeEach(async () => {
   await gh.start();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-gh-status-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-gh-work-'));
-  for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(repoRoot, 'projects/ci-status', f), path.join(dir, f));
+  for (const f of ['known-issues.json', 'phases.json'])
+    fs.copyFileSync(path.join(repoRoot, 'projects/ci-status', f), path.join(dir, f));
 });
 afterEach(async () => {
   await gh.stop();
@@ -278,7 +342,8 @@ afterEach(async () => {
 /** The environment without keys or GitHub variables, then the loopback API and token (unless overridden). */
 function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (/_API_KEY$|_BASE_URL$|^GITHUB_|^GH_TOKEN$|^NEXTRUST_|^CPU_VARIANT$/.test(k)) delete e[k];
+  for (const k of Object.keys(e))
+    if (/_API_KEY$|_BASE_URL$|^GITHUB_|^GH_TOKEN$|^NEXTRUST_|^CPU_VARIANT$/.test(k)) delete e[k];
   Object.assign(e, { GITHUB_API_URL: gh.url, GITHUB_TOKEN: TOKEN, NEXTRUST_SLASH_COOLDOWN_S: '0' });
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete e[k];
@@ -309,7 +374,8 @@ function file(name: string, text: string | Buffer): string {
 }
 
 const expectNoStack = (r: Run) => expect(r.out + r.err).not.toMatch(/^\s+at .+:\d+/m);
-const apiRequests = (method: string, pattern: RegExp) => gh.requests.filter((q) => q.method === method && pattern.test(q.url));
+const apiRequests = (method: string, pattern: RegExp) =>
+  gh.requests.filter((q) => q.method === method && pattern.test(q.url));
 
 // ---------------------------------------------------------------------------------------------------------------
 // github-comment
@@ -320,7 +386,16 @@ describe('github-comment', () => {
     gh.seedComments(REPO, PR, 130);
     gh.seedComments(REPO, PR + 1, 3); // another PR's comments are never touched
 
-    const first = await run(['github-comment', '--pr', String(PR), '--repo', REPO, '--body-file', file('status1.md', '## Pipeline\n\nPhase rust-target: **in progress**\n'), '--json']);
+    const first = await run([
+      'github-comment',
+      '--pr',
+      String(PR),
+      '--repo',
+      REPO,
+      '--body-file',
+      file('status1.md', '## Pipeline\n\nPhase rust-target: **in progress**\n'),
+      '--json',
+    ]);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
     const created = JSON.parse(first.out);
@@ -338,7 +413,15 @@ describe('github-comment', () => {
     ]);
 
     gh.requests.length = 0;
-    const second = await run(['github-comment', '--pr', String(PR), '--repo', REPO, '--body-file', file('status2.md', '## Pipeline\n\nPhase rust-target: **completed**\n')]);
+    const second = await run([
+      'github-comment',
+      '--pr',
+      String(PR),
+      '--repo',
+      REPO,
+      '--body-file',
+      file('status2.md', '## Pipeline\n\nPhase rust-target: **completed**\n'),
+    ]);
     expect(second.err).toBe('');
     expect(second.code).toBe(0);
     expect(second.out).toBe(`updated ${mine.html_url}\n`);
@@ -352,7 +435,11 @@ describe('github-comment', () => {
     expect(comments).toHaveLength(131);
     expect(comments.filter((c) => c.body.includes(STATUS_COMMENT_MARKER))).toHaveLength(1);
     expect(mine.body).toBe(`${STATUS_COMMENT_MARKER}\n## Pipeline\n\nPhase rust-target: **completed**\n`);
-    expect(gh.issueComments(REPO, PR + 1).map((c) => c.body)).toEqual(['comment 1 by a reviewer', 'comment 2 by a reviewer', 'comment 3 by a reviewer']);
+    expect(gh.issueComments(REPO, PR + 1).map((c) => c.body)).toEqual([
+      'comment 1 by a reviewer',
+      'comment 2 by a reviewer',
+      'comment 3 by a reviewer',
+    ]);
   });
 
   it('sends the token, JSON and the client identity as GitHub expects', async () => {
@@ -369,7 +456,15 @@ describe('github-comment', () => {
   });
 
   it('a body that already starts with the marker is sent as it is', async () => {
-    const r = await run(['github-comment', '--pr', String(PR), '--repo', REPO, '--body-file', file('s.md', `${STATUS_COMMENT_MARKER}\n# Status\nok`)]);
+    const r = await run([
+      'github-comment',
+      '--pr',
+      String(PR),
+      '--repo',
+      REPO,
+      '--body-file',
+      file('s.md', `${STATUS_COMMENT_MARKER}\n# Status\nok`),
+    ]);
     expect(r.code).toBe(0);
     expect(gh.issueComments(REPO, PR)[0].body).toBe(`${STATUS_COMMENT_MARKER}\n# Status\nok`);
   });
@@ -396,16 +491,21 @@ describe('github-comment', () => {
     expect(sent.split('\n')[2]).toMatch(/^OPENAI_API_KEY=\[REDACTED:[a-z-]+\]$/);
   });
 
-  it('without --body-file it posts the status dir\'s pipeline-log.md', async () => {
+  it("without --body-file it posts the status dir's pipeline-log.md", async () => {
     const store = new StatusStore(dir);
     await store.setPhase(findPhase(store.loadPhases().phases!, 'rust-target')!);
     const r = await run(['github-comment', '--pr', String(PR), '--repo', REPO]);
     expect(r.code).toBe(0);
-    expect(gh.issueComments(REPO, PR)[0].body).toBe(`${STATUS_COMMENT_MARKER}\n${fs.readFileSync(path.join(dir, 'pipeline-log.md'), 'utf8')}`);
+    expect(gh.issueComments(REPO, PR)[0].body).toBe(
+      `${STATUS_COMMENT_MARKER}\n${fs.readFileSync(path.join(dir, 'pipeline-log.md'), 'utf8')}`,
+    );
   });
 
   it('GITHUB_REPOSITORY is the default repository', async () => {
-    const r = await run(['github-comment', '--pr', '5', '--body-file', file('s.md', 'x')], env({ GITHUB_REPOSITORY: 'octo-org/nextrust' }));
+    const r = await run(
+      ['github-comment', '--pr', '5', '--body-file', file('s.md', 'x')],
+      env({ GITHUB_REPOSITORY: 'octo-org/nextrust' }),
+    );
     expect(r.code).toBe(0);
     expect(apiRequests('POST', /./).map((q) => q.url)).toEqual(['/repos/octo-org/nextrust/issues/5/comments']);
   });
@@ -424,12 +524,17 @@ describe('a GitHub that never answers', () => {
     try {
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const started = Date.now();
-      const r = await run(['github-comment', '--repo', 'octo/repo', '--pr', '7'], env({ GITHUB_API_URL: url, NEXTRUST_GITHUB_TIMEOUT_MS: '500' }));
+      const r = await run(
+        ['github-comment', '--repo', 'octo/repo', '--pr', '7'],
+        env({ GITHUB_API_URL: url, NEXTRUST_GITHUB_TIMEOUT_MS: '500' }),
+      );
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(r.code).toBe(2);
       expect(r.err.trimEnd().split('\n')).toHaveLength(1);
       expectNoStack(r);
-      expect(r.err).toMatch(/GitHub API request timed out after 500 ms: GET http:\/\/127\.0\.0\.1:\d+\/repos\/octo\/repo\/issues\/7\/comments/);
+      expect(r.err).toMatch(
+        /GitHub API request timed out after 500 ms: GET http:\/\/127\.0\.0\.1:\d+\/repos\/octo\/repo\/issues\/7\/comments/,
+      );
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
@@ -437,7 +542,7 @@ describe('a GitHub that never answers', () => {
   });
 });
 
-describe('github-check: the conclusion is the job\'s real outcome', () => {
+describe("github-check: the conclusion is the job's real outcome", () => {
   const CASES: [string, string][] = [
     ['success', 'success'],
     ['failure', 'failure'],
@@ -473,17 +578,38 @@ describe('github-check: the conclusion is the job\'s real outcome', () => {
   });
 
   it('conclusionFromJobStatus never answers success for anything but success', () => {
-    const inputs = ['failure', 'cancelled', 'skipped', 'neutral', 'unknown', '', 'success!', 'successful', 'ok', 'passed', '0', 'null', 'in_progress'];
+    const inputs = [
+      'failure',
+      'cancelled',
+      'skipped',
+      'neutral',
+      'unknown',
+      '',
+      'success!',
+      'successful',
+      'ok',
+      'passed',
+      '0',
+      'null',
+      'in_progress',
+    ];
     for (const s of inputs) expect(conclusionFromJobStatus(s)).not.toBe('success');
   });
 
   it('the summary is the current phase; GITHUB_SHA and GITHUB_REPOSITORY are the defaults', async () => {
     const store = new StatusStore(dir);
     await store.setPhase(findPhase(store.loadPhases().phases!, 'llvm-backend')!);
-    const r = await run(['github-check', '--name', 'build', '--job-status', 'failure'], env({ GITHUB_SHA: SHA, GITHUB_REPOSITORY: 'octo-org/nextrust' }));
+    const r = await run(
+      ['github-check', '--name', 'build', '--job-status', 'failure'],
+      env({ GITHUB_SHA: SHA, GITHUB_REPOSITORY: 'octo-org/nextrust' }),
+    );
     expect(r.code).toBe(0);
     const [post] = apiRequests('POST', /^\/repos\/octo-org\/nextrust\/check-runs$/);
-    expect(post.json).toMatchObject({ head_sha: SHA, conclusion: 'failure', output: { summary: 'Current phase: llvm-backend (in_progress)' } });
+    expect(post.json).toMatchObject({
+      head_sha: SHA,
+      conclusion: 'failure',
+      output: { summary: 'Current phase: llvm-backend (in_progress)' },
+    });
   });
 
   it('without --sha and GITHUB_SHA: exit 2 before any request', async () => {
@@ -504,7 +630,10 @@ describe('no GITHUB_TOKEN, or a rejected one', () => {
     ['github-check', ['github-check', '--name', 'build', '--job-status', 'failure', '--sha', SHA, '--repo', REPO]],
   ])('%s without GITHUB_TOKEN: exit 2, one clear line, no stack trace, no request', async (_name, argv) => {
     const body = file('s.md', 'x');
-    const r = await run(argv.map((a) => (a === 'BODY' ? body : a)), env({ GITHUB_TOKEN: undefined }));
+    const r = await run(
+      argv.map((a) => (a === 'BODY' ? body : a)),
+      env({ GITHUB_TOKEN: undefined }),
+    );
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toBe('nextrust: GITHUB_TOKEN is not set (GitHub Actions provides it as secrets.GITHUB_TOKEN)\n');
@@ -512,9 +641,12 @@ describe('no GITHUB_TOKEN, or a rejected one', () => {
     expect(gh.requests).toEqual([]);
   });
 
-  it('a rejected token: exit 2 with GitHub\'s message on one line, the token never printed', async () => {
+  it("a rejected token: exit 2 with GitHub's message on one line, the token never printed", async () => {
     const wrong = 'ghs_' + 'x'.repeat(36);
-    const r = await run(['github-comment', '--pr', String(PR), '--repo', REPO, '--body-file', file('s.md', 'x')], env({ GITHUB_TOKEN: wrong }));
+    const r = await run(
+      ['github-comment', '--pr', String(PR), '--repo', REPO, '--body-file', file('s.md', 'x')],
+      env({ GITHUB_TOKEN: wrong }),
+    );
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toMatch(/^nextrust: Bad credentials/);
@@ -563,14 +695,19 @@ describe('slash with GITHUB_TOKEN: the reply is posted to the PR of the comment'
     ]);
     expect(gh.requests[2].json).toEqual({ body: said });
     expect(gh.requests[2].headers.authorization).toBe(`token ${TOKEN}`);
-    expect(gh.issueComments(REPO, 77).map((c) => c.body)).toEqual(['comment 1 by a reviewer', 'comment 2 by a reviewer', said]);
+    expect(gh.issueComments(REPO, 77).map((c) => c.body)).toEqual([
+      'comment 1 by a reviewer',
+      'comment 2 by a reviewer',
+      said,
+    ]);
     expect(gh.issueComments(REPO, PR)).toEqual([]);
   });
 
   it('a refused command: the reason is posted (exit 1)', async () => {
     const r = await run(['slash', '--event', event('/ci-reset-phase rust-target', 'CONTRIBUTOR')]);
     expect(r.code).toBe(1);
-    const reason = '@Codertocat refused: `/ci-reset-phase` needs write access (author association CONTRIBUTOR; allowed: OWNER, MEMBER, COLLABORATOR)';
+    const reason =
+      '@Codertocat refused: `/ci-reset-phase` needs write access (author association CONTRIBUTOR; allowed: OWNER, MEMBER, COLLABORATOR)';
     expect(r.out).toBe(reason + '\n');
     expect(gh.requests.map((q) => `${q.method} ${q.url}`)).toEqual([`POST /repos/${REPO}/issues/${PR}/comments`]);
     expect(gh.issueComments(REPO, PR).map((c) => c.body)).toEqual([reason]);
@@ -605,12 +742,22 @@ describe('record-artifacts', () => {
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const sorted = [...files].sort(); // the walk is in name order
-    const expected = sorted.map((f) => ({ file: path.relative(repoRoot, f), sha256: sha256(f), bytes: fs.statSync(f).size }));
+    const expected = sorted.map((f) => ({
+      file: path.relative(repoRoot, f),
+      sha256: sha256(f),
+      bytes: fs.statSync(f).size,
+    }));
     expect(JSON.parse(r.out)).toEqual(expected);
 
     const acts = (await new StatusStore(dir).readActivities()).activities.filter((a) => a.type === 'artifact_hash');
     expect(acts.map((a) => a.details)).toEqual(
-      expected.map((e) => ({ file: e.file, hash: e.sha256, bytes: e.bytes, matrix: 'm68040', message: `${e.file} sha256 ${e.sha256.slice(0, 16)}` })),
+      expected.map((e) => ({
+        file: e.file,
+        hash: e.sha256,
+        bytes: e.bytes,
+        matrix: 'm68040',
+        message: `${e.file} sha256 ${e.sha256.slice(0, 16)}`,
+      })),
     );
     for (const a of acts) expect(path.resolve(repoRoot, String(a.details.file))).toBe(sorted[acts.indexOf(a)]);
   });
@@ -634,12 +781,18 @@ describe('record-artifacts', () => {
     const fifo = path.join(work, 'pipe.fifo');
     execFileSync('mkfifo', [fifo]);
     const r = await run(['record-artifacts', file('ok.bin', 'x'), fifo]);
-    expect({ code: r.code, err: r.err }).toEqual({ code: 2, err: `nextrust: record-artifacts: ${fifo}: a FIFO, not a regular file or folder\n` });
+    expect({ code: r.code, err: r.err }).toEqual({
+      code: 2,
+      err: `nextrust: record-artifacts: ${fifo}: a FIFO, not a regular file or folder\n`,
+    });
     const folder = path.join(work, 'out');
     file('out/a.bin', 'a');
     execFileSync('mkfifo', [path.join(folder, 'b.fifo')]);
     const r2 = await run(['record-artifacts', folder]);
-    expect({ code: r2.code, err: r2.err }).toEqual({ code: 2, err: `nextrust: record-artifacts: ${path.join(folder, 'b.fifo')}: a FIFO, not a regular file or folder\n` });
+    expect({ code: r2.code, err: r2.err }).toEqual({
+      code: 2,
+      err: `nextrust: record-artifacts: ${path.join(folder, 'b.fifo')}: a FIFO, not a regular file or folder\n`,
+    });
     expect(fs.existsSync(path.join(dir, 'pipeline-log.jsonl'))).toBe(false);
   });
 
@@ -662,9 +815,16 @@ describe('record-artifacts', () => {
     const child = `require(${JSON.stringify(program)}).runCli(['--status-dir', ${JSON.stringify(dir)}, 'record-artifacts', ${JSON.stringify(big)}, '--json'],
       { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), cwd: process.cwd(), env: process.env })
       .then((code) => { process.stderr.write('maxRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = code; });`;
-    const res = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', child], { cwd: repoRoot, encoding: 'utf8', env: env(), timeout: 300_000 });
+    const res = spawnSync(process.execPath, ['-r', '@swc-node/register', '-e', child], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: env(),
+      timeout: 300_000,
+    });
     expect(res.status).toBe(0);
-    expect(JSON.parse(res.stdout)).toEqual([{ file: path.relative(repoRoot, big), sha256: sha256(big), bytes: 256 << 20 }]);
+    expect(JSON.parse(res.stdout)).toEqual([
+      { file: path.relative(repoRoot, big), sha256: sha256(big), bytes: 256 << 20 },
+    ]);
     const rssKiB = Number(/maxRSS (\d+)/.exec(res.stderr)![1]);
     // node with the CLI loaded is ~100-200 MiB; reading the file whole would add its 256 MiB.
     expect(rssKiB * 1024).toBeLessThan(256 << 20);

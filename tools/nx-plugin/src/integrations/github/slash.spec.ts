@@ -108,7 +108,10 @@ beforeAll(async () => {
     api.authorizations.push(req.headers.authorization);
     const m = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(req.url ?? '');
     const answer = m ? (api.permissions.get(decodeURIComponent(m[3])) ?? 'write') : 404;
-    const [status, body] = typeof answer === 'number' ? [answer, { message: answer === 404 ? 'Not Found' : 'Server Error' }] : [200, { permission: answer, role_name: answer, user: { login: m![3] } }];
+    const [status, body] =
+      typeof answer === 'number'
+        ? [answer, { message: answer === 404 ? 'Not Found' : 'Server Error' }]
+        : [200, { permission: answer, role_name: answer, user: { login: m![3] } }];
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
   });
@@ -136,7 +139,8 @@ let eventCount = 0;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-slash-status-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-slash-events-'));
-  for (const f of ['known-issues.json', 'phases.json']) fs.copyFileSync(path.join(repoRoot, 'projects/ci-status', f), path.join(dir, f));
+  for (const f of ['known-issues.json', 'phases.json'])
+    fs.copyFileSync(path.join(repoRoot, 'projects/ci-status', f), path.join(dir, f));
   spawned.length = 0;
 });
 afterEach(() => {
@@ -150,7 +154,8 @@ afterEach(() => {
  */
 function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const e: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(e)) if (/_API_KEY$|_BASE_URL$|^GITHUB_|^GH_TOKEN$|^NEXTRUST_|^CPU_VARIANT$/.test(k)) delete e[k];
+  for (const k of Object.keys(e))
+    if (/_API_KEY$|_BASE_URL$|^GITHUB_|^GH_TOKEN$|^NEXTRUST_|^CPU_VARIANT$/.test(k)) delete e[k];
   e.GITHUB_TOKEN = API_TOKEN;
   e.GITHUB_API_URL = api.url;
   e.NEXTRUST_SLASH_COOLDOWN_S = '0';
@@ -185,7 +190,11 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): Prom
 
 /** `nextrust --status-dir DIR slash --event FILE --no-reply --json`. */
 async function slash(p: Payload | string, env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<SlashRun> {
-  const r = await cli(['--status-dir', dir, 'slash', '--event', eventFile(p), '--no-reply', '--json'], cleanEnv(env), cwd);
+  const r = await cli(
+    ['--status-dir', dir, 'slash', '--event', eventFile(p), '--no-reply', '--json'],
+    cleanEnv(env),
+    cwd,
+  );
   if (r.out) {
     const result = JSON.parse(r.out);
     expect(Object.keys(result).sort()).toEqual(['accepted', 'command', 'reply']);
@@ -195,7 +204,8 @@ async function slash(p: Payload | string, env: NodeJS.ProcessEnv = {}, cwd = rep
 }
 
 const store = () => new StatusStore(dir);
-const activities = async (type?: string): Promise<Activity[]> => (await store().readActivities()).activities.filter((a) => !type || a.type === type);
+const activities = async (type?: string): Promise<Activity[]> =>
+  (await store().readActivities()).activities.filter((a) => !type || a.type === type);
 const currentPhase = () => store().readState().state.current_phase?.id ?? null;
 const phases = (): PhasesFile => store().loadPhases().phases!;
 const SHA = 'a3f1c2d4e5b60718293a4b5c6d7e8f9012345678';
@@ -220,14 +230,23 @@ function expectRefused(r: SlashRun, reason: RegExp | string): string {
 }
 
 function expectIgnored(r: SlashRun): void {
-  expect(r).toEqual({ code: 0, out: expect.any(String), err: '', result: { accepted: false, command: null, reply: '' } });
+  expect(r).toEqual({
+    code: 0,
+    out: expect.any(String),
+    err: '',
+    result: { accepted: false, command: null, reply: '' },
+  });
 }
 
 /** A git workspace (nx.json) on branch `feature`, with `changed` files differing from `main`. */
 function gitWorkspace(changed: boolean): string {
   const ws = fs.mkdtempSync(path.join(work, 'ws-'));
   const git = (...args: string[]) => {
-    const r = childProcess.spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: ws, encoding: 'utf8' });
+    const r = childProcess.spawnSync(
+      'git',
+      ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args],
+      { cwd: ws, encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
   };
   fs.writeFileSync(path.join(ws, 'nx.json'), '{}\n');
@@ -263,7 +282,9 @@ describe('payloads from @octokit/webhooks-examples', () => {
   });
 
   it('the example actions are created, edited and deleted', () => {
-    expect(new Set(issueComment.examples.map((x) => (x as Payload).action))).toEqual(new Set(['created', 'edited', 'deleted']));
+    expect(new Set(issueComment.examples.map((x) => (x as Payload).action))).toEqual(
+      new Set(['created', 'edited', 'deleted']),
+    );
   });
 });
 
@@ -279,13 +300,20 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
     const reply = expectAccepted(await slash(p('/ci-reset-phase rust-target')), 'ci-reset-phase');
     expect(reply).toBe('current phase: rust-target (Rust Target Specification)');
     expect(currentPhase()).toBe('rust-target');
-    expect(store().readState().state.current_phase).toMatchObject({ status: 'in_progress', message: 'reset by a slash command' });
+    expect(store().readState().state.current_phase).toMatchObject({
+      status: 'in_progress',
+      message: 'reset by a slash command',
+    });
 
     expectAccepted(await slash(p('/ci-reset-phase 2')), 'ci-reset-phase');
     expect(currentPhase()).toBe('llvm-backend');
     expectAccepted(await slash(p('/ci-reset-phase phase-5')), 'ci-reset-phase');
     expect(currentPhase()).toBe('integration');
-    expect(store().readState().state.phase_history.map((h) => h.id)).toEqual(['rust-target', 'llvm-backend']);
+    expect(
+      store()
+        .readState()
+        .state.phase_history.map((h) => h.id),
+    ).toEqual(['rust-target', 'llvm-backend']);
     const recorded = await activities('slash_command');
     expect(recorded.map((a) => a.details)).toEqual([
       expect.objectContaining({ command: 'ci-reset-phase', arg: 'rust-target', by: 'maintainer', pr: PR_NUMBER }),
@@ -308,18 +336,26 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
       await recordFailure(store(), OTHER_SHA, 'rust-target:build');
     }
     expect(backoffState(store(), SHA).inBackoff).toBe(true);
-    const reply = expectAccepted(await slash(p('/ci-clear-backoff'), { NEXTRUST_PR_HEAD_SHA: SHA }), 'ci-clear-backoff');
+    const reply = expectAccepted(
+      await slash(p('/ci-clear-backoff'), { NEXTRUST_PR_HEAD_SHA: SHA }),
+      'ci-clear-backoff',
+    );
     expect(reply).toBe(`backoff cleared for ${SHA.slice(0, 12)}`);
     expect(backoffState(store(), SHA)).toMatchObject({ failures: 0, inBackoff: false });
     expect(fs.existsSync(path.join(dir, 'backoff', `${SHA}.json`))).toBe(false);
     expect(backoffState(store(), OTHER_SHA)).toMatchObject({ failures: 3, inBackoff: true });
     // Again: nothing left to clear.
-    expect(expectAccepted(await slash(p('/ci-clear-backoff'), { NEXTRUST_PR_HEAD_SHA: SHA }), 'ci-clear-backoff')).toBe(`commit ${SHA.slice(0, 12)} was not in backoff`);
+    expect(expectAccepted(await slash(p('/ci-clear-backoff'), { NEXTRUST_PR_HEAD_SHA: SHA }), 'ci-clear-backoff')).toBe(
+      `commit ${SHA.slice(0, 12)} was not in backoff`,
+    );
   });
 
   it('/ci-clear-backoff without the PR head commit is refused with the reason', async () => {
     await recordFailure(store(), SHA, 'x');
-    expectRefused(await slash(p('/ci-clear-backoff')), 'the PR head commit is not known (needs GITHUB_TOKEN, or NEXTRUST_PR_HEAD_SHA)');
+    expectRefused(
+      await slash(p('/ci-clear-backoff')),
+      'the PR head commit is not known (needs GITHUB_TOKEN, or NEXTRUST_PR_HEAD_SHA)',
+    );
     expect(backoffState(store(), SHA).failures).toBe(1);
   });
 
@@ -328,13 +364,23 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
     // The loopback API has no pulls endpoint: the head commit stays unknown.
     expect(reply).toBe('retry of job `build-m68040` requested (the PR head commit could not be read)');
     const [retry] = await activities('retry_requested');
-    expect(retry.details).toEqual({ job: 'build-m68040', by: 'maintainer', pr: PR_NUMBER, message: 'retry of build-m68040 requested by @maintainer' });
+    expect(retry.details).toEqual({
+      job: 'build-m68040',
+      by: 'maintainer',
+      pr: PR_NUMBER,
+      message: 'retry of build-m68040 requested by @maintainer',
+    });
     expect(await activities('slash_command')).toHaveLength(1);
   });
 
   it('/ci-status answers with the current phase and the recent activities in Markdown', async () => {
     const before = expectAccepted(await slash(p('/ci-status')), 'ci-status');
-    expect(before.split('\n').slice(0, 4)).toEqual(['**Current phase:** none set', '', '| time | activity | message |', '|---|---|---|']);
+    expect(before.split('\n').slice(0, 4)).toEqual([
+      '**Current phase:** none set',
+      '',
+      '| time | activity | message |',
+      '|---|---|---|',
+    ]);
     await store().setPhase(findPhase(phases(), 'llvm-backend')!);
     await store().append('build_failure', { message: 'ld | failed' });
     const after = expectAccepted(await slash(p('/ci-status')), 'ci-status');
@@ -388,11 +434,22 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
   });
 
   it('/ci-confirm and /ci-reject record a verdict on a recorded failure; an unknown id is refused and changes nothing', async () => {
-    await store().append('target_failed', { task: 'rust-target:build:m68040', failure_id: 'abcdef0123', known_issue: 'linker-not-found', message: 'x' });
-    expect(expectAccepted(await slash(p('/ci-confirm abcdef0123')), 'ci-confirm')).toBe('linker-not-found: 1 confirmed, 0 rejected (precision 100 %)');
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'precision.json'), 'utf8'))).toEqual({ issues: { 'linker-not-found': { confirmed: 1, rejected: 0, precision: 1 } } });
+    await store().append('target_failed', {
+      task: 'rust-target:build:m68040',
+      failure_id: 'abcdef0123',
+      known_issue: 'linker-not-found',
+      message: 'x',
+    });
+    expect(expectAccepted(await slash(p('/ci-confirm abcdef0123')), 'ci-confirm')).toBe(
+      'linker-not-found: 1 confirmed, 0 rejected (precision 100 %)',
+    );
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'precision.json'), 'utf8'))).toEqual({
+      issues: { 'linker-not-found': { confirmed: 1, rejected: 0, precision: 1 } },
+    });
     expectRefused(await slash(p('/ci-reject 9999999999')), 'no recorded failure with id 9999999999');
-    expect((await activities('diagnosis_verdict')).map((a) => [a.details.verdict, a.details.by])).toEqual([['confirmed', '@maintainer']]);
+    expect((await activities('diagnosis_verdict')).map((a) => [a.details.verdict, a.details.by])).toEqual([
+      ['confirmed', '@maintainer'],
+    ]);
   });
 
   it('/ci-usage answers with the usage table of the last 7 days in a code block', async () => {
@@ -417,24 +474,41 @@ describe.each(WRITE_ASSOCIATIONS)('write access (%s): every command is accepted 
   });
 
   it('/ci-force-review o3 with no pending failure answers so', async () => {
-    expect(expectAccepted(await slash(p('/ci-force-review o3')), 'ci-force-review')).toBe('no unanswered failure to escalate');
+    expect(expectAccepted(await slash(p('/ci-force-review o3')), 'ci-force-review')).toBe(
+      'no unanswered failure to escalate',
+    );
   });
 });
 
 describe('/ci-force-review: AI steps skipped with the reason (no keys)', () => {
   it('o3 with a pending failure and no OPENAI_API_KEY: design escalation skipped, with the reason', async () => {
     fs.mkdirSync(path.join(dir, 'failure-logs'));
-    fs.writeFileSync(path.join(dir, 'failure-logs', 'build.log'), "   Compiling app v0.1.0\nerror[E0308]: mismatched types\nerror: could not compile `app`\n");
-    await store().append('escalation_pending', { task: 'rust-target:build', log: 'failure-logs/build.log', message: 'unknown failure' });
-    const reply = expectAccepted(await slash(payload('/ci-force-review o3', { association: 'COLLABORATOR' })), 'ci-force-review');
+    fs.writeFileSync(
+      path.join(dir, 'failure-logs', 'build.log'),
+      '   Compiling app v0.1.0\nerror[E0308]: mismatched types\nerror: could not compile `app`\n',
+    );
+    await store().append('escalation_pending', {
+      task: 'rust-target:build',
+      log: 'failure-logs/build.log',
+      message: 'unknown failure',
+    });
+    const reply = expectAccepted(
+      await slash(payload('/ci-force-review o3', { association: 'COLLABORATOR' })),
+      'ci-force-review',
+    );
     expect(reply).toMatch(/^design escalation skipped: OPENAI_API_KEY is not set/);
   });
 
   it('gemini without GEMINI_API_KEY on a branch with changes: review skipped, GEMINI_API_KEY named (CLI)', async () => {
     const ws = gitWorkspace(true);
-    const reply = expectAccepted(await slash(payload('/ci-force-review gemini', { association: 'OWNER' }), {}, ws), 'ci-force-review');
+    const reply = expectAccepted(
+      await slash(payload('/ci-force-review gemini', { association: 'OWNER' }), {}, ws),
+      'ci-force-review',
+    );
     expect(reply).toBe('review skipped: GEMINI_API_KEY is not set');
-    expect((await activities('review_skipped'))[0].details).toMatchObject({ reason: 'review skipped: GEMINI_API_KEY is not set' });
+    expect((await activities('review_skipped'))[0].details).toMatchObject({
+      reason: 'review skipped: GEMINI_API_KEY is not set',
+    });
     // Positive control for the child_process watch used by the injection tests: the review's git calls are seen.
     expect(spawned.some((s) => s.includes('"git"') && s.includes('merge-base'))).toBe(true);
   });
@@ -455,7 +529,15 @@ describe('/ci-force-review: AI steps skipped with the reason (no keys)', () => {
 // Access
 // ---------------------------------------------------------------------------------------------------------------
 
-const MUTATING = ['/ci-retry-job build', '/ci-reset-phase rust-target', '/ci-clear-backoff', '/ci-confirm 0123456789', '/ci-reject 0123456789', '/ci-force-review o3', '/ci-force-review gemini'];
+const MUTATING = [
+  '/ci-retry-job build',
+  '/ci-reset-phase rust-target',
+  '/ci-clear-backoff',
+  '/ci-confirm 0123456789',
+  '/ci-reject 0123456789',
+  '/ci-force-review o3',
+  '/ci-force-review gemini',
+];
 const READ_ONLY: [string, RegExp][] = [
   ['/ci-help', /^\*\*nextrust slash commands\*\*/],
   ['/ci-status', /^\*\*Current phase:\*\* none set/],
@@ -463,24 +545,35 @@ const READ_ONLY: [string, RegExp][] = [
   ['/ci-usage', /^```\nAI usage, last 7 day\(s\)/],
 ];
 
-describe.each(['CONTRIBUTOR', 'FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER', 'NONE', 'MANNEQUIN'])('without write access (%s)', (association) => {
-  it.each(MUTATING)('%s is refused (exit 1) with the reason, and changes nothing', async (body) => {
-    for (let i = 0; i < 3; i++) await recordFailure(store(), SHA, 'x');
-    const name = body.slice(1).split(' ')[0];
-    const reply = expectRefused(await slash(payload(body, { association, login: 'drive-by' }), { NEXTRUST_PR_HEAD_SHA: SHA, NEXTRUST_SLASH_COOLDOWN_S: undefined }), `\`/${name}\` needs write access`);
-    expect(reply).toBe(`@drive-by refused: \`/${name}\` needs write access (author association ${association}; allowed: OWNER, MEMBER, COLLABORATOR)`);
-    expect(currentPhase()).toBeNull();
-    expect(backoffState(store(), SHA).failures).toBe(3);
-    expect(await activities()).toEqual([]);
-    // A refusal starts no cooldown.
-    expect(fs.existsSync(path.join(dir, 'slash-cooldown'))).toBe(false);
-    expect(spawned).toEqual([]);
-  });
+describe.each(['CONTRIBUTOR', 'FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER', 'NONE', 'MANNEQUIN'])(
+  'without write access (%s)',
+  (association) => {
+    it.each(MUTATING)('%s is refused (exit 1) with the reason, and changes nothing', async (body) => {
+      for (let i = 0; i < 3; i++) await recordFailure(store(), SHA, 'x');
+      const name = body.slice(1).split(' ')[0];
+      const reply = expectRefused(
+        await slash(payload(body, { association, login: 'drive-by' }), {
+          NEXTRUST_PR_HEAD_SHA: SHA,
+          NEXTRUST_SLASH_COOLDOWN_S: undefined,
+        }),
+        `\`/${name}\` needs write access`,
+      );
+      expect(reply).toBe(
+        `@drive-by refused: \`/${name}\` needs write access (author association ${association}; allowed: OWNER, MEMBER, COLLABORATOR)`,
+      );
+      expect(currentPhase()).toBeNull();
+      expect(backoffState(store(), SHA).failures).toBe(3);
+      expect(await activities()).toEqual([]);
+      // A refusal starts no cooldown.
+      expect(fs.existsSync(path.join(dir, 'slash-cooldown'))).toBe(false);
+      expect(spawned).toEqual([]);
+    });
 
-  it.each(READ_ONLY)('%s is allowed', async (body, answer) => {
-    expect(expectAccepted(await slash(payload(body, { association })), body.slice(1))).toMatch(answer);
-  });
-});
+    it.each(READ_ONLY)('%s is allowed', async (body, answer) => {
+      expect(expectAccepted(await slash(payload(body, { association })), body.slice(1))).toMatch(answer);
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Injection attempts: refused or inert, never reaching a process
@@ -514,7 +607,11 @@ describe('injection attempts', () => {
 
   it('the payloads are live: run by a shell they would create the marker (control, on another file)', () => {
     const control = `${MARKER}-control`;
-    for (const shellText of [`echo $(touch ${control})`, `echo \`touch ${control}\``, `echo build;touch\${IFS}${control}`]) {
+    for (const shellText of [
+      `echo $(touch ${control})`,
+      `echo \`touch ${control}\``,
+      `echo build;touch\${IFS}${control}`,
+    ]) {
       fs.rmSync(control, { force: true });
       childProcess.spawnSync('sh', ['-c', shellText]);
       expect(fs.existsSync(control)).toBe(true);
@@ -608,16 +705,19 @@ describe('injection attempts', () => {
     ['leading blank lines', `\n\n   /ci-retry-job test-m68030  \n&& touch ${M}`, 'test-m68030'],
     ['a second command', '/ci-retry-job docs\n/ci-reset-phase integration', 'docs'],
   ];
-  it.each(SECOND_LINE)('newlines (%s): the first line is the command, the rest is ignored', async (_label, body, job) => {
-    const reply = expectAccepted(await slash(payload(body)), 'ci-retry-job');
-    expect(reply).toBe(`retry of job \`${job}\` requested (the PR head commit could not be read)`);
-    const all = await activities();
-    expect(all.map((a) => a.type)).toEqual(['retry_requested', 'slash_command']);
-    expect(all[0].details.job).toBe(job);
-    expect(JSON.stringify(all)).not.toMatch(/pwned|touch|rm -rf|integration/);
-    expect(currentPhase()).toBeNull();
-    expect(spawned).toEqual([]);
-  });
+  it.each(SECOND_LINE)(
+    'newlines (%s): the first line is the command, the rest is ignored',
+    async (_label, body, job) => {
+      const reply = expectAccepted(await slash(payload(body)), 'ci-retry-job');
+      expect(reply).toBe(`retry of job \`${job}\` requested (the PR head commit could not be read)`);
+      const all = await activities();
+      expect(all.map((a) => a.type)).toEqual(['retry_requested', 'slash_command']);
+      expect(all[0].details.job).toBe(job);
+      expect(JSON.stringify(all)).not.toMatch(/pwned|touch|rm -rf|integration/);
+      expect(currentPhase()).toBeNull();
+      expect(spawned).toEqual([]);
+    },
+  );
 
   it('the same attempts through handleSlashComment directly: refused, no process started', async () => {
     const ctx = { store: store(), workspaceRoot: repoRoot, env: cleanEnv(), commit: SHA };
@@ -626,7 +726,12 @@ describe('injection attempts', () => {
       expect(r.accepted).toBe(false);
       expect(r.reply).toMatch(/^@\S+ refused: /);
     }
-    for (const [, body] of IGNORED) expect(await handleSlashComment(parseCommentEvent(payload(body)), ctx)).toEqual({ accepted: false, command: null, reply: '' });
+    for (const [, body] of IGNORED)
+      expect(await handleSlashComment(parseCommentEvent(payload(body)), ctx)).toEqual({
+        accepted: false,
+        command: null,
+        reply: '',
+      });
     expect(await activities()).toEqual([]);
     expect(spawned).toEqual([]);
     expect(fs.existsSync(MARKER)).toBe(false);
@@ -638,42 +743,76 @@ describe('injection attempts', () => {
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('unknown commands and comments that are not commands', () => {
-  it.each(['/ci-deploy', '/ci-deploy production', '/ci-retry', '/ci-'])('%s is refused as unknown or malformed (exit 1)', async (body) => {
-    const r = await slash(payload(body));
-    expectRefused(r, /unknown command `\/ci-[a-z-]*` \(see \/ci-help\)|expected `\/ci-<command> \[argument\]`/);
-    expect(await activities()).toEqual([]);
-  });
+  it.each(['/ci-deploy', '/ci-deploy production', '/ci-retry', '/ci-'])(
+    '%s is refused as unknown or malformed (exit 1)',
+    async (body) => {
+      const r = await slash(payload(body));
+      expectRefused(r, /unknown command `\/ci-[a-z-]*` \(see \/ci-help\)|expected `\/ci-<command> \[argument\]`/);
+      expect(await activities()).toEqual([]);
+    },
+  );
 
   it('/ci-deploy names the command and points to /ci-help', async () => {
-    expect(expectRefused(await slash(payload('/ci-deploy')), 'unknown command')).toBe('@Codertocat refused: unknown command `/ci-deploy` (see /ci-help)');
+    expect(expectRefused(await slash(payload('/ci-deploy')), 'unknown command')).toBe(
+      '@Codertocat refused: unknown command `/ci-deploy` (see /ci-help)',
+    );
   });
 
-  it.each(['LGTM, thanks!', '', '   ', '/deploy', '/CI-HELP', 'ci-help', '/cihelp'])('%j is not a command: exit 0, no reply', async (body) => {
-    expectIgnored(await slash(payload(body)));
-    // Without --json nothing is printed at all.
-    const plain = await cli(['--status-dir', dir, 'slash', '--event', eventFile(payload(body)), '--no-reply'], cleanEnv());
-    expect(plain).toEqual({ code: 0, out: '', err: '' });
-    expect(await activities()).toEqual([]);
-  });
+  it.each(['LGTM, thanks!', '', '   ', '/deploy', '/CI-HELP', 'ci-help', '/cihelp'])(
+    '%j is not a command: exit 0, no reply',
+    async (body) => {
+      expectIgnored(await slash(payload(body)));
+      // Without --json nothing is printed at all.
+      const plain = await cli(
+        ['--status-dir', dir, 'slash', '--event', eventFile(payload(body)), '--no-reply'],
+        cleanEnv(),
+      );
+      expect(plain).toEqual({ code: 0, out: '', err: '' });
+      expect(await activities()).toEqual([]);
+    },
+  );
 
-  it.each(['edited', 'deleted'] as const)('an %s comment is ignored even with a valid command: exit 0, no reply, no effect', async (action) => {
-    const p = payload('/ci-reset-phase rust-target', { action, association: 'OWNER' });
-    expect(p.action).toBe(action);
-    expectIgnored(await slash(p));
-    expect(currentPhase()).toBeNull();
-    expect(await activities()).toEqual([]);
-  });
+  it.each(['edited', 'deleted'] as const)(
+    'an %s comment is ignored even with a valid command: exit 0, no reply, no effect',
+    async (action) => {
+      const p = payload('/ci-reset-phase rust-target', { action, association: 'OWNER' });
+      expect(p.action).toBe(action);
+      expectIgnored(await slash(p));
+      expect(currentPhase()).toBeNull();
+      expect(await activities()).toEqual([]);
+    },
+  );
 
   it('without --json an accepted command prints its reply, a refused one its reason (exit 1)', async () => {
-    const ok = await cli(['--status-dir', dir, 'slash', '--event', eventFile(payload('/ci-retry-job build')), '--no-reply'], cleanEnv());
-    expect(ok).toEqual({ code: 0, out: 'retry of job `build` requested (the PR head commit could not be read)\n', err: '' });
-    const no = await cli(['--status-dir', dir, 'slash', '--event', eventFile(payload('/ci-retry-job build', { association: 'NONE' })), '--no-reply'], cleanEnv());
+    const ok = await cli(
+      ['--status-dir', dir, 'slash', '--event', eventFile(payload('/ci-retry-job build')), '--no-reply'],
+      cleanEnv(),
+    );
+    expect(ok).toEqual({
+      code: 0,
+      out: 'retry of job `build` requested (the PR head commit could not be read)\n',
+      err: '',
+    });
+    const no = await cli(
+      [
+        '--status-dir',
+        dir,
+        'slash',
+        '--event',
+        eventFile(payload('/ci-retry-job build', { association: 'NONE' })),
+        '--no-reply',
+      ],
+      cleanEnv(),
+    );
     expect(no.code).toBe(1);
     expect(no.out).toMatch(/^@Codertocat refused: `\/ci-retry-job` needs write access/);
   });
 
   it('the payload is found through GITHUB_EVENT_PATH without --event', async () => {
-    const r = await cli(['--status-dir', dir, 'slash', '--no-reply', '--json'], cleanEnv({ GITHUB_EVENT_PATH: eventFile(payload('/ci-retry-job build')) }));
+    const r = await cli(
+      ['--status-dir', dir, 'slash', '--no-reply', '--json'],
+      cleanEnv({ GITHUB_EVENT_PATH: eventFile(payload('/ci-retry-job build')) }),
+    );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ accepted: true, command: 'ci-retry-job' });
   });
@@ -687,21 +826,27 @@ describe("write access: GitHub's collaborator permission API, cached, failing cl
   const REPO = example('created').repository.full_name;
   const permissionRequest = (login: string) => `GET /repos/${REPO}/collaborators/${login}/permission`;
 
-  it.each(['read', 'none'])('an organisation MEMBER whose repository permission is %s is refused and changes nothing', async (permission) => {
-    api.permissions.set('org-member', permission);
-    const r = await slash(payload('/ci-reset-phase rust-target', { association: 'MEMBER', login: 'org-member' }));
-    expect(expectRefused(r, 'needs write access')).toBe(
-      `@org-member refused: \`/ci-reset-phase\` needs write access (repository permission of @org-member: ${permission}; allowed: admin, write)`,
-    );
-    expect(currentPhase()).toBeNull();
-    expect(await activities()).toEqual([]);
-    expect(api.requests).toEqual([permissionRequest('org-member')]);
-    expect(api.authorizations).toEqual([`token ${API_TOKEN}`]);
-  });
+  it.each(['read', 'none'])(
+    'an organisation MEMBER whose repository permission is %s is refused and changes nothing',
+    async (permission) => {
+      api.permissions.set('org-member', permission);
+      const r = await slash(payload('/ci-reset-phase rust-target', { association: 'MEMBER', login: 'org-member' }));
+      expect(expectRefused(r, 'needs write access')).toBe(
+        `@org-member refused: \`/ci-reset-phase\` needs write access (repository permission of @org-member: ${permission}; allowed: admin, write)`,
+      );
+      expect(currentPhase()).toBeNull();
+      expect(await activities()).toEqual([]);
+      expect(api.requests).toEqual([permissionRequest('org-member')]);
+      expect(api.authorizations).toEqual([`token ${API_TOKEN}`]);
+    },
+  );
 
   it.each(['admin', 'write'])('permission %s is accepted; read-only commands never ask', async (permission) => {
     api.permissions.set('maint', permission);
-    expectAccepted(await slash(payload('/ci-reset-phase rust-target', { association: 'COLLABORATOR', login: 'maint' })), 'ci-reset-phase');
+    expectAccepted(
+      await slash(payload('/ci-reset-phase rust-target', { association: 'COLLABORATOR', login: 'maint' })),
+      'ci-reset-phase',
+    );
     expect(currentPhase()).toBe('rust-target');
     expectAccepted(await slash(payload('/ci-status', { association: 'NONE', login: 'someone' })), 'ci-status');
     expect(api.requests).toEqual([permissionRequest('maint')]);
@@ -717,7 +862,10 @@ describe("write access: GitHub's collaborator permission API, cached, failing cl
     // Demoted on GitHub: still allowed until the cached answer expires, then refused.
     api.permissions.set('alice', 'read');
     expectAccepted(await slash(payload('/ci-retry-job c', { login: 'alice' })), 'ci-retry-job');
-    expectRefused(await slash(payload('/ci-retry-job d', { login: 'alice' }), { NEXTRUST_SLASH_PERMISSION_TTL_S: '0' }), 'repository permission of @alice: read');
+    expectRefused(
+      await slash(payload('/ci-retry-job d', { login: 'alice' }), { NEXTRUST_SLASH_PERMISSION_TTL_S: '0' }),
+      'repository permission of @alice: read',
+    );
     expect(api.requests.filter((q) => q.includes('/collaborators/'))).toHaveLength(2);
   });
 
@@ -727,7 +875,10 @@ describe("write access: GitHub's collaborator permission API, cached, failing cl
     expectRefused(r, /^@bob refused: `\/ci-clear-backoff` cannot check the write access of @bob: .+/);
     expect(fs.existsSync(path.join(dir, 'slash-permissions', 'bob.json'))).toBe(false);
     api.permissions.set('bob', 'write');
-    expectAccepted(await slash(payload('/ci-clear-backoff', { login: 'bob' }), { NEXTRUST_PR_HEAD_SHA: SHA }), 'ci-clear-backoff');
+    expectAccepted(
+      await slash(payload('/ci-clear-backoff', { login: 'bob' }), { NEXTRUST_PR_HEAD_SHA: SHA }),
+      'ci-clear-backoff',
+    );
   });
 
   it('a user GitHub does not know (404) has permission none', async () => {
@@ -748,12 +899,21 @@ describe("write access: GitHub's collaborator permission API, cached, failing cl
 
   it('a stale or corrupt cache entry is not trusted', async () => {
     fs.mkdirSync(path.join(dir, 'slash-permissions'));
-    fs.writeFileSync(path.join(dir, 'slash-permissions', 'eve.json'), '{"permission": "admin", "checked_at": "2001-01-01T00:00:00Z"}\n');
+    fs.writeFileSync(
+      path.join(dir, 'slash-permissions', 'eve.json'),
+      '{"permission": "admin", "checked_at": "2001-01-01T00:00:00Z"}\n',
+    );
     api.permissions.set('eve', 'read');
     expectRefused(await slash(payload('/ci-retry-job x', { login: 'eve' })), 'repository permission of @eve: read');
-    fs.writeFileSync(path.join(dir, 'slash-permissions', 'mallory.json'), '{"permission": "admin", "checked_at": "2999-01-01T00:00:00Z"}\n');
+    fs.writeFileSync(
+      path.join(dir, 'slash-permissions', 'mallory.json'),
+      '{"permission": "admin", "checked_at": "2999-01-01T00:00:00Z"}\n',
+    );
     api.permissions.set('mallory', 'read');
-    expectRefused(await slash(payload('/ci-retry-job x', { login: 'mallory' })), 'repository permission of @mallory: read');
+    expectRefused(
+      await slash(payload('/ci-retry-job x', { login: 'mallory' })),
+      'repository permission of @mallory: read',
+    );
     fs.writeFileSync(path.join(dir, 'slash-permissions', 'trudy.json'), 'not json');
     api.permissions.set('trudy', 'none');
     expectRefused(await slash(payload('/ci-retry-job x', { login: 'trudy' })), 'repository permission of @trudy: none');
@@ -784,19 +944,35 @@ describe('cooldown between mutating commands of one user', () => {
       reply: '@alice refused: cooldown: wait 20 s before the next command',
     });
     expect(currentPhase()).toBeNull();
-    expect((await handleSlashComment(ev('/ci-retry-job b', 'alice'), ctx(), at(29.5))).reply).toBe('@alice refused: cooldown: wait 1 s before the next command');
+    expect((await handleSlashComment(ev('/ci-retry-job b', 'alice'), ctx(), at(29.5))).reply).toBe(
+      '@alice refused: cooldown: wait 1 s before the next command',
+    );
     expect(await handleSlashComment(ev('/ci-retry-job c', 'bob'), ctx(), at(10))).toMatchObject({ accepted: true });
-    expect(await handleSlashComment(ev('/ci-status', 'alice'), ctx(), at(11))).toMatchObject({ accepted: true, command: 'ci-status' });
-    expect(await handleSlashComment(ev('/ci-reset-phase rust-target', 'alice'), ctx(), at(30))).toMatchObject({ accepted: true });
+    expect(await handleSlashComment(ev('/ci-status', 'alice'), ctx(), at(11))).toMatchObject({
+      accepted: true,
+      command: 'ci-status',
+    });
+    expect(await handleSlashComment(ev('/ci-reset-phase rust-target', 'alice'), ctx(), at(30))).toMatchObject({
+      accepted: true,
+    });
     expect(currentPhase()).toBe('rust-target');
     expect((await activities('retry_requested')).map((a) => a.details.job)).toEqual(['a', 'c']);
   });
 
   it('NEXTRUST_SLASH_COOLDOWN_S sets the wait; 0 disables it', async () => {
-    expect(await handleSlashComment(ev('/ci-retry-job a', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '120' }), t0)).toMatchObject({ accepted: true });
-    expect((await handleSlashComment(ev('/ci-retry-job b', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '120' }), at(60))).reply).toContain('cooldown: wait 60 s');
-    expect(await handleSlashComment(ev('/ci-retry-job c', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '0' }), at(60))).toMatchObject({ accepted: true });
-    expect(await handleSlashComment(ev('/ci-retry-job d', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '0' }), at(60))).toMatchObject({ accepted: true });
+    expect(
+      await handleSlashComment(ev('/ci-retry-job a', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '120' }), t0),
+    ).toMatchObject({ accepted: true });
+    expect(
+      (await handleSlashComment(ev('/ci-retry-job b', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '120' }), at(60)))
+        .reply,
+    ).toContain('cooldown: wait 60 s');
+    expect(
+      await handleSlashComment(ev('/ci-retry-job c', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '0' }), at(60)),
+    ).toMatchObject({ accepted: true });
+    expect(
+      await handleSlashComment(ev('/ci-retry-job d', 'alice'), ctx({ NEXTRUST_SLASH_COOLDOWN_S: '0' }), at(60)),
+    ).toMatchObject({ accepted: true });
   });
 
   it('through the CLI (default 30 s): a second mutating command is refused (exit 1) with the wait; bob is not affected', async () => {
@@ -805,7 +981,10 @@ describe('cooldown between mutating commands of one user', () => {
     const second = await slash(payload('/ci-reset-phase rust-target', { login: 'alice' }), env);
     expectRefused(second, /^@alice refused: cooldown: wait (29|30) s before the next command$/);
     expect(currentPhase()).toBeNull();
-    expectAccepted(await slash(payload('/ci-reset-phase rust-target', { login: 'bob', association: 'COLLABORATOR' }), env), 'ci-reset-phase');
+    expectAccepted(
+      await slash(payload('/ci-reset-phase rust-target', { login: 'bob', association: 'COLLABORATOR' }), env),
+      'ci-reset-phase',
+    );
     expect(currentPhase()).toBe('rust-target');
     expectAccepted(await slash(payload('/ci-help', { login: 'alice' }), env), 'ci-help');
   });

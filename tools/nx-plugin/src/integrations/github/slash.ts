@@ -96,8 +96,14 @@ const COMMANDS: Record<string, SlashCommand> = {
     run: async ({ store }) => {
       const s = await store.status(10);
       const cur = s.current_phase;
-      const lines = [cur ? `**Current phase:** ${cur.id} (${cur.name}), ${cur.status}` : '**Current phase:** none set', '', '| time | activity | message |', '|---|---|---|'];
-      for (const a of s.activities) lines.push(`| ${a.timestamp} | ${a.type} | ${mdCell(String(a.details.message ?? ''))} |`);
+      const lines = [
+        cur ? `**Current phase:** ${cur.id} (${cur.name}), ${cur.status}` : '**Current phase:** none set',
+        '',
+        '| time | activity | message |',
+        '|---|---|---|',
+      ];
+      for (const a of s.activities)
+        lines.push(`| ${a.timestamp} | ${a.type} | ${mdCell(String(a.details.message ?? ''))} |`);
       return lines.join('\n');
     },
   },
@@ -117,7 +123,13 @@ const COMMANDS: Record<string, SlashCommand> = {
           return `| ${t} | phase ${p.number} | ${a.aligned ? 'aligned' : 'ahead of the current phase'} |`;
         }),
       );
-      return [`**Current phase:** ${cur.id} (${cur.status})`, '', '| target | phase | alignment |', '|---|---|---|', ...rows].join('\n');
+      return [
+        `**Current phase:** ${cur.id} (${cur.status})`,
+        '',
+        '| target | phase | alignment |',
+        '|---|---|---|',
+        ...rows,
+      ].join('\n');
     },
   },
   'ci-retry-job': {
@@ -126,7 +138,12 @@ const COMMANDS: Record<string, SlashCommand> = {
     arg: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
     mutating: true,
     run: async ({ store, login, issueNumber, rerun }, job) => {
-      await store.append('retry_requested', { job, by: login, pr: issueNumber, message: `retry of ${job} requested by @${login}` });
+      await store.append('retry_requested', {
+        job,
+        by: login,
+        pr: issueNumber,
+        message: `retry of ${job} requested by @${login}`,
+      });
       // Without API access (no token, or the PR head unknown) the request is recorded for a person.
       return rerun ? await rerun(job!) : `retry of job \`${job}\` requested`;
     },
@@ -139,7 +156,10 @@ const COMMANDS: Record<string, SlashCommand> = {
     run: async ({ store }, ref) => {
       const { phases } = store.loadPhases();
       const phase = phases && findPhase(phases, ref!);
-      if (!phase) throw new SlashRefusal(`unknown phase \`${echo(ref!)}\`${phases ? `: expected one of ${phases.phases.map((p) => p.id).join(', ')}` : ''}`);
+      if (!phase)
+        throw new SlashRefusal(
+          `unknown phase \`${echo(ref!)}\`${phases ? `: expected one of ${phases.phases.map((p) => p.id).join(', ')}` : ''}`,
+        );
       await store.setPhase(phase, 'in_progress', 'reset by a slash command');
       return `current phase: ${phase.id} (${phase.name})`;
     },
@@ -150,9 +170,12 @@ const COMMANDS: Record<string, SlashCommand> = {
     mutating: true,
     run: async ({ store, commit: given, resolveCommit }) => {
       const commit = given ?? (await resolveCommit?.());
-      if (!commit) throw new SlashRefusal('the PR head commit is not known (needs GITHUB_TOKEN, or NEXTRUST_PR_HEAD_SHA)');
+      if (!commit)
+        throw new SlashRefusal('the PR head commit is not known (needs GITHUB_TOKEN, or NEXTRUST_PR_HEAD_SHA)');
       const cleared = await clearBackoff(store, commit);
-      return cleared.length ? `backoff cleared for ${commit.slice(0, 12)}` : `commit ${commit.slice(0, 12)} was not in backoff`;
+      return cleared.length
+        ? `backoff cleared for ${commit.slice(0, 12)}`
+        : `commit ${commit.slice(0, 12)} was not in backoff`;
     },
   },
   ...Object.fromEntries(
@@ -187,10 +210,20 @@ const COMMANDS: Record<string, SlashCommand> = {
         return (await requestReview(store, { workspaceRoot, ...ctx, env, head })).summary;
       }
       const { activities } = await store.readActivities();
-      const pending = [...activities].reverse().find((a) => a.type === 'escalation_pending' && typeof a.details.log === 'string');
+      const pending = [...activities]
+        .reverse()
+        .find((a) => a.type === 'escalation_pending' && typeof a.details.log === 'string');
       if (!pending) return 'no unanswered failure to escalate';
       const { requestDesign } = await import('../../ai/design');
-      const r = await requestDesign(store, { task: String(pending.details.task), cpu: pending.details.cpu as string | undefined, logFile: path.join(store.dir, String(pending.details.log)) }, { ...ctx, env });
+      const r = await requestDesign(
+        store,
+        {
+          task: String(pending.details.task),
+          cpu: pending.details.cpu as string | undefined,
+          logFile: path.join(store.dir, String(pending.details.log)),
+        },
+        { ...ctx, env },
+      );
       return r.summary;
     },
   },
@@ -209,7 +242,11 @@ const COMMANDS: Record<string, SlashCommand> = {
 class SlashRefusal extends Error {}
 
 function helpText(): string {
-  return ['**nextrust slash commands**', '', ...Object.values(COMMANDS).map((c) => `- \`${c.usage}\`: ${c.help}${c.mutating ? ' (write access)' : ''}`)].join('\n');
+  return [
+    '**nextrust slash commands**',
+    '',
+    ...Object.values(COMMANDS).map((c) => `- \`${c.usage}\`: ${c.help}${c.mutating ? ' (write access)' : ''}`),
+  ].join('\n');
 }
 
 /** User input quoted back in a reply, cut short (a reply must stay far below GitHub's 65,536-character limit). */
@@ -271,19 +308,25 @@ const loginFile = (dir: string, login: string) => path.join(dir, `${login.replac
  * seconds (default 600). Fails closed.
  * @returns null when allowed, else the reason for the refusal.
  */
-async function writeAccessProblem(login: string, ctx: Omit<SlashContext, 'login' | 'issueNumber'>, now: Date): Promise<string | null> {
+async function writeAccessProblem(
+  login: string,
+  ctx: Omit<SlashContext, 'login' | 'issueNumber'>,
+  now: Date,
+): Promise<string | null> {
   const file = loginFile(path.join(ctx.store.dir, 'slash-permissions'), login);
   const ttl = secondsFromEnv(ctx.env, 'NEXTRUST_SLASH_PERMISSION_TTL_S', 600);
   let permission: string | undefined;
   try {
     const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { permission?: unknown; checked_at?: unknown };
     const at = Date.parse(String(cached.checked_at));
-    if (typeof cached.permission === 'string' && at <= now.getTime() && now.getTime() - at < ttl * 1000) permission = cached.permission;
+    if (typeof cached.permission === 'string' && at <= now.getTime() && now.getTime() - at < ttl * 1000)
+      permission = cached.permission;
   } catch {
     // not cached, or an unreadable cache entry: ask GitHub
   }
   if (permission === undefined) {
-    if (!ctx.permissionOf) return `cannot check the write access of @${login} without GITHUB_TOKEN (GitHub's collaborator permission API)`;
+    if (!ctx.permissionOf)
+      return `cannot check the write access of @${login} without GITHUB_TOKEN (GitHub's collaborator permission API)`;
     try {
       permission = await ctx.permissionOf(login);
     } catch (e) {
@@ -292,7 +335,9 @@ async function writeAccessProblem(login: string, ctx: Omit<SlashContext, 'login'
     fs.mkdirSync(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, JSON.stringify({ permission, checked_at: now.toISOString() }) + '\n');
   }
-  return WRITE_PERMISSIONS.includes(permission) ? null : `needs write access (repository permission of @${login}: ${echo(permission)}; allowed: ${WRITE_PERMISSIONS.join(', ')})`;
+  return WRITE_PERMISSIONS.includes(permission)
+    ? null
+    : `needs write access (repository permission of @${login}: ${echo(permission)}; allowed: ${WRITE_PERMISSIONS.join(', ')})`;
 }
 
 /**
@@ -300,19 +345,36 @@ async function writeAccessProblem(login: string, ctx: Omit<SlashContext, 'login'
  * (no `/ci-` first line, or an edit/delete) are ignored: accepted false,
  * command null.
  */
-export async function handleSlashComment(event: CommentEvent, ctx: Omit<SlashContext, 'login' | 'issueNumber'>, now: Date = new Date()): Promise<SlashResult> {
+export async function handleSlashComment(
+  event: CommentEvent,
+  ctx: Omit<SlashContext, 'login' | 'issueNumber'>,
+  now: Date = new Date(),
+): Promise<SlashResult> {
   const first = event.body.replace(/^\s+/, '').split(/\r?\n/)[0].trim();
-  if (event.action !== 'created' || !event.isPullRequest || !first.startsWith('/ci-')) return { accepted: false, command: null, reply: '' };
+  if (event.action !== 'created' || !event.isPullRequest || !first.startsWith('/ci-'))
+    return { accepted: false, command: null, reply: '' };
   const m = /^\/(ci-[a-z-]+)(?:\s+(\S+))?\s*$/.exec(first);
-  const refuse = (command: string | null, why: string): SlashResult => ({ accepted: false, command, reply: `@${event.login} refused: ${why}` });
-  if (!m) return refuse(first.slice(1).split(/\s/)[0].slice(0, 40), 'expected `/ci-<command> [argument]` on the first line (see /ci-help)');
+  const refuse = (command: string | null, why: string): SlashResult => ({
+    accepted: false,
+    command,
+    reply: `@${event.login} refused: ${why}`,
+  });
+  if (!m)
+    return refuse(
+      first.slice(1).split(/\s/)[0].slice(0, 40),
+      'expected `/ci-<command> [argument]` on the first line (see /ci-help)',
+    );
   const [, name, arg] = m;
   const cmd = COMMANDS[name];
   if (!cmd) return refuse(echo(name), `unknown command \`/${echo(name)}\` (see /ci-help)`);
-  if (cmd.arg && (arg === undefined || !cmd.arg.test(arg))) return refuse(name, `usage: \`${cmd.usage}\` (argument must match ${cmd.arg.source})`);
+  if (cmd.arg && (arg === undefined || !cmd.arg.test(arg)))
+    return refuse(name, `usage: \`${cmd.usage}\` (argument must match ${cmd.arg.source})`);
   if (!cmd.arg && arg !== undefined) return refuse(name, `\`/${name}\` takes no argument`);
   if (cmd.mutating && !WRITE_ASSOCIATIONS.includes(event.association)) {
-    return refuse(name, `\`/${name}\` needs write access (author association ${event.association}; allowed: ${WRITE_ASSOCIATIONS.join(', ')})`);
+    return refuse(
+      name,
+      `\`/${name}\` needs write access (author association ${event.association}; allowed: ${WRITE_ASSOCIATIONS.join(', ')})`,
+    );
   }
   if (cmd.mutating) {
     const problem = await writeAccessProblem(event.login, ctx, now);
@@ -342,6 +404,12 @@ export async function handleSlashComment(event: CommentEvent, ctx: Omit<SlashCon
     fs.mkdirSync(path.dirname(cooldownFile), { recursive: true });
     await writeFileAtomic(cooldownFile, JSON.stringify({ last: now.toISOString() }) + '\n');
   }
-  await ctx.store.append('slash_command', { command: name, ...(arg ? { arg } : {}), by: event.login, pr: event.issueNumber, message: `/${name}${arg ? ' ' + arg : ''} by @${event.login}` });
+  await ctx.store.append('slash_command', {
+    command: name,
+    ...(arg ? { arg } : {}),
+    by: event.login,
+    pr: event.issueNumber,
+    message: `/${name}${arg ? ' ' + arg : ''} by @${event.login}`,
+  });
   return { accepted: true, command: name, reply };
 }
