@@ -131,6 +131,14 @@ export class StatusFileError extends Error {
   }
 }
 
+/** Thrown by a change of the current phase when no phase is set. */
+export class NoCurrentPhaseError extends Error {
+  constructor() {
+    super('no current phase: set one first with `nextrust set-phase <id>`');
+    this.name = 'NoCurrentPhaseError';
+  }
+}
+
 /** Thrown when the lock cannot be taken in time. */
 export class LockTimeoutError extends Error {
   constructor(
@@ -509,12 +517,12 @@ export class StatusStore {
 
   /**
    * Changes the current phase's status (e.g. completed) and records a `phase_status` activity.
-   * @throws Error when no phase is set; LockTimeoutError.
+   * @throws NoCurrentPhaseError when no phase is set; LockTimeoutError.
    */
   async updatePhaseStatus(status: PhaseStatus, message?: string): Promise<PipelineState> {
     return this.withLock(async () => {
       const { state } = this.readStateUnlocked(true);
-      if (!state.current_phase) throw new Error('no current phase: set one first with `nextrust set-phase <id>`');
+      if (!state.current_phase) throw new NoCurrentPhaseError();
       const at = this.now().toISOString();
       state.current_phase = { ...state.current_phase, status, updated_at: at, ...(message ? { message } : {}) };
       if (status === 'completed' || status === 'failed') state.current_phase.ended_at = at;
