@@ -25,8 +25,12 @@ import lockfile from 'proper-lockfile';
 import { sha256File, ToolchainError } from '../toolchain/locate';
 import { writeJson } from '../toolchain/manifest';
 import { runProcess, runTool } from '../util/exec';
-import { extractTarget, fetchDebianSource, nextrustCacheDir, type DebianSourcePin } from './debian-source';
-import { applyPatchSeries, readPatchSeries, type PatchInfo } from './patches';
+import { extractTarget, fetchDebianSource, nextrustCacheDir } from './debian-source';
+import type { DebianSourcePin } from './types';
+import { applyPatchSeries, readPatchSeries } from './patches';
+import type { BackendManifest } from './types';
+
+export type { BackendManifest } from './types';
 
 /** File name of the backend library in the output folder. */
 export const BACKEND_LIBRARY = 'libnextrust-m68k-backend.so';
@@ -48,28 +52,6 @@ export interface BackendBuildOptions {
   /** Cache folder (default nextrustCacheDir()). */
   cacheDir?: string;
   log?: (line: string) => void;
-}
-
-/** What backend.json records; the toolchain manifest carries it as `backend`. */
-export interface BackendManifest {
-  schemaVersion: 1;
-  /** Workspace-relative path of the library. */
-  library: string;
-  /** sha256 (hex) of the library: the backend's identity in every downstream cache key. */
-  sha256: string;
-  /** Bytes. */
-  size: number;
-  source: DebianSourcePin;
-  patches: PatchInfo[];
-  llvm: {
-    /** `llvm-config --version`, e.g. 22.1.8. */
-    version: string;
-    /** The libLLVM the library links and replaces the M68k target of. */
-    libLLVM: string;
-    libLLVMSha256: string;
-  };
-  /** `g++ --version` first line. */
-  compiler: string;
 }
 
 /** Runs a tool that must be installed, turning "not found" into a ToolchainError naming the Debian package. */

@@ -24,18 +24,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sha256File } from '../toolchain/locate';
 import { runTool, ToolError } from '../util/exec';
+import type { DebianSourcePin } from './types';
 
-/** The source of the backend as pinned in projects/llvm-m68k/nextrust.json (`backend.source`). */
-export interface DebianSourcePin {
-  /** Debian source package, e.g. `llvm-toolchain-22`. */
-  package: string;
-  /** Debian version, e.g. `1:22.1.8-1~deb12u1`. */
-  version: string;
-  /** File name of the orig tarball, e.g. `llvm-toolchain-22_22.1.8.orig.tar.xz`. */
-  tarball: string;
-  /** Expected sha256 (hex) of the tarball; the archive's Checksums-Sha256 must agree. */
-  sha256: string;
-}
+export type { DebianSourcePin } from './types';
 
 /** The source could not be fetched or verified; the message names what and why, on one line. */
 export class SourceError extends Error {

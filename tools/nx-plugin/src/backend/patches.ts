@@ -14,21 +14,12 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runProcess } from '../util/exec';
+import type { PatchInfo } from './types';
+
+export type { PatchInfo } from './types';
 
 /** Header fields every patch must have. */
 export const PATCH_FIELDS = ['Subject', 'Fixes', 'Upstream', 'Test'] as const;
-
-/** One patch of the series. */
-export interface PatchInfo {
-  /** File name, e.g. `0002-keep-ccr-across-register-copies.patch`. */
-  file: string;
-  /** sha256 (hex) of the file. */
-  sha256: string;
-  subject: string;
-  fixes: string;
-  upstream: string;
-  test: string;
-}
 
 /** A patch is malformed or does not apply; the message names the patch file, and the hunk where known. */
 export class PatchError extends Error {

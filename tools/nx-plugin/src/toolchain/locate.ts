@@ -16,7 +16,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BackendManifest } from '../backend/build-backend';
+import type { BackendManifest } from '../backend/types';
 import { runTool, ToolError } from '../util/exec';
 import candidates from './candidates.json';
 

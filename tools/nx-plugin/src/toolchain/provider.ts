@@ -10,7 +10,7 @@
  * A provider returns a ToolchainManifest; everything downstream reads only that.
  */
 import * as path from 'node:path';
-import type { BackendManifest } from '../backend/build-backend';
+import type { BackendManifest } from '../backend/types';
 import { checkWrapper, writeWrappers } from '../backend/wrappers';
 import { locateToolchain, sha256File, ToolchainError, type ToolchainManifest } from './locate';
 import { readJson } from './manifest';
