@@ -162,7 +162,7 @@ function generateLog(file: string, bytes: number, seed: number): { bytes: number
   const tailLines = 2000;
   let written = 0;
   let lines = 0;
-  let failureAt = 0;
+  let failureAt: number;
   let batch: string[] = [];
   let batchBytes = 0;
   const flush = () => {

@@ -19,7 +19,7 @@ import {
 import { runUnderQemu } from '../src/emulator/qemu';
 import type { ToolchainManifest } from '../src/toolchain/locate';
 import { runTool } from '../src/util/exec';
-import { workspaceToolchain, WORKSPACE_ROOT } from './scratch-workspace';
+import { workspaceToolchain } from './scratch-workspace';
 
 /** C argument list of each libm function (the double version; the float one takes the same shapes). */
 const SIGNATURES: Record<string, 'd' | 'dd' | 'di' | 'id' | 'dip' | 'ddp'> = {

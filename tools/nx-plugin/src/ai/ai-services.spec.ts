@@ -137,7 +137,7 @@ class LoopbackServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = null;
+        let body: unknown;
         try {
           body = raw ? JSON.parse(raw) : null;
         } catch {

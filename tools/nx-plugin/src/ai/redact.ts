@@ -135,7 +135,7 @@ const FAMILY_RULES: Rule[] = [
   token('slack-token', 'xox[abposre]-[A-Za-z0-9-]{10,}|xoxe\\.xox[bp]-[A-Za-z0-9-]{10,}|xapp-[0-9]+-[A-Za-z0-9-]{10,}'),
   {
     kind: 'slack-webhook',
-    re: /((?:https?:\/\/)?hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+\/_-]{20,}/g,
+    re: /((?:https?:\/\/)?hooks\.slack\.com\/(?:services|workflows|triggers)\/)[A-Za-z0-9+/_-]{20,}/g,
     keep: (m) => m[1],
   },
   {
@@ -145,7 +145,7 @@ const FAMILY_RULES: Rule[] = [
   },
   {
     kind: 'teams-webhook',
-    re: /(https:\/\/[A-Za-z0-9-]+\.webhook\.office\.com\/webhook(?:b2)?\/)[A-Za-z0-9@\/_-]{20,}/g,
+    re: /(https:\/\/[A-Za-z0-9-]+\.webhook\.office\.com\/webhook(?:b2)?\/)[A-Za-z0-9@/_-]{20,}/g,
     keep: (m) => m[1],
   },
   token('twilio-key', 'SK[0-9a-fA-F]{32}(?![0-9A-Za-z])'),

@@ -87,7 +87,7 @@ export function discoverPrograms(
   const dirAbs = path.join(workspaceRoot, dirRel);
   const programs: DiscoveredProgram[] = [];
   const problems: string[] = [];
-  let entries: fs.Dirent[] = [];
+  let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dirAbs, { withFileTypes: true });
   } catch {

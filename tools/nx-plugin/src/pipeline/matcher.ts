@@ -877,7 +877,7 @@ export async function scanLogFile(
     await fs.promises.access(file, fs.constants.R_OK);
     size = st.size;
   } catch (e) {
-    throw new Error(`cannot read log ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read log ${file}: ${(e as Error).message}`, { cause: e });
   }
   const engine = options.engine ?? (process.env.NEXTRUST_MATCHER === 'js' || !hasGnuGrep() ? 'js' : 'grep');
   // The database's patterns and the built-in detectors' (module doc): grep prints every line either reads.
@@ -1062,7 +1062,7 @@ async function scanWithJs(file: string, issues: readonly KnownIssue[], options: 
       scanner.push(decoder.write(buffer.subarray(0, bytesRead)));
     }
   } catch (e) {
-    throw new Error(`cannot read log ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read log ${file}: ${(e as Error).message}`, { cause: e });
   } finally {
     await handle?.close();
   }

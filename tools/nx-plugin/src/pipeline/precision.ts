@@ -51,7 +51,7 @@ export function readPrecision(store: StatusStore): Record<string, IssuePrecision
   try {
     return (JSON.parse(text) as { issues?: Record<string, IssuePrecision> }).issues ?? {};
   } catch (e) {
-    throw new Error(`${store.file(PRECISION_FILE)}: ${(e as Error).message}`);
+    throw new Error(`${store.file(PRECISION_FILE)}: ${(e as Error).message}`, { cause: e });
   }
 }
 

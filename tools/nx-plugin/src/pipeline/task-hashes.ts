@@ -93,7 +93,7 @@ export function readTaskHashes(statusDir: string, taskId: string): TaskHashFile 
     if (!Array.isArray(parsed.runs)) throw new Error("field 'runs': expected an array");
     return parsed;
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 

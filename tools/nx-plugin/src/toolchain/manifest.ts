@@ -30,7 +30,7 @@ export function readJson<T>(file: string, producedBy: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message}); run ${producedBy} again`);
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); run ${producedBy} again`, { cause: e });
   }
 }
 

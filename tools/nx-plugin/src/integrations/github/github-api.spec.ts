@@ -19,7 +19,6 @@ import { conclusionFromJobStatus, STATUS_COMMENT_MARKER } from './github-api';
 
 const repoRoot = path.resolve(__dirname, '../../../../..');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 function exampleOf(event: string, action?: string): Json {

@@ -43,7 +43,9 @@ export function githubClient(env: NodeJS.ProcessEnv = process.env): Octokit {
       return await fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, limit]) : limit });
     } catch (e) {
       if (limit.aborted)
-        throw new Error(`GitHub API request timed out after ${timeoutMs} ms: ${init?.method ?? 'GET'} ${String(url)}`);
+        throw new Error(`GitHub API request timed out after ${timeoutMs} ms: ${init?.method ?? 'GET'} ${String(url)}`, {
+          cause: e,
+        });
       throw e;
     }
   };

@@ -25,7 +25,6 @@ const repoRoot = path.resolve(__dirname, '../../../../..');
 // Payloads: GitHub's examples, adjusted
 // ---------------------------------------------------------------------------------------------------------------
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Payload = Record<string, any>;
 
 const issueComment = webhooks.find((d) => d.name === 'issue_comment');

@@ -274,6 +274,7 @@ export interface CommentEvent {
  * @throws Error naming the missing field.
  */
 export function parseCommentEvent(raw: unknown): CommentEvent {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each field is checked by need() below
   const o = raw as Record<string, any>;
   const need = (v: unknown, field: string, type: string) => {
     if (typeof v !== type) throw new Error(`event payload: field '${field}': expected a ${type}`);
