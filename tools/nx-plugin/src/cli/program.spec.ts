@@ -1,12 +1,16 @@
-// Covers the `nextrust` CLI through runCli with captured output (help of every command, usage errors and their exit
-// codes, check-known-issue in --json, readable and text-argument forms, status/phase commands, invalid and
-// last-good known-issues.json, rotation, backoff, usage-report/github-comment without services), plus end-to-end
-// runs of the real bin.
+// Covers the `nextrust` CLI through runCli with captured output (the command list and help of every command, usage
+// errors and their exit codes, check-known-issue in --json, readable and text-argument forms, status/phase commands,
+// invalid and last-good known-issues.json, rotation of the status log and of saved logs, backoff,
+// usage-report/github-comment without services), plus end-to-end runs of the real bin (the hook command included).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createProgram, runCli, type CliIo } from './program';
+import lockfile from 'proper-lockfile';
+import { CPU_NAMES } from '../toolchain/cpu';
+import type { CliIo } from './context';
+import { EXIT, EXIT_CODE_MEANINGS } from './errors';
+import { createProgram, runCli } from './program';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const bin = path.join(repoRoot, 'tools/nx-plugin/bin/nextrust.js');
@@ -115,6 +119,101 @@ afterEach(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+/** The commands of `nextrust`, in the order of `nextrust --help`, with their descriptions. */
+const COMMANDS: [string, string][] = [
+  ['status', 'Print the pipeline status: current phase, phase history and activities.'],
+  ['get-phase', 'Print the current phase id (exit 1 when none is set).'],
+  ['set-phase', 'Make a phase (id, number or phase-N) the current one; the previous one goes to the history.'],
+  ['update-status', "Change the current phase's status (in_progress, completed, failed, blocked) and record it."],
+  ['append-status', 'Append one activity to the status log (locked; safe from parallel jobs).'],
+  ['check-known-issue', 'Match a failure log (streamed; any size) or an error text against the known issues.'],
+  ['validate', 'Validate known-issues.json and phases.json (exit 2 naming the file and field when invalid).'],
+  [
+    'known-issues-schema',
+    'Print the JSON Schema of known-issues.json (generated from the zod schema), or --write it next to the file.',
+  ],
+  [
+    'confirm',
+    'Say that the known-issue diagnosis of a recorded failure was right (its id is printed under the diagnosis).',
+  ],
+  [
+    'reject',
+    'Say that the known-issue diagnosis of a recorded failure was wrong; an issue wrong too often is shown as "possible".',
+  ],
+  ['precision', 'How often each known issue was right, from confirm/reject verdicts.'],
+  [
+    'rotate-status',
+    'Archive activities older than --days and beyond --max-bytes from the active status log into archive/ (one file per month).',
+  ],
+  ['rotate-logs', 'Delete saved failure logs and Claude Code hook logs older than --days.'],
+  ['backoff', "Show a commit's failure count and whether it is in backoff (exit 1 when it is)."],
+  ['clear-backoff', "Clear a commit's failure count (default: the current commit; --all: every commit)."],
+  ['usage-report', 'AI token usage and cost by day, model and phase (from metrics/ai-usage.jsonl).'],
+  [
+    'request-design',
+    'Escalate a failure to the design model (o3 by default) and record its decision; cached by the normalised error.',
+  ],
+  [
+    'promote-design',
+    "Add a cached design decision's known-issue proposal to known-issues.json (validated; its patterns must match the failure).",
+  ],
+  [
+    'request-review',
+    'Ask the review model (Gemini by default) to review the changes against a base, with the guidelines in GEMINI.md.',
+  ],
+  [
+    'slash',
+    'Run a PR slash command from an issue_comment webhook payload (exit 0 accepted or not a command, 1 refused).',
+  ],
+  ['github-comment', 'Post or update the pipeline status comment on a pull request (GITHUB_TOKEN; GITHUB_API_URL).'],
+  [
+    'github-check',
+    "Create a completed check run whose conclusion is the job's real outcome (success, failure, cancelled, skipped; else neutral).",
+  ],
+  ['record-artifacts', 'Record the sha256 of build artifacts in the status log (artifact_hash activities).'],
+  [
+    'metrics',
+    'Pipeline metrics: per-target durations, cache hits, failure rates by phase and CPU, AI tokens and cost; export as Prometheus text file and StatsD.',
+  ],
+  [
+    'report',
+    'Write the static HTML pipeline report: phase timeline, task durations, cache hit rate, failures, AI cost.',
+  ],
+  [
+    'why',
+    'Why a task ran instead of coming from the cache: the inputs whose hash changed since its previous recorded run.',
+  ],
+  [
+    'target-help',
+    "Help of a nextrust target: its executor's options, CPU configurations and examples (what `nx run <project>:<target> --help` shows).",
+  ],
+  ['tips', 'Helpful tips for working with the pipeline.'],
+  [
+    'hook-server',
+    'The hook server behind .claude/settings.json (one per checkout): hook calls in a few ms instead of a Node start-up each.',
+  ],
+  ['hook', 'Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).'],
+  ['help', 'display help for command'],
+];
+
+/**
+ * The entries of a help section (`Commands:`, `Options:`, `Exit codes:`) as [first word, rest] pairs, long
+ * lines re-joined: an entry starts on a line indented by two spaces, its continuation lines are indented further.
+ */
+function helpSection(help: string, title: string): [string, string][] {
+  const lines = help.split('\n');
+  const entries: string[] = [];
+  for (const line of lines.slice(lines.indexOf(title) + 1)) {
+    if (!line.startsWith('  ')) break;
+    if (/^ {2}\S/.test(line)) entries.push(line.trim());
+    else entries[entries.length - 1] += ' ' + line.trim();
+  }
+  return entries.map((e) => {
+    const [, first, rest] = /^(\S+)(?:\s+(.*))?$/.exec(e)!;
+    return [first, rest ?? ''];
+  });
+}
+
 describe('help', () => {
   const commands = createProgram({ out: () => undefined, err: () => undefined, cwd: repoRoot, env: {} }).commands.map(
     (c) => ({
@@ -124,30 +223,20 @@ describe('help', () => {
     }),
   );
 
-  it('nextrust --help lists every command and the exit codes', async () => {
+  it('nextrust --help lists every command with its description, the global options and the exit codes', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
-    for (const c of commands) expect(r.out).toMatch(new RegExp(`^  ${c.name}\\b`, 'm'));
-    expect(r.out).toContain('Exit codes:');
-    for (const code of ['0 ', '1 ', '2 ', '3 ']) expect(r.out).toContain(`\n  ${code}`);
-    expect(r.out).toContain('--status-dir <dir>');
-  });
-
-  it('covers the commands of the seed CLI', () => {
-    expect(commands.map((c) => c.name)).toEqual(
-      expect.arrayContaining([
-        'status',
-        'get-phase',
-        'set-phase',
-        'append-status',
-        'check-known-issue',
-        'rotate-status',
-        'backoff',
-        'clear-backoff',
-        'usage-report',
-        'github-comment',
-      ]),
-    );
+    expect(r.err).toBe('');
+    // Command names are the first word of each entry; the description follows the usage terms ([options] <arg>).
+    const listed = helpSection(r.out, 'Commands:').map(([name, rest]) => [
+      name,
+      rest.replace(/\s+/g, ' ').replace(/^(\[options\] |\[[a-z:.-]+\] |<[a-z:.-]+> )*/, ''),
+    ]);
+    expect(listed).toEqual(COMMANDS);
+    expect(helpSection(r.out, 'Options:').map(([o]) => o)).toEqual(['--status-dir', '-V,', '-h,']);
+    const codes = helpSection(r.out, 'Exit codes:');
+    expect(codes.slice(0, 4)).toEqual(Object.values(EXIT).map((c) => [String(c), EXIT_CODE_MEANINGS[c]]));
+    expect(codes.map(([c]) => c)).toEqual(['0', '1', '2', '3', 'slash:', 'hook:']);
   });
 
   it.each(commands)('$name --help exits 0 and lists its options and arguments', async ({ name, options, args }) => {
@@ -159,17 +248,37 @@ describe('help', () => {
     for (const a of args) expect(r.out).toContain(a);
   });
 
-  it('--version prints the version', async () => {
+  it('--version prints the version of the plugin package (tools/nx-plugin/package.json)', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(repoRoot, 'tools/nx-plugin/package.json'), 'utf8'));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
     const r = await run('--version');
-    expect(r).toEqual({ code: 0, out: '0.1.0\n', err: '' });
+    expect(r).toEqual({ code: 0, out: `${version}\n`, err: '' });
   });
+
+  it.each(['check-known-issue', 'request-design'])(
+    '%s --cpu takes exactly the CPU variants of toolchain/cpu.ts',
+    async (cmd) => {
+      const r = await run(cmd, '--help');
+      const cpu = helpSection(r.out, 'Options:').find(([o]) => o === '--cpu')!;
+      expect(cpu[1]).toMatch(new RegExp(`\\(choices: ${CPU_NAMES.map((c) => `"${c}"`).join(', ')}\\)$`));
+      for (const c of CPU_NAMES) expect((await run(cmd, '--cpu', c, '--help')).code).toBe(0);
+      const bad = await run('check-known-issue', '--cpu', 'm68020', 'text');
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain(`Allowed choices are ${CPU_NAMES.join(', ')}.`);
+    },
+  );
 });
 
 describe('usage errors: exit 2, a message, no stack trace', () => {
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['status', '--bogus'], /unknown option '--bogus'/],
-    [['status', '--limit', 'x'], /--limit must be a whole number/],
+    [['status', '--limit', 'x'], /--limit must be a whole number >= 1/],
+    [['status', '--limit', '0'], /argument '0' is invalid. --limit must be a whole number >= 1/],
+    [['usage-report', '--days', '0'], /argument '0' is invalid. --days must be a whole number >= 1/],
+    [['metrics', '--days', '1.5'], /argument '1.5' is invalid. --days must be a whole number >= 1/],
+    [['rotate-logs', '--days', '-1'], /argument '-1' is invalid. --days must be a whole number >= 0/],
+    [['rotate-status', '--max-bytes', '1e3'], /argument '1e3' is invalid. --max-bytes must be a whole number >= 0/],
     [['check-known-issue', '--cpu', 'm68020', 'text'], /m68020.*invalid|invalid.*m68020/i],
     [['check-known-issue', '--min-confidence', '2', 'text'], /expected a number from 0 to 1/],
     [['set-phase'], /missing required argument 'phase'/],
@@ -377,7 +486,7 @@ describe('an invalid known-issues.json', () => {
 });
 
 describe('status, phases and activities', () => {
-  it('status --json on an empty status dir has the seed shape', async () => {
+  it('status --json on an empty status dir: {status_dir, schema_version, current_phase, phase_history, activities, warnings}', async () => {
     const r = await run('status', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
@@ -540,6 +649,57 @@ describe('rotate-status', () => {
   });
 });
 
+describe('rotate-logs', () => {
+  it('deletes the saved failure logs older than --days (--dry-run first lists them), keeps the newer ones', async () => {
+    const logs = path.join(dir, 'failure-logs');
+    fs.mkdirSync(logs);
+    const day = 86_400_000;
+    for (const [name, age] of [
+      ['old.log', 20 * day],
+      ['recent.log', 2 * day],
+    ] as const) {
+      fs.writeFileSync(path.join(logs, name), name);
+      const t = new Date(Date.now() - age);
+      fs.utimesSync(path.join(logs, name), t, t);
+    }
+    const old = path.relative(repoRoot, path.join(logs, 'old.log'));
+    // --json names files relative to the workspace; the dry run touches nothing.
+    const dry = await run('rotate-logs', '--days', '7', '--dry-run', '--json');
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.out).removed.filter((f: string) => !f.startsWith('.claude'))).toEqual([old]);
+    expect(JSON.parse(dry.out).dryRun).toBe(true);
+    expect(fs.readdirSync(logs).sort()).toEqual(['old.log', 'recent.log']);
+    const real = await run('rotate-logs', '--days', '7', '--json');
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.out).removed).toContain(old);
+    expect(fs.readdirSync(logs)).toEqual(['recent.log']);
+    expect((await run('rotate-logs', '--days', '7')).out).toMatch(/^deleted \d+ log files older than 7 days\n$/);
+    expect(fs.readdirSync(logs)).toEqual(['recent.log']);
+  });
+});
+
+describe('the status lock', () => {
+  it('held by another writer past NEXTRUST_LOCK_TIMEOUT_MS: exit 3 naming the directory, nothing recorded', async () => {
+    const release = await lockfile.lock(dir, { lockfilePath: path.join(dir, '.status.lock'), realpath: false });
+    try {
+      let out = '';
+      let err = '';
+      const io: CliIo = {
+        out: (t) => (out += t),
+        err: (t) => (err += t),
+        cwd: repoRoot,
+        env: { ...env(), NEXTRUST_LOCK_TIMEOUT_MS: '300' },
+      };
+      const code = await runCli(['append-status', 'build_started', '{}'], io);
+      expect({ code, out }).toEqual({ code: EXIT.lockTimeout, out: '' });
+      expect(err).toMatch(new RegExp(`^nextrust: could not lock the status directory ${dir} within 300 ms: .*\\n$`));
+    } finally {
+      await release();
+    }
+    expect(fs.existsSync(path.join(dir, 'pipeline-log.jsonl'))).toBe(false);
+  });
+});
+
 describe('backoff', () => {
   it('backoff --commit shows the count; three recorded failures put the commit in backoff (exit 1); clear-backoff ends it', async () => {
     const fresh = await run('backoff', '--commit', 'abcdef1', '--json');
@@ -627,6 +787,46 @@ describe('the real bin (node tools/nx-plugin/bin/nextrust.js)', () => {
     expect(missing.status).toBe(2);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toBe(`nextrust: check-known-issue: --log ${path.join(work, 'gone.log')}: no such file\n`);
+  });
+
+  it('`--status-dir D hook pre` (the CLI, not the direct hook path) runs the same hook entry: payload limit, hook log', () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-cli-hook-'));
+    try {
+      const payload = JSON.stringify({
+        session_id: 'cli-hook-test',
+        cwd: repoRoot,
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Bash',
+        tool_input: { command: 'ls', description: 'list' },
+      });
+      const hookEnv = { CLAUDE_PROJECT_DIR: project, NEXTRUST_HOOK_SERVER: '0' };
+      const ok = spawnSync(process.execPath, [bin, '--status-dir', dir, 'hook', 'pre'], {
+        cwd: repoRoot,
+        env: { ...env(), ...hookEnv },
+        input: payload,
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
+      expect(ok.stderr).toBe('');
+      expect(ok.status).toBe(0);
+      const logDir = path.join(project, '.claude/hook-logs');
+      const logged = fs.readdirSync(logDir).map((f) => fs.readFileSync(path.join(logDir, f), 'utf8'));
+      expect(logged.join('')).toMatch(/ pre Bash exit=0 \d+ms node\n$/);
+      // Over NEXTRUST_HOOK_MAX_PAYLOAD_BYTES the payload is refused unread and `pre` blocks (exit 2).
+      const big = spawnSync(process.execPath, [bin, '--status-dir', dir, 'hook', 'pre'], {
+        cwd: repoRoot,
+        env: { ...env(), ...hookEnv, NEXTRUST_HOOK_MAX_PAYLOAD_BYTES: '64' },
+        input: payload,
+        encoding: 'utf8',
+        timeout: 180_000,
+      });
+      expect(big.status).toBe(2);
+      expect(big.stderr).toBe(
+        'nextrust security guard: blocked: the hook payload is over 64 bytes (NEXTRUST_HOOK_MAX_PAYLOAD_BYTES), so the command cannot be checked\n',
+      );
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('an unknown command or a missing required option: exit 2, message on stderr, no stack trace', () => {

@@ -4,22 +4,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hashFile, readRegularFile, regularFilesUnder } from '../files';
 import type { Command } from 'commander';
-import type { StatusStore } from '../../pipeline/status-store';
+import type { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { hashFile, readRegularFile, regularFilesUnder } from '../files';
 
-/** What the commands need from the program. */
-export interface GithubCommandDeps {
-  store: () => StatusStore;
-  workspaceRoot: string;
-  io: { out: (t: string) => void; err: (t: string) => void; cwd: string; env: NodeJS.ProcessEnv };
-  setExitCode: (code: number) => void;
-  /** Builds the usage-error CliError of the program. */
-  usageError: (message: string) => Error;
-}
+/** What the GitHub commands use of the CLI context. */
+export type GithubCommandContext = Pick<CliContext, 'io' | 'store' | 'workspaceRoot' | 'setExitCode'>;
 
-/** Registers the GitHub commands on `program`. */
-export function registerGithubCommands(program: Command, deps: GithubCommandDeps): void {
+/** Registers slash, github-comment, github-check and record-artifacts on `program`. */
+export function registerGithubCommands(program: Command, deps: GithubCommandContext): void {
   const { io } = deps;
 
   program
@@ -32,12 +26,12 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
     .option('--json', 'print {accepted, command, reply}')
     .action(async (o: { event?: string; reply: boolean; json?: boolean }) => {
       const file = o.event ?? io.env.GITHUB_EVENT_PATH;
-      if (!file) throw deps.usageError('slash: give --event FILE (or set GITHUB_EVENT_PATH)');
+      if (!file) throw new UsageError('slash: give --event FILE (or set GITHUB_EVENT_PATH)');
       let raw: unknown;
       try {
         raw = JSON.parse(readRegularFile(file, '--event', io.cwd));
       } catch (e) {
-        throw deps.usageError(
+        throw new UsageError(
           `slash: ${(e as Error).message.startsWith('--event ') ? '' : `--event ${file}: `}${(e as Error).message}`,
         );
       }
@@ -46,7 +40,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       try {
         event = parseCommentEvent(raw);
       } catch (e) {
-        throw deps.usageError(`slash: ${file}: ${(e as Error).message}`);
+        throw new UsageError(`slash: ${file}: ${(e as Error).message}`);
       }
       const store = deps.store();
       // On issue_comment, GITHUB_SHA is the default branch's head: ask the API for the PR head.
@@ -101,9 +95,9 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
     .option('--body-file <file>', 'Markdown body (default: the pipeline status)')
     .option('--json', 'print {id, created, url}')
     .action(async (o: { pr: string; repo?: string; bodyFile?: string; json?: boolean }) => {
-      if (!/^[0-9]+$/.test(o.pr)) throw deps.usageError('github-comment: --pr must be a number');
+      if (!/^[0-9]+$/.test(o.pr)) throw new UsageError('github-comment: --pr must be a number');
       const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
-      if (!repo) throw deps.usageError('github-comment: give --repo owner/name (or set GITHUB_REPOSITORY)');
+      if (!repo) throw new UsageError('github-comment: give --repo owner/name (or set GITHUB_REPOSITORY)');
       const { githubClient, splitRepo, upsertComment } = await import('../../integrations/github/github-api');
       const body = o.bodyFile
         ? readRegularFile(o.bodyFile, '--body-file', io.cwd)
@@ -134,7 +128,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       const sha = o.sha ?? io.env.GITHUB_SHA;
       const repo = o.repo ?? io.env.GITHUB_REPOSITORY;
       if (!sha || !repo)
-        throw deps.usageError('github-check: needs --sha and --repo (or GITHUB_SHA and GITHUB_REPOSITORY)');
+        throw new UsageError('github-check: needs --sha and --repo (or GITHUB_SHA and GITHUB_REPOSITORY)');
       const { createCheckRun, githubClient, splitRepo } = await import('../../integrations/github/github-api');
       const cur = deps.store().readState().state.current_phase;
       const summary = o.summary ?? (cur ? `Current phase: ${cur.id} (${cur.status})` : 'No phase set');
@@ -159,7 +153,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
       try {
         files = regularFilesUnder(paths, io.cwd);
       } catch (e) {
-        throw deps.usageError(`record-artifacts: ${(e as Error).message}`);
+        throw new UsageError(`record-artifacts: ${(e as Error).message}`);
       }
       // Every file is hashed before anything is recorded: a failure leaves the status log as it was.
       const out: { file: string; sha256: string; bytes: number }[] = [];
@@ -168,7 +162,7 @@ export function registerGithubCommands(program: Command, deps: GithubCommandDeps
         try {
           h = await hashFile(f);
         } catch (e) {
-          throw deps.usageError(`record-artifacts: ${path.relative(io.cwd, f) || f}: ${(e as Error).message}`);
+          throw new UsageError(`record-artifacts: ${path.relative(io.cwd, f) || f}: ${(e as Error).message}`);
         }
         out.push({ file: path.relative(deps.workspaceRoot, f), ...h });
       }

@@ -1,37 +1,26 @@
 /**
  * CLI commands of the metrics: `metrics` (summary, Prometheus text file,
  * StatsD) and `report` (static HTML). Thin adapters over
- * src/integrations/metrics.ts and report.ts; see docs/metrics.md.
+ * src/metrics/ (computation, export/) and src/metrics/report/; see docs/metrics.md.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import writeFileAtomic from 'write-file-atomic';
-import type { StatusStore } from '../../pipeline/status-store';
+import type { CliContext } from '../context';
+import { EXIT, UsageError } from '../errors';
+import { positiveInt } from '../options';
 
-/** What the commands need from the program. */
-export interface MetricsCommandDeps {
-  store: () => StatusStore;
-  io: { out: (t: string) => void; err: (t: string) => void; cwd: string; env: NodeJS.ProcessEnv };
-  setExitCode: (code: number) => void;
-  /** Builds the usage-error CliError of the program. */
-  usageError: (message: string) => Error;
-}
+/** What the metrics commands use of the CLI context. */
+export type MetricsCommandContext = Pick<CliContext, 'io' | 'store' | 'setExitCode'>;
 
 /** Where the time of the last StatsD send is kept, in the status dir (counters are sent once). */
 export const STATSD_CURSOR = 'metrics/statsd-cursor.json';
 
-function days(v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < 1)
-    throw new InvalidArgumentError('--days must be a whole number >= 1');
-  return n;
-}
-
 const pct = (r: number | null, digits = 1) => (r === null ? '-' : `${(r * 100).toFixed(digits)}%`);
 
 /** Registers `metrics` and `report` on `program`. */
-export function registerMetricsCommands(program: Command, deps: MetricsCommandDeps): void {
+export function registerMetricsCommands(program: Command, deps: MetricsCommandContext): void {
   const { io } = deps;
 
   program
@@ -39,7 +28,7 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
     .description(
       'Pipeline metrics: per-target durations, cache hits, failure rates by phase and CPU, AI tokens and cost; export as Prometheus text file and StatsD.',
     )
-    .option('--days <n>', 'window in days, today included (rates, quantiles, tables)', days, 7)
+    .option('--days <n>', 'window in days, today included (rates, quantiles, tables)', positiveInt('--days'), 7)
     .option(
       '--prometheus <file>',
       'write the Prometheus text file (for node_exporter --collector.textfile.directory; name it *.prom)',
@@ -47,16 +36,15 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
     .option('--statsd', 'send to StatsD at $STATSD_HOST:$STATSD_PORT (also sent whenever STATSD_HOST is set)')
     .option('--json', 'print the metrics as JSON (the summary is not printed)')
     .action(async (o: { days: number; prometheus?: string; statsd?: boolean; json?: boolean }) => {
-      const { computeMetrics, sendStatsd, statsdSettings, toPrometheus, StatsdError } =
-        await import('../../integrations/metrics');
+      const { computeMetrics, sendStatsd, statsdSettings, toPrometheus, StatsdError } = await import('../../metrics');
       let settings;
       try {
         settings = statsdSettings(io.env);
       } catch (e) {
-        throw deps.usageError(`metrics: ${(e as Error).message}`);
+        throw new UsageError(`metrics: ${(e as Error).message}`);
       }
       if (o.statsd && !settings)
-        throw deps.usageError('metrics: --statsd needs STATSD_HOST (and STATSD_PORT unless 8125)');
+        throw new UsageError('metrics: --statsd needs STATSD_HOST (and STATSD_PORT unless 8125)');
       const store = deps.store();
       const m = await computeMetrics(store, { days: o.days });
       for (const w of m.warnings) io.err(`nextrust: warning: ${w}\n`);
@@ -91,7 +79,7 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
         } catch (e) {
           // Partly sent: the cursor stays, so counters are re-sent next time rather than lost.
           io.err(`nextrust: warning: ${(e as Error).message}${e instanceof StatsdError ? ` (${e.sent} sent)` : ''}\n`);
-          deps.setExitCode(1);
+          deps.setExitCode(EXIT.negative);
         }
       }
     });
@@ -102,10 +90,10 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
       'Write the static HTML pipeline report: phase timeline, task durations, cache hit rate, failures, AI cost.',
     )
     .option('--out <file>', 'output file (default: <status dir>/report.html)')
-    .option('--days <n>', 'window in days, today included', days, 7)
+    .option('--days <n>', 'window in days, today included', positiveInt('--days'), 7)
     .action(async (o: { out?: string; days: number }) => {
-      const { computeMetrics } = await import('../../integrations/metrics');
-      const { renderReport } = await import('../../integrations/report');
+      const { computeMetrics } = await import('../../metrics');
+      const { renderReport } = await import('../../metrics/report');
       const store = deps.store();
       const m = await computeMetrics(store, { days: o.days });
       for (const w of m.warnings) io.err(`nextrust: warning: ${w}\n`);
@@ -117,7 +105,7 @@ export function registerMetricsCommands(program: Command, deps: MetricsCommandDe
     });
 }
 
-type Metrics = Awaited<ReturnType<typeof import('../../integrations/metrics').computeMetrics>>;
+type Metrics = Awaited<ReturnType<typeof import('../../metrics').computeMetrics>>;
 
 /** The text summary `nextrust metrics` prints. */
 export function formatSummary(m: Metrics): string {

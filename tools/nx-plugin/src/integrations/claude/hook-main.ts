@@ -178,9 +178,3 @@ export async function hookMain(event: string): Promise<number> {
   }
   return out.exitCode;
 }
-
-if (require.main === module) {
-  void hookMain(process.argv[2] ?? '').then((code) => {
-    process.exitCode = code;
-  });
-}

@@ -1,26 +1,24 @@
 /**
- * CLI commands of the hook server (src/integrations/claude/hook-server.ts):
- * `hook-server status|start|stop|run`. Thin adapters; see docs/integrations.md.
+ * CLI commands of the Claude Code hooks: `hook <event>` (the dispatcher
+ * wired in .claude/settings.json) and `hook-server status|start|stop|run`.
+ * Thin adapters over src/integrations/claude (docs/integrations.md).
+ *
+ * The hook entry is hookMain (integrations/claude/hook-main.ts), once:
+ * bin/nextrust.js calls it directly for `nextrust hook <event>` without
+ * loading this CLI, and the `hook` command here calls the same function when
+ * the CLI is reached some other way (e.g. `nextrust --status-dir D hook pre`).
  */
-import * as path from 'node:path';
 import type { Command } from 'commander';
+import type { CliContext } from '../context';
+import { EXIT } from '../errors';
 
-/** What the commands need from the program. */
-export interface HookServerCommandDeps {
-  io: { out: (t: string) => void; err: (t: string) => void; cwd: string; env: NodeJS.ProcessEnv };
-  setExitCode: (code: number) => void;
-}
-
-/** tools/nx-plugin of this CLI's own checkout (src/cli/commands → ../../..; the same from dist/src/cli/commands → ../../../..). */
-function pluginDirOfThisCli(): string {
-  const up = __filename.endsWith('.js') ? '../../../..' : '../../..';
-  return path.resolve(__dirname, up);
-}
+/** What the hook commands use of the CLI context. */
+export type HookCommandContext = Pick<CliContext, 'io' | 'pluginDir' | 'setExitCode'>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Registers `hook-server` on `program`. */
-export function registerHookServerCommands(program: Command, deps: HookServerCommandDeps): void {
+/** Registers `hook-server` and `hook` on `program`. */
+export function registerHookCommands(program: Command, deps: HookCommandContext): void {
   const { io } = deps;
   const hs = program
     .command('hook-server')
@@ -41,7 +39,7 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
 
   const socket = async () => {
     const { hookSocketPath } = await import('../../integrations/claude/hook-protocol');
-    return hookSocketPath(pluginDirOfThisCli(), io.env);
+    return hookSocketPath(deps.pluginDir, io.env);
   };
 
   hs.command('status')
@@ -58,21 +56,21 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
             ? `hook server running: pid ${info.pid}, since ${info.startedAt}, ${info.calls} calls served, socket ${socketPath}\n`
             : `no hook server running (socket ${socketPath})\n`,
         );
-      if (!info) deps.setExitCode(1);
+      if (!info) deps.setExitCode(EXIT.negative);
     });
 
   hs.command('start')
     .description('Starts a server in the background (if none runs) and waits until it answers (up to 30 s).')
     .action(async () => {
       const { pingHookServer, startHookServerInBackground } = await import('../../integrations/claude/hook-server');
-      const what = await startHookServerInBackground(pluginDirOfThisCli(), io.env);
+      const what = await startHookServerInBackground(deps.pluginDir, io.env);
       if (what === 'disabled' || what === 'no-client') {
         io.err(
           what === 'disabled'
             ? 'nextrust hook-server: NEXTRUST_HOOK_SERVER=0: not started\n'
             : 'nextrust hook-server: dist/hook-client is not built (npm run build): hooks run through node, no server needed\n',
         );
-        return deps.setExitCode(1);
+        return deps.setExitCode(EXIT.negative);
       }
       const socketPath = await socket();
       for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(50)) {
@@ -82,7 +80,7 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       io.err(
         `nextrust hook-server: started, but nothing answers on ${socketPath} after 30 s: see ${socketPath.replace(/\.sock$/, '.log')}\n`,
       );
-      deps.setExitCode(1);
+      deps.setExitCode(EXIT.negative);
     });
 
   hs.command('stop')
@@ -105,7 +103,7 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       let server;
       try {
         server = await startHookServer({
-          pluginDir: pluginDirOfThisCli(),
+          pluginDir: deps.pluginDir,
           env: io.env,
           log: (l) => io.err(`${new Date().toISOString()} ${l}\n`),
         });
@@ -119,5 +117,23 @@ Socket: $NEXTRUST_HOOK_SOCKET_DIR or $TMPDIR/nextrust-hooks-<uid>, one per check
       await server.closed;
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
+    });
+
+  program
+    .command('hook')
+    .description('Claude Code hook dispatcher: reads the hook payload on stdin (wired in .claude/settings.json).')
+    .argument('<event>', 'pre, post, stop, user-prompt-submit or session-start')
+    .addHelpText(
+      'after',
+      `
+Exit codes follow Claude Code's hook contract: 0 go on; 2 block (pre) or feed the
+diagnosis back to Claude (post), with the reason on stderr; 1 a non-blocking error
+(malformed payload). bin/nextrust.js runs this without loading the rest of the CLI;
+.claude/settings.json runs bin/nextrust-hook, which has the hook server run it (see hook-server --help).`,
+    )
+    .action(async (event: string) => {
+      // The process's own stdin, stdout and stderr, as on bin/nextrust.js's direct path.
+      const { hookMain } = await import('../../integrations/claude/hook-main');
+      deps.setExitCode(await hookMain(event));
     });
 }
