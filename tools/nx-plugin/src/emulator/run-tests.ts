@@ -1,8 +1,10 @@
 /**
  * Runs the emulator tests of one CPU variant: every test case whose program
- * the build manifest lists for that CPU runs under qemu-m68k and is checked
- * against its assertions. Writes `<outputDir>/results.json` and
- * `<outputDir>/junit.xml`.
+ * the build manifest lists for that CPU runs under qemu-m68k (or, with the
+ * `previous` emulator, in NeXTSTEP on an emulated NeXT machine: previous.ts)
+ * and is checked against its assertions. Writes `<outputDir>/results.json` and
+ * `<outputDir>/junit.xml` (and, for `previous`, the run's `previous.cfg` and
+ * Previous's log `previous.log`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,8 +13,15 @@ import { cpuInfo } from '../toolchain/cpu';
 import { readJson, readToolchainManifest, writeJson } from '../toolchain/manifest';
 import { checkAssertion, type AssertionResult } from './assertions';
 import { toJUnitXml } from './junit';
+import {
+  executableFormat,
+  previousSettings,
+  runUnderPrevious,
+  type GuestCase,
+  type PreviousSettings,
+} from './previous';
 import { runUnderQemu } from './qemu';
-import { readTestCases } from './test-manifest';
+import { readTestCases, type Assertion } from './test-manifest';
 
 /** Options of runEmulatorTests; paths workspace-relative unless absolute. */
 export interface EmulatorTestOptions {
@@ -26,6 +35,8 @@ export interface EmulatorTestOptions {
   timeoutMs: number;
   /** Called as each case finishes (progress). */
   onCase?: (c: CaseResult) => void;
+  /** Where the `previous` emulator's settings (NEXTRUST_PREVIOUS*) are read, and its environment; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Result of one case. */
@@ -34,7 +45,7 @@ export interface CaseResult {
   program: string;
   cpu: string;
   passed: boolean;
-  /** qemu command line, when it ran. */
+  /** qemu command line (for `previous`: the emulator, machine and guest command), when it ran. */
   command: string | null;
   exitCode: number | null;
   timedOut: boolean;
@@ -82,17 +93,19 @@ export interface EmulatorTestReport {
 
 /**
  * Runs the cases and writes the reports.
- * @throws Error when the build manifest or toolchain manifest is missing, or
- *   for the `previous` emulator without a ROM; ConfigError for a bad test manifest.
+ * @throws Error when the build manifest or toolchain manifest is missing;
+ *   PreviousSetupError, before anything runs, for the `previous` emulator
+ *   without its ROM, disk image or executable, or on a CPU no NeXT machine has;
+ *   ConfigError for a bad test manifest.
  */
 export async function runEmulatorTests(o: EmulatorTestOptions): Promise<EmulatorTestReport> {
   const ws = o.workspaceRoot;
   cpuInfo(o.cpu);
-  if (o.emulator === 'previous') {
-    throw new Error(
-      'emulator "previous" (the Previous NeXT emulator) needs a NeXT ROM you supply (NEXTRUST_PREVIOUS_ROM) and Mach-O programs, which come with the source toolchain provider; use "qemu" for now',
-    );
-  }
+  const env = o.env ?? process.env;
+  const previous: PreviousSettings | null = o.emulator === 'previous' ? previousSettings(o.cpu, env, ws) : null;
+  /** Cases for Previous, run together in one boot after the loop; `slot` is their place in `results`. */
+  const forPrevious: { slot: number; base: CaseResult; guest: GuestCase; expect: Assertion[] }[] = [];
+  let previousFiles: { config: string; log: string } | null = null;
   const build = readJson<BuildManifest>(path.resolve(ws, o.buildManifest), `rust-target:build:${o.cpu}`);
   const toolchain = readToolchainManifest(path.resolve(ws, build.toolchainManifest));
   const cases = readTestCases(path.resolve(ws, o.testsDir));
@@ -138,6 +151,24 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
     } else if (!tc.run) {
       const assertions = tc.expect.map((a) => checkAssertion(a, null, ws, { buildDir, testsDir: o.testsDir }));
       result = { ...base, passed: assertions.every((a) => a.passed), assertions };
+    } else if (previous) {
+      const program = path.resolve(ws, artifact.path);
+      const format = executableFormat(program);
+      if (!format || !previous.guestFormats.includes(format)) {
+        result = {
+          ...base,
+          error: `${artifact.path} is ${format === 'elf' ? 'an m68k ELF (Linux) executable' : format === 'mach-o' ? 'a Mach-O executable' : 'no m68k executable this backend knows'}; the Previous guest runs ${previous.guestFormats.join(', ')} executables (NEXTRUST_PREVIOUS_GUEST_FORMATS)`,
+        };
+      } else {
+        forPrevious.push({
+          slot: results.length,
+          base,
+          expect: tc.expect,
+          guest: { name: tc.name, program, args: tc.args, stdin: tc.stdin, timeoutMs: tc.timeoutMs ?? o.timeoutMs },
+        });
+        results.push(base); // replaced once the boot ran
+        continue;
+      }
     } else {
       const timeoutMs = tc.timeoutMs ?? o.timeoutMs;
       const attempt = async (): Promise<{ result: CaseResult; retryable: RetryableFailure | null }> => {
@@ -195,6 +226,29 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
     results.push(result);
     o.onCase?.(result);
   }
+  if (previous && forPrevious.length) {
+    const ran = await runUnderPrevious({ settings: previous, cases: forPrevious.map((c) => c.guest), env });
+    previousFiles = { config: ran.config, log: ran.log };
+    forPrevious.forEach(({ slot, base, expect }, i) => {
+      const run = ran.runs[i];
+      const assertions = expect.map((a) => checkAssertion(a, run, ws, { buildDir, testsDir: o.testsDir }));
+      const error = run.error;
+      const result: CaseResult = {
+        ...base,
+        passed: !error && assertions.every((a) => a.passed),
+        command: run.command,
+        exitCode: run.exitCode,
+        timedOut: run.timedOut,
+        durationMs: run.durationMs,
+        stdout: run.stdout,
+        stderr: run.stderr,
+        error,
+        assertions,
+      };
+      results[slot] = result;
+      o.onCase?.(result);
+    });
+  }
   const report: EmulatorTestReport = {
     cpu: o.cpu,
     emulator: o.emulator,
@@ -207,5 +261,9 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
   await fs.promises.rm(outDir, { recursive: true, force: true });
   await writeJson(path.join(outDir, 'results.json'), report);
   await fs.promises.writeFile(path.join(outDir, 'junit.xml'), toJUnitXml(`emulator-tests.${o.cpu}`, results));
+  if (previousFiles) {
+    await fs.promises.writeFile(path.join(outDir, 'previous.cfg'), previousFiles.config);
+    await fs.promises.writeFile(path.join(outDir, 'previous.log'), previousFiles.log);
+  }
   return report;
 }
