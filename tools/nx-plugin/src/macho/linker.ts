@@ -31,7 +31,6 @@
  * no -seglinkedit, no section ordering files.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { isArchive, readArchive } from './archive';
 import { isElf, readElfObject } from './elf-reader';
 import { isMachO, readMachObject } from './macho-reader';
@@ -278,7 +277,7 @@ export function link(inputs: LinkInput[], options: LinkOptions): LinkResult {
         if (plus === undefined || minus === undefined) continue;
         const p = sectionAddr[oi][si] + f.offset;
         const value = plus + f.addend - minus - (f.pcrel ? p : 0);
-        checkRange(value, f, where, o, s.name);
+        checkRange(value, f, where);
         writeField(image, p - options.base, f.size, o.bigEndian, value);
       }
     }),
@@ -311,7 +310,7 @@ export function link(inputs: LinkInput[], options: LinkOptions): LinkResult {
 }
 
 /** Throws LinkError unless `value` fits the fixup's field (see the module comment for the ranges). */
-function checkRange(value: number, f: Fixup, where: string, o: InputObject, section: string): void {
+function checkRange(value: number, f: Fixup, where: string): void {
   if (f.size === 4) {
     if (value < -0x80000000 || value > 0xffffffff)
       throw new LinkError(`${where}: ${f.type} value ${value} does not fit in 32 bits`);
@@ -322,8 +321,7 @@ function checkRange(value: number, f: Fixup, where: string, o: InputObject, sect
   const hi = f.pcrel ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   if (value < lo || value > hi)
     throw new LinkError(
-      `${where}: ${f.type} ${f.pcrel ? 'PC-relative ' : ''}value ${value} does not fit in a ${f.pcrel ? 'signed ' : ''}${bits}-bit field (${lo}..${hi}); ` +
-        `relocation entry ${f.entry} of ${section} in ${path.basename(o.name)}`,
+      `${where}: ${f.type} ${f.pcrel ? 'PC-relative ' : ''}value ${value} does not fit in a ${f.pcrel ? 'signed ' : ''}${bits}-bit field (${lo}..${hi})`,
     );
 }
 
