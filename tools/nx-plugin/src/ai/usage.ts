@@ -2,11 +2,14 @@
  * AI usage and cost: every call's tokens, model, latency and cost appended to
  * `<statusDir>/metrics/ai-usage.jsonl` (under the status lock), the
  * `usage-report` aggregation, and budgets that block further calls once
- * reached (the seed's ccusage tracking and "Cost Management", 000/002).
+ * reached. The window and the usage counts are shared with the pipeline
+ * metrics (metrics/window.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { KeyedMap } from '../metrics/key';
+import { emptyUsage, round6, sumUsage, windowStart, type UsageCounts } from '../metrics/window';
 import { forEachLine, type StatusStore } from '../pipeline/status-store';
 import type { AiConfig } from './config';
 
@@ -63,58 +66,40 @@ export async function readUsage(store: StatusStore): Promise<{ records: UsageRec
   return { records, invalidLines };
 }
 
-/** One row of the usage report. */
-export interface UsageRow {
+/** One row of the usage report: the calls of one day, model and phase (UsageCounts, metrics/window.ts). */
+export interface UsageRow extends UsageCounts {
+  /** YYYY-MM-DD (UTC). */
   day: string;
   model: string;
+  /** Phase id, or `-` when the call named none. */
   phase: string;
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  /** Sum of priced calls (USD). */
-  cost_usd: number;
-  /** Calls without a price. */
-  unpriced_calls: number;
+  /** Mean wall time of the calls (ms, rounded). */
   mean_latency_ms: number;
 }
 
 /**
- * Aggregates records of the last `days` days (UTC, today included) by day,
- * model and phase; rows sorted by day, then model, then phase.
+ * Aggregates records of the last `days` days (UTC, today included;
+ * metrics/window.ts windowStart) by day, model and phase; rows sorted by day,
+ * then model, then phase. A row's cost is summed, then rounded to 6 decimals.
  */
 export function usageReport(
   records: UsageRecord[],
   days: number,
   now: Date = new Date(),
 ): { rows: UsageRow[]; total: Omit<UsageRow, 'day' | 'model' | 'phase'> } {
-  const since = new Date(
-    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)),
-  ).toISOString();
-  const rows = new Map<string, UsageRow & { latency: number }>();
+  const since = windowStart(days, now);
+  type Key = { day: string; model: string; phase: string };
+  const rows = new KeyedMap<Key, UsageRow & { latency: number }>(['day', 'model', 'phase']);
   for (const r of records) {
     if (r.timestamp < since) continue;
-    const day = r.timestamp.slice(0, 10);
-    const phase = r.phase ?? '-';
-    const k = `${day}\0${r.model}\0${phase}`;
-    const row = rows.get(k) ?? {
-      day,
-      model: r.model,
-      phase,
-      calls: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cost_usd: 0,
-      unpriced_calls: 0,
-      mean_latency_ms: 0,
-      latency: 0,
-    };
+    const key = { day: r.timestamp.slice(0, 10), model: r.model, phase: r.phase ?? '-' };
+    const row = rows.upsert(key, (k) => ({ ...k, ...emptyUsage(), mean_latency_ms: 0, latency: 0 }));
     row.calls++;
     row.input_tokens += r.input_tokens;
     row.output_tokens += r.output_tokens;
     if (r.cost_usd === null) row.unpriced_calls++;
     else row.cost_usd += r.cost_usd;
     row.latency += r.latency_ms;
-    rows.set(k, row);
   }
   const out = [...rows.values()]
     .map(({ latency, ...row }) => ({
@@ -128,33 +113,6 @@ export function usageReport(
     ? Math.round(out.reduce((s, r) => s + r.mean_latency_ms * r.calls, 0) / total.calls)
     : 0;
   return { rows: out, total };
-}
-
-/** Usage totals of rows: calls, tokens (count), cost (USD, priced calls) and unpriced calls. */
-export interface UsageTotals {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  unpriced_calls: number;
-}
-
-/** Sums usage rows (of the report, or any rows with the same fields). */
-export function sumUsage(rows: readonly UsageTotals[]): UsageTotals {
-  return rows.reduce<UsageTotals>(
-    (t, r) => ({
-      calls: t.calls + r.calls,
-      input_tokens: t.input_tokens + r.input_tokens,
-      output_tokens: t.output_tokens + r.output_tokens,
-      cost_usd: round6(t.cost_usd + r.cost_usd),
-      unpriced_calls: t.unpriced_calls + r.unpriced_calls,
-    }),
-    { calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, unpriced_calls: 0 },
-  );
-}
-
-function round6(n: number): number {
-  return Math.round(n * 1e6) / 1e6;
 }
 
 /** Formats the report as a text table. */

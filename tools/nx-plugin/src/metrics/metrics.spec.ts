@@ -13,18 +13,12 @@ import { registerMetricsCommands, STATSD_CURSOR } from '../cli/commands/metrics'
 import { findPhase, PHASES_FILE, phasesFileSchema } from '../pipeline/phases';
 import { StatusStore, type Activity } from '../pipeline/status-store';
 import { readValidatedJson } from '../pipeline/validated-file';
-import {
-  computeMetrics,
-  escapeLabelValue,
-  JOIN_WINDOW_MS,
-  quantile,
-  runsFromActivities,
-  sendStatsd,
-  statsdMetrics,
-  statsdSettings,
-  toPrometheus,
-  type PipelineMetrics,
-} from './metrics';
+import { quantile } from './aggregate';
+import { computeMetrics } from './compute';
+import { escapeLabelValue, toPrometheus } from './export/prometheus';
+import { sendStatsd, statsdMetrics, statsdSettings } from './export/statsd';
+import { runsFromActivities } from './join';
+import { JOIN_WINDOW_MS, type PipelineMetrics } from './types';
 
 const repoRoot = path.resolve(__dirname, '../../../..');
 const WORKSPACE_PHASES = path.join(repoRoot, 'projects/ci-status/phases.json');
@@ -953,12 +947,14 @@ describe('metrics and report commands', () => {
     const program = new Command('nextrust')
       .exitOverride()
       .configureOutput({ writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) });
-    registerMetricsCommands(program, {
+    // A variable rather than a literal: the commands take the part of the CLI's context they use.
+    const context = {
       store: () => store,
-      io: { out: (t) => out.push(t), err: (t) => err.push(t), cwd: dir, env },
-      setExitCode: (c) => (exitCode = c),
-      usageError: (msg) => Object.assign(new Error(msg), { usage: true }),
-    });
+      io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t), cwd: dir, env },
+      setExitCode: (c: number) => (exitCode = c),
+      usageError: (msg: string) => Object.assign(new Error(msg), { usage: true }),
+    };
+    registerMetricsCommands(program, context);
     for (const c of program.commands) c.exitOverride();
     let error: Error | undefined;
     try {
