@@ -15,9 +15,11 @@ import {
   prepareShare,
   previousConfig,
   previousSettings,
+  PREVIOUS_ENV,
   PreviousSetupError,
   type MachineSpec,
 } from './previous';
+import { emulatorTestsTargets } from '../graph/emulator-tests-targets';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fake = require('../../test/fixtures/fake-previous.js') as {
@@ -298,5 +300,20 @@ describe('the guest script under a real sh', () => {
   it('docs/emulator-tests.md carries the script exactly', () => {
     const docs = fs.readFileSync(path.join(__dirname, '../../../../docs/emulator-tests.md'), 'utf8');
     expect(docs).toContain('```sh\n' + GUEST_SCRIPT + '```');
+  });
+});
+
+describe('cache inputs', () => {
+  it('emulator-tests:test hashes every setting that changes what runs (all but the window and the boot timeout)', () => {
+    const project = emulatorTestsTargets(
+      { kind: 'emulator-tests', buildProject: 'rust-target', testsDir: 'tests', emulator: 'previous', timeoutMs: 1000 },
+      { projectName: 'emulator-tests', projectRoot: 'projects/emulator-tests', distDir: 'dist', workspaceRoot: tmp },
+    );
+    const envs = (project.targets!.test.inputs as { env?: string }[]).map((i) => i.env).filter(Boolean);
+    expect(envs.sort()).toEqual(
+      Object.values(PREVIOUS_ENV)
+        .filter((v) => v !== PREVIOUS_ENV.window && v !== PREVIOUS_ENV.bootTimeoutMs)
+        .sort(),
+    );
   });
 });

@@ -222,7 +222,7 @@ describe('runEmulatorTests under qemu-m68k', () => {
     });
   });
 
-  it('refuses the previous emulator with an explanation', async () => {
+  it('refuses the previous emulator without its ROM, disk image and executable, before anything runs', async () => {
     await expect(
       runEmulatorTests({
         workspaceRoot: ws,
@@ -232,7 +232,11 @@ describe('runEmulatorTests under qemu-m68k', () => {
         buildManifest: 'dist/build/manifest.json',
         outputDir: 'dist/out2',
         timeoutMs: 1000,
+        env: { PATH: '/nonexistent' },
       }),
-    ).rejects.toThrow(/NeXT ROM/);
+    ).rejects.toThrow(
+      /^the previous emulator cannot run the m68040 tests; nothing was run:\n {2}- NEXTRUST_PREVIOUS_ROM is not set/,
+    );
+    expect(fs.existsSync(path.join(ws, 'dist/out2'))).toBe(false);
   });
 });

@@ -35,7 +35,14 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           `{projectRoot}/${config.testsDir}/**/*`,
           { dependentTasksOutputFiles: '**/manifest.json' },
           TOOLCHAIN_MANIFEST_INPUT,
-          { env: 'NEXTRUST_PREVIOUS_ROM' },
+          // The Previous backend's settings (src/emulator/previous.ts: PREVIOUS_ENV); the window switch changes no result.
+          ...[
+            'NEXTRUST_PREVIOUS',
+            'NEXTRUST_PREVIOUS_ROM',
+            'NEXTRUST_PREVIOUS_DISK',
+            'NEXTRUST_PREVIOUS_MACHINE',
+            'NEXTRUST_PREVIOUS_GUEST_FORMATS',
+          ].map((env) => ({ env })),
           ...executorInputs('emulator-test'),
         ] as InputDefinition[],
         outputs: [`{workspaceRoot}/${distDir}/${projectName}/{options.cpu}`],
