@@ -2,14 +2,19 @@
 // rule that picks compiled dist/ or the TypeScript sources (bin/freshness.js loadPluginModule).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const PLUGIN = path.resolve(__dirname, '..');
 const REPO = path.resolve(PLUGIN, '../..');
 
 /** Runs `script` in a child node from the repository root; returns its stdout parsed as JSON. */
-function inChild(script: string): unknown {
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8' });
+function inChild(script: string, env: Record<string, string> = {}): unknown {
+  const r = spawnSync(process.execPath, ['-e', script], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -48,6 +53,53 @@ describe('the Nx entries', () => {
       // The function declared in that executor's file (e.g. `emulatorTestExecutor` for emulator-test).
       expect(fn.toLowerCase()).toBe(`${name.replace(/-/g, '')}executor`);
     }
+  });
+});
+
+describe('what the plugin loads at graph time', () => {
+  // Heavy packages graph time must not load: @nx/devkit's index (most of Nx's public API), the config validation
+  // (zod), the TOML parser (smol-toml), the executors' process runner (execa).
+  const HEAVY = ['@nx/devkit/dist/index.js', 'zod/', 'smol-toml/', 'execa/'];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-plugin-entry-'));
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  /** In a child: loads plugin.js and, with `once`, runs its createNodes on the committed nextrust.json files. */
+  const graphTime = (run: 'none' | 'once') =>
+    inChild(
+      `const heavy = ${JSON.stringify(HEAVY)};
+      const loaded = () => heavy.filter((h) => Object.keys(require.cache).some((f) => f.includes('/node_modules/' + h)));
+      const plugin = require('./tools/nx-plugin/plugin.js');
+      const files = require('node:fs').readdirSync('projects').map((p) => 'projects/' + p + '/nextrust.json')
+        .filter((f) => require('node:fs').existsSync(f)).sort();
+      (async () => {
+        const out = { afterLoad: loaded() };
+        if (${JSON.stringify(run)} === 'once') {
+          const results = await plugin.createNodes[1](files, {}, { workspaceRoot: process.cwd(), nxJsonConfiguration: {} });
+          out.projects = results.map(([f]) => f);
+          out.files = files;
+          out.afterCreateNodes = loaded();
+          // The module that ran (compiled or TypeScript), as loaded: its stats of this call.
+          const cn = Object.keys(require.cache).find((f) => /[\\/]graph[\\/]create-nodes\.(js|ts)$/.test(f));
+          out.stats = require.cache[cn].exports.lastCreateNodesStats;
+        }
+        process.stdout.write(JSON.stringify(out));
+      })();`,
+      { NX_WORKSPACE_DATA_DIRECTORY: dataDir },
+    ) as { afterLoad: string[]; afterCreateNodes?: string[]; projects?: string[]; files?: string[]; stats?: object };
+
+  it('loading plugin.js loads none of them', () => {
+    expect(graphTime('none').afterLoad).toEqual([]);
+  });
+
+  it('createNodes answered from the cache loads none of them; inference (a cold cache) does', () => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const cold = graphTime('once');
+    expect(cold.stats).toMatchObject({ cached: 0 });
+    expect(cold.afterCreateNodes).toEqual(expect.arrayContaining(['zod/', 'smol-toml/']));
+    const warm = graphTime('once');
+    expect(warm.projects).toEqual(warm.files);
+    expect(warm.stats).toMatchObject({ cached: warm.files!.length, inferred: 0 });
+    expect(warm.afterCreateNodes).toEqual([]);
   });
 });
 

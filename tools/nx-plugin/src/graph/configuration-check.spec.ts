@@ -73,4 +73,21 @@ describe('checkRequestedConfigurations', () => {
       "'production' for web",
     );
   });
+
+  it('reads the project graph only for a configuration that is not a CPU variant, and once', () => {
+    let reads = 0;
+    const find = () => {
+      reads++;
+      return new Set(['rust-target']);
+    };
+    expect(checkRequestedConfigurations(argv('run', 'rust-target:build', '-c', 'm68040'), find)).toEqual([]);
+    expect(checkRequestedConfigurations(argv('run', 'rust-target:build'), find)).toEqual([]);
+    expect(reads).toBe(0);
+    expect(checkRequestedConfigurations(argv('run', 'web:build:production', '-c', 'staging'), find)).toHaveLength(0);
+    expect(reads).toBe(1);
+    expect(() => checkRequestedConfigurations(argv('run', 'rust-target:build:production'), find)).toThrow(
+      "'production' for rust-target",
+    );
+    expect(reads).toBe(2);
+  });
 });

@@ -18,9 +18,11 @@
  *    their default configuration).
  * Which projects are nextrust's comes from the cached project graph
  * (readCachedProjectGraph: projects with a target run by this plugin's
- * executors); without one, every named project counts as nextrust's.
+ * executors), read only when a configuration that is not a CPU variant needs
+ * it; without one, every named project counts as nextrust's.
  */
-import { readCachedProjectGraph } from '@nx/devkit';
+// The deep path, not @nx/devkit's index: the plugin worker that runs this hook has the module loaded already.
+import { readCachedProjectGraph } from 'nx/src/project-graph/project-graph';
 import parseArgs from 'yargs-parser';
 import { CPU_NAMES, DEFAULT_CPU } from '../toolchain/cpu';
 import { PLUGIN_PACKAGE } from './common';
@@ -89,22 +91,29 @@ export function nextrustProjects(): Set<string> | null {
 
 /**
  * Checks the configurations of an nx command line (module doc).
- * @param ours nextrust's projects (nextrustProjects()); null: unknown, every named project counts.
+ * @param ours nextrust's projects, or a function that finds them (default nextrustProjects, called at most once and
+ *   only when a configuration is not a CPU variant); null: unknown, every named project counts.
  * @returns warnings to print (the run goes on).
  * @throws Error naming the configuration and the project, and listing the CPU variants.
  */
-export function checkRequestedConfigurations(argv: string[], ours: Set<string> | null = nextrustProjects()): string[] {
+export function checkRequestedConfigurations(
+  argv: string[],
+  ours: Set<string> | null | (() => Set<string> | null) = nextrustProjects,
+): string[] {
   const warnings: string[] = [];
+  const find = typeof ours === 'function' ? ours : () => ours;
+  let known: Set<string> | null | undefined;
   for (const r of requested(argv)) {
     if ((CPU_NAMES as readonly string[]).includes(r.configuration)) continue;
-    const mine = r.projects.filter((p) => !ours || ours.has(p));
+    if (known === undefined) known = find();
+    const mine = r.projects.filter((p) => !known || known.has(p));
     if (CPU_LIKE.test(r.configuration) || mine.length) {
       throw new Error(
         `unknown configuration '${r.configuration}'${mine.length ? ` for ${mine.join(', ')}` : ''}: ` +
           `the nextrust targets have one configuration per CPU variant: ${CPU_NAMES.join(', ')}`,
       );
     }
-    if (!r.projects.length && (!ours || ours.size)) {
+    if (!r.projects.length && (!known || known.size)) {
       warnings.push(
         `configuration '${r.configuration}' is not a CPU variant: nextrust targets in this run use their default configuration (${DEFAULT_CPU}); ` +
           `name one of ${CPU_NAMES.join(', ')} to choose the CPU`,

@@ -11,7 +11,10 @@ import {
 } from '@nx/devkit';
 import { ConfigError, DEFAULT_BACKEND_SOURCE } from '../config/project-config';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
-import { createNodes, createNodesForConfigFile, CONFIG_GLOB } from './create-nodes';
+import { PROJECT_CONFIG_FILE } from '../config/project-config';
+import { createNodes, createNodesCached, CONFIG_GLOB, lastCreateNodesStats } from './create-nodes';
+import { createNodesForConfigFile } from './infer';
+import { targetsCachePath } from './targets-cache';
 import { TOOLCHAIN_MANIFEST_INPUT } from './common';
 
 /** The real workspace (for the committed nextrust.json files and plugin sources). */
@@ -138,7 +141,13 @@ function rustTargetConfig(
 const hosted = (name: string): TestProgram => ({ name, flavor: 'hosted' });
 const nextstep = (name: string): TestProgram => ({ name, flavor: 'nextstep' });
 
+// createNodes keeps its cache in Nx's workspace data directory: <workspace>/.nx/workspace-data unless this variable
+// names another (CI sets it to the checkout's); keep every temporary workspace's cache inside it.
+const savedDataDir = process.env.NX_WORKSPACE_DATA_DIRECTORY;
+beforeAll(() => delete process.env.NX_WORKSPACE_DATA_DIRECTORY);
+
 afterAll(() => {
+  if (savedDataDir !== undefined) process.env.NX_WORKSPACE_DATA_DIRECTORY = savedDataDir;
   for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -719,6 +728,7 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
   it('matches every nextrust.json', () => {
     expect(createNodes[0]).toBe('**/nextrust.json');
     expect(CONFIG_GLOB).toBe(createNodes[0]);
+    expect(CONFIG_GLOB).toBe(`**/${PROJECT_CONFIG_FILE}`);
   });
 
   it('returns one [file, result] per config file', async () => {
@@ -754,5 +764,138 @@ describe('createNodes (the plugin entry: createNodesFromFiles)', () => {
     expect(goodFile).toBe(good);
     expect(goodResult.projects?.['projects/good']).toMatchObject({ name: 'good', root: 'projects/good' });
     expect(Object.keys(goodResult.projects?.['projects/good']?.targets ?? {}).sort()).toEqual(['build', 'sysroot']);
+  });
+});
+
+describe('the inferred-targets cache', () => {
+  const PLUGIN_SRC = path.join(REPO_ROOT, 'tools/nx-plugin/src');
+  /** The cache file createNodes uses for these options in a workspace (Nx's default workspace data directory). */
+  const cacheFileOf = (ws: string, options = {}) => targetsCachePath(path.join(ws, '.nx', 'workspace-data'), options);
+  /** Runs the plugin's createNodes; returns results by config file and what it did. */
+  async function run(ws: string, files: string[], options = {}, srcDir?: string) {
+    const results = srcDir
+      ? await createNodesCached(files, options, context(ws), srcDir)
+      : await createNodes[1](files, options, context(ws));
+    return { byFile: Object.fromEntries(results), stats: { ...lastCreateNodesStats } };
+  }
+  /** What inference without the cache gives, by config file. */
+  const fresh = (ws: string, files: string[], options = {}) =>
+    Object.fromEntries(files.map((f) => [f, createNodesForConfigFile(f, options, context(ws))]));
+  /** JSON round trip: the cache stores JSON, so `undefined` fields are absent (Nx treats both alike). */
+  const asJson = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+  it('infers every project on the first run and answers an unchanged workspace from the cache file', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    const first = await run(ws, files);
+    expect(first.stats).toMatchObject({ cached: 0, inferred: files.length, writeError: null });
+    expect(fs.existsSync(cacheFileOf(ws))).toBe(true);
+    const second = await run(ws, files);
+    expect(second.stats).toMatchObject({ cached: files.length, inferred: 0 });
+    expect(second.byFile).toEqual(asJson(fresh(ws, files)));
+    expect(second.byFile).toEqual(asJson(first.byFile));
+  });
+
+  it('re-infers only the project whose nextrust.json changed, with the new targets', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    await run(ws, files);
+    const rt = 'projects/rust-target/nextrust.json';
+    const config = JSON.parse(fs.readFileSync(path.join(ws, rt), 'utf8'));
+    fs.writeFileSync(path.join(ws, rt), JSON.stringify({ ...config, rustflags: ['-Cdebuginfo=1'] }));
+    const after = await run(ws, files);
+    expect(after.stats).toMatchObject({ cached: files.length - 1, inferred: 1 });
+    const sysroot = (after.byFile[rt].projects?.['projects/rust-target'] as ProjectConfiguration).targets!.sysroot;
+    expect(sysroot.options.rustflags).toEqual(['-Cdebuginfo=1']);
+    expect(after.byFile).toEqual(asJson(fresh(ws, files)));
+  });
+
+  it("re-infers a rust-target project when a program's Cargo.toml changes or a program folder appears", async () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(ws, 'rt', rustTargetConfig([hosted('a')]));
+    const cpusOf = async () => {
+      const { byFile, stats } = await run(ws, [file]);
+      const build = (byFile[file].projects?.['projects/rt'] as ProjectConfiguration).targets!.build;
+      return { cpus: Object.keys(build.configurations ?? {}).sort(), stats };
+    };
+    expect((await cpusOf()).cpus).toEqual(['m68030', 'm68040']);
+    expect((await cpusOf()).stats).toMatchObject({ cached: 1, inferred: 0 });
+    writeProgram(ws, 'rt', { name: 'a', flavor: 'hosted', cpus: ['m68030'] }); // same folder, new metadata
+    expect(await cpusOf()).toEqual({ cpus: ['m68030'], stats: expect.objectContaining({ inferred: 1 }) });
+    writeProgram(ws, 'rt', nextstep('b')); // a new program folder
+    expect(await cpusOf()).toEqual({ cpus: ALL_CPUS, stats: expect.objectContaining({ inferred: 1 }) });
+    // A program's sources are not read by inference: editing one keeps the cache.
+    fs.mkdirSync(path.join(ws, 'projects/rt/programs/b/src'));
+    fs.writeFileSync(path.join(ws, 'projects/rt/programs/b/src/lib.rs'), '#![no_std]\n');
+    expect((await cpusOf()).stats).toMatchObject({ cached: 1, inferred: 0 });
+  });
+
+  it('keys entries by the plugin options', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    await run(ws, files);
+    const out = await run(ws, files, { distDir: 'out' });
+    expect(out.stats).toMatchObject({ cached: 0, inferred: files.length });
+    const toolchain = out.byFile['projects/llvm-m68k/nextrust.json'].projects?.['projects/llvm-m68k'];
+    expect((toolchain as ProjectConfiguration).targets!.toolchain.options.outputFile).toBe(
+      'out/llvm-m68k/toolchain/toolchain.json',
+    );
+    expect(cacheFileOf(ws, { distDir: 'out' })).not.toBe(cacheFileOf(ws));
+    expect((await run(ws, files)).stats).toMatchObject({ cached: files.length, inferred: 0 });
+  });
+
+  it("re-infers everything when the plugin's code changes, not when a spec does", async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    const src = path.join(makeWorkspace(), 'src');
+    fs.cpSync(PLUGIN_SRC, src, { recursive: true });
+    await run(ws, files, {}, src);
+    expect((await run(ws, files, {}, src)).stats).toMatchObject({ cached: files.length, inferred: 0 });
+    fs.appendFileSync(path.join(src, 'graph/create-nodes.spec.ts'), '\n// a spec edit\n');
+    expect((await run(ws, files, {}, src)).stats).toMatchObject({ cached: files.length, inferred: 0 });
+    // An executor's module (an input of its targets through the import walk) changes: every project is inferred again.
+    fs.appendFileSync(path.join(src, 'executors/build/executor.ts'), '\n// an executor edit\n');
+    expect((await run(ws, files, {}, src)).stats).toMatchObject({ cached: 0, inferred: files.length });
+  });
+
+  it('ignores a corrupt cache file, infers, and rewrites it', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    await run(ws, files);
+    const cacheFile = cacheFileOf(ws);
+    fs.writeFileSync(cacheFile, fs.readFileSync(cacheFile, 'utf8').slice(0, 500));
+    const after = await run(ws, files);
+    expect(after.stats).toMatchObject({ cached: 0, inferred: files.length, writeError: null });
+    expect(after.byFile).toEqual(asJson(fresh(ws, files)));
+    expect(() => JSON.parse(fs.readFileSync(cacheFile, 'utf8'))).not.toThrow();
+    expect((await run(ws, files)).stats).toMatchObject({ cached: files.length, inferred: 0 });
+  });
+
+  it('does not serve a cached entry whose content was edited in the cache file', async () => {
+    const ws = makeWorkspace();
+    const file = writeConfig(ws, 'rt', rustTargetConfig([hosted('a')]));
+    await run(ws, [file]);
+    const cacheFile = cacheFileOf(ws);
+    const data = JSON.parse(fs.readFileSync(cacheFile, 'utf8'));
+    data.entries[file].key = '0'.repeat(64);
+    fs.writeFileSync(cacheFile, JSON.stringify(data));
+    expect((await run(ws, [file])).stats).toMatchObject({ cached: 0, inferred: 1 });
+  });
+
+  it('never caches an invalid config: it is reported on every run, and the fix is seen at once', async () => {
+    const ws = makeWorkspace();
+    const bad = writeConfig(ws, 'bad', rustTargetConfig([hosted('a')], { programs: { a: { flavor: 'windows' } } }));
+    for (let i = 0; i < 2; i++) {
+      await expect(createNodes[1]([bad], {}, context(ws))).rejects.toBeInstanceOf(AggregateCreateNodesError);
+      expect(lastCreateNodesStats).toMatchObject({ cached: 0, inferred: 0 });
+    }
+    writeConfig(ws, 'bad', rustTargetConfig([], { programs: { a: { flavor: 'hosted' } } }));
+    const { byFile, stats } = await run(ws, [bad]);
+    expect(stats).toMatchObject({ inferred: 1 });
+    expect(Object.keys(byFile[bad].projects ?? {})).toEqual(['projects/bad']);
+  });
+
+  it('drops the entries of config files that are gone', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    await run(ws, files);
+    await run(ws, files.slice(1));
+    expect(Object.keys(JSON.parse(fs.readFileSync(cacheFileOf(ws), 'utf8')).entries).sort()).toEqual(
+      files.slice(1).sort(),
+    );
   });
 });

@@ -9,20 +9,29 @@
  * atomics.json, sysroot.json, manifest.json) that each upstream target writes.
  * See https://nx.dev/extending-nx/recipes/project-graph-plugins and
  * https://nx.dev/reference/inputs.
+ *
+ * This module runs on every project-graph computation, so it loads only Node's
+ * built-ins, two small Nx modules and the inferred-targets cache
+ * (targets-cache.ts): a project whose nextrust.json, program Cargo.toml files,
+ * plugin options and plugin code are unchanged is answered from the cache, and
+ * the inference itself (infer.ts, with zod, smol-toml and the executors' import
+ * walk) is loaded only for the projects that changed.
  */
-import * as path from 'node:path';
+import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
+// Deep imports of the two Nx helpers graph time needs: the plugin worker has these modules loaded already, while
+// @nx/devkit's index loads most of Nx's public API (a third of a second on this 2-core machine).
+import { createNodesFromFiles } from 'nx/src/project-graph/plugins/utils';
+import { workspaceDataDirectoryForWorkspace } from 'nx/src/utils/cache-directory';
+import { pluginSourceDir } from './executor-inputs';
 import {
-  createNodesFromFiles,
-  type CreateNodesContextV2,
-  type CreateNodesResult,
-  type CreateNodesV2,
-  type ProjectConfiguration,
-  type TargetConfiguration,
-} from '@nx/devkit';
-import { readProjectConfig, PROJECT_CONFIG_FILE, type ProjectConfig } from '../config/project-config';
-import { llvmToolchainTargets } from './llvm-toolchain-targets';
-import { rustTargetTargets } from './rust-target-targets';
-import { emulatorTestsTargets } from './emulator-tests-targets';
+  cacheKey,
+  hashFileSets,
+  pluginCodeHash,
+  readTargetsCache,
+  targetsCachePath,
+  writeTargetsCache,
+  type TargetsCacheEntry,
+} from './targets-cache';
 
 /** Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin/plugin.js", "options": {"distDir": "dist"}}`. */
 export interface NextrustPluginOptions {
@@ -48,55 +57,77 @@ export interface TargetBuilderContext {
   workspaceRoot: string;
 }
 
-/** Glob of the config files this plugin reads. */
-export const CONFIG_GLOB = `**/${PROJECT_CONFIG_FILE}`;
+/** Glob of the config files this plugin reads (config/project-config.ts PROJECT_CONFIG_FILE in every folder). */
+export const CONFIG_GLOB = '**/nextrust.json';
 
-function inferProject(config: ProjectConfig, ctx: TargetBuilderContext): InferredProject {
-  switch (config.kind) {
-    case 'llvm-toolchain':
-      return llvmToolchainTargets(config, ctx);
-    case 'rust-target':
-      return rustTargetTargets(config, ctx);
-    case 'emulator-tests':
-      return emulatorTestsTargets(config, ctx);
-    case 'ci-status':
-      return { targets: {}, tags: ['type:status'] };
-  }
+/** What one createNodes call did (tests observe it): projects answered from the cache, projects inferred. */
+export interface CreateNodesStats {
+  /** Config files whose cached entry was current (no inference ran). */
+  cached: number;
+  /** Config files inferred (no entry, or its key no longer matched). */
+  inferred: number;
+  /** Why the cache file was not written, when writing it failed; null otherwise. */
+  writeError: string | null;
 }
 
+/** Stats of the latest createNodes call in this process (see CreateNodesStats). */
+export let lastCreateNodesStats: CreateNodesStats = { cached: 0, inferred: 0, writeError: null };
+
 /**
- * Infers one project from one config file.
- * @throws ConfigError (the file, field and expectation) for an invalid config;
- *   createNodesFromFiles reports it against the file.
+ * createNodes with the inferred-targets cache (targets-cache.ts): each config file whose entry's key still matches
+ * (same plugin code, options, config text and program Cargo.toml files) is answered from the cache; the others are
+ * inferred (infer.ts, loaded only then) and stored. The cache file is rewritten, with the entries of this call only,
+ * when anything was inferred or dropped.
+ * @param srcDir the plugin's src/ whose code is hashed into every key (tests point it at a copy).
+ * @returns `[configFile, result]` pairs, as createNodesFromFiles.
+ * @throws AggregateCreateNodesError naming each invalid config file, with the results of the valid ones.
  */
-export function createNodesForConfigFile(
-  configFile: string,
+export async function createNodesCached(
+  configFiles: readonly string[],
   options: NextrustPluginOptions | undefined,
   context: CreateNodesContextV2,
-): CreateNodesResult {
-  const projectRoot = path.dirname(configFile);
-  const config = readProjectConfig(path.join(context.workspaceRoot, configFile), configFile);
-  const projectName = path.basename(projectRoot);
-  const inferred = inferProject(config, {
-    projectName,
-    projectRoot,
-    distDir: options?.distDir ?? 'dist',
-    workspaceRoot: context.workspaceRoot,
-  });
-  const project: ProjectConfiguration = {
-    root: projectRoot,
-    name: projectName,
-    projectType: config.kind === 'rust-target' ? 'application' : 'library',
-    targets: inferred.targets,
-    implicitDependencies: inferred.implicitDependencies,
-    tags: inferred.tags,
-  };
-  return { projects: { [projectRoot]: project } };
+  srcDir: string = pluginSourceDir(),
+): Promise<Array<readonly [string, CreateNodesResult]>> {
+  const { workspaceRoot } = context;
+  const cacheFile = targetsCachePath(workspaceDataDirectoryForWorkspace(workspaceRoot), options ?? {});
+  const cached = readTargetsCache(cacheFile);
+  const codeHash = pluginCodeHash(srcDir);
+  const next: Record<string, TargetsCacheEntry> = {};
+  const stats: CreateNodesStats = { cached: 0, inferred: 0, writeError: null };
+  lastCreateNodesStats = stats;
+  const keyOf = (configFile: string, readsHash: string) =>
+    cacheKey({ workspaceRoot, options: options ?? {}, configFile, codeHash, readsHash });
+  try {
+    return await createNodesFromFiles(
+      async (configFile) => {
+        const entry = cached[configFile];
+        if (entry && entry.key === keyOf(configFile, hashFileSets(workspaceRoot, entry.reads))) {
+          stats.cached++;
+          next[configFile] = entry;
+          return entry.result;
+        }
+        const { inferConfigFile } = await import('./infer');
+        const inference = inferConfigFile(configFile, options, workspaceRoot);
+        stats.inferred++;
+        next[configFile] = {
+          key: keyOf(configFile, inference.readsHash),
+          reads: inference.reads,
+          result: inference.result,
+        };
+        return inference.result;
+      },
+      configFiles,
+      options ?? {},
+      context,
+    );
+  } finally {
+    const unchanged = stats.inferred === 0 && Object.keys(cached).length === Object.keys(next).length;
+    if (!unchanged) stats.writeError = writeTargetsCache(cacheFile, next);
+  }
 }
 
 /** The plugin's createNodes: `[glob, fn]` in the v2 signature. */
 export const createNodes: CreateNodesV2<NextrustPluginOptions> = [
   CONFIG_GLOB,
-  (configFiles, options, context) =>
-    createNodesFromFiles(createNodesForConfigFile, configFiles, options ?? {}, context),
+  (configFiles, options, context) => createNodesCached(configFiles, options, context),
 ];

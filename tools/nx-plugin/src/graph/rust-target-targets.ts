@@ -11,6 +11,7 @@
  * The programs are the folders of `programsDir` (config/programs.ts); a folder
  * with a problem is left out of the graph here and reported by the build.
  */
+import * as path from 'node:path';
 import type { RustTargetConfig } from '../config/project-config';
 import { discoverPrograms } from '../config/programs';
 import { CPU_NAMES, type CpuVariant } from '../toolchain/cpu';
@@ -21,6 +22,7 @@ import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
 import type { InferredProject, TargetBuilderContext } from './create-nodes';
 import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
+import type { FileSet } from './targets-cache';
 
 /** Workspace-relative sysroot folder of one CPU. */
 export function sysrootDir(distDir: string, project: string, cpu: string): string {
@@ -30,6 +32,15 @@ export function sysrootDir(distDir: string, project: string, cpu: string): strin
 /** Workspace-relative build output folder of one CPU (holds manifest.json). */
 export function buildDir(distDir: string, project: string, cpu: string): string {
   return `${distDir}/${project}/${cpu}`;
+}
+
+/**
+ * What the targets of a rust-target project are inferred from besides its nextrust.json: the Cargo.toml of every
+ * folder of its programs folder (what discoverPrograms reads), for the inferred-targets cache.
+ * @param projectRoot workspace-relative project folder.
+ */
+export function rustTargetReads(config: RustTargetConfig, projectRoot: string): FileSet[] {
+  return [{ folder: path.posix.join(projectRoot, config.programsDir), each: 'Cargo.toml' }];
 }
 
 /** Builds the targets of a rust-target project. */
