@@ -213,7 +213,7 @@ describe('previousConfig', () => {
     );
     expect(() => previousConfig({ ...input(MACHINES.cube040), share: '/run/a\nb' })).toThrow(/the shared folder/);
     expect(() => previousConfig({ ...input(MACHINES.cube040), rom: '/' + 'r'.repeat(1100) })).toThrow(
-      /the line of szRom040FileName is 1120 characters; Previous reads at most 1023/,
+      /the line of szRom040FileName is 1120 characters; Previous reads at most 1022/,
     );
   });
 

@@ -10,8 +10,9 @@
  *    emulator runs with HOME set to `<run>/home`, and the configuration is written there.
  *  - The configuration is an INI file of `key = value` lines under `[Section]` headers; the keys are those of
  *    the Config_Tag tables in src/configuration.c, read by src/cfgopts.c (booleans TRUE/FALSE, the value is the
- *    rest of the line trimmed, a line holds at most 1023 characters). Unknown keys are silently ignored there,
- *    so every key written here is one of those tables' (the test suite's fake Previous checks them).
+ *    rest of the line trimmed, a line holds at most 1022 characters: fgets into 1024 bytes). Unknown keys are
+ *    silently ignored there, so every key written here is one of those tables' (the test suite's fake Previous
+ *    checks them).
  *  - Previous's internal NFS server (since 2.3; several shares since 3.8) exports `szNFSPathName0` of
  *    `[Ethernet]` as `nfs:/` over its SLiRP network; its internal NetInfo server lists the mount `nfs:/` at
  *    `/Net` with the options `rw,net` (src/slirp/netinfo.c), so a NeXTSTEP 3.3 guest sees the folder under
@@ -373,7 +374,7 @@ export interface PreviousConfigInput {
  * SLiRP with the share as the internal NFS server's export, no other drives or shares, no sound, no dialogs.
  * Keys and value formats are those of Previous's src/configuration.c and src/cfgopts.c.
  * @returns the file's text (LF line ends).
- * @throws Error when a path cannot be written (relative, multi-line, or a line over 1023 characters).
+ * @throws Error when a path cannot be written (relative, multi-line, or a line over 1022 characters).
  */
 export function previousConfig(c: PreviousConfigInput): string {
   const sections: [string, [string, string][]][] = [
@@ -466,9 +467,9 @@ export function previousConfig(c: PreviousConfigInput): string {
     lines.push('', `[${name}]`);
     for (const [k, v] of entries) {
       const line = v === '' ? `${k} =` : `${k} = ${v}`;
-      if (line.length > 1023)
+      if (line.length > 1022)
         throw new Error(
-          `previous.cfg: the line of ${k} is ${line.length} characters; Previous reads at most 1023 (src/cfgopts.c)`,
+          `previous.cfg: the line of ${k} is ${line.length} characters; Previous reads at most 1022 (src/cfgopts.c: fgets into 1024 bytes)`,
         );
       lines.push(line);
     }
