@@ -95,13 +95,17 @@ interface Run {
   err: string;
 }
 
-async function run(...argv: string[]): Promise<Run> {
+/** Runs the CLI in `cwd` (its workspace: the nearest folder with nx.json) with the test's status dir. */
+async function runAt(cwd: string, ...argv: string[]): Promise<Run> {
   let out = '';
   let err = '';
-  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd: repoRoot, env: env() };
+  const io: CliIo = { out: (t) => (out += t), err: (t) => (err += t), cwd, env: env() };
   const code = await runCli(argv, io);
   return { code, out, err };
 }
+
+/** Runs the CLI in this repository with the test's status dir. */
+const run = (...argv: string[]): Promise<Run> => runAt(repoRoot, ...argv);
 
 /** No stack trace lines (`    at fn (file:line)`) in what the user sees. */
 function expectNoStack(r: Run): void {
@@ -650,31 +654,43 @@ describe('rotate-status', () => {
 });
 
 describe('rotate-logs', () => {
-  it('deletes the saved failure logs older than --days (--dry-run first lists them), keeps the newer ones', async () => {
-    const logs = path.join(dir, 'failure-logs');
-    fs.mkdirSync(logs);
-    const day = 86_400_000;
-    for (const [name, age] of [
-      ['old.log', 20 * day],
-      ['recent.log', 2 * day],
-    ] as const) {
-      fs.writeFileSync(path.join(logs, name), name);
-      const t = new Date(Date.now() - age);
-      fs.utimesSync(path.join(logs, name), t, t);
+  it('deletes the saved failure logs and hook logs older than --days (--dry-run first lists them), keeps the newer ones', async () => {
+    // A scratch workspace (nx.json): the command also cleans <workspace>/.claude/hook-logs.
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-cli-ws-'));
+    try {
+      fs.writeFileSync(path.join(ws, 'nx.json'), '{}');
+      const failureLogs = path.join(dir, 'failure-logs');
+      const hookLogs = path.join(ws, '.claude/hook-logs');
+      const day = 86_400_000;
+      for (const [folder, name, age] of [
+        [failureLogs, 'old.log', 20 * day],
+        [failureLogs, 'recent.log', 2 * day],
+        [hookLogs, '2026-01-01.log', 8 * day],
+      ] as const) {
+        fs.mkdirSync(folder, { recursive: true });
+        fs.writeFileSync(path.join(folder, name), name);
+        const t = new Date(Date.now() - age);
+        fs.utimesSync(path.join(folder, name), t, t);
+      }
+      const expected = [path.relative(ws, path.join(failureLogs, 'old.log')), '.claude/hook-logs/2026-01-01.log'];
+      const dry = await runAt(ws, 'rotate-logs', '--days', '7', '--dry-run', '--json');
+      expect(dry.code).toBe(0);
+      expect(JSON.parse(dry.out)).toEqual({ removed: expected, dryRun: true });
+      expect(fs.readdirSync(failureLogs).sort()).toEqual(['old.log', 'recent.log']);
+      expect(fs.readdirSync(hookLogs)).toEqual(['2026-01-01.log']);
+      expect(await runAt(ws, 'rotate-logs', '--days', '7')).toEqual({
+        code: 0,
+        out: 'deleted 2 log files older than 7 days\n',
+        err: '',
+      });
+      expect(fs.readdirSync(failureLogs)).toEqual(['recent.log']);
+      expect(fs.readdirSync(hookLogs)).toEqual([]);
+      expect(JSON.parse((await runAt(ws, 'rotate-logs', '--days', '0', '--json', '--dry-run')).out).removed).toEqual([
+        path.relative(ws, path.join(failureLogs, 'recent.log')),
+      ]);
+    } finally {
+      fs.rmSync(ws, { recursive: true, force: true });
     }
-    const old = path.relative(repoRoot, path.join(logs, 'old.log'));
-    // --json names files relative to the workspace; the dry run touches nothing.
-    const dry = await run('rotate-logs', '--days', '7', '--dry-run', '--json');
-    expect(dry.code).toBe(0);
-    expect(JSON.parse(dry.out).removed.filter((f: string) => !f.startsWith('.claude'))).toEqual([old]);
-    expect(JSON.parse(dry.out).dryRun).toBe(true);
-    expect(fs.readdirSync(logs).sort()).toEqual(['old.log', 'recent.log']);
-    const real = await run('rotate-logs', '--days', '7', '--json');
-    expect(real.code).toBe(0);
-    expect(JSON.parse(real.out).removed).toContain(old);
-    expect(fs.readdirSync(logs)).toEqual(['recent.log']);
-    expect((await run('rotate-logs', '--days', '7')).out).toMatch(/^deleted \d+ log files older than 7 days\n$/);
-    expect(fs.readdirSync(logs)).toEqual(['recent.log']);
   });
 });
 
