@@ -23,6 +23,9 @@ const repoRoot = path.resolve(__dirname, '../../..');
 const CHROMIUM = '/usr/bin/chromium';
 const NOW = new Date('2026-03-10T15:30:00.000Z');
 const PLANTED = '<script>alert("pwned")</script><img src=x onerror=alert(1)>';
+/** A task whose configuration is markup, and a known issue whose id has every character HTML escapes. */
+const SCRIPT_TASK = 'rust-target:build:<script>alert(1)</script>';
+const QUOTE_ISSUE = `known-"&<>'`;
 
 let dir: string;
 let store: StatusStore;
@@ -121,6 +124,24 @@ async function fillStatusDir(): Promise<void> {
       await store.append('nx_run', { tasks, message: `nx ran ${tasks.length} task(s)` });
     }
   }
+  // A failed task named with markup, whose failure matched a known issue named with quotes.
+  at('2026-03-10T14:29:00.000Z');
+  await store.append('target_failed', { task: SCRIPT_TASK, known_issue: QUOTE_ISSUE, message: 'failed' });
+  at('2026-03-10T14:30:00.000Z');
+  await store.append('nx_run', {
+    tasks: [
+      {
+        id: SCRIPT_TASK,
+        project: 'rust-target',
+        target: 'build',
+        configuration: '<script>alert(1)</script>',
+        status: 'failure',
+        cache: null,
+        duration_ms: 1_000,
+        code: 1,
+      },
+    ],
+  });
   // The planted failure: log text with markup reaches the message.
   at('2026-03-10T15:00:00.000Z');
   await store.append('target_failed', {
@@ -167,6 +188,7 @@ async function fillStatusDir(): Promise<void> {
       issues: {
         'linker-not-found': { confirmed: 1, rejected: 3, precision: 0.25 },
         'nightly-required': { confirmed: 4, rejected: 0, precision: 1 },
+        [QUOTE_ISSUE]: { confirmed: 2, rejected: 0, precision: 1 },
       },
     }),
   );
@@ -301,6 +323,10 @@ describe('renderReport', () => {
     expect(html).toContain(`error: ${escaped}`); // failure message
     expect(html).toContain(`Pin the crate ${escaped}`); // design decision
     expect(html).toContain(`build-std for all CPUs ${escaped}`); // phase message
+    // A task name and a known issue id, in the failures table and the precision table.
+    expect(html).toContain('<code>rust-target:build:&lt;script&gt;alert(1)&lt;/script&gt;</code>');
+    const issue = '<span class="tag known">known-&quot;&amp;&lt;&gt;&#39;</span>';
+    expect(html.split(issue).length - 1).toBe(2);
   });
 
   it('is self-contained: no script, no external asset, a CSP that forbids both', () => {
@@ -422,6 +448,9 @@ describe('in headless Chromium', () => {
     expect(r.stdout).not.toMatch(/<script/i);
     expect(r.stdout).not.toMatch(/<img/i);
     expect(r.stdout).toContain('&lt;script&gt;alert("pwned")&lt;/script&gt;');
+    // Text, as the browser serialises text nodes: only &, < and > are escaped.
+    expect(r.stdout).toContain('<code>rust-target:build:&lt;script&gt;alert(1)&lt;/script&gt;</code>');
+    expect(r.stdout).toContain(`<span class="tag known">known-"&amp;&lt;&gt;'</span>`);
   });
 
   it('takes a screenshot of it', () => {
