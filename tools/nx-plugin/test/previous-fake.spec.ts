@@ -158,6 +158,8 @@ describe('the Previous backend with a fake Previous', () => {
       NEXTRUST_PREVIOUS: FAKE,
       NEXTRUST_PREVIOUS_DISK: 'ns33.img',
       NEXTRUST_PREVIOUS_GUEST_FORMATS: 'elf',
+      // The fake boots in milliseconds; a guest that never answers then fails fast (it is 600 s for NeXTSTEP).
+      NEXTRUST_PREVIOUS_BOOT_TIMEOUT_MS: '20000',
       FAKE_PREVIOUS_QEMU: toolchain.qemu.qemuM68k.path,
       FAKE_PREVIOUS_M68K_SYSROOT: toolchain.cross.m68kSysroot,
     };
