@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
 /** What a path is, in words, for errors (`a FIFO`, `a directory`, ...). */
 function kindOf(st: fs.Stats): string {
@@ -33,13 +32,14 @@ export function readRegularFile(file: string, flag: string, cwd: string): string
   } catch (e) {
     throw new Error(
       `${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { cause: e },
     );
   }
   if (!st.isFile()) throw new Error(`${flag} ${file}: ${kindOf(st)}, not a regular file`);
   try {
     return fs.readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new Error(`${flag} ${file}: ${(e as Error).message}`);
+    throw new Error(`${flag} ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -61,6 +61,7 @@ export function regularFilesUnder(paths: readonly string[], cwd: string): string
     } catch (e) {
       throw new Error(
         `${shown}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (e as Error).message}`,
+        { cause: e },
       );
     }
     if (st.isDirectory()) {
@@ -83,11 +84,9 @@ export function regularFilesUnder(paths: readonly string[], cwd: string): string
 export async function hashFile(file: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
-  await pipeline(fs.createReadStream(file), async function* (chunks: AsyncIterable<Buffer>) {
-    for await (const c of chunks) {
-      bytes += c.length;
-      hash.update(c);
-    }
-  });
+  for await (const c of fs.createReadStream(file) as AsyncIterable<Buffer>) {
+    bytes += c.length;
+    hash.update(c);
+  }
   return { sha256: hash.digest('hex'), bytes };
 }
