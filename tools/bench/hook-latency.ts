@@ -1,35 +1,36 @@
 /**
  * Hook latency: what one Claude Code hook call costs, ours
- * (`nextrust hook <event>`, .claude/settings.json) against the seed's bash +
- * jq dispatcher (tools/bench/seed-dispatcher.sh, 001 "Smart Dispatcher
- * Pattern").
+ * (`nextrust hook <event>`, .claude/settings.json) against the baseline: a
+ * bash dispatcher that forks jq once per payload field, the design ours
+ * replaced (tools/bench/bash-jq-dispatcher.sh).
  *
- * Each call is made as Claude Code makes it: `sh -c '<command>'` with the exact
- * command string of .claude/settings.json (the seed's own settings call
- * `./hooks/dispatcher.sh pre`; here `"$CLAUDE_PROJECT_DIR"/tools/bench/
- * seed-dispatcher.sh pre`), the JSON payload on stdin, cwd = the repository
- * root, CLAUDE_PROJECT_DIR set. Wall time from spawn to exit, including sh.
+ * Each call is made as Claude Code makes it
+ * (https://docs.anthropic.com/en/docs/claude-code/hooks): `sh -c '<command>'`
+ * with the exact command string of .claude/settings.json (for the baseline
+ * `"$CLAUDE_PROJECT_DIR"/tools/bench/bash-jq-dispatcher.sh pre`), the JSON
+ * payload on stdin, cwd = the repository root, CLAUDE_PROJECT_DIR set. Wall
+ * time from spawn to exit, including sh.
  *
  * Scenarios (N runs each after 3 warm-ups, interleaved round-robin so that
  * machine noise hits all alike): ours pre with a harmless command, ours pre
  * with a blocked command, ours post after a successful command (all served by
  * the hook server, which the first call of the pass starts, as in a session);
  * ours pre and post with the server off (NEXTRUST_HOOK_SERVER=0: a node
- * process per call, as before the server); the seed's pre and post with the
- * same payloads (the seed has no guard: the blocked command passes it); and
+ * process per call, as before the server); the bash + jq pre and post with
+ * the same payloads (it has no guard: the blocked command passes it); and
  * `node -e 0` as the floor of any Node hook.
  *
- * Every run has its own session_id and tool_use_id: the seed skips every call
- * after the first one of a session (its idempotency file holds the last
- * session), which would measure only `cat` + jq + an early exit.
+ * Every run has its own session_id and tool_use_id: the bash + jq dispatcher
+ * skips every call after the first one of a session (its idempotency file
+ * holds the last session), which would measure only `cat` + jq + an early exit.
  *
  * Side effects: `npm run build` first (so that the bin runs the compiled
  * dist/ and the native hook client exists); a hook server in a scratch socket
  * directory for the pass (stopped after it); our post appends command_completed activities, to a scratch status
  * dir (NEXTRUST_STATUS_DIR) rather than the repository's; both dispatchers log
- * to .claude/hook-logs (ours appends to the day's log; the seed's per-second
- * log files and its .claude/sessions file are removed afterwards when this run
- * created them).
+ * to .claude/hook-logs (ours appends to the day's log; the bash + jq
+ * dispatcher's per-second log files and its .claude/sessions file are removed
+ * afterwards when this run created them).
  *
  * When some runs of ours found dist/ stale (someone edited the sources
  * meanwhile), a second pass measures the same in a frozen copy of the files a
@@ -58,7 +59,7 @@ import { encodeRequest, hookSocketPath } from '../nx-plugin/src/integrations/cla
 const N = Number(process.argv[2] ?? process.env.BENCH_RUNS ?? 40);
 const WARMUP = 3;
 const ROOT = path.resolve(__dirname, '../..');
-const SEED_REL = 'tools/bench/seed-dispatcher.sh';
+const BASELINE_REL = 'tools/bench/bash-jq-dispatcher.sh';
 
 type Settings = { hooks: Record<string, { hooks: { command: string }[] }[]> };
 const settings = JSON.parse(fs.readFileSync(path.join(ROOT, '.claude/settings.json'), 'utf8')) as Settings;
@@ -66,7 +67,10 @@ const OURS = {
   pre: settings.hooks.PreToolUse[0].hooks[0].command,
   post: settings.hooks.PostToolUse[0].hooks[0].command,
 };
-const SEED_CMD = { pre: `"$CLAUDE_PROJECT_DIR"/${SEED_REL} pre`, post: `"$CLAUDE_PROJECT_DIR"/${SEED_REL} post` };
+const BASELINE_CMD = {
+  pre: `"$CLAUDE_PROJECT_DIR"/${BASELINE_REL} pre`,
+  post: `"$CLAUDE_PROJECT_DIR"/${BASELINE_REL} post`,
+};
 
 /** The bin's own rule (bin/nextrust.js): dist/ when .build-stamp is newer than every non-spec .ts/.json under src/ (fixtures aside). */
 function binRule(root: string): { compiled: boolean; why: string } {
@@ -198,9 +202,9 @@ function scenarios(): Scenario[] {
     sh('ours post, success, node', OURS.post, (cwd) => payloadPost(HARMLESS, 'ours', cwd), 0, {
       NEXTRUST_HOOK_SERVER: '0',
     }),
-    sh('seed pre, harmless', SEED_CMD.pre, (cwd) => payloadPre(HARMLESS, 'seed', cwd), 0),
-    sh('seed pre, "blocked"', SEED_CMD.pre, (cwd) => payloadPre(BLOCKED, 'seed', cwd), 0),
-    sh('seed post, success', SEED_CMD.post, (cwd) => payloadPost(HARMLESS, 'seed', cwd), 0),
+    sh('bash+jq pre, harmless', BASELINE_CMD.pre, (cwd) => payloadPre(HARMLESS, 'bashjq', cwd), 0),
+    sh('bash+jq pre, "blocked"', BASELINE_CMD.pre, (cwd) => payloadPre(BLOCKED, 'bashjq', cwd), 0),
+    sh('bash+jq post, success', BASELINE_CMD.post, (cwd) => payloadPost(HARMLESS, 'bashjq', cwd), 0),
   ];
 }
 
@@ -313,13 +317,13 @@ function pass(title: string, root: string): number {
   });
   fs.rmSync(socketDir, { recursive: true, force: true });
 
-  console.log('\nratio ours/seed (median, mean):');
+  console.log('\nratio ours / baseline (bash+jq) (median, mean):');
   const pairs: [string, string][] = [
-    ['ours pre, harmless', 'seed pre, harmless'],
-    ['ours pre, blocked', 'seed pre, "blocked"'],
-    ['ours post, success', 'seed post, success'],
-    ['ours pre, harmless, node', 'seed pre, harmless'],
-    ['ours post, success, node', 'seed post, success'],
+    ['ours pre, harmless', 'bash+jq pre, harmless'],
+    ['ours pre, blocked', 'bash+jq pre, "blocked"'],
+    ['ours post, success', 'bash+jq post, success'],
+    ['ours pre, harmless, node', 'bash+jq pre, harmless'],
+    ['ours post, success, node', 'bash+jq post, success'],
   ];
   for (const [o, sd] of pairs) {
     for (const name of [o, `${o} [dist]`]) {
@@ -353,7 +357,7 @@ function pass(title: string, root: string): number {
     `our post recorded ${recorded} command_completed activities (expected ${2 * (WARMUP + N)}: with and without the server)`,
   );
   if (problems.length) console.log(`unexpected exit codes:\n  ${problems.join('\n  ')}`);
-  else console.log('exit codes: all as expected (ours 0 / 2 / 0 / 0 / 0; the seed 0 throughout)');
+  else console.log('exit codes: all as expected (ours 0 / 2 / 0 / 0 / 0; bash+jq 0 throughout)');
   fs.rmSync(statusDir, { recursive: true, force: true });
   return staleRuns;
 }
@@ -566,10 +570,11 @@ async function limitsPass(root: string): Promise<void> {
 }
 
 /**
- * A frozen copy of what a hook call uses (settings, bin, src, the seed
- * script, node_modules linked) with the dist/ that `npm run build` produced at
- * the start (`builtDist`, copied aside right after the build), stamped after
- * the copy; in its own git repository for the seed's `git rev-parse HEAD`.
+ * A frozen copy of what a hook call uses (settings, bin, src, the bash + jq
+ * dispatcher, node_modules linked) with the dist/ that `npm run build`
+ * produced at the start (`builtDist`, copied aside right after the build),
+ * stamped after the copy; in its own git repository for the bash + jq
+ * dispatcher's `git rev-parse HEAD`.
  * Nobody edits it, so the bin takes its compiled path for the whole pass.
  */
 function frozenWorkspace(builtDist: string): string {
@@ -580,7 +585,7 @@ function frozenWorkspace(builtDist: string): string {
       'nx.json',
       'package.json',
       '.claude/settings.json',
-      SEED_REL,
+      BASELINE_REL,
       'projects/ci-status/phases.json',
       'projects/ci-status/known-issues.json',
     ])
@@ -612,7 +617,7 @@ async function main(): Promise<void> {
   console.log(
     `jq: ${spawnSync('jq', ['--version'], { encoding: 'utf8' }).stdout.trim() || 'MISSING'}; bash: ${spawnSync('bash', ['-c', 'echo $BASH_VERSION'], { encoding: 'utf8' }).stdout.trim()}`,
   );
-  console.log(`ours: ${OURS.pre} | ${OURS.post}\nseed: ${SEED_CMD.pre} | ${SEED_CMD.post}`);
+  console.log(`ours: ${OURS.pre} | ${OURS.post}\nbaseline (bash+jq): ${BASELINE_CMD.pre} | ${BASELINE_CMD.post}`);
 
   // Fresh dist/, so that the bin takes its compiled path.
   const t0 = Date.now();
@@ -630,7 +635,7 @@ async function main(): Promise<void> {
     );
   }
 
-  // The seed's side effects in the repository, removed afterwards when this run created them.
+  // The bash + jq dispatcher's side effects in the repository, removed afterwards when this run created them.
   const logDir = path.join(ROOT, '.claude/hook-logs');
   const sessionDir = path.join(ROOT, '.claude/sessions');
   const logsBefore = new Set(fs.existsSync(logDir) ? fs.readdirSync(logDir) : []);
@@ -648,7 +653,7 @@ async function main(): Promise<void> {
     }
     if (!sessionDirExisted) fs.rmSync(sessionDir, { recursive: true, force: true });
     console.log(
-      `cleanup: removed ${removed} seed log file(s)${sessionDirExisted ? '' : ' and .claude/sessions'} from the repository`,
+      `cleanup: removed ${removed} bash+jq log file(s)${sessionDirExisted ? '' : ' and .claude/sessions'} from the repository`,
     );
   }
 

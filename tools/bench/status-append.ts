@@ -1,16 +1,17 @@
 /**
  * Benchmark of status appends: 10,000 activities appended one by one with
- *  (a) a faithful TypeScript port of the seed's ci/scripts/status-append.py
- *      (001 "Race Condition Prevention"): take the lock, read the whole
- *      pipeline-log.json, push one entry, write the whole JSON (indent 2) to a
- *      tmp file and rename it over, append one line to pipeline-log.md;
+ *  (a) the baseline: a line-by-line TypeScript port of the earlier status
+ *      writer (a Python script that StatusStore replaced): take the lock,
+ *      re-read the whole pipeline-log.json, push one entry, rewrite the whole
+ *      JSON (indent 2) to a tmp file and rename it over, append one line to
+ *      pipeline-log.md;
  *  (b) StatusStore.append (one JSONL line under the lock, Markdown view
  *      re-rendered from the log's tail).
  * Both take the same kind of lock (proper-lockfile, mkdir-based: Node has no
  * flock), one process, each in its own temp dir. Prints total time, the mean
  * per append over appends 0-1000, 4000-5000 and 9000-10000, final file sizes,
- * the seed/ours ratios, and the time of `nextrust status --json` over the
- * 10,000-entry log. Progress every 1000 entries goes to stderr.
+ * the baseline/ours ratios, and the time of `nextrust status --json` over
+ * the 10,000-entry log. Progress every 1000 entries goes to stderr.
  * Run: node -r @swc-node/register tools/bench/status-append.ts [N]
  */
 import { spawnSync } from 'node:child_process';
@@ -52,12 +53,16 @@ function binMode(): string {
   }
 }
 
-/** The seed's status-append.py, ported line by line. */
-async function seedAppend(root: string, entryType: string, data: Record<string, unknown>): Promise<void> {
+/**
+ * The earlier status writer, ported line by line: under the lock, re-read the
+ * whole `<root>/docs/ci-status/pipeline-log.json`, push one entry, rewrite it,
+ * and append a line to pipeline-log.md.
+ */
+async function rewriteWholeJsonAppend(root: string, entryType: string, data: Record<string, unknown>): Promise<void> {
   const jsonPath = path.join(root, 'docs/ci-status/pipeline-log.json');
   const mdPath = path.join(root, 'docs/ci-status/pipeline-log.md');
   const lockPath = path.join(root, '.claude/status.lock');
-  // Acquire exclusive lock (the seed's flock waits forever).
+  // Acquire exclusive lock (the earlier writer's flock waited forever).
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   const release = await lockfile.lock(path.dirname(lockPath), {
     lockfilePath: lockPath,
@@ -130,19 +135,19 @@ function meanAt(r: Run, upTo: number): number {
 }
 
 async function main(): Promise<void> {
-  const seedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-seed-'));
+  const baselineDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-rewrite-'));
   const oursDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-bench-ours-'));
   try {
-    fs.mkdirSync(path.join(seedDir, 'docs/ci-status'), { recursive: true }); // in the seed's repository
+    fs.mkdirSync(path.join(baselineDir, 'docs/ci-status'), { recursive: true }); // where the earlier writer kept its files
     console.log(
       `status append benchmark: ${N} entries appended one by one, one process (${os.cpus().length} CPUs, node ${process.version})`,
     );
-    const seed = await run(
-      'seed (read+rewrite whole JSON)',
-      (i) => seedAppend(seedDir, 'build_failure', details(i)),
+    const baseline = await run(
+      'baseline (rewrite whole JSON)',
+      (i) => rewriteWholeJsonAppend(baselineDir, 'build_failure', details(i)),
       () => [
-        ['pipeline-log.json', size(path.join(seedDir, 'docs/ci-status/pipeline-log.json'))],
-        ['pipeline-log.md', size(path.join(seedDir, 'docs/ci-status/pipeline-log.md'))],
+        ['pipeline-log.json', size(path.join(baselineDir, 'docs/ci-status/pipeline-log.json'))],
+        ['pipeline-log.md', size(path.join(baselineDir, 'docs/ci-status/pipeline-log.md'))],
       ],
     );
     const store = new StatusStore(oursDir);
@@ -159,32 +164,33 @@ async function main(): Promise<void> {
     );
 
     // Sanity: both hold every entry.
-    const seedCount = (
-      JSON.parse(fs.readFileSync(path.join(seedDir, 'docs/ci-status/pipeline-log.json'), 'utf8')) as {
+    const baselineCount = (
+      JSON.parse(fs.readFileSync(path.join(baselineDir, 'docs/ci-status/pipeline-log.json'), 'utf8')) as {
         activities: unknown[];
       }
     ).activities.length;
     const oursCount = fs.readFileSync(store.file(ACTIVITY_LOG), 'utf8').split('\n').filter(Boolean).length;
-    if (seedCount !== N || oursCount !== N)
-      throw new Error(`entry counts: seed ${seedCount}, ours ${oursCount}, expected ${N}`);
+    if (baselineCount !== N || oursCount !== N)
+      throw new Error(`entry counts: baseline ${baselineCount}, ours ${oursCount}, expected ${N}`);
 
     const points = [1000, 5000, 10_000].filter((p) => p <= N);
     console.log('');
     console.log(
       `${'design'.padEnd(32)}${'total'.padStart(12)}${points.map((p) => `mean@${p / 1000}k`.padStart(14)).join('')}`,
     );
-    for (const r of [seed, ours]) {
+    for (const r of [baseline, ours]) {
       console.log(
         `${r.name.padEnd(32)}${`${(r.totalMs / 1000).toFixed(2)} s`.padStart(12)}${points.map((p) => ms(meanAt(r, p)).padStart(14)).join('')}`,
       );
     }
     console.log(
-      `${'ratio seed/ours'.padEnd(32)}${`${(seed.totalMs / ours.totalMs).toFixed(2)}x`.padStart(12)}${points.map((p) => `${(meanAt(seed, p) / meanAt(ours, p)).toFixed(2)}x`.padStart(14)).join('')}`,
+      `${'ratio baseline/ours'.padEnd(32)}${`${(baseline.totalMs / ours.totalMs).toFixed(2)}x`.padStart(12)}${points.map((p) => `${(meanAt(baseline, p) / meanAt(ours, p)).toFixed(2)}x`.padStart(14)).join('')}`,
     );
     console.log('(mean@Nk: mean time per append over appends N-1000..N)');
     console.log('');
     console.log('final file sizes:');
-    for (const r of [seed, ours]) console.log(`  ${r.name}: ${r.files.map(([f, n]) => `${f} ${kib(n)}`).join(', ')}`);
+    for (const r of [baseline, ours])
+      console.log(`  ${r.name}: ${r.files.map(([f, n]) => `${f} ${kib(n)}`).join(', ')}`);
 
     // `nextrust status --json` over the 10,000-entry log (CLI start included), and the CLI start alone.
     const time = (entry: string, args: string[]) => {
@@ -219,7 +225,7 @@ async function main(): Promise<void> {
       console.log(`  --version (CLI start alone):         best of 3 ${ms(best(entry, ['--version']))}`);
     }
   } finally {
-    fs.rmSync(seedDir, { recursive: true, force: true });
+    fs.rmSync(baselineDir, { recursive: true, force: true });
     fs.rmSync(oursDir, { recursive: true, force: true });
   }
 }

@@ -4,13 +4,15 @@
  * Every operation takes one spinlock from a table of cache-line-padded locks
  * hashed by address, does a plain read-modify-write and releases the lock.
  *
- * Starting point: the seed's per-word table (seeds/001, "Improved Spinlock
- * Atomics": 64 locks, index (addr >> 2) & 63, lock taken with
- * __sync_lock_test_and_set). That design has two faults on the 68000: the
- * lock itself is taken with __sync_lock_test_and_set, which is a libcall there
- * (it recurses into this library), and (addr >> 2) & 63 sends every 256th word
- * to the same lock. Anchor: compiler-rt's lib/builtins/atomic.c (1024 locks,
- * index ((addr >> 4) ^ (addr >> 20)) & 1023).
+ * Starting point: a per-word table of 64 locks, index (addr >> 2) & 63, lock
+ * taken with __sync_lock_test_and_set (NEXTRUST_LOCK_HASH=0 still builds that
+ * table, as the baseline of tools/bench/atomics-locks.ts). That design has two
+ * faults on the 68000: the lock itself is taken with __sync_lock_test_and_set,
+ * which is a libcall there (it recurses into this library), and
+ * (addr >> 2) & 63 puts words 256 bytes apart on the same lock. Anchor:
+ * compiler-rt's lib/builtins/atomic.c (1024 locks, index
+ * ((addr >> 4) ^ (addr >> 20)) & 1023;
+ * https://github.com/llvm/llvm-project/blob/main/compiler-rt/lib/builtins/atomic.c).
  *
  * Here:
  *  - the lock primitive is the TAS instruction, which every 680x0 has (68000
@@ -39,7 +41,7 @@
 #endif
 
 
-/* Index hash: 0 = the seed's, 1 = compiler-rt's, 2 = ours (default). */
+/* Index hash: 0 = the 64-lock per-word table, 1 = compiler-rt's, 2 = ours (default). */
 #ifndef NEXTRUST_LOCK_HASH
 #define NEXTRUST_LOCK_HASH 2
 #endif

@@ -9,8 +9,8 @@
  * Models: `model` in the file, overridden by NEXTRUST_DESIGN_MODEL and
  * NEXTRUST_REVIEW_MODEL.
  *
- * Roles are the seed's (000 "AI Service Integration"): o3 for design
- * decisions, Gemini 2.5 Pro for code review.
+ * Two roles, with these default models: OpenAI o3 for design decisions,
+ * Gemini 2.5 Pro for code review.
  */
 import * as fs from 'node:fs';
 import { z } from 'zod';
@@ -44,7 +44,7 @@ export const aiConfigSchema = z
     }),
     review: service
       .extend({
-        /** Review guidelines, relative to the workspace root (the seed's GEMINI.md). */
+        /** Review guidelines, relative to the workspace root (default: the committed GEMINI.md). */
         guidelines: z.string().min(1).default('GEMINI.md'),
         /** Most bytes of diff sent (the rest is listed by file name only). */
         max_diff_bytes: z.number().int().min(1_000).max(2_000_000).default(200_000),

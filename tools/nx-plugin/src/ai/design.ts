@@ -1,10 +1,10 @@
 /**
- * Design escalation: an unknown failure goes to the design model (the seed's
- * o3, 001 "Design Escalation to o3"), and the answer is recorded in the
- * status log as a `design_decision`. What the seed got wrong and this fixes:
- * it grepped known-issues.json with the raw error (false positives), built
- * its JSON request by string interpolation (broken by quotes in the error),
- * sent the whole error, and paid again for every repeat.
+ * Design escalation: an unknown failure goes to the design model (OpenAI o3
+ * by default, ai.json `design.model`), and the answer is recorded in the
+ * status log as a `design_decision`. The shell design this replaced grepped
+ * known-issues.json with the raw error (false positives), built its JSON
+ * request by string interpolation (broken by quotes in the error), sent the
+ * whole error, and paid again for every repeat; this avoids all four.
  *
  * Here: the request carries the phase, CPU, command, a bounded excerpt of the
  * log around the first error line, and the prior attempts at the same error;

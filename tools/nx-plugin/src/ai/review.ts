@@ -1,7 +1,7 @@
 /**
  * Phase review: when a phase completes, the changed files (git diff against
  * the base) go to the review model with the project's review guidelines
- * (the seed's GEMINI.md, 001 "Implementation Review by Gemini"). The review
+ * (GEMINI.md by default, ai.json `review.guidelines`). The review
  * is stored as an artifact (`<statusDir>/reviews/<time>-<phase>.md`) and a
  * `review_completed` activity; a skipped review is a `review_skipped`
  * activity with the reason. The diff is bounded (ai.json

@@ -121,7 +121,7 @@ describe('spinlock atomics on the host (x86_64, clang-19 -O2 -pthread)', () => {
   const hashes = [
     { hash: 2, bits: 10, label: 'ours (default)' },
     { hash: 1, bits: 10, label: 'compiler-rt' },
-    { hash: 0, bits: 6, label: "the seed's 64-lock table" },
+    { hash: 0, bits: 6, label: '64-lock per-word table' },
   ];
 
   it.each(hashes)('ops: every libcall of every size is right with $label hash', async ({ hash, bits }) => {

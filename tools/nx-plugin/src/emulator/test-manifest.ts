@@ -1,8 +1,8 @@
 /**
  * Test manifests of the emulator tests (projects/emulator-tests/tests/*.json):
- * one case per file, the program to run and what it must do. The assertion
- * kinds are NexusCLI's (seeds/004, "test assertions"): exit_code,
- * output_contains, output_matches (a regular expression) and file_exists.
+ * one case per file, the program to run and what it must do. Four assertion
+ * kinds: exit_code, output_contains, output_matches (a regular expression)
+ * and file_exists.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,9 +1,9 @@
 /**
  * Failure-loop protection: per-commit failure counts, with backoff after
- * BACKOFF_THRESHOLD failures (the seed's `.claude/backoff/$COMMIT_SHA`, 001
- * "Smart Dispatcher Pattern"; its counter was read and written without a
- * lock, so parallel jobs lost counts: here every change holds the status
- * lock).
+ * BACKOFF_THRESHOLD failures. The bash + jq hook dispatcher this replaced
+ * (tools/bench/bash-jq-dispatcher.sh) kept the count in
+ * `.claude/backoff/$COMMIT_SHA`, read and written without a lock, so parallel
+ * jobs lost counts; here every change holds the status lock.
  *
  * A commit in backoff keeps building and testing; what stops is the
  * automation that would loop on it: design escalation and other AI calls,
@@ -17,7 +17,7 @@ import { z } from 'zod';
 import type { StatusStore } from './status-store';
 import { parseValidatedJson } from './validated-file';
 
-/** Failures of one commit after which it is in backoff (the seed's 3). */
+/** Failures of one commit after which it is in backoff. */
 export const BACKOFF_THRESHOLD = 3;
 
 /** One commit's record. */

@@ -1,6 +1,8 @@
 /**
- * Composite idempotency keys (the seed's v2 roadmap §3, 001: `SESSION_ID:
- * COMMIT_SHA:RUN_ID:RUN_ATTEMPT`), so that the same event delivered twice (a
+ * Composite idempotency keys (`SESSION_ID:COMMIT_SHA:RUN_ID:RUN_ATTEMPT`,
+ * the run parts being GitHub Actions' default variables:
+ * https://docs.github.com/en/actions/writing-workflows/choosing-what-your-workflow-does/store-information-in-variables#default-environment-variables),
+ * so that the same event delivered twice (a
  * hook re-run after a context reset, a step retried inside one job attempt)
  * is recorded once, while a new run attempt (a re-run of the job) records
  * anew. The event's own identity (what happened: target, CPU, type) is part

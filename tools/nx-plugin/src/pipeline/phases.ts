@@ -3,13 +3,12 @@
  * alignment: which phase each Nx target belongs to, and whether a target run
  * fits the current phase.
  *
- * The five phases are the seed's (000 "Pipeline Flow", 001 "Phase Schema"):
- * environment setup, LLVM backend, Rust target, emulation testing,
- * integration. Each phase lists the targets (`project:target`, `*` allowed
+ * Five phases: environment setup, LLVM backend, Rust target, emulation
+ * testing, integration. Each phase lists the targets (`project:target`, `*` allowed
  * for the target) that do its work.
  *
  * Alignment rule: a target of a later phase than the current one is flagged
- * (work ahead of the plan, the seed's validate-phase check); targets of the
+ * (work ahead of the plan); targets of the
  * current or earlier phases are aligned, because Nx runs earlier phases'
  * targets as dependencies of later ones.
  */
@@ -66,7 +65,7 @@ export type PhasesFile = z.output<typeof phasesFileSchema>;
 export const PHASES_FILE = 'phases.json';
 
 /**
- * Finds a phase by id or by number (`3` or `phase-3`, the seed's ids).
+ * Finds a phase by id (`rust-target`) or by number (`3` or `phase-3`).
  * @returns undefined when there is none.
  */
 export function findPhase(phases: PhasesFile, ref: string): Phase | undefined {

@@ -2,8 +2,8 @@
  * Reading the pipeline's hand-edited JSON files (known-issues.json,
  * phases.json) with validation, and keeping their last good state.
  *
- * Rule (issue 3, "Bad input"): an invalid file gives an error naming the file
- * and the field; the previous good state is kept. Every successful read
+ * Rule: an invalid file gives an error naming the file and the field; the
+ * previous good state is kept. Every successful read
  * stores a copy under `<statusDir>/.last-good/`; when the file later fails
  * validation, callers that must go on (failure analysis after a failed
  * target) use that copy and print the error as a warning.

@@ -3,12 +3,16 @@
  *
  * Each variant is an Nx configuration of the CPU-dependent targets
  * (llvm-m68k:atomics, rust-target:sysroot, rust-target:build,
- * emulator-tests:test). Facts from ../shared/TOOLCHAIN-NOTES.md:
+ * emulator-tests:test). Facts this rests on:
  *  - rustc/LLVM emit `cas.l` for atomics on the 68020 and later; on the 68000
- *    they become `__sync_*` libcalls (the spinlock atomics);
+ *    they become `__sync_*` libcalls (the spinlock atomics): LLVM's M68k
+ *    backend makes ATOMIC_CMP_SWAP legal only from the 68020
+ *    (https://github.com/llvm/llvm-project/blob/main/llvm/lib/Target/M68k/M68kISelLowering.cpp);
  *  - Debian's m68k glibc and its dynamic loader need a 68020 or later, and
- *    use 64-bit mulu.l, which the 68060 lacks: hosted (libc) programs run
- *    under qemu-m68k on the 68030 and 68040 only.
+ *    use 64-bit mulu.l, which the 68060 lacks (it traps as an unimplemented
+ *    integer instruction: MC68060 User's Manual,
+ *    https://www.nxp.com/docs/en/data-sheet/MC68060UM.pdf): hosted (libc)
+ *    programs run under qemu-m68k on the 68030 and 68040 only.
  */
 
 /** Name of a CPU variant, as used for Nx configurations and `qemu-m68k -cpu`. */

@@ -235,7 +235,7 @@ describe('post (PostToolUse / PostToolUseFailure)', () => {
     expect(ofType('target_failed')[0].details.known_issue).toBe('linker-not-found');
   });
 
-  it("accepts the seed's older shape (tool_args.command, exit_code in tool_response)", async () => {
+  it('accepts an older payload shape (tool_args.command, exit_code in tool_response)', async () => {
     const out = await run('post', {
       session_id: session,
       cwd: projectCwd,

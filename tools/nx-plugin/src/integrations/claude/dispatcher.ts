@@ -1,8 +1,9 @@
 /**
  * The Claude Code hook dispatcher: `nextrust hook <event>` with the payload on
  * stdin. A thin router over small handlers, one table from event to
- * handlers (the seed's dispatcher v2 over dispatcher.d/, 001), run in order
- * until one decides.
+ * handlers, run in order until one decides (it replaced a bash dispatcher
+ * over a directory of handler scripts that read each payload field with its
+ * own jq process).
  *
  *  - pre: the security guard (destructive commands: exit 2, reason on
  *    stderr, Claude Code's block contract); phase alignment for pipeline

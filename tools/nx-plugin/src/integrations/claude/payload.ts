@@ -1,12 +1,13 @@
 /**
- * Claude Code hook payloads (stdin JSON), as documented for command hooks:
+ * Claude Code hook payloads (stdin JSON), as documented for command hooks
+ * (https://docs.anthropic.com/en/docs/claude-code/hooks):
  * common fields `session_id`, `transcript_path`, `cwd`, `hook_event_name`;
  * PreToolUse/PostToolUse add `tool_name`, `tool_input` (Bash: `command`) and,
  * after the call, `tool_response` (Bash: `stdout`, `stderr`, `interrupted`;
- * some versions and the seed also give an exit code); Stop adds
+ * some versions also give an exit code); Stop adds
  * `stop_hook_active`; UserPromptSubmit adds `prompt`; SessionStart adds
- * `source` (startup, resume, clear, compact; not used). The seed's dispatcher
- * read `tool_args.command`, which is also accepted.
+ * `source` (startup, resume, clear, compact; not used). An older payload
+ * shape put the command in `tool_args.command`, which is also accepted.
  *
  * Checked by hand rather than with zod on purpose: this runs on every tool
  * call, and loading zod costs a large part of the latency budget.
@@ -24,7 +25,7 @@ export interface HookPayload {
   cwd?: string;
   hook_event_name?: string;
   tool_name?: string;
-  /** Bash command (tool_input.command, or the seed's tool_args.command). */
+  /** Bash command (tool_input.command, or the older shape's tool_args.command). */
   command?: string;
   /** Bash result, when the event carries one. */
   result?: {

@@ -1,8 +1,8 @@
 /**
  * The PreToolUse security guard: refuses destructive shell commands before
- * Claude Code runs them (the seed's security-guard, 000 "Hook System";
- * Claude Code's contract: exit code 2 with the reason on stderr blocks the
- * tool call).
+ * Claude Code runs them (Claude Code's contract: exit code 2 with the reason
+ * on stderr blocks the tool call;
+ * https://docs.anthropic.com/en/docs/claude-code/hooks).
  *
  * The command is tokenised with shell-quote (quotes, `$VAR`, operators), split
  * into simple commands at `;`, `&&`, `||`, `|`, `&`, and each is checked after

@@ -2,8 +2,9 @@
  * The GitHub REST calls the pipeline makes, through @octokit/rest: the PR
  * status comment (created once, then updated in place, found by a hidden
  * marker), replies to slash commands, and check runs whose conclusion comes
- * from the job's real outcome (the seed's github-checks-update.sh hard-coded
- * "success" for every completed job: its Known Limitation 2).
+ * from the job's real outcome (never a fixed "success" for every completed
+ * job, which would hide failures; check runs:
+ * https://docs.github.com/en/rest/checks/runs).
  *
  * Token: GITHUB_TOKEN; API base: GITHUB_API_URL (set by GitHub Actions; also
  * GitHub Enterprise), default https://api.github.com.

@@ -1,7 +1,7 @@
 /**
- * PR slash commands (the seed's README "Slash commands", 000/002): a GitHub
- * Actions workflow on `issue_comment` runs `nextrust slash --event FILE` on
- * the webhook payload ($GITHUB_EVENT_PATH).
+ * PR slash commands: a GitHub Actions workflow on `issue_comment`
+ * (https://docs.github.com/en/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#issue_comment)
+ * runs `nextrust slash --event FILE` on the webhook payload ($GITHUB_EVENT_PATH).
  *
  * Safety rules (GitHub's guidance on untrusted input in workflows):
  *  - the comment body is data: it is parsed here, never passed to a shell;

@@ -1,15 +1,18 @@
 #!/bin/bash
-# tools/bench/seed-dispatcher.sh - the seed's "Smart Dispatcher Pattern"
-# (../shared/seeds/001_ee027dbc195c139c.txt), reproduced for the hook latency
-# benchmark (tools/bench/hook-latency.ts) only: it is not wired into
-# .claude/settings.json.
+# tools/bench/bash-jq-dispatcher.sh - the baseline of the hook latency
+# benchmark (tools/bench/hook-latency.ts): a Claude Code hook dispatcher in
+# bash that forks jq once per payload field, the design that
+# `nextrust hook <event>` replaced. It is not wired into .claude/settings.json.
 #
-# Kept as the seed wrote it: jq for each field, logging through tee to
-# .claude/hook-logs, the runner session file, `git rev-parse HEAD` and the
-# backoff file check, the case on HOOK_TYPE. The only change: the seed's
-# ./ci/scripts/{validate-phase,analyze-failure,request-review}.sh do not exist
-# here, so they are no-op functions (not reached for a harmless command or a
-# successful one, the benchmarked paths).
+# Kept as that design worked: jq for each field, logging through tee to a
+# per-second file under .claude/hook-logs, a runner session file for
+# idempotency, `git rev-parse HEAD` and a per-commit backoff file check, the
+# case on HOOK_TYPE. Its phase check, failure analysis and review request
+# called further shell scripts; here they are no-op functions (not reached
+# for a harmless command or a successful one, the benchmarked paths). It
+# reads the command from `tool_args.command`, an older payload shape; Claude
+# Code's documented field is `tool_input.command`
+# (https://docs.anthropic.com/en/docs/claude-code/hooks).
 #
 # Purpose: Routes Claude Code hooks to appropriate handlers based on context
 # Inputs: Hook type ($1) and JSON payload (stdin)
@@ -17,9 +20,9 @@
 
 set -euo pipefail  # Exit on error, undefined vars, pipe failures
 
-validate_phase() { :; }   # stub for ./ci/scripts/validate-phase.sh
-analyze_failure() { :; }  # stub for ./ci/scripts/analyze-failure.sh "$COMMAND" "$EXIT_CODE"
-request_review() { :; }   # stub for ./ci/scripts/request-review.sh
+validate_phase() { :; }   # phase alignment check (a separate script in that design)
+analyze_failure() { :; }  # failure analysis of "$COMMAND" "$EXIT_CODE" (likewise)
+request_review() { :; }   # review request on phase completion (likewise)
 
 HOOK_TYPE=$1
 PAYLOAD=$(cat)  # JSON from Claude Code
