@@ -1,5 +1,6 @@
-// Covers toJUnitXml: well-formed XML parsed back with xmlbuilder2, counts and times, failure elements, and escaping of special characters.
-import { DOMParser } from '@xmldom/xmldom';
+// Covers toJUnitXml: well-formed XML 1.0 (checked by a strict @xmldom/xmldom parse), counts and times, failure
+// elements, and escaping of special characters.
+import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { toJUnitXml } from './junit';
 import type { CaseResult } from './run-tests';
 
@@ -38,83 +39,105 @@ const failedMatches = {
   message: 'stderr does not match /^ok$/',
 };
 
+/** XML 1.0 production [2] Char (https://www.w3.org/TR/xml/#NT-Char): a character outside it is forbidden. */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** Markup whose content is literal text, where `&` and `]]>` are no references or ends: CDATA sections, comments, PIs. */
+const LITERAL_MARKUP = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g;
+/** An `&` that starts no reference (XML 1.0 [67] Reference, [66] CharRef; names approximated by Unicode letters). */
+const BARE_AMPERSAND = /&(?!(?:[\p{L}_:][\p{L}\p{N}_.:\u00B7-]*|#[0-9]+|#x[0-9A-Fa-f]+);)/u;
+/** A start, end or empty-element tag, with `>` allowed inside its quoted attribute values. */
+const TAG = /<[^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>/g;
+
 /**
- * Problems that make `xml` not well-formed XML 1.0 (a strict check: the
- * xmlbuilder2 parser is lenient, e.g. it accepts unclosed elements).
+ * Parses `xml` with @xmldom/xmldom, strictly, as the test oracle of well-formed XML 1.0
+ * (https://www.w3.org/TR/xml/): every warning, error and fatal error xmldom reports fails the parse
+ * (by default it only logs warnings and errors and goes on; note that its warning for U+FFFD, a legal
+ * character, fails it too). Line endings are normalised as XML 1.0 does (CR LF and CR to LF, section
+ * 2.11), not with xmldom's default, which also folds U+0085, U+2028 and U+2029 (XML 1.1).
+ *
+ * xmldom 0.9's parser leaves some well-formedness rules unchecked; they are checked here on top:
+ *  - characters outside [2] Char in text and PIs, raw or as character references:
+ *    xmldom's own XMLSerializer with `requireWellFormed: true` on the parsed document; in attribute
+ *    values (which that serializer does not check): each parsed value against [2] Char;
+ *  - an `&` that starts no reference, in text or an attribute value ([10] AttValue, [14] CharData):
+ *    xmldom keeps `x & y` as text;
+ *  - `]]>` in character data ([14] CharData): xmldom keeps it as text.
+ * @returns the parsed document.
+ * @throws Error `not well-formed XML: <what>` at the first problem found.
  */
-function wellFormednessProblems(xml: string): string[] {
-  const problems: string[] = [];
-  const illegal = xml.match(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g);
-  if (illegal) problems.push(`characters not allowed in XML 1.0: ${illegal.map((c) => JSON.stringify(c)).join(' ')}`);
-  const body = xml.replace(/^<\?xml[^?]*\?>/, '');
-  const entity = /&(?:lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
-  const attr = /\s+[A-Za-z_:][\w:.-]*="([^"]*)"/g;
-  const stack: string[] = [];
-  let roots = 0;
-  for (const token of body.match(/<[^>]*>|[^<]+/g) ?? []) {
-    if (token.startsWith('<')) {
-      const m = /^<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_:][\w:.-]*="[^"]*")*)\s*(\/?)>$/.exec(token);
-      if (!m) {
-        problems.push(`malformed tag ${token}`);
-        continue;
-      }
-      const [, close, name, attrs, selfClose] = m;
-      for (const [, value] of attrs.matchAll(attr)) {
-        if (/[<&]/.test(value.replace(entity, ''))) problems.push(`unescaped < or & in attribute of ${name}`);
-      }
-      if (close) {
-        if (stack.pop() !== name) problems.push(`mismatched </${name}>`);
-      } else {
-        if (stack.length === 0) roots++;
-        if (!selfClose) stack.push(name);
-      }
-    } else {
-      if (stack.length === 0 && token.trim()) problems.push(`text outside the root element: ${JSON.stringify(token)}`);
-      if (/&/.test(token.replace(entity, ''))) problems.push(`unescaped & in ${JSON.stringify(token)}`);
-      if (token.includes(']]>')) problems.push(`]]> in text ${JSON.stringify(token)}`);
+function parseStrict(xml: string): Document {
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      normalizeLineEndings: (source) => source.replace(/\r\n?/g, '\n'),
+      onError: (level, msg) => {
+        throw new Error(`${level}: ${msg}`);
+      },
+    }).parseFromString(xml, 'text/xml');
+    // Each top-level node but the XML declaration, which xmldom keeps as a PI whose target, `xml`, its serializer refuses.
+    for (const node of Array.from(doc.childNodes)) {
+      if (node.nodeType !== node.PROCESSING_INSTRUCTION_NODE || node.nodeName !== 'xml')
+        new XMLSerializer().serializeToString(node, { requireWellFormed: true });
+    }
+  } catch (e) {
+    throw new Error(`not well-formed XML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  for (const el of Array.from(doc.getElementsByTagName('*'))) {
+    for (const a of Array.from(el.attributes)) {
+      if (NOT_XML_CHAR.test(a.value))
+        throw new Error(`not well-formed XML: attribute ${a.name} of <${el.tagName}> has a character outside Char`);
     }
   }
-  if (stack.length) problems.push(`unclosed elements: ${stack.join(', ')}`);
-  if (roots !== 1) problems.push(`${roots} root elements`);
-  return problems;
+  const outsideLiteral = xml.replace(LITERAL_MARKUP, '');
+  const bare = BARE_AMPERSAND.exec(outsideLiteral);
+  if (bare)
+    throw new Error(
+      `not well-formed XML: & that starts no reference: ${JSON.stringify(outsideLiteral.slice(bare.index, bare.index + 20))}`,
+    );
+  const charData = outsideLiteral.replace(TAG, '');
+  if (charData.includes(']]>')) throw new Error('not well-formed XML: ]]> in character data');
+  return doc;
 }
 
-/** The parts of the xmlbuilder2 DOM these tests read (the workspace has no DOM lib types). */
-interface XmlElement {
-  nodeType: number;
-  tagName: string;
-  textContent: string | null;
-  attributes: ArrayLike<{ name: string; value: string }>;
-  childNodes: ArrayLike<XmlElement>;
-}
-
-/** Parses the XML with xmlbuilder2 and returns the DOM document. */
-/** Parses with @xmldom/xmldom (a conforming parser; xmlbuilder2's own parser decodes character references twice). */
-function parse(xml: string): { documentElement: XmlElement } {
-  const errors: string[] = [];
-  const doc = new DOMParser({
-    onError: (level: string, msg: string) => {
-      if (level !== 'warning') errors.push(msg);
-    },
-  }).parseFromString(xml, 'text/xml');
-  if (errors.length) throw new Error(`not well-formed: ${errors.join('; ')}`);
-  return doc as unknown as { documentElement: XmlElement };
-}
-
-const attrs = (el: XmlElement): Record<string, string> =>
+const attrs = (el: Element): Record<string, string> =>
   Object.fromEntries(Array.from(el.attributes).map((a) => [a.name, a.value]));
-const children = (el: XmlElement, name: string): XmlElement[] =>
-  Array.from(el.childNodes).filter((n) => n.nodeType === 1 && n.tagName === name);
+const children = (el: Element, name: string): Element[] =>
+  Array.from(el.childNodes).filter(
+    (n): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).tagName === name,
+  );
+/** The root element of a document that has one. */
+const rootOf = (doc: Document): Element => {
+  if (!doc.documentElement) throw new Error('no root element');
+  return doc.documentElement;
+};
 
-describe('the strict well-formedness check used here', () => {
-  it('finds the problems it is meant to find', () => {
-    expect(wellFormednessProblems('<?xml version="1.0"?>\n<a><b>x &amp; y</b></a>\n')).toEqual([]);
-    expect(wellFormednessProblems('<a><b></a>')).not.toEqual([]);
-    expect(wellFormednessProblems('<a>x & y</a>')).not.toEqual([]);
-    expect(wellFormednessProblems('<a>x ]]> y</a>')).not.toEqual([]);
-    expect(wellFormednessProblems('<a t="<"/>')).not.toEqual([]);
-    expect(wellFormednessProblems('<a>\u0001</a>')).not.toEqual([]);
-    expect(wellFormednessProblems('<a/><b/>')).not.toEqual([]);
+describe('the strict parser used here (@xmldom/xmldom, every report a failure)', () => {
+  it('accepts well-formed XML, including & and ]]> where XML 1.0 allows them', () => {
+    const ok =
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      '<a t="x &gt; ]]> y &#65;"><b>x &amp; y ]]&gt; &#x1F600;</b><![CDATA[ a & b ]] ]]><!-- & ]]> --><?pi & ]]> ?></a>\n';
+    const doc = parseStrict(ok);
+    expect(attrs(rootOf(doc)).t).toBe('x > ]]> y A');
+    expect(children(rootOf(doc), 'b')[0].textContent).toBe('x & y ]]> 😀');
+  });
+
+  it.each([
+    ['a mismatched end tag', '<a><b></a>'],
+    ['an & that starts no reference, in text', '<a>x & y</a>'],
+    ['an & that starts no reference, in an attribute', '<a t="x & y"/>'],
+    ['an undeclared entity', '<a>&nbsp;</a>'],
+    [']]> in text', '<a>x ]]> y</a>'],
+    ['< in an attribute', '<a t="<"/>'],
+    ['a control character in text', '<a>\u0001</a>'],
+    ['a control character as a reference in text', '<a>&#1;</a>'],
+    ['a control character in an attribute', '<a t="\u001b"/>'],
+    ['a control character as a reference in an attribute', '<a t="&#x1b;"/>'],
+    ['U+FFFE', '<a>\uFFFE</a>'],
+    ['two root elements', '<a/><b/>'],
+    ['text after the root element', '<a/>x'],
+    ['an unclosed element', '<a><b>'],
+  ])('rejects %s', (_what, xml) => {
+    expect(() => parseStrict(xml)).toThrow(/^not well-formed XML: /);
   });
 });
 
@@ -145,13 +168,12 @@ describe('toJUnitXml', () => {
     }),
   ];
   const xml = toJUnitXml('emulator-tests.m68040', cases);
-  const doc = parse(xml);
-  const root = doc.documentElement;
+  const root = rootOf(parseStrict(xml));
   const suite = children(root, 'testsuite')[0];
   const testcases = children(suite, 'testcase');
 
   it('is well-formed XML with a UTF-8 declaration and a trailing newline', () => {
-    expect(wellFormednessProblems(xml)).toEqual([]);
+    expect(() => parseStrict(xml)).not.toThrow();
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
     expect(xml.endsWith('</testsuites>\n')).toBe(true);
   });
@@ -207,8 +229,8 @@ describe('toJUnitXml', () => {
 
   it('writes an empty suite for no cases', () => {
     const empty = toJUnitXml('emulator-tests.m68000', []);
-    expect(wellFormednessProblems(empty)).toEqual([]);
-    const r = parse(empty).documentElement;
+    expect(() => parseStrict(empty)).not.toThrow();
+    const r = rootOf(parseStrict(empty));
     expect(attrs(r)).toMatchObject({ tests: '0', failures: '0', time: '0.000' });
     expect(children(children(r, 'testsuite')[0], 'testcase')).toHaveLength(0);
   });
@@ -228,7 +250,7 @@ describe('toJUnitXml escaping', () => {
   ]);
 
   it('stays well-formed', () => {
-    expect(wellFormednessProblems(xml)).toEqual([]);
+    expect(() => parseStrict(xml)).not.toThrow();
   });
 
   it('escapes <, & and ]]> in text so they never appear raw', () => {
@@ -239,7 +261,7 @@ describe('toJUnitXml escaping', () => {
   });
 
   it('round-trips text and attributes exactly through the parser', () => {
-    const root = parse(xml).documentElement;
+    const root = rootOf(parseStrict(xml));
     expect(attrs(root).name).toBe('suite <&> "quoted"');
     const tc = children(children(root, 'testsuite')[0], 'testcase')[0];
     expect(children(tc, 'system-out')[0].textContent).toBe(nasty);
@@ -252,9 +274,9 @@ describe('toJUnitXml escaping', () => {
   it('keeps tabs, newlines and non-ASCII text', () => {
     const text = 'col1\tcol2\nÄ 68040 → 😀\n';
     const out = toJUnitXml('s', [caseResult({ stdout: text })]);
-    expect(wellFormednessProblems(out)).toEqual([]);
+    expect(() => parseStrict(out)).not.toThrow();
     expect(
-      children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0]
+      children(children(children(rootOf(parseStrict(out)), 'testsuite')[0], 'testcase')[0], 'system-out')[0]
         .textContent,
     ).toBe(text);
   });
@@ -267,7 +289,7 @@ describe('toJUnitXml escaping', () => {
     const text = 'AT&amp;T &lt;tag&gt; &#65;\n';
     const out = toJUnitXml('s', [caseResult({ stdout: text })]);
     expect(
-      children(children(children(parse(out).documentElement, 'testsuite')[0], 'testcase')[0], 'system-out')[0]
+      children(children(children(rootOf(parseStrict(out)), 'testsuite')[0], 'testcase')[0], 'system-out')[0]
         .textContent,
     ).toBe(text);
   });
@@ -275,13 +297,22 @@ describe('toJUnitXml escaping', () => {
   // 2. The same gap writes "&nbsp;" verbatim: a reference to an undeclared entity, not well-formed XML.
   it('stays well-formed when stdout has an HTML entity such as "&nbsp;"', () => {
     const out = toJUnitXml('s', [caseResult({ stdout: 'a&nbsp;b\n' })]);
-    expect(wellFormednessProblems(out)).toEqual([]);
+    expect(() => parseStrict(out)).not.toThrow();
   });
 
   // 3. Control characters (ANSI escapes, BEL, NUL, ...) from a program's output are written verbatim;
   //    XML 1.0 forbids them, so strict JUnit readers reject the file.
   it('emits no characters XML 1.0 forbids when stdout has control characters', () => {
     const out = toJUnitXml('s', [caseResult({ stdout: 'red: \u001b[31mX\u001b[0m bell\u0007 nul\u0000 soh\u0001\n' })]);
-    expect(wellFormednessProblems(out)).toEqual([]);
+    expect(() => parseStrict(out)).not.toThrow();
+  });
+
+  it('emits no characters XML 1.0 forbids when a case name or an error message (attributes) has them', () => {
+    const out = toJUnitXml('s', [
+      caseResult({ name: 'esc\u001bname', passed: false, error: 'qemu: \u001b[1mfatal\u001b[0m\u0000', exitCode: 1 }),
+    ]);
+    const tc = children(children(rootOf(parseStrict(out)), 'testsuite')[0], 'testcase')[0];
+    expect(attrs(tc).name).toBe('esc\\x1bname');
+    expect(attrs(children(tc, 'failure')[0]).message).toBe('qemu: \\x1b[1mfatal\\x1b[0m\\x00');
   });
 });
