@@ -3,7 +3,8 @@
  * (Previous, https://previous.alternative-system.com/) booted from a disk image the user supplies, with a
  * NeXT ROM the user supplies.
  *
- * How a run works (each fact from Previous's source, release 4.4):
+ * How a run works (each fact from Previous's source, release 4.4; file names are relative to its tree,
+ * https://sourceforge.net/p/previous/code/HEAD/tree/trunk/):
  *  - Previous takes no command-line options (src/main.c calls no option parser); it reads its settings from
  *    `$HOME/.config/previous/previous.cfg` on Linux (src/paths.c: HATARI_HOME_DIR; src/configuration.c:
  *    Configuration_SetDefault names `<home dir>/previous.cfg`). So each run gets a folder of its own, the
