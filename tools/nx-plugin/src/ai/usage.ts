@@ -161,7 +161,10 @@ export interface SpendScope {
   pr: string | null;
 }
 
-/** The scope from the environment: NEXTRUST_SESSION_ID / CLAUDE_SESSION_ID; NEXTRUST_PR / GITHUB_PR_NUMBER, or the PR ref in GITHUB_REF. */
+/**
+ * The scope from the environment: NEXTRUST_SESSION_ID / CLAUDE_SESSION_ID;
+ * NEXTRUST_PR / GITHUB_PR_NUMBER, or the PR ref in GITHUB_REF.
+ */
 export function spendScope(env: NodeJS.ProcessEnv = process.env): SpendScope {
   const refPr = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1];
   return {
@@ -194,7 +197,8 @@ export function budgetBlock(
   ];
   for (const [name, limit, spent] of checks) {
     if (limit !== null && spent >= limit) {
-      return `AI ${name} reached: ${spent.toFixed(4)} of ${limit.toFixed(2)} USD spent; further AI calls are blocked (raise budgets in projects/ci-status/ai.json)`;
+      const reached = `AI ${name} reached: ${spent.toFixed(4)} of ${limit.toFixed(2)} USD spent`;
+      return `${reached}; further AI calls are blocked (raise budgets in projects/ci-status/ai.json)`;
     }
   }
   return null;

@@ -85,7 +85,10 @@ export function nxTasksOf(a: Activity): { tasks: NxTask[]; bad: number } {
   return { tasks, bad };
 }
 
-/** An executor's record of one target run (`target_succeeded` or `target_failed` of a `project:target[:config]` task). */
+/**
+ * An executor's record of one target run: `target_succeeded` or
+ * `target_failed` of a `project:target[:configuration]` task.
+ */
 export interface ExecutorRecord {
   activity: Activity;
   /** `project:target[:configuration]`. */
@@ -157,7 +160,10 @@ export function runOfNxTask(timestamp: string, t: NxTask, joined: Activity | und
   return run;
 }
 
-/** The run of an executor record no Nx run claimed (an executor run outside Nx, or a log older than nx_run recording). */
+/**
+ * The run of an executor record no Nx run claimed (an executor run outside
+ * Nx, or a log older than nx_run recording).
+ */
 export function runOfExecutorRecord(p: ExecutorRecord, phaseOf: PhaseOf): TaskRun {
   const d = p.activity.details;
   const run: TaskRun = {

@@ -28,7 +28,8 @@ export type ReportStatus = Pick<PipelineState, 'current_phase' | 'phase_history'
 function kpi(label: string, value: string, detail: string, color?: string): Html {
   return concatHtml(
     markup`<div class="card kpi"><div class="k">${label}</div>`,
-    markup`<div class="v"${color && markup` style="color:${color}"`}>${value}</div><div class="d">${detail}</div></div>`,
+    markup`<div class="v"${color && markup` style="color:${color}"`}>${value}</div>`,
+    markup`<div class="d">${detail}</div></div>`,
   );
 }
 

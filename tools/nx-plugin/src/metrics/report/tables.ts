@@ -104,7 +104,10 @@ function issueTag(x: PipelineMetrics['failures'][number]): Html {
   return markup`<span class="tag na" title="${title}">unknown · not analysed</span>`;
 }
 
-const FAILURES_HEAD = markup`<th class="n">Time (UTC)</th><th>Task</th><th>CPU</th><th>Known issue</th><th>Message</th>`;
+const FAILURES_HEAD = concatHtml(
+  markup`<th class="n">Time (UTC)</th><th>Task</th><th>CPU</th>`,
+  markup`<th>Known issue</th><th>Message</th>`,
+);
 
 /** The newest failures: time, task, CPU, known issue (or unknown / not analysed), message and saved log. */
 export function failuresTable(metrics: PipelineMetrics): Html {

@@ -113,7 +113,10 @@ function nowLine(f: Frame, nowMs: number): Html[] {
       markup`<line x1="${nx.toFixed(1)}" y1="${f.top - 4}" x2="${nx.toFixed(1)}" y2="${f.H - 6}" `,
       markup`stroke="#111827" stroke-dasharray="4 3" stroke-width="1.2"/>`,
     ),
-    markup`<text x="${(nx - 4).toFixed(1)}" y="${f.H - 10}" font-size="10.5" fill="#111827" text-anchor="end">now</text>`,
+    concatHtml(
+      markup`<text x="${(nx - 4).toFixed(1)}" y="${f.H - 10}" font-size="10.5" fill="#111827" `,
+      markup`text-anchor="end">now</text>`,
+    ),
   ];
 }
 
@@ -128,7 +131,12 @@ function segments(status: ReportStatus, nowMs: number): Segment[] {
   });
 }
 
-const GRADIENT = markup`<defs><linearGradient id="open" x1="0" x2="1"><stop offset="0" stop-color="#fff" stop-opacity="0"/><stop offset="1" stop-color="#fff" stop-opacity="0.6"/></linearGradient></defs>`;
+/** The fade at the end of an open segment. */
+const GRADIENT = concatHtml(
+  markup`<defs><linearGradient id="open" x1="0" x2="1">`,
+  markup`<stop offset="0" stop-color="#fff" stop-opacity="0"/><stop offset="1" stop-color="#fff" stop-opacity="0.6"/>`,
+  markup`</linearGradient></defs>`,
+);
 
 /**
  * The phase timeline: rows in phases.json order, then phases only the history
@@ -159,7 +167,10 @@ export function phaseTimeline(metrics: PipelineMetrics, status: ReportStatus): H
   const legend = ['completed', 'in_progress', 'failed', 'blocked'].map(
     (s) => markup`<span><i style="background:${statusStyle(s).fill}"></i>${statusStyle(s).label}</span>`,
   );
-  const svg = markup`<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Phase timeline" xmlns="http://www.w3.org/2000/svg">`;
+  const svg = concatHtml(
+    markup`<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Phase timeline" `,
+    markup`xmlns="http://www.w3.org/2000/svg">`,
+  );
   return markup`${svg}
 ${GRADIENT}
 ${joinHtml(parts, markup`\n`)}
