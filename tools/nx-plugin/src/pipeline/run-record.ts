@@ -4,7 +4,7 @@
  * one `nx_run` activity listing every task with its status, whether it came
  * from the local or remote cache, its duration and exit code. Executors do
  * not run on cache hits, so this is where cache hits are seen; the metrics
- * (src/integrations/metrics) are computed from these activities. Each task's
+ * (src/metrics) are computed from these activities. Each task's
  * hash and hash details are kept too, for `nextrust why` (task-hashes.ts).
  */
 import { resolveStatusDir, StatusStore } from './status-store';
