@@ -100,7 +100,7 @@ describe('append and readActivities', () => {
     expect(logLines().map((l) => JSON.parse(l))).toEqual(activities);
     expect(read(ACTIVITY_LOG).endsWith('}\n')).toBe(true);
     expect((await store.readActivities(2)).activities.map((x) => x.type)).toEqual(['build_failure', 'build_done']);
-    // status() is the seed's pipeline-log.json shape.
+    // status() is the shape `nextrust status --json` prints.
     expect(await store.status()).toEqual({
       schema_version: 1,
       current_phase: null,

@@ -1,7 +1,6 @@
 /**
  * The pipeline's status: current phase, phase history and activities, in a
- * machine-readable log and a human-readable Markdown view (the seed's
- * "dual-format status artifacts", 001 "Status Tracking").
+ * machine-readable log and a human-readable Markdown view of the same state.
  *
  * Files in the status directory (default `projects/ci-status`, or
  * `--status-dir` / `NEXTRUST_STATUS_DIR`):
@@ -14,9 +13,9 @@
  *  - `corrupt/`: torn or invalid data moved aside, never dropped;
  *  - `.status.lock`: the lock (proper-lockfile) every writer holds.
  *
- * What this fixes in the seed's status-append.py: the seed re-reads and
- * rewrites the whole JSON on every append (quadratic in the number of
- * entries) and waits for its lock forever. Here an append is one line
+ * A status writer that re-reads and rewrites one whole JSON file on every
+ * append is quadratic in the number of entries, and one that waits for its
+ * lock forever hangs CI behind a killed writer. Here an append is one line
  * added under the lock (constant work: the Markdown view reads only the last
  * 64 KiB), the lock times out with a clear error, a writer killed while
  * holding it leaves a lock that goes stale after STALE_MS, and a writer killed
@@ -41,7 +40,7 @@ export const ACTIVITY_LOG = 'pipeline-log.jsonl';
 export const STATE_FILE = 'pipeline-state.json';
 /** Markdown view file name. */
 export const MARKDOWN_VIEW = 'pipeline-log.md';
-/** Default wait for the lock before giving up (ms); the seed's was 5 s. */
+/** Default wait for the lock before giving up (ms). */
 export const DEFAULT_LOCK_TIMEOUT_MS = 15_000;
 /** A lock not refreshed for this long belongs to a dead writer (ms; proper-lockfile's minimum is 2000). */
 export const STALE_MS = 3_000;
@@ -53,7 +52,7 @@ const TAIL_BYTES = 64 * 1024;
 /** Idempotency keys name files under idempotency/: no dots or slashes. */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,128}$/;
 
-/** Activity type names: lowercase words joined by `_`, as in the seed (`build_failure`). */
+/** Activity type names: lowercase words joined by `_` (`build_failure`). */
 export const activityTypeSchema = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a type like build_failure (lowercase, digits, _)');
@@ -80,7 +79,7 @@ export const phaseStatusSchema = z.enum(['in_progress', 'completed', 'failed', '
 /** Status of a phase. */
 export type PhaseStatus = z.output<typeof phaseStatusSchema>;
 
-/** A phase as run: the seed's `current_phase` object. */
+/** A phase as run: the `current_phase` object of `nextrust status --json`. */
 export const phaseRecordSchema = z
   .object({
     id: z.string().min(1),
@@ -114,7 +113,7 @@ export interface StatusWarning {
   message: string;
 }
 
-/** Everything `nextrust status --json` prints: the seed's pipeline-log.json shape, plus warnings. */
+/** Everything `nextrust status --json` prints: current phase, phase history, activities, plus warnings. */
 export interface PipelineStatus extends PipelineState {
   activities: Activity[];
   warnings: StatusWarning[];
@@ -176,7 +175,7 @@ export interface RotationResult {
   dryRun: boolean;
 }
 
-/** Options of a rotation: the seed keeps 30 days. */
+/** Options of a rotation (`nextrust rotate-status`; 30 days kept by default). */
 export interface RotationOptions {
   /** Archive activities older than this many days (default 30). */
   maxAgeDays?: number;
@@ -732,9 +731,8 @@ export async function forEachLine(
 }
 
 /**
- * Renders the Markdown view: the seed's pipeline-log.md layout (001
- * "Dual-Format Artifacts"): title, last update, current phase, the phase
- * checklist, recent activities (newest last).
+ * Renders the Markdown view (`pipeline-log.md`): title, last update, current
+ * phase, the phase checklist, recent activities (newest last).
  */
 export function renderStatusMarkdown(
   state: PipelineState,
