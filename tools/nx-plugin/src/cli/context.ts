@@ -7,7 +7,6 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { findWorkspaceRoot, resolveStatusDir, StatusStore } from '../pipeline/status-store';
-import type { ExitCode } from './errors';
 
 /** Where the CLI writes and what it reads from its process; replaced in tests. */
 export interface CliIo {
@@ -48,7 +47,7 @@ export interface CliContext {
   /** The clock, in ms since the epoch. */
   now(): number;
   /** Sets the exit code of a command that ends normally with a non-zero answer (errors.ts: EXIT). */
-  setExitCode(code: ExitCode | number): void;
+  setExitCode(code: number): void;
   /** Prints `value` as indented JSON and a newline on stdout. */
   json(value: unknown): void;
   /** Prints `nextrust: warning: <text>` and a newline on stderr. */

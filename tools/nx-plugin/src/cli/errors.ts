@@ -9,7 +9,7 @@
  * of the pipeline modules are mapped by their class (LockTimeoutError: 3;
  * ConfigError and anything else: 2), never by their message text.
  */
-import { CommanderError } from 'commander';
+import { CommanderError, Help } from 'commander';
 import { LockTimeoutError } from '../pipeline/status-store';
 
 /** The exit codes of the CLI (meanings: EXIT_CODE_MEANINGS). */
@@ -37,23 +37,15 @@ export const EXIT_CODE_EXCEPTIONS: readonly string[] = [
 
 const CODES = Object.values(EXIT) as ExitCode[];
 
-/** `text` cut into lines of at most `width` characters at spaces. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line];
-}
-
 /** The `Exit codes:` section of `nextrust --help` (starts with a newline; lines up to 80 columns). */
 export function exitCodesHelp(): string {
+  // commander's own wrapping (Help.boxWrap), as for the rest of the help.
+  const help = new Help();
   const rows = CODES.flatMap((code) =>
-    wrap(EXIT_CODE_MEANINGS[code], 74).map((l, i) => (i === 0 ? `  ${String(code).padEnd(4)}${l}` : `      ${l}`)),
+    help
+      .boxWrap(EXIT_CODE_MEANINGS[code], 74)
+      .split('\n')
+      .map((l, i) => (i === 0 ? `  ${String(code).padEnd(4)}${l}` : `      ${l}`)),
   );
   return `\nExit codes:\n${[...rows, ...EXIT_CODE_EXCEPTIONS.map((l) => `  ${l}`)].join('\n')}`;
 }
