@@ -2,7 +2,7 @@
 // elements, and escaping of special characters.
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import { toJUnitXml } from './junit';
-import type { CaseResult } from './run-tests';
+import type { CaseResult } from './results';
 
 /** A passing case; override fields to shape it. */
 function caseResult(o: Partial<CaseResult> = {}): CaseResult {

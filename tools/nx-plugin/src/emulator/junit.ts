@@ -7,7 +7,7 @@
  * of which would corrupt the output or make it ill-formed XML 1.0.
  */
 import { create } from 'xmlbuilder2';
-import type { CaseResult } from './run-tests';
+import type { CaseResult } from './results';
 
 /**
  * Makes program output safe for xmlbuilder2: `&` becomes `&amp;` (xmlbuilder2
@@ -19,6 +19,7 @@ export function xmlText(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(
+      // eslint-disable-next-line no-control-regex -- the characters XML 1.0 forbids are what this finds
       /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
       (c) => {
         const code = c.charCodeAt(0);
