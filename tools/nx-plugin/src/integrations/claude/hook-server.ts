@@ -57,7 +57,7 @@ import {
   type HookResponse,
 } from './hook-protocol';
 import { dispatchHook, payloadTooLargeOutcome, type HookOutcome } from './dispatcher';
-import { appendHookLog, hookFailedOutcome, hookTool, timedOutOutcome } from './hook-main';
+import { appendHookLog, hookFailedOutcome, hookTool, timedOutOutcome } from './hook-outcomes';
 
 /** Default idle time before the server exits (ms). */
 export const DEFAULT_IDLE_MS = 30 * 60 * 1000;
@@ -134,6 +134,7 @@ export function ensurePrivateDir(dir: string): void {
 
 /** The default staleness check: dist/ no longer fresh, or rebuilt since `stampAtStart`. */
 function distChanged(pluginDir: string): () => boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript at a path relative to the plugin folder, the same from src/ and from dist/src/
   const { distFreshness } = require(path.join(pluginDir, 'bin', 'freshness.js')) as {
     distFreshness: (dir: string) => { fresh: boolean; stampMtimeMs: number | undefined };
   };
@@ -212,6 +213,7 @@ export function workerModule(pluginDir: string): HookWorkerModule {
   if (!__filename.endsWith('.ts')) return { module: __filename };
   const compiled = path.join(pluginDir, 'dist', path.relative(pluginDir, __filename).replace(/\.ts$/, '.js'));
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JavaScript at a path relative to the plugin folder, the same from src/ and from dist/src/
     const { distFreshness } = require(path.join(pluginDir, 'bin', 'freshness.js')) as {
       distFreshness: (dir: string) => { fresh: boolean };
     };
@@ -646,7 +648,7 @@ export async function startHookServer(options: HookServerOptions): Promise<Runni
   } catch (e) {
     await pool.close();
     await release().catch(() => undefined);
-    throw new Error(`hook server: cannot listen on ${socketPath}: ${(e as Error).message}`);
+    throw new Error(`hook server: cannot listen on ${socketPath}: ${(e as Error).message}`, { cause: e });
   }
   server.on('error', (e) => log(`hook server: ${e.message}`));
   armIdle();

@@ -11,7 +11,6 @@
  * Content-Security-Policy meta forbids scripts and remote loads as a second
  * net. Times are UTC.
  */
-import type { PipelineState } from '../../pipeline/status-store';
 import type { PipelineMetrics } from '../types';
 import { aiSection } from './ai';
 import { cacheSection, failureRates } from './charts';
@@ -19,10 +18,9 @@ import { fmtInt, formatPercent, formatTime, formatUsd, rateColor, statusStyle, t
 import { concatHtml, joinHtml, markup, type Html } from './html';
 import { CSS } from './style';
 import { durationTable, failuresTable, flakyTable, precisionTable } from './tables';
-import { phaseTimeline } from './timeline';
+import { phaseTimeline, type ReportStatus } from './timeline';
 
-/** What the report needs of the pipeline state. */
-export type ReportStatus = Pick<PipelineState, 'current_phase' | 'phase_history'>;
+export type { ReportStatus } from './timeline';
 
 /** A key number: label, value (coloured when `color`) and a detail line. */
 function kpi(label: string, value: string, detail: string, color?: string): Html {

@@ -1,9 +1,11 @@
 /** The report's phase timeline: one SVG row per phase, a bar per time it was the current phase. */
-import type { PhaseRecord } from '../../pipeline/status-store';
+import type { PhaseRecord, PipelineState } from '../../pipeline/status-store';
 import type { PipelineMetrics } from '../types';
 import { DAY, formatDuration, formatTime, HOUR, statusStyle, truncate } from './format';
 import { concatHtml, joinHtml, markup, type Html } from './html';
-import type { ReportStatus } from './render';
+
+/** What the report needs of the pipeline state. */
+export type ReportStatus = Pick<PipelineState, 'current_phase' | 'phase_history'>;
 
 /** A time-axis step giving at most ~8 ticks. */
 function tickStep(spanMs: number): number {
