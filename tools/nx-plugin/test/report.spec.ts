@@ -2,8 +2,8 @@
 // known and unknown failures, a phase history, AI usage) rendered to a temp file; its content, that it is
 // self-contained (no script, no external asset) and that data is escaped (a `<script>` planted in a failure
 // message, a design summary and a phase message); then the real thing: Debian's Chromium opens it headless,
-// its DOM is dumped (no script element came through) and a screenshot is taken and checked (PNG signature,
-// IHDR size, pixels actually drawn).
+// its DOM is dumped (no script element came through) and a screenshot is taken and checked (decoded by pngjs:
+// size, pixels actually drawn).
 //
 // Needs /usr/bin/chromium (apt-get install chromium; scripts/setup.sh). NEXTRUST_REPORT_SCREENSHOT=<file>
 // keeps a copy of the screenshot (and of the report, as <file>.html).
@@ -11,13 +11,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import { recordUsage } from '../src/ai/usage';
 import { computeMetrics, type PipelineMetrics } from '../src/metrics';
 import { escapeHtml, formatDuration, renderReport } from '../src/metrics/report';
 import { findPhase, PHASES_FILE, phasesFileSchema } from '../src/pipeline/phases';
 import { StatusStore } from '../src/pipeline/status-store';
 import { readValidatedJson } from '../src/pipeline/validated-file';
+import { PNG } from 'pngjs';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -352,60 +352,20 @@ describe('renderReport', () => {
   });
 });
 
-/** Width, height and decoded RGB(A) rows of a PNG (8-bit RGB or RGBA, non-interlaced). */
+/**
+ * Width, height, rows and an RGB pixel reader of a PNG screenshot, decoded by pngjs
+ * (https://github.com/pngjs/pngjs; `PNG.sync.read` checks the signature, chunk CRCs and filters, and gives RGBA).
+ */
 function decodePng(buf: Buffer): {
   width: number;
   height: number;
-  bpp: number;
-  pixel: (x: number, y: number) => number[];
   rows: Buffer[];
+  pixel: (x: number, y: number) => number[];
 } {
-  expect(buf.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  expect(buf.toString('latin1', 12, 16)).toBe('IHDR');
-  const width = buf.readUInt32BE(16);
-  const height = buf.readUInt32BE(20);
-  const depth = buf[24];
-  const colorType = buf[25];
-  const interlace = buf[28];
-  expect([depth, interlace]).toEqual([8, 0]);
-  expect([2, 6]).toContain(colorType);
-  const bpp = colorType === 6 ? 4 : 3;
-  const idat: Buffer[] = [];
-  for (let off = 8; off < buf.length;) {
-    const len = buf.readUInt32BE(off);
-    const type = buf.toString('latin1', off + 4, off + 8);
-    if (type === 'IDAT') idat.push(buf.subarray(off + 8, off + 8 + len));
-    off += 12 + len;
-  }
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const stride = width * bpp;
-  expect(raw.length).toBe(height * (stride + 1));
-  const rows: Buffer[] = [];
-  let prev = Buffer.alloc(stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = Buffer.from(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)));
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? line[i - bpp] : 0;
-      const b = prev[i];
-      const c = i >= bpp ? prev[i - bpp] : 0;
-      let add = 0;
-      if (filter === 1) add = a;
-      else if (filter === 2) add = b;
-      else if (filter === 3) add = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        add = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      line[i] = (line[i] + add) & 0xff;
-    }
-    rows.push(line);
-    prev = line;
-  }
-  return { width, height, bpp, rows, pixel: (x, y) => [...rows[y].subarray(x * bpp, x * bpp + 3)] };
+  const png = PNG.sync.read(buf);
+  const stride = png.width * 4;
+  const rows = Array.from({ length: png.height }, (_, y) => png.data.subarray(y * stride, (y + 1) * stride));
+  return { width: png.width, height: png.height, rows, pixel: (x, y) => [...rows[y].subarray(x * 4, x * 4 + 3)] };
 }
 
 function chromium(args: string[], profile: string) {
