@@ -329,13 +329,13 @@ function checkRange(value: number, f: Fixup, where: string): void {
  * A GNU ld linker script that lays out ELF objects as link() does (for comparing
  * the two byte for byte): the four groups as output sections at `base`, input
  * sections by name in command-line order, no string merging across objects
- * (each object's sections keep their place), entry `_start`.
+ * (each object's sections keep their place), entry `start` (the C function `start` of the test programs).
  * Script language: https://sourceware.org/binutils/docs/ld/Scripts.html
  * @param base the image's first address.
  */
 export function gnuLinkerScript(base: number): string {
   return [
-    'ENTRY(_start)',
+    'ENTRY(start)',
     'SECTIONS',
     '{',
     `  . = 0x${base.toString(16)};`,
