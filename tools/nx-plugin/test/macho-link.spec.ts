@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gnuLinkerScript, link, readInputs, readObject, type LinkResult } from '../src/macho/linker';
+import { parseMachObject } from '../src/macho/macho-reader';
 import { runLinked } from '../src/macho/run';
 import { runProcess, runTool } from '../src/util/exec';
 import type { ToolchainManifest } from '../src/toolchain/locate';
@@ -277,4 +278,64 @@ describe('link harness with the real toolchain', () => {
       }
     },
   );
+
+  it('68k NeXT Mach-O assembly: every relocation kind the writer emits, values by hand, run under qemu-m68k', async () => {
+    // Assembly cannot run on the build host: the expected values follow from the sources and the layout rules.
+    const objects: string[] = [];
+    for (const name of ['prog', 'ext']) {
+      const out = path.join(dir, `next-asm-${name}.o`);
+      await runTool(toolchain.llvm.tools.clang.path, [
+        '-cc1as',
+        '-triple',
+        'm68k-next-nextstep-macho',
+        '-target-cpu',
+        'M68040',
+        '-filetype',
+        'obj',
+        path.join(FIXTURES, 'next-asm', `${name}.s`),
+        '-o',
+        out,
+      ]);
+      objects.push(out);
+    }
+    const prog = parseMachObject(fs.readFileSync(objects[0]), objects[0]);
+    const kinds = new Set(
+      prog.relocations
+        .flat()
+        .map(
+          (r) =>
+            `${['VANILLA', 'PAIR', 'SECTDIFF'][r.type]}/${r.scattered ? 'scattered' : r.extern ? 'extern' : 'local'}/${r.pcrel ? 'pcrel' : 'abs'}/${r.length}`,
+        ),
+    );
+    expect([...kinds].sort()).toEqual([
+      'PAIR/scattered/abs/2',
+      'SECTDIFF/scattered/abs/2',
+      'VANILLA/extern/abs/2',
+      'VANILLA/extern/pcrel/1',
+      'VANILLA/extern/pcrel/2',
+      'VANILLA/local/abs/2',
+      'VANILLA/scattered/abs/2',
+    ]);
+    const linked = link(readInputs(objects), { base: BASE });
+    // prog __text (0x40 bytes), ext __text (0xe), prog __cstring (_second, _third 12 bytes on), prog __data
+    // (_table, _diff at +8), ext __data (_greeting).
+    expect(linked.layout.map((p) => [path.basename(p.object), p.section, p.address - BASE])).toEqual([
+      ['next-asm-prog.o', '__TEXT,__text', 0],
+      ['next-asm-ext.o', '__TEXT,__text', 0x40],
+      ['next-asm-prog.o', '__TEXT,__cstring', 0x4e],
+      ['next-asm-prog.o', '__DATA,__data', 0x66],
+      ['next-asm-ext.o', '__DATA,__data', 0x72],
+    ]);
+    const img = Buffer.from(linked.image);
+    expect(img.readInt16BE(0x2)).toBe(0x72 - 0x2); // lea (_greeting,%pc): the pc is the extension word
+    expect(img.readInt32BE(0xc)).toBe(0x40 - 0xc); // bsr.l _write_out
+    expect(img.readUInt32BE(0x2a)).toBe(BASE + 0x66 + 4); // move.l _table+4 (scattered)
+    expect(img.readUInt32BE(0x66 + 4)).toBe(BASE + 0x4e + 12); // .long _third
+    expect(img.readInt32BE(0x66 + 8)).toBe(0x4e - 0x66); // .long _second - _table (SECTDIFF)
+    const r = await runLinked(linked, { file: path.join(dir, 'next-asm'), qemu: toolchain.qemu.qemuM68k.path });
+    expect({ stdout: r.stdout, exitCode: r.exitCode }).toEqual({
+      stdout: 'hello from ext\nsecond line\nthird line\n',
+      exitCode: 7,
+    });
+  });
 });
