@@ -100,6 +100,10 @@ export class LinkError extends Error {
 export class ByteReader {
   private readonly view: DataView;
 
+  /**
+   * @param bytes the whole file; @param file its name for messages;
+   * @param bigEndian the file's byte order (a Mach-O reader sets it from the magic number).
+   */
   constructor(
     readonly bytes: Uint8Array,
     readonly file: string,
@@ -116,21 +120,25 @@ export class ByteReader {
       );
   }
 
+  /** Unsigned byte at `offset`; `what` names the field in the error. @throws LinkError outside the file. */
   u8(offset: number, what: string): number {
     this.check(offset, 1, what);
     return this.view.getUint8(offset);
   }
 
+  /** Unsigned 16-bit value in the file's byte order. @throws LinkError outside the file. */
   u16(offset: number, what: string): number {
     this.check(offset, 2, what);
     return this.view.getUint16(offset, !this.bigEndian);
   }
 
+  /** Unsigned 32-bit value in the file's byte order. @throws LinkError outside the file. */
   u32(offset: number, what: string): number {
     this.check(offset, 4, what);
     return this.view.getUint32(offset, !this.bigEndian);
   }
 
+  /** Signed 32-bit value in the file's byte order. @throws LinkError outside the file. */
   i32(offset: number, what: string): number {
     this.check(offset, 4, what);
     return this.view.getInt32(offset, !this.bigEndian);
