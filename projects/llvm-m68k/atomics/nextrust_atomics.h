@@ -22,32 +22,41 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define NX_SYNC_DECLARE(N, T)                                                             \
-  T nx_val_compare_and_swap_##N(volatile T *p, T expected, T desired)                      \
-      __asm__("__sync_val_compare_and_swap_" #N);                                          \
-  bool nx_bool_compare_and_swap_##N(volatile T *p, T expected, T desired)                  \
-      __asm__("__sync_bool_compare_and_swap_" #N);                                         \
-  T nx_fetch_and_add_##N(volatile T *p, T v) __asm__("__sync_fetch_and_add_" #N);          \
-  T nx_fetch_and_sub_##N(volatile T *p, T v) __asm__("__sync_fetch_and_sub_" #N);          \
-  T nx_fetch_and_and_##N(volatile T *p, T v) __asm__("__sync_fetch_and_and_" #N);          \
-  T nx_fetch_and_or_##N(volatile T *p, T v) __asm__("__sync_fetch_and_or_" #N);            \
-  T nx_fetch_and_xor_##N(volatile T *p, T v) __asm__("__sync_fetch_and_xor_" #N);          \
-  T nx_fetch_and_nand_##N(volatile T *p, T v) __asm__("__sync_fetch_and_nand_" #N);        \
-  T nx_add_and_fetch_##N(volatile T *p, T v) __asm__("__sync_add_and_fetch_" #N);          \
-  T nx_sub_and_fetch_##N(volatile T *p, T v) __asm__("__sync_sub_and_fetch_" #N);          \
-  T nx_and_and_fetch_##N(volatile T *p, T v) __asm__("__sync_and_and_fetch_" #N);          \
-  T nx_or_and_fetch_##N(volatile T *p, T v) __asm__("__sync_or_and_fetch_" #N);            \
-  T nx_xor_and_fetch_##N(volatile T *p, T v) __asm__("__sync_xor_and_fetch_" #N);          \
-  T nx_nand_and_fetch_##N(volatile T *p, T v) __asm__("__sync_nand_and_fetch_" #N);        \
-  T nx_lock_test_and_set_##N(volatile T *p, T v) __asm__("__sync_lock_test_and_set_" #N);  \
-  void nx_lock_release_##N(volatile T *p) __asm__("__sync_lock_release_" #N);
+/*
+ * A symbol name for an asm label or inline assembly, with the target's user
+ * label prefix that the C compiler puts before C names: none on ELF (Linux),
+ * `_` on Mach-O (NeXTSTEP, docs/nextstep.md).
+ */
+#define NX_STR_(x) #x
+#define NX_STR(x) NX_STR_(x)
+#define NX_ASM_NAME(name) NX_STR(__USER_LABEL_PREFIX__) name
+
+#define NX_SYNC_DECLARE(N, T)                                                                          \
+  T nx_val_compare_and_swap_##N(volatile T *p, T expected, T desired)                                  \
+      __asm__(NX_ASM_NAME("__sync_val_compare_and_swap_" #N));                                         \
+  bool nx_bool_compare_and_swap_##N(volatile T *p, T expected, T desired)                              \
+      __asm__(NX_ASM_NAME("__sync_bool_compare_and_swap_" #N));                                        \
+  T nx_fetch_and_add_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_add_" #N));         \
+  T nx_fetch_and_sub_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_sub_" #N));         \
+  T nx_fetch_and_and_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_and_" #N));         \
+  T nx_fetch_and_or_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_or_" #N));           \
+  T nx_fetch_and_xor_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_xor_" #N));         \
+  T nx_fetch_and_nand_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_fetch_and_nand_" #N));       \
+  T nx_add_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_add_and_fetch_" #N));         \
+  T nx_sub_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_sub_and_fetch_" #N));         \
+  T nx_and_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_and_and_fetch_" #N));         \
+  T nx_or_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_or_and_fetch_" #N));           \
+  T nx_xor_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_xor_and_fetch_" #N));         \
+  T nx_nand_and_fetch_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_nand_and_fetch_" #N));       \
+  T nx_lock_test_and_set_##N(volatile T *p, T v) __asm__(NX_ASM_NAME("__sync_lock_test_and_set_" #N)); \
+  void nx_lock_release_##N(volatile T *p) __asm__(NX_ASM_NAME("__sync_lock_release_" #N));
 
 NX_SYNC_DECLARE(1, uint8_t)
 NX_SYNC_DECLARE(2, uint16_t)
 NX_SYNC_DECLARE(4, uint32_t)
 
 /** Full memory barrier (__sync_synchronize). */
-void nx_synchronize(void) __asm__("__sync_synchronize");
+void nx_synchronize(void) __asm__(NX_ASM_NAME("__sync_synchronize"));
 
 /** log2 of the number of locks in the table (10: 1024 locks, as compiler-rt). */
 #ifndef NEXTRUST_LOCK_BITS

@@ -58,10 +58,10 @@ typedef struct {
  * code and .bss failed to link ("relocation truncated to fit"); no clang flag
  * changes that. The table's absolute address is loaded with `lea` instead.
  */
-static nx_padded_lock nx_locks[NEXTRUST_LOCK_COUNT] __asm__("nextrust_spinlock_table") __attribute__((used));
+static nx_padded_lock nx_locks[NEXTRUST_LOCK_COUNT] __asm__(NX_ASM_NAME("nextrust_spinlock_table")) __attribute__((used));
 static inline nx_padded_lock *nx_lock_table(void) {
   nx_padded_lock *base;
-  __asm__("lea nextrust_spinlock_table, %0" : "=a"(base));
+  __asm__("lea " NX_ASM_NAME("nextrust_spinlock_table") ", %0" : "=a"(base));
   return base;
 }
 #else

@@ -16,5 +16,9 @@ export default async function atomicsExecutor(
     console.log(
       `${m.archive}: ${m.symbols.length} __sync_* libcalls, ${m.size} bytes, sha256 ${m.sha256.slice(0, 16)}…`,
     );
+    if (m.nextstep)
+      console.log(
+        `${m.nextstep.archive} (Mach-O, ${m.nextstep.triple}): ${m.nextstep.symbols.length} __sync_* libcalls, ${m.nextstep.size} bytes`,
+      );
   });
 }
