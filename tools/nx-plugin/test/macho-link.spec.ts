@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gnuLinkerScript, link, readInputs, readObject, type LinkResult } from '../src/macho/linker';
+import type { InputObject } from '../src/macho/model';
 import { parseMachObject } from '../src/macho/macho-reader';
 import { runLinked } from '../src/macho/run';
 import { runProcess, runTool } from '../src/util/exec';
@@ -245,14 +246,17 @@ describe('link harness with the real toolchain', () => {
   });
 
   it.each(PROGRAMS)(
-    '68k round trip: %s from the same IR route as ELF and as Mach-O: the same code, relocated at the same places, both with the host output',
+    '68k round trip: %s from the same IR route as ELF and as Mach-O: the same code, relocated at the same places to the same symbols, both with the host output',
     async (program) => {
       const files = [path.join(FIXTURES, 'rt.c'), ...sources(program)];
       const macho = await compileViaLlc('m68k-next-nextstep-macho', 'rt-next', files);
       const elf = await compileViaLlc('m68k-unknown-linux-gnu', 'rt-elf', files);
+      const refs: { elf: string; macho: string; refs: (readonly [number, string, number, boolean])[] }[] = [];
       for (let i = 0; i < files.length; i++) {
-        const e = readObject(fs.readFileSync(elf[i]), elf[i]).sections.find((s) => s.name === '.text')!;
-        const m = readObject(fs.readFileSync(macho[i]), macho[i]).sections.find((s) => s.name === '__TEXT,__text')!;
+        const eObj = readObject(fs.readFileSync(elf[i]), elf[i]);
+        const mObj = readObject(fs.readFileSync(macho[i]), macho[i]);
+        const e = eObj.sections.find((s) => s.name === '.text')!;
+        const m = mObj.sections.find((s) => s.name === '__TEXT,__text')!;
         const sites = (fx: typeof e.fixups) => fx.map((f) => `${f.offset}/${f.size}/${f.pcrel}`).sort();
         expect(sites(m.fixups)).toEqual(sites(e.fixups));
         const masked = (data: Uint8Array, fx: typeof e.fixups) => {
@@ -261,11 +265,37 @@ describe('link harness with the real toolchain', () => {
           return b.toString('hex');
         };
         expect(masked(m.data, m.fixups)).toBe(masked(e.data, e.fixups));
+        // A field that refers to a global symbol: where the symbol is external to the object, the Mach-O
+        // entry names the same one (NeXT's with the leading underscore) with the same addend (a symbol defined
+        // in the object gets a section entry there); after linking, both images hold the symbol's address
+        // plus the addend (checked below for every such field).
+        const globalRefs = (o: InputObject, sec: typeof e, prefix: string) =>
+          sec.fixups
+            .filter((f) => f.plus.kind === 'symbol' && o.symbols[f.plus.index].global && !f.pcrel)
+            .map((f) => {
+              const sym = o.symbols[(f.plus as { index: number }).index];
+              return [f.offset, sym.name.slice(prefix.length), f.addend, sym.def.kind === 'undefined'] as const;
+            })
+            .sort((x, y) => x[0] - y[0]);
+        const eRefs = globalRefs(eObj, e, '');
+        expect(globalRefs(mObj, m, '_')).toEqual(eRefs.filter((r) => r[3]));
+        refs.push({ elf: elf[i], macho: macho[i], refs: eRefs });
       }
       const linkedElf = link(readInputs(elf), { base: BASE });
       const linkedMacho = link(readInputs(macho), { base: BASE });
-      // (The images differ in layout: ELF aligns .text to 4, the Mach-O writer __text to 2, and the data
-      // sections differ, __TEXT,__cstring against .rodata.str1.1; so the relocated values differ too.)
+      // The images are laid out differently (ELF aligns .text to 4, the Mach-O writer __text to 2; strings go
+      // to __TEXT,__cstring against .rodata.str1.1), so compare each relocated reference through the symbol map.
+      expect(refs.flatMap((r) => r.refs).length).toBeGreaterThan(20);
+      for (const { elf: eo, macho: mo, refs: list } of refs) {
+        const at = (l: LinkResult, obj: string) =>
+          l.layout.find((p) => p.object === obj && p.group === 'text')!.address;
+        for (const [offset, name, addend] of list) {
+          const ev = Buffer.from(linkedElf.image).readUInt32BE(at(linkedElf, eo) + offset - BASE);
+          const mv = Buffer.from(linkedMacho.image).readUInt32BE(at(linkedMacho, mo) + offset - BASE);
+          expect([name, ev]).toEqual([name, (linkedElf.symbols.get(name)! + addend) >>> 0]);
+          expect([name, mv]).toEqual([name, (linkedMacho.symbols.get(`_${name}`)! + addend) >>> 0]);
+        }
+      }
       for (const [linked, tag] of [
         [linkedElf, 'elf'],
         [linkedMacho, 'next'],
