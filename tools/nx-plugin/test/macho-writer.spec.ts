@@ -6,13 +6,16 @@
 //    extern or section number, scattered r_value) and the value each relocated item holds, in NeXT's
 //    convention (cctools ld/generic_reloc.c: a pc-relative item holds "target - address of the item");
 //  - Debian's backend (the same clang and llc without the preload) crashes on the same inputs, and writes
-//    ELF for m68k-apple-darwin, as the patched one does: only a Mach-O triple selects the writer.
+//    ELF for m68k-apple-darwin, as the patched one does: only a Mach-O triple selects the writer;
+//  - the NeXT target spec (projects/rust-target/target-specs/m68k-next-nextstep.json): rustc accepts its
+//    data layout and writes Mach-O; the atomics' NeXTSTEP archive is Mach-O with NeXT's symbol names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { scratchDir } from '../src/backend/regressions';
+import { buildAtomics, NEXTSTEP_MACHO_TRIPLE } from '../src/build/atomics';
 import type { ToolchainManifest } from '../src/toolchain/locate';
 import { runProcess } from '../src/util/exec';
-import { workspaceToolchain } from './scratch-workspace';
+import { workspaceToolchain, WORKSPACE_ROOT } from './scratch-workspace';
 
 const TRIPLE = 'm68k-next-nextstep-macho';
 let toolchain: ToolchainManifest;
@@ -58,8 +61,8 @@ function hex(s: string): number {
 }
 
 /** Runs a command and fails the test with its output when it does not exit 0. */
-async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
-  const r = await runProcess(cmd, args, { env });
+async function run(cmd: string, args: string[], env?: Record<string, string>, cwd?: string): Promise<string> {
+  const r = await runProcess(cmd, args, { env, cwd });
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.exitCode}:\n${r.all}`);
   return r.stdout;
 }
@@ -601,6 +604,97 @@ describe("Debian's backend for the same inputs", () => {
       const r = await runProcess(clang, ['-cc1as', '-triple', 'm68k-apple-darwin', '-filetype', 'obj', src, '-o', out]);
       expect(r.exitCode).toBe(0);
       expect(elf(out)).toBe('\x7fELF');
+    }
+  });
+});
+
+describe('the NeXTSTEP flavour', () => {
+  const SPEC = path.join(WORKSPACE_ROOT, 'projects/rust-target/target-specs/m68k-next-nextstep.json');
+
+  it("the target spec names the Mach-O triple and m:o, and rustc's object is Mach-O with NeXT's names", async () => {
+    const spec = JSON.parse(fs.readFileSync(SPEC, 'utf8'));
+    expect(spec['llvm-target']).toBe(NEXTSTEP_MACHO_TRIPLE);
+    expect(spec['data-layout']).toMatch(/^E-m:o-/);
+    // A crate without core (no sysroot needed): rustc compares the spec's data layout with the backend's
+    // and fails on a difference.
+    const src = path.join(work, 'nocore.rs');
+    fs.writeFileSync(
+      src,
+      [
+        '#![feature(no_core, lang_items)]',
+        '#![allow(internal_features)]',
+        '#![no_core]',
+        '#![crate_type = "lib"]',
+        '#[lang = "pointee_sized"] pub trait PointeeSized {}',
+        '#[lang = "meta_sized"] pub trait MetaSized: PointeeSized {}',
+        '#[lang = "sized"] pub trait Sized: MetaSized {}',
+        '#[lang = "copy"] pub trait Copy {}',
+        'impl Copy for i32 {}',
+        '#[lang = "drop_in_place"] pub unsafe fn drop_in_place<T: PointeeSized>(_: *mut T) {}',
+        'unsafe extern "C" { fn ext_func(x: i32) -> i32; static ext_data: i32; }',
+        '#[no_mangle] pub unsafe extern "C" fn nextrust_call(x: i32) -> i32 { unsafe { ext_func(ext_data) } }',
+        '',
+      ].join('\n'),
+    );
+    const obj = path.join(work, 'nocore.o');
+    await run(
+      toolchain.rust.rustc.path,
+      ['-Zunstable-options', '--target', SPEC, '--emit=obj', '-O', '-Ccode-model=large', src, '-o', obj],
+      { RUSTC_BOOTSTRAP: '1' },
+    );
+    const d = await dump(obj);
+    expectNextHeader(d);
+    expect(sym(d, '_nextrust_call')).toMatchObject({ scope: 'g', section: '__TEXT,__text' });
+    const externs = d.relocs['__TEXT,__text'].filter((r) => r.extern === 'True').map((r) => r.target);
+    expect(externs.sort()).toEqual(['_ext_data', '_ext_func']);
+  });
+
+  it('the atomics have a Mach-O archive for NeXTSTEP: the 49 libcalls as ___sync_*, the lock table local', async () => {
+    const config = JSON.parse(
+      fs.readFileSync(path.join(WORKSPACE_ROOT, 'projects/llvm-m68k/nextrust.json'), 'utf8'),
+    ).atomics;
+    const outDir = path.join(work, 'atomics');
+    const manifest = await buildAtomics({
+      workspaceRoot: WORKSPACE_ROOT,
+      toolchain,
+      cpu: 'm68040',
+      sources: config.sources.map((s: string) => path.join('projects/llvm-m68k', s)),
+      includeDirs: config.includeDirs.map((d: string) => path.join('projects/llvm-m68k', d)),
+      cflags: config.cflags,
+      archive: config.archive,
+      outputDir: outDir,
+    });
+    expect(manifest.nextstep).not.toBeNull();
+    const ns = manifest.nextstep!;
+    expect(ns.triple).toBe(NEXTSTEP_MACHO_TRIPLE);
+    expect(ns.symbols).toEqual(manifest.symbols);
+    expect(ns.symbols).toHaveLength(49);
+    const archive = path.resolve(WORKSPACE_ROOT, ns.archive);
+    expect(archive).toBe(path.join(outDir, 'nextstep', config.archive));
+    // BSD archive: its symbol table member is __.SYMDEF (LLVM's ArchiveWriter for the bsd format, as rustc's
+    // archive-format "bsd").
+    const bytes = fs.readFileSync(archive);
+    expect(bytes.subarray(0, 8).toString('latin1')).toBe('!<arch>\n');
+    // The first member's name is BSD's extended form `#1/<length>`, the name following the 60-byte header.
+    const ext = /^#1\/(\d+) /.exec(bytes.subarray(8, 24).toString('latin1'));
+    expect(ext).not.toBeNull();
+    expect(bytes.subarray(68, 68 + Number(ext![1])).toString('latin1')).toMatch(/^__\.SYMDEF\0*$/);
+    const members = path.join(work, 'atomics-members');
+    fs.mkdirSync(members, { recursive: true });
+    await run(toolchain.llvm.tools['llvm-ar'].path, ['x', archive], undefined, members);
+    const objects = fs.readdirSync(members);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) {
+      const d = await dump(path.join(members, o));
+      expectNextHeader(d);
+      // Defined where the inline assembly looks for it (both get NeXT's underscore), nothing undefined.
+      expect(sym(d, '_nextrust_spinlock_table')).toMatchObject({ scope: 'l', section: '__DATA,__bss' });
+      expect(d.syms.filter((x) => x.section === '*UND*')).toEqual([]);
+      for (const n of manifest.symbols) expect(sym(d, '_' + n)).toMatchObject({ scope: 'g', section: '__TEXT,__text' });
+      const relocs = d.relocs['__TEXT,__text'];
+      expect(relocs.length).toBeGreaterThanOrEqual(48);
+      for (const r of relocs) expect(r).toMatchObject({ extern: 'False', pcrel: false, length: 'long' });
+      expect([...new Set(relocs.map((r) => r.target))]).toEqual([expect.stringMatching(/\(__DATA,__bss\)$/)]);
     }
   });
 });
