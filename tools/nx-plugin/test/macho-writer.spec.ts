@@ -576,6 +576,44 @@ describe('C for m68k-next-nextstep-macho (llc with the patched backend)', () => 
   });
 });
 
+describe('constants for m68k-next-nextstep-macho (llc with the patched backend)', () => {
+  it("puts 4- and 8-byte literals in __literal4/__literal8 and 16-byte ones in __TEXT,__const, not __literal16 (later than NeXT's ld)", async () => {
+    const ll = path.join(work, 'literals.ll');
+    fs.writeFileSync(
+      ll,
+      [
+        '@k16 = private unnamed_addr constant [4 x i32] [i32 1, i32 2, i32 3, i32 4], align 4',
+        '@k8 = private unnamed_addr constant [2 x i32] [i32 5, i32 6], align 4',
+        '@k4 = private unnamed_addr constant i32 7, align 4',
+        'define ptr @p16() nounwind { ret ptr @k16 }',
+        'define ptr @p8() nounwind { ret ptr @k8 }',
+        'define ptr @p4() nounwind { ret ptr @k4 }',
+        '',
+      ].join('\n'),
+    );
+    const obj = path.join(work, 'literals.o');
+    await run(toolchain.llvm.tools.llc.path, [
+      `-mtriple=${TRIPLE}`,
+      '-code-model=large',
+      '-filetype=obj',
+      ll,
+      '-o',
+      obj,
+    ]);
+    const d = await dump(obj);
+    expectNextHeader(d);
+    expect(Object.keys(d.sections).sort()).toEqual([
+      '__TEXT,__const',
+      '__TEXT,__literal4',
+      '__TEXT,__literal8',
+      '__TEXT,__text',
+    ]);
+    expect(d.sections['__TEXT,__literal4'].type).toBe('S_4BYTE_LITERALS');
+    expect(d.sections['__TEXT,__literal8'].type).toBe('S_8BYTE_LITERALS');
+    expect(d.contents['__TEXT,__const'].toString('hex')).toBe('00000001000000020000000300000004');
+  });
+});
+
 describe("Debian's backend for the same inputs", () => {
   const systemClang = () => path.join(toolchain.llvm.binDir, 'clang');
   const systemLlc = () => path.join(toolchain.llvm.binDir, 'llc');
