@@ -576,6 +576,36 @@ describe('C for m68k-next-nextstep-macho (llc with the patched backend)', () => 
   });
 });
 
+describe('a pc-relative reference to a local symbol plus an offset', () => {
+  it('is a scattered pc-relative entry whose r_value is the symbol; the item holds symbol + offset - pc', async () => {
+    const src = path.join(work, 'pc.s');
+    fs.writeFileSync(
+      src,
+      '\t.text\n\tnop\n\tlea\t(_local_data+4,%pc), %a0\n\trts\n\t.data\n\t.long 0\n_local_data:\n\t.long 1, 2\n',
+    );
+    const obj = path.join(work, 'pc.o');
+    const r = await runProcess(toolchain.llvm.tools.clang.path, [
+      '-cc1as',
+      '-triple',
+      TRIPLE,
+      '-filetype',
+      'obj',
+      src,
+      '-o',
+      obj,
+    ]);
+    expect(r.exitCode).toBe(0);
+    const d = await dump(obj);
+    const target = sym(d, '_local_data').value;
+    expect(target).toBe(0x0c);
+    // nop at 0, lea's opcode word at 2, its displacement (the item, and the pc) at 4.
+    expect(d.relocs['__TEXT,__text']).toEqual([
+      { address: 4, pcrel: true, length: 'word', extern: 'n/a', type: 0, scattered: true, target: '0x0000000c' },
+    ]);
+    expect(item16(d, '__TEXT,__text', 4)).toBe(target + 4 - 4);
+  });
+});
+
 describe('constants for m68k-next-nextstep-macho (llc with the patched backend)', () => {
   it("puts 4- and 8-byte literals in __literal4/__literal8 and 16-byte ones in __TEXT,__const, not __literal16 (later than NeXT's ld)", async () => {
     const ll = path.join(work, 'literals.ll');
