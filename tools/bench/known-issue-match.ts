@@ -162,7 +162,6 @@ function generateLog(file: string, bytes: number, seed: number): { bytes: number
   const tailLines = 2000;
   let written = 0;
   let lines = 0;
-  let failureAt: number;
   let batch: string[] = [];
   let batchBytes = 0;
   const flush = () => {
@@ -182,7 +181,7 @@ function generateLog(file: string, bytes: number, seed: number): { bytes: number
     if (batchBytes > 4 * MIB) flush();
   }
   for (const l of failure) batch.push(l);
-  failureAt = lines + 1;
+  const failureAt = lines + 1;
   lines += failure.length;
   for (let i = 0; i < tailLines; i++) {
     batch.push(templates[Math.floor(r() * templates.length)](r));

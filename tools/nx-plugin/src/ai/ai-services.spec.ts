@@ -109,7 +109,6 @@ interface SeenRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   raw: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 

@@ -16,16 +16,14 @@ import type { CaseResult } from './results';
  * visible `\xNN` / `\uNNNN` escapes.
  */
 export function xmlText(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(
-      // eslint-disable-next-line no-control-regex -- the characters XML 1.0 forbids are what this finds
-      /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
-      (c) => {
-        const code = c.charCodeAt(0);
-        return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-      },
-    );
+  return text.replace(/&/g, '&amp;').replace(
+    // eslint-disable-next-line no-control-regex -- the characters XML 1.0 forbids are what this finds
+    /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
 }
 
 /**

@@ -53,7 +53,7 @@ export function readArchive(bytes: Uint8Array, file: string): ArchiveMember[] {
         `${file}: member "${rawName}" at offset ${off}: ar_size ${size} runs past the end of the file`,
       );
     let data = bytes.subarray(start, start + size);
-    let name = rawName;
+    let name: string;
     if (rawName === '//') {
       longNames = text(start, size);
       name = '';

@@ -183,7 +183,7 @@ export function readElfObject(bytes: Uint8Array, file: string): InputObject {
   }
 
   // Relocations of loaded sections.
-  headers.forEach((h, i) => {
+  headers.forEach((h) => {
     if (h.type === SHT_REL && sectionMap.has(h.info))
       throw new LinkError(`${file}: section ${h.name}: SHT_REL relocations; m68k objects use SHT_RELA`);
     if (h.type !== SHT_RELA) return;
