@@ -151,8 +151,9 @@ export function executorCode(executorName: string, srcRoot: string = pluginSourc
 /**
  * Nx inputs for the code an executor runs: one `{workspaceRoot}/tools/nx-plugin/src/…` file input per source file and
  * one `externalDependencies` input with its npm packages (always present, so that Nx never falls back to hashing every
- * package of the lockfile). A walk reads about 15 files (a few ms); it is redone on every graph computation, so an
- * edited import is seen at once.
+ * package of the lockfile). A walk reads about 15 files (a few ms); it is redone whenever the inferred-targets cache
+ * misses, and any edit to the plugin's sources makes it miss (targets-cache.ts pluginCodeHash), so an edited import is
+ * seen at once.
  * @throws as executorCode.
  */
 export function executorInputs(executorName: string): InputDefinition[] {
