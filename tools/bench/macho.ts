@@ -32,7 +32,7 @@ import { readObject } from '../nx-plugin/src/macho/linker';
 import { readArchive } from '../nx-plugin/src/macho/archive';
 import { cpuInfo } from '../nx-plugin/src/toolchain/cpu';
 import { readToolchainManifest } from '../nx-plugin/src/toolchain/manifest';
-import { runTool } from '../nx-plugin/src/util/exec';
+import { runTool, ToolError } from '../nx-plugin/src/util/exec';
 import { nextstepHelloRustcArgs } from '../nx-plugin/test/fixtures/nextstep-run/rustc-args';
 
 const WS = path.resolve(__dirname, '../..');
@@ -223,6 +223,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  console.error(
+    e instanceof ToolError ? `${e.message}\n$ ${e.command}\n${e.output}` : e instanceof Error ? e.message : e,
+  );
   process.exit(1);
 });
