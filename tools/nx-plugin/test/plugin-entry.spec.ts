@@ -79,7 +79,7 @@ describe('what the plugin loads at graph time', () => {
           out.files = files;
           out.afterCreateNodes = loaded();
           // The module that ran (compiled or TypeScript), as loaded: its stats of this call.
-          const cn = Object.keys(require.cache).find((f) => /[\\/]graph[\\/]create-nodes\.(js|ts)$/.test(f));
+          const cn = Object.keys(require.cache).find((f) => /[\\/]graph[\\/]create-nodes\\.(js|ts)$/.test(f));
           out.stats = require.cache[cn].exports.lastCreateNodesStats;
         }
         process.stdout.write(JSON.stringify(out));

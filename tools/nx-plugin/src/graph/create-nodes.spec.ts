@@ -691,7 +691,7 @@ describe('createNodesForConfigFile with an invalid config', () => {
   });
 
   it('reports one line per invalid field', () => {
-    const { file, error } = configError(
+    const { error } = configError(
       'many',
       rustTargetConfig([], { profile: 'fast', programs: { 'Bad Name': { cpus: ['m68020'] } } }),
     );

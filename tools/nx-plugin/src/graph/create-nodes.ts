@@ -17,7 +17,7 @@
  * the inference itself (infer.ts, with zod, smol-toml and the executors' import
  * walk) is loaded only for the projects that changed.
  */
-import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2, TargetConfiguration } from '@nx/devkit';
+import type { CreateNodesContextV2, CreateNodesResult, CreateNodesV2 } from '@nx/devkit';
 // Deep imports of the two Nx helpers graph time needs: the plugin worker has these modules loaded already, while
 // @nx/devkit's index loads most of Nx's public API (a third of a second on this 2-core machine).
 import { createNodesFromFiles } from 'nx/src/project-graph/plugins/utils';
@@ -32,30 +32,7 @@ import {
   writeTargetsCache,
   type TargetsCacheEntry,
 } from './targets-cache';
-
-/** Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin/plugin.js", "options": {"distDir": "dist"}}`. */
-export interface NextrustPluginOptions {
-  /** Folder (workspace-relative) where targets write their outputs; default `dist`. */
-  distDir?: string;
-}
-
-/** What a target builder returns for one project. */
-export interface InferredProject {
-  targets: Record<string, TargetConfiguration>;
-  implicitDependencies?: string[];
-  tags?: string[];
-}
-
-/** Context shared by the target builders of one project. */
-export interface TargetBuilderContext {
-  projectName: string;
-  /** Workspace-relative project root. */
-  projectRoot: string;
-  /** Workspace-relative output root, e.g. `dist`. */
-  distDir: string;
-  /** Absolute workspace root (for builders that read the project's files, e.g. program discovery). */
-  workspaceRoot: string;
-}
+import type { NextrustPluginOptions } from './types';
 
 /** Glob of the config files this plugin reads (config/project-config.ts PROJECT_CONFIG_FILE in every folder). */
 export const CONFIG_GLOB = '**/nextrust.json';

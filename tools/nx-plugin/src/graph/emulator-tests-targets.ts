@@ -8,7 +8,7 @@ import { CPU_NAMES } from '../toolchain/cpu';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
-import type { InferredProject, TargetBuilderContext } from './create-nodes';
+import type { InferredProject, TargetBuilderContext } from './types';
 import { buildDir } from './rust-target-targets';
 
 /** Builds the targets of an emulator-tests project. */

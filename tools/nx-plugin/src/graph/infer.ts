@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult, ProjectConfiguration } from '@nx/devkit';
 import { ConfigError, parseProjectConfig, type ProjectConfig } from '../config/project-config';
-import type { InferredProject, NextrustPluginOptions, TargetBuilderContext } from './create-nodes';
+import type { InferredProject, NextrustPluginOptions, TargetBuilderContext } from './types';
 import { llvmToolchainTargets } from './llvm-toolchain-targets';
 import { rustTargetReads, rustTargetTargets } from './rust-target-targets';
 import { emulatorTestsTargets } from './emulator-tests-targets';

@@ -12,7 +12,7 @@ import candidates from '../toolchain/candidates.json';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
-import type { InferredProject, TargetBuilderContext } from './create-nodes';
+import type { InferredProject, TargetBuilderContext } from './types';
 
 /** Workspace-relative path of the toolchain manifest written by `<project>:toolchain`. */
 export function toolchainManifestPath(distDir: string, toolchainProject: string): string {

@@ -20,7 +20,7 @@ import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
-import type { InferredProject, TargetBuilderContext } from './create-nodes';
+import type { InferredProject, TargetBuilderContext } from './types';
 import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
 import type { FileSet } from './targets-cache';
 
