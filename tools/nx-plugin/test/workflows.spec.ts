@@ -54,7 +54,7 @@ describe('GitHub workflows', () => {
     expect(wf.jobs.affected.env.CPU_VARIANT).toBe('${{ matrix.cpu }}');
   });
 
-  it('CI caches the Nx cache with its database, Debian packages and npm, installs no test-only tools for the pipeline, and runs the plugin typecheck and unit tests', () => {
+  it('CI caches the Nx cache with its database, Debian packages and npm, installs no test-only tools for the pipeline, and runs the quality gates and the plugin unit tests', () => {
     const wf = load('ci.yml');
     const steps = (job: string) =>
       wf.jobs[job].steps as { name?: string; uses?: string; run?: string; with?: Record<string, string> }[];
@@ -86,7 +86,7 @@ describe('GitHub workflows', () => {
     const pluginRuns = steps('plugin')
       .map((s) => s.run ?? '')
       .join('\n');
-    expect(pluginRuns).toContain('npm run typecheck');
+    expect(pluginRuns).toContain('npm run check');
     expect(pluginRuns).toContain('npx jest tools/nx-plugin/src');
     // The remote cache secrets are the ones docs/remote-cache.md tells users to create.
     const docs = fs.readFileSync(path.join(WORKSPACE_ROOT, 'docs/remote-cache.md'), 'utf8');
