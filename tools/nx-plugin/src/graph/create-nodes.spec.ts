@@ -16,6 +16,8 @@ import { createNodes, createNodesCached, CONFIG_GLOB, lastCreateNodesStats } fro
 import { createNodesForConfigFile } from './infer';
 import { targetsCachePath } from './targets-cache';
 import { TOOLCHAIN_MANIFEST_INPUT } from './common';
+import { PluginOptionsError } from './plugin-options';
+import type { NextrustPluginOptions } from './types';
 
 /** The real workspace (for the committed nextrust.json files and plugin sources). */
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -93,9 +95,17 @@ function workspaceWithRealConfigs(): { ws: string; files: string[] } {
   return { ws, files };
 }
 
-function context(ws: string): CreateNodesContextV2 {
-  return { workspaceRoot: ws, nxJsonConfiguration: {} };
+function context(ws: string, nxJson: CreateNodesContextV2['nxJsonConfiguration'] = {}): CreateNodesContextV2 {
+  return { workspaceRoot: ws, nxJsonConfiguration: nxJson };
 }
+
+/** nx.json's namedInputs with the workspace's `production` input (as the repository's nx.json defines it). */
+const WITH_PRODUCTION = {
+  namedInputs: {
+    default: ['{projectRoot}/**/*'],
+    production: ['default', '!{projectRoot}/*.md', '!{projectRoot}/docs/**/*'],
+  },
+};
 
 /** The single project of a createNodes result. */
 function onlyProject(result: CreateNodesResult): ProjectConfiguration {
@@ -897,5 +907,237 @@ describe('the inferred-targets cache', () => {
     expect(Object.keys(JSON.parse(fs.readFileSync(cacheFileOf(ws), 'utf8')).entries).sort()).toEqual(
       files.slice(1).sort(),
     );
+  });
+});
+
+describe('plugin options that rename the inferred targets', () => {
+  const RENAMED: NextrustPluginOptions = {
+    backendTargetName: 'llvm-backend',
+    toolchainTargetName: 'tools',
+    atomicsTargetName: 'libatomics',
+    sysrootTargetName: 'rust-sysroot',
+    buildTargetName: 'compile',
+    testTargetName: 'check',
+  };
+
+  /** Every project of the committed configs, inferred through the plugin entry with these options, by name. */
+  async function graphWith(options: NextrustPluginOptions): Promise<Record<string, ProjectConfiguration>> {
+    const { ws, files } = workspaceWithRealConfigs();
+    const results = await createNodes[1](files, options, context(ws));
+    const projects: Record<string, ProjectConfiguration> = {};
+    for (const [, r] of results) for (const p of Object.values(r.projects ?? {})) projects[p.name as string] = p;
+    return projects;
+  }
+
+  /**
+   * Every dependsOn entry of every target as `project:target` it points at, with whether that target exists
+   * (`target`: same project; `^target`: each implicit dependency; `{projects, target}`: each named project).
+   */
+  function dependsOnTargets(
+    projects: Record<string, ProjectConfiguration>,
+  ): { from: string; to: string; exists: boolean }[] {
+    const out: { from: string; to: string; exists: boolean }[] = [];
+    for (const [name, p] of Object.entries(projects)) {
+      for (const [tname, t] of Object.entries(p.targets ?? {})) {
+        for (const d of t.dependsOn ?? []) {
+          const entry = typeof d === 'string' ? { target: d } : d;
+          const dependencies = entry.target.startsWith('^');
+          const targetName = entry.target.replace(/^\^/, '');
+          const owners = dependencies
+            ? (p.implicitDependencies ?? [])
+            : entry.projects
+              ? [entry.projects].flat()
+              : [name];
+          expect(owners.length).toBeGreaterThan(0);
+          for (const owner of owners)
+            out.push({
+              from: `${name}:${tname}`,
+              to: `${owner}:${targetName}`,
+              exists: !!projects[owner]?.targets?.[targetName],
+            });
+        }
+      }
+    }
+    return out;
+  }
+
+  it('the default options keep the names backend, toolchain, atomics, sysroot, build, test', async () => {
+    for (const options of [{}, { distDir: 'dist' }]) {
+      const projects = await graphWith(options);
+      expect(Object.keys(projects['llvm-m68k'].targets!).sort()).toEqual(['atomics', 'backend', 'toolchain']);
+      expect(Object.keys(projects['rust-target'].targets!).sort()).toEqual(['build', 'sysroot', 'test']);
+      expect(Object.keys(projects['emulator-tests'].targets!)).toEqual(['test']);
+      expect(dependsOnTargets(projects).every((d) => d.exists)).toBe(true);
+    }
+  });
+
+  it('infers every target under its new name, and every dependsOn names a target that exists', async () => {
+    const projects = await graphWith(RENAMED);
+    expect(Object.keys(projects['llvm-m68k'].targets!).sort()).toEqual(['libatomics', 'llvm-backend', 'tools']);
+    expect(Object.keys(projects['rust-target'].targets!).sort()).toEqual(['check', 'compile', 'rust-sysroot']);
+    expect(Object.keys(projects['emulator-tests'].targets!)).toEqual(['check']);
+    const deps = dependsOnTargets(projects);
+    expect(deps.filter((d) => !d.exists)).toEqual([]);
+    expect(deps.map((d) => `${d.from} -> ${d.to}`).sort()).toEqual([
+      'emulator-tests:check -> rust-target:compile',
+      'llvm-m68k:libatomics -> llvm-m68k:tools',
+      'llvm-m68k:tools -> llvm-m68k:llvm-backend',
+      'rust-target:check -> llvm-m68k:libatomics',
+      'rust-target:check -> rust-target:rust-sysroot',
+      'rust-target:compile -> llvm-m68k:libatomics',
+      'rust-target:compile -> rust-target:rust-sysroot',
+      'rust-target:rust-sysroot -> llvm-m68k:tools',
+    ]);
+  });
+
+  it("names the renamed target in each target's help command, and only the name changes", async () => {
+    const renamed = await graphWith(RENAMED);
+    const plain = await graphWith({});
+    const pairs: [string, string, string][] = [
+      ['llvm-m68k', 'backend', 'llvm-backend'],
+      ['llvm-m68k', 'toolchain', 'tools'],
+      ['llvm-m68k', 'atomics', 'libatomics'],
+      ['rust-target', 'sysroot', 'rust-sysroot'],
+      ['rust-target', 'build', 'compile'],
+      ['rust-target', 'test', 'check'],
+      ['emulator-tests', 'test', 'check'],
+    ];
+    for (const [project, before, after] of pairs) {
+      const t = target(renamed[project], after);
+      expect(t.metadata?.help?.command).toMatch(new RegExp(` ${project}:${after}$`));
+      const old = target(plain[project], before);
+      // Same executor, options, configurations, inputs and outputs: renaming changes what a task is called, not
+      // what it does or what it hashes.
+      const { dependsOn: _a, metadata: _b, ...rest } = t;
+      const { dependsOn: _c, metadata: _d, ...restOld } = old;
+      expect(rest).toEqual(restOld);
+    }
+  });
+
+  it.each([
+    [{ buildTargetName: 'rust:build' }, "nx.json: option 'buildTargetName' of the nextrust plugin", '"rust:build"'],
+    [{ testTargetName: '^test' }, "nx.json: option 'testTargetName' of the nextrust plugin", '"^test"'],
+    [{ sysrootTargetName: '' }, "nx.json: option 'sysrootTargetName' of the nextrust plugin", 'got ""'],
+    [{ atomicsTargetName: 7 }, "nx.json: option 'atomicsTargetName' of the nextrust plugin", 'got 7'],
+    [{ buildTarget: 'compile' }, "nx.json: option 'buildTarget' of the nextrust plugin", 'unknown option'],
+    [
+      { sysrootTargetName: 'build' },
+      "nx.json: options 'sysrootTargetName' and 'buildTargetName' of the nextrust plugin both name 'build'",
+      'distinct names',
+    ],
+    [
+      { toolchainTargetName: 'x', atomicsTargetName: 'x' },
+      "nx.json: options 'toolchainTargetName' and 'atomicsTargetName' of the nextrust plugin both name 'x'",
+      'distinct names',
+    ],
+  ])(
+    'rejects the options %j before inferring anything, naming nx.json and the option',
+    async (options, head, detail) => {
+      const { ws, files } = workspaceWithRealConfigs();
+      const run = createNodes[1](files, options as NextrustPluginOptions, context(ws));
+      await expect(run).rejects.toBeInstanceOf(PluginOptionsError);
+      const message = await run.then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      expect(message.startsWith(head)).toBe(true);
+      expect(message).toContain(detail);
+      expect(lastCreateNodesStats).toMatchObject({ cached: 0, inferred: 0 });
+      expect(() => createNodesForConfigFile(files[0], options as NextrustPluginOptions, context(ws))).toThrow(head);
+    },
+  );
+
+  it('lets two projects of different kinds share a name (rust-target:build and a toolchain target called build)', async () => {
+    const projects = await graphWith({ toolchainTargetName: 'build' });
+    expect(Object.keys(projects['llvm-m68k'].targets!).sort()).toEqual(['atomics', 'backend', 'build']);
+    expect(target(projects['rust-target'], 'sysroot').dependsOn).toEqual([
+      { projects: ['llvm-m68k'], target: 'build' },
+    ]);
+    expect(dependsOnTargets(projects).every((d) => d.exists)).toBe(true);
+  });
+});
+
+describe('the `production` named input of nx.json', () => {
+  const PROGRAM_GLOBS = [
+    '{projectRoot}/**/*',
+    '!{projectRoot}/nextrust.json',
+    '!{projectRoot}/*.md',
+    '!{projectRoot}/docs/**/*',
+  ];
+
+  /** The committed configs inferred with this nx.json (createNodesForConfigFile: no cache), by project name. */
+  function inferAll(nxJson: CreateNodesContextV2['nxJsonConfiguration']): Record<string, ProjectConfiguration> {
+    const { ws, files } = workspaceWithRealConfigs();
+    const projects: Record<string, ProjectConfiguration> = {};
+    for (const f of files) {
+      const p = onlyProject(createNodesForConfigFile(f, {}, context(ws, nxJson)));
+      projects[p.name as string] = p;
+    }
+    return projects;
+  }
+
+  it('rust-target:build and test hash `production` minus nextrust.json when nx.json defines it', () => {
+    const projects = inferAll(WITH_PRODUCTION);
+    for (const name of ['build', 'test']) {
+      const inputs = target(projects['rust-target'], name).inputs!;
+      expect(inputs.slice(0, 2)).toEqual(['production', '!{projectRoot}/nextrust.json']);
+      for (const glob of PROGRAM_GLOBS.filter((g) => g !== '!{projectRoot}/nextrust.json'))
+        expect(inputs).not.toContain(glob);
+      // The toolchain manifest, the upstream manifests, the Debian registry and the plugin's code stay.
+      expect(inputs).toContainEqual(TOOLCHAIN_MANIFEST_INPUT);
+      expect(inputs).toContainEqual({ dependentTasksOutputFiles: '**/sysroot.json' });
+      expect(inputs).toContainEqual({ runtime: 'ls /usr/share/cargo/registry 2>/dev/null || true' });
+      expect(inputs.some((i) => typeof i === 'object' && 'externalDependencies' in i)).toBe(true);
+    }
+  });
+
+  it('they spell the same rule out as file sets when nx.json has no `production` (a workspace without it)', () => {
+    for (const nxJson of [{}, { namedInputs: { default: ['{projectRoot}/**/*'] } }, undefined]) {
+      const projects = inferAll(nxJson as CreateNodesContextV2['nxJsonConfiguration']);
+      for (const name of ['build', 'test']) {
+        const inputs = target(projects['rust-target'], name).inputs!;
+        expect(inputs.slice(0, 4)).toEqual(PROGRAM_GLOBS);
+        expect(inputs).not.toContain('production');
+      }
+    }
+  });
+
+  it('only those inputs differ: every other target, and everything else of build and test, is the same', () => {
+    const withIt = inferAll(WITH_PRODUCTION);
+    const without = inferAll({});
+    for (const [name, p] of Object.entries(without)) {
+      for (const [tname, t] of Object.entries(p.targets ?? {})) {
+        const other = target(withIt[name], tname);
+        if (name === 'rust-target' && (tname === 'build' || tname === 'test')) {
+          expect(other.inputs!.slice(2)).toEqual(t.inputs!.slice(4));
+          expect({ ...other, inputs: [] }).toEqual({ ...t, inputs: [] });
+        } else expect(other).toEqual(t);
+      }
+    }
+  });
+
+  it('the inferred-targets cache tells the two apart: defining or removing `production` infers again', async () => {
+    const { ws, files } = workspaceWithRealConfigs();
+    const rt = 'projects/rust-target/nextrust.json';
+    const buildInputs = async (nxJson: CreateNodesContextV2['nxJsonConfiguration']) => {
+      const results = Object.fromEntries(await createNodes[1](files, {}, context(ws, nxJson)));
+      const p = results[rt].projects?.['projects/rust-target'] as ProjectConfiguration;
+      return { first: p.targets!.build.inputs![0], stats: { ...lastCreateNodesStats } };
+    };
+    expect((await buildInputs({})).first).toBe('{projectRoot}/**/*');
+    expect(await buildInputs(WITH_PRODUCTION)).toEqual({
+      first: 'production',
+      stats: expect.objectContaining({ cached: 0, inferred: files.length }),
+    });
+    expect(await buildInputs(WITH_PRODUCTION)).toEqual({
+      first: 'production',
+      stats: expect.objectContaining({ cached: files.length, inferred: 0 }),
+    });
+    expect((await buildInputs({})).first).toBe('{projectRoot}/**/*');
+  });
+
+  it("the repository's nx.json defines `production` as the project's files minus top-level *.md and docs/**", () => {
+    const nxJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'nx.json'), 'utf8'));
+    expect(nxJson.namedInputs).toEqual(WITH_PRODUCTION.namedInputs);
   });
 });

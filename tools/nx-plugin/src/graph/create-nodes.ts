@@ -33,6 +33,7 @@ import {
   type TargetsCacheEntry,
 } from './targets-cache';
 import type { NextrustPluginOptions } from './types';
+import { hasProductionInput, resolvePluginOptions } from './plugin-options';
 
 /** Glob of the config files this plugin reads (config/project-config.ts PROJECT_CONFIG_FILE in every folder). */
 export const CONFIG_GLOB = '**/nextrust.json';
@@ -54,10 +55,13 @@ export let lastCreateNodesStats: CreateNodesStats = { cached: 0, inferred: 0, wr
  * createNodes with the inferred-targets cache (targets-cache.ts): each config file whose entry's key still matches
  * (same plugin code, options, config text and program Cargo.toml files) is answered from the cache; the others are
  * inferred (infer.ts, loaded only then) and stored. The cache file is rewritten, with the entries of this call only,
- * when anything was inferred or dropped.
+ * when anything was inferred or dropped. Whether nx.json defines the `production` named input is part of every key
+ * (the targets that compile a project's files use it then).
  * @param srcDir the plugin's src/ whose code is hashed into every key (tests point it at a copy).
  * @returns `[configFile, result]` pairs, as createNodesFromFiles.
- * @throws AggregateCreateNodesError naming each invalid config file, with the results of the valid ones.
+ * @throws PluginOptionsError naming nx.json and the option, before anything is inferred, for bad plugin options
+ *   (plugin-options.ts resolvePluginOptions); AggregateCreateNodesError naming each invalid config file, with the
+ *   results of the valid ones.
  */
 export async function createNodesCached(
   configFiles: readonly string[],
@@ -66,14 +70,17 @@ export async function createNodesCached(
   srcDir: string = pluginSourceDir(),
 ): Promise<Array<readonly [string, CreateNodesResult]>> {
   const { workspaceRoot } = context;
+  const stats: CreateNodesStats = { cached: 0, inferred: 0, writeError: null };
+  lastCreateNodesStats = stats;
+  // Bad options fail the whole graph, naming nx.json and the option, before any cache file is read or written.
+  resolvePluginOptions(options);
+  const productionInput = hasProductionInput(context.nxJsonConfiguration);
   const cacheFile = targetsCachePath(workspaceDataDirectoryForWorkspace(workspaceRoot), options ?? {});
   const cached = readTargetsCache(cacheFile);
   const codeHash = pluginCodeHash(srcDir);
   const next: Record<string, TargetsCacheEntry> = {};
-  const stats: CreateNodesStats = { cached: 0, inferred: 0, writeError: null };
-  lastCreateNodesStats = stats;
   const keyOf = (configFile: string, readsHash: string) =>
-    cacheKey({ workspaceRoot, options: options ?? {}, configFile, codeHash, readsHash });
+    cacheKey({ workspaceRoot, options: options ?? {}, productionInput, configFile, codeHash, readsHash });
   try {
     return await createNodesFromFiles(
       async (configFile) => {
@@ -84,7 +91,7 @@ export async function createNodesCached(
           return entry.result;
         }
         const { inferConfigFile } = await import('./infer');
-        const inference = inferConfigFile(configFile, options, workspaceRoot);
+        const inference = inferConfigFile(configFile, options, workspaceRoot, productionInput);
         stats.inferred++;
         next[configFile] = {
           key: keyOf(configFile, inference.readsHash),

@@ -8,20 +8,22 @@ import { CPU_NAMES } from '../toolchain/cpu';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
+import { DEFAULT_TARGET_NAMES } from './plugin-options';
 import type { InferredProject, TargetBuilderContext } from './types';
 import { buildDir } from './rust-target-targets';
 
 /** Builds the targets of an emulator-tests project. */
 export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
+  const names = ctx.targetNames ?? DEFAULT_TARGET_NAMES;
   return {
     tags: ['type:test'],
     implicitDependencies: [config.buildProject],
     targets: {
-      test: {
+      [names.test]: {
         executor: executor('emulator-test'),
         cache: true,
-        dependsOn: [{ projects: [config.buildProject], target: 'build' }],
+        dependsOn: [{ projects: [config.buildProject], target: names.build }],
         options: {
           emulator: config.emulator,
           testsDir: `${projectRoot}/${config.testsDir}`,
@@ -51,7 +53,7 @@ export function emulatorTestsTargets(config: EmulatorTestsConfig, ctx: TargetBui
           description:
             'Run every built program under qemu-m68k -cpu <cpu> with a timeout and check it against the test manifests (exit code, output contains/matches/equals a file, file exists); write results.json and junit.xml.',
           help: {
-            command: targetHelpCommand('emulator-test', projectName, 'test'),
+            command: targetHelpCommand('emulator-test', projectName, names.test),
             example: { args: ['--configuration=m68030'] },
           },
         },

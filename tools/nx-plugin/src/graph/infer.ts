@@ -14,6 +14,7 @@ import { llvmToolchainTargets } from './llvm-toolchain-targets';
 import { rustTargetReads, rustTargetTargets } from './rust-target-targets';
 import { emulatorTestsTargets } from './emulator-tests-targets';
 import { hashFileSets, type FileSet } from './targets-cache';
+import { hasProductionInput, resolvePluginOptions } from './plugin-options';
 
 function inferProject(config: ProjectConfig, ctx: TargetBuilderContext): InferredProject {
   switch (config.kind) {
@@ -49,13 +50,17 @@ export interface Inference {
 /**
  * Infers one project from one config file and records what it read (for the inferred-targets cache).
  * @param configFile workspace-relative path of a nextrust.json; the project is its folder, named after it.
- * @throws ConfigError (naming the file, the field and the expectation) when the file cannot be read or is invalid.
+ * @param productionInput whether nx.json defines the `production` named input (plugin-options.ts hasProductionInput).
+ * @throws PluginOptionsError (naming nx.json and the option) for bad plugin options; ConfigError (naming the file, the
+ *   field and the expectation) when the file cannot be read or is invalid.
  */
 export function inferConfigFile(
   configFile: string,
   options: NextrustPluginOptions | undefined,
   workspaceRoot: string,
+  productionInput = false,
 ): Inference {
+  const { distDir, targetNames } = resolvePluginOptions(options);
   const projectRoot = path.dirname(configFile);
   let text: string;
   try {
@@ -70,8 +75,10 @@ export function inferConfigFile(
   const inferred = inferProject(config, {
     projectName,
     projectRoot,
-    distDir: options?.distDir ?? 'dist',
+    distDir,
     workspaceRoot,
+    targetNames,
+    productionInput,
   });
   const project: ProjectConfiguration = {
     root: projectRoot,
@@ -87,11 +94,13 @@ export function inferConfigFile(
 /**
  * Infers one project from one config file, without the cache (the result createNodes returns for it).
  * @throws ConfigError (the file, field and expectation) for an invalid config; createNodes reports it against the file.
+ *   PluginOptionsError (nx.json and the option) for bad plugin options.
  */
 export function createNodesForConfigFile(
   configFile: string,
   options: NextrustPluginOptions | undefined,
   context: CreateNodesContextV2,
 ): CreateNodesResult {
-  return inferConfigFile(configFile, options, context.workspaceRoot).result;
+  return inferConfigFile(configFile, options, context.workspaceRoot, hasProductionInput(context.nxJsonConfiguration))
+    .result;
 }

@@ -12,6 +12,7 @@ import candidates from '../toolchain/candidates.json';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
+import { DEFAULT_TARGET_NAMES } from './plugin-options';
 import type { InferredProject, TargetBuilderContext } from './types';
 
 /** Workspace-relative path of the toolchain manifest written by `<project>:toolchain`. */
@@ -32,12 +33,13 @@ export function atomicsDir(distDir: string, toolchainProject: string, cpu: strin
 /** Builds the targets of an llvm-toolchain project. */
 export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
+  const names = ctx.targetNames ?? DEFAULT_TARGET_NAMES;
   const manifest = toolchainManifestPath(distDir, projectName);
   const backend = config.provider === 'source' ? config.backend : null;
   const backendOut = backendDir(distDir, projectName);
   const backendTargets: InferredProject['targets'] = backend
     ? {
-        backend: {
+        [names.backend]: {
           executor: executor('backend'),
           cache: true,
           options: {
@@ -61,7 +63,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           metadata: {
             technologies: ['llvm'],
             description: `Build LLVM's M68k target from Debian's ${backend.source.package} ${backend.source.version} with the patches in ${projectRoot}/${backend.patches} into a library that replaces the backend inside libLLVM (preloaded by the toolchain's rustc, clang and llc wrappers).`,
-            help: { command: targetHelpCommand('backend', projectName, 'backend'), example: {} },
+            help: { command: targetHelpCommand('backend', projectName, names.backend), example: {} },
           },
         },
       }
@@ -70,10 +72,10 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
     tags: ['type:toolchain'],
     targets: {
       ...backendTargets,
-      toolchain: {
+      [names.toolchain]: {
         executor: executor('toolchain'),
         cache: true,
-        ...(backend ? { dependsOn: ['backend'] } : {}),
+        ...(backend ? { dependsOn: [names.backend] } : {}),
         options: {
           provider: config.provider,
           minLlvmVersion: config.minLlvmVersion,
@@ -94,13 +96,13 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           description: backend
             ? `Find and check LLVM ${'>='} ${config.minLlvmVersion}, rustc with rust-src, m68k binutils and qemu-m68k; write rustc, clang and llc wrappers that preload the patched M68k backend; write ${manifest}.`
             : `Find and check the system LLVM (>= ${config.minLlvmVersion}, its unpatched M68k backend), rustc with rust-src, m68k binutils and qemu-m68k; write ${manifest}.`,
-          help: { command: targetHelpCommand('toolchain', projectName, 'toolchain'), example: {} },
+          help: { command: targetHelpCommand('toolchain', projectName, names.toolchain), example: {} },
         },
       },
-      atomics: {
+      [names.atomics]: {
         executor: executor('atomics'),
         cache: true,
-        dependsOn: ['toolchain'],
+        dependsOn: [names.toolchain],
         options: {
           sources: config.atomics.sources.map((s) => `${projectRoot}/${s}`),
           includeDirs: config.atomics.includeDirs.map((s) => `${projectRoot}/${s}`),
@@ -122,7 +124,7 @@ export function llvmToolchainTargets(config: LlvmToolchainConfig, ctx: TargetBui
           description:
             'Build the spinlock __sync_* libcalls (TAS locks, cache-line padded, hashed by address) for one CPU variant with clang into a static archive.',
           help: {
-            command: targetHelpCommand('atomics', projectName, 'atomics'),
+            command: targetHelpCommand('atomics', projectName, names.atomics),
             example: { args: ['--configuration=m68000'] },
           },
         },

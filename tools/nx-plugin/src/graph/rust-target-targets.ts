@@ -20,6 +20,7 @@ import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { cpuConfigurations, executor, TOOLCHAIN_MANIFEST_INPUT, type InputDefinition } from './common';
 import { executorInputs } from './executor-inputs';
 import { targetHelpCommand } from './target-help';
+import { DEFAULT_TARGET_NAMES } from './plugin-options';
 import type { InferredProject, TargetBuilderContext } from './types';
 import { atomicsDir, toolchainManifestPath } from './llvm-toolchain-targets';
 import type { FileSet } from './targets-cache';
@@ -43,9 +44,26 @@ export function rustTargetReads(config: RustTargetConfig, projectRoot: string): 
   return [{ folder: path.posix.join(projectRoot, config.programsDir), each: 'Cargo.toml' }];
 }
 
+/**
+ * The project's own files that the targets compiling its programs (build, test) hash: programs, shared crates,
+ * Cargo.toml/lock and target specs, without its nextrust.json (its content reaches the hash through the options) and
+ * without documentation at the project's top level (`*.md`, `docs/`), which is not compiled (a crate that
+ * include_str!s its own README keeps it inside its folder, which stays an input).
+ * @param productionInput whether nx.json defines the `production` named input: then that input (the workspace's rule
+ *   for a project's non-test, non-doc files, https://nx.dev/reference/inputs#named-inputs) minus nextrust.json;
+ *   otherwise the same rule spelled out as file sets, so the plugin works in a workspace without it.
+ * @returns Nx input definitions (named input names and file sets).
+ */
+export function projectSourceInputs(productionInput: boolean): InputDefinition[] {
+  return productionInput
+    ? ['production', '!{projectRoot}/nextrust.json']
+    : ['{projectRoot}/**/*', '!{projectRoot}/nextrust.json', '!{projectRoot}/*.md', '!{projectRoot}/docs/**/*'];
+}
+
 /** Builds the targets of a rust-target project. */
 export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderContext): InferredProject {
   const { projectRoot, projectName, distDir } = ctx;
+  const names = ctx.targetNames ?? DEFAULT_TARGET_NAMES;
   // Lenient here: a broken program folder must not break the project graph of the whole workspace;
   // the build executor discovers again and fails on any problem, naming the file.
   const programs = discoverPrograms(ctx.workspaceRoot, projectRoot, config.programsDir, config.programs).programs;
@@ -92,14 +110,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
   });
   /** Inputs of the targets that compile the programs (build, test), beyond the plugin's own sources. */
   const programInputs: InputDefinition[] = [
-    // Programs, shared crates, Cargo.toml/lock and target specs; the config file's
-    // content reaches the hash through the options.
-    '{projectRoot}/**/*',
-    `!{projectRoot}/nextrust.json`,
-    // Documentation at the project's top level is not compiled (a crate that include_str!s its own
-    // README keeps it inside its folder, which stays an input).
-    '!{projectRoot}/*.md',
-    '!{projectRoot}/docs/**/*',
+    ...projectSourceInputs(ctx.productionInput ?? false),
     TOOLCHAIN_MANIFEST_INPUT,
     { dependentTasksOutputFiles: '**/sysroot.json' },
     { dependentTasksOutputFiles: '**/atomics.json' },
@@ -111,10 +122,10 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
     tags: ['type:rust'],
     implicitDependencies: [tc],
     targets: {
-      sysroot: {
+      [names.sysroot]: {
         executor: executor('sysroot'),
         cache: true,
-        dependsOn: [{ projects: [tc], target: 'toolchain' }],
+        dependsOn: [{ projects: [tc], target: names.toolchain }],
         options: { ...common },
         ...cpuConfigurations(cpus, (cpu) => ({
           targets: targetsFor(cpu),
@@ -129,15 +140,15 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           description:
             'Build core, alloc and compiler_builtins (and std where std programs use the target) from rust-src (-Zbuild-std, offline) for the CPU variant and each target its programs use (m68k-unknown-linux-gnu, m68k-next-nextstep).',
           help: {
-            command: targetHelpCommand('sysroot', projectName, 'sysroot'),
+            command: targetHelpCommand('sysroot', projectName, names.sysroot),
             example: { args: ['--configuration=m68030'] },
           },
         },
       },
-      build: {
+      [names.build]: {
         executor: executor('build'),
         cache: true,
-        dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
+        dependsOn: [names.sysroot, { projects: [tc], target: names.atomics }],
         options: programOptions,
         ...cpuConfigurations(cpus, (cpu) => programPaths(cpu, buildDir(distDir, projectName, cpu))),
         inputs: [...programInputs, ...executorInputs('build')] as InputDefinition[],
@@ -147,17 +158,17 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
           description:
             'Build the Rust programs for one CPU variant against its sysroot, link them with the spinlock atomics, and list every artifact with its sha256 in manifest.json.',
           help: {
-            command: targetHelpCommand('build', projectName, 'build'),
+            command: targetHelpCommand('build', projectName, names.build),
             example: { args: ['--configuration=m68030'] },
           },
         },
       },
       ...(testCpus.length
         ? {
-            test: {
+            [names.test]: {
               executor: executor('cargo-test'),
               cache: true,
-              dependsOn: ['sysroot', { projects: [tc], target: 'atomics' }],
+              dependsOn: [names.sysroot, { projects: [tc], target: names.atomics }],
               options: { ...programOptions, debianCrates: config.crateTests },
               ...cpuConfigurations(testCpus, (cpu) => programPaths(cpu, `${distDir}/${projectName}/test/${cpu}`)),
               inputs: [...programInputs, ...executorInputs('cargo-test')] as InputDefinition[],
@@ -167,7 +178,7 @@ export function rustTargetTargets(config: RustTargetConfig, ctx: TargetBuilderCo
                 description:
                   "Build the #[test] harnesses (libtest) of the std programs and of the crateTests Debian crates for one CPU variant, run them under qemu-m68k, and keep libtest's JUnit reports.",
                 help: {
-                  command: targetHelpCommand('cargo-test', projectName, 'test'),
+                  command: targetHelpCommand('cargo-test', projectName, names.test),
                   example: { args: ['--configuration=m68030'] },
                 },
               },

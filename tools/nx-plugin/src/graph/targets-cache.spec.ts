@@ -127,6 +127,7 @@ describe('cacheKey and targetsCachePath', () => {
   const parts = {
     workspaceRoot: '/w',
     options: { distDir: 'dist' },
+    productionInput: false,
     configFile: 'p/nextrust.json',
     codeHash: 'c',
     readsHash: 'r',
@@ -136,13 +137,14 @@ describe('cacheKey and targetsCachePath', () => {
     for (const change of [
       { workspaceRoot: '/v' },
       { options: { distDir: 'out' } },
+      { productionInput: true },
       { configFile: 'q/nextrust.json' },
       { codeHash: 'd' },
       { readsHash: 's' },
     ]) {
       keys.add(cacheKey({ ...parts, ...change }));
     }
-    expect(keys.size).toBe(6);
+    expect(keys.size).toBe(7);
   });
   it('keeps one file per set of plugin options in the workspace data directory', () => {
     const a = targetsCachePath('/w/.nx/workspace-data', {});

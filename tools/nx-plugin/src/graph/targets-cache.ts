@@ -8,7 +8,7 @@
  * https://github.com/nrwl/nx/blob/master/packages/jest/src/plugins/plugin.ts).
  *
  * An entry's key is a sha256 of: this cache's format version, the workspace
- * root, the plugin options, the config file's path, the plugin's own code
+ * root, the plugin options, whether nx.json defines the `production` named input, the config file's path, the plugin's own code
  * (every file under its src/ that inference or the executors' import walk can
  * read), and the content of every file inference read for that project, as
  * recorded in the entry (`reads`). Reads are hashed before the targets are
@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import type { CreateNodesResult } from '@nx/devkit';
 
 /** Version of the cache file's format and of the key's recipe; a change invalidates every entry. */
-export const TARGETS_CACHE_VERSION = 1;
+export const TARGETS_CACHE_VERSION = 2;
 
 /**
  * Files inference read for one project, relative to the workspace root (POSIX separators):
@@ -136,6 +136,8 @@ export interface CacheKeyParts {
   workspaceRoot: string;
   /** The plugin options (nx.json), as given. */
   options: unknown;
+  /** Whether nx.json defines the `production` named input (the build and test targets' inputs depend on it). */
+  productionInput: boolean;
   /** Workspace-relative config file. */
   configFile: string;
   /** pluginCodeHash(). */
@@ -152,6 +154,7 @@ export function cacheKey(parts: CacheKeyParts): string {
         TARGETS_CACHE_VERSION,
         parts.workspaceRoot,
         parts.options ?? null,
+        parts.productionInput,
         parts.configFile,
         parts.codeHash,
         parts.readsHash,

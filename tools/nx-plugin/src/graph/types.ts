@@ -6,11 +6,32 @@
  */
 import type { TargetConfiguration } from '@nx/devkit';
 
-/** Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin/plugin.js", "options": {"distDir": "dist"}}`. */
+/**
+ * Options of the plugin entry in nx.json: `{"plugin": "./tools/nx-plugin/plugin.js", "options": {"distDir": "dist",
+ * "buildTargetName": "rust-build"}}`; checked by plugin-options.ts resolvePluginOptions.
+ */
 export interface NextrustPluginOptions {
   /** Folder (workspace-relative) where targets write their outputs; default `dist`. */
   distDir?: string;
+  /** Name of llvm-toolchain projects' backend target; default `backend`. */
+  backendTargetName?: string;
+  /** Name of llvm-toolchain projects' toolchain target; default `toolchain`. */
+  toolchainTargetName?: string;
+  /** Name of llvm-toolchain projects' atomics target; default `atomics`. */
+  atomicsTargetName?: string;
+  /** Name of rust-target projects' sysroot target; default `sysroot`. */
+  sysrootTargetName?: string;
+  /** Name of rust-target projects' build target; default `build`. */
+  buildTargetName?: string;
+  /** Name of the test targets (rust-target's `#[test]` harnesses, emulator-tests' runs); default `test`. */
+  testTargetName?: string;
 }
+
+/** The inferred targets, by what they do (each is renamed by one option of NextrustPluginOptions). */
+export type TargetRole = 'backend' | 'toolchain' | 'atomics' | 'sysroot' | 'build' | 'test';
+
+/** The name of every inferred target, by role. */
+export type TargetNames = Record<TargetRole, string>;
 
 /** What a target builder returns for one project. */
 export interface InferredProject {
@@ -28,4 +49,11 @@ export interface TargetBuilderContext {
   distDir: string;
   /** Absolute workspace root (for builders that read the project's files, e.g. program discovery). */
   workspaceRoot: string;
+  /**
+   * Names of the inferred targets (this project's and those its targets depend on in other projects); default
+   * plugin-options.ts DEFAULT_TARGET_NAMES.
+   */
+  targetNames?: TargetNames;
+  /** Whether nx.json defines the `production` named input (plugin-options.ts hasProductionInput); default false. */
+  productionInput?: boolean;
 }
