@@ -925,7 +925,8 @@ describe('plugin options that rename the inferred targets', () => {
     const { ws, files } = workspaceWithRealConfigs();
     const results = await createNodes[1](files, options, context(ws));
     const projects: Record<string, ProjectConfiguration> = {};
-    for (const [, r] of results) for (const p of Object.values(r.projects ?? {})) projects[p.name as string] = p;
+    for (const [, r] of results)
+      for (const p of Object.values(r.projects ?? {})) projects[p.name as string] = p as ProjectConfiguration;
     return projects;
   }
 
@@ -1034,7 +1035,7 @@ describe('plugin options that rename the inferred targets', () => {
     'rejects the options %j before inferring anything, naming nx.json and the option',
     async (options, head, detail) => {
       const { ws, files } = workspaceWithRealConfigs();
-      const run = createNodes[1](files, options as NextrustPluginOptions, context(ws));
+      const run = createNodesCached(files, options as NextrustPluginOptions, context(ws));
       await expect(run).rejects.toBeInstanceOf(PluginOptionsError);
       const message = await run.then(
         () => '',
