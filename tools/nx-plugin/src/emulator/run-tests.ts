@@ -48,6 +48,28 @@ export interface EmulatorTestOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What an emulator run of a case gives (qemu or Previous): the fields CaseResult copies. */
+interface CaseRun {
+  command: string | null;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The result of a case that ran: passed when nothing stopped the run (`error` null) and every assertion holds. */
+function ranCase(
+  base: CaseResult,
+  run: CaseRun,
+  assertions: CaseResult['assertions'],
+  error: string | null,
+): CaseResult {
+  const { command, exitCode, timedOut, durationMs, stdout, stderr } = run;
+  const passed = !error && assertions.every((a) => a.passed);
+  return { ...base, passed, command, exitCode, timedOut, durationMs, stdout, stderr, error, assertions };
+}
+
 /**
  * Runs the cases and writes the reports.
  * @throws Error when the build manifest or toolchain manifest is missing;
@@ -152,22 +174,8 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
           : run.timedOut
             ? `timed out after ${timeoutMs} ms (output so far kept)`
             : null;
-        const passed = !error && assertions.every((a) => a.passed);
-        return {
-          result: {
-            ...base,
-            passed,
-            command: run.command,
-            exitCode: run.exitCode,
-            timedOut: run.timedOut,
-            durationMs: run.durationMs,
-            stdout: run.stdout,
-            stderr: run.stderr,
-            error,
-            assertions,
-          },
-          retryable: passed ? null : retryableFailure(run),
-        };
+        const result = ranCase(base, run, assertions, error);
+        return { result, retryable: result.passed ? null : retryableFailure(run) };
       };
       const first = await attempt();
       result = first.result;
@@ -189,19 +197,7 @@ export async function runEmulatorTests(o: EmulatorTestOptions): Promise<Emulator
     forPrevious.forEach(({ slot, base, expect }, i) => {
       const run = ran.runs[i];
       const assertions = expect.map((a) => checkAssertion(a, run, ws, { buildDir, testsDir: o.testsDir }));
-      const error = run.error;
-      const result: CaseResult = {
-        ...base,
-        passed: !error && assertions.every((a) => a.passed),
-        command: run.command,
-        exitCode: run.exitCode,
-        timedOut: run.timedOut,
-        durationMs: run.durationMs,
-        stdout: run.stdout,
-        stderr: run.stderr,
-        error,
-        assertions,
-      };
+      const result = ranCase(base, run, assertions, run.error);
       results[slot] = result;
       o.onCase?.(result);
     });
