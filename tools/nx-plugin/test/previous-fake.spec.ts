@@ -5,12 +5,12 @@
 // shared path or a wrong CPU mapping fails here; so do the timeout, crash and silent-guest paths of the host side.
 // The programs' expected output is the same source's output on the build host.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { locateToolchain, type ToolchainManifest } from '../src/toolchain/locate';
+import type { ToolchainManifest } from '../src/toolchain/locate';
 import { runTool } from '../src/util/exec';
 import { runEmulatorTests, type EmulatorTestReport } from '../src/emulator/run-tests';
+import { emulatorWorkspace } from './helpers/emulator-workspace';
 import { PreviousSetupError } from '../src/emulator/previous';
 
 const FAKE = path.join(__dirname, 'fixtures/fake-previous.js');
@@ -87,38 +87,8 @@ describe('the Previous backend with a fake Previous', () => {
   const byName = (r: EmulatorTestReport, name: string) => r.cases.find((c) => c.name === name)!;
 
   beforeAll(async () => {
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-previous-fake-'));
-    toolchain = await locateToolchain({ minLlvmVersion: '19.1.5' });
-    fs.mkdirSync(path.join(ws, 'dist/build/bin'), { recursive: true });
-    fs.mkdirSync(path.join(ws, 'dist/tc'), { recursive: true });
-    fs.writeFileSync(path.join(ws, 'dist/tc/toolchain.json'), JSON.stringify(toolchain));
-    fs.writeFileSync(path.join(ws, 'prog.c'), PROGRAM_C);
-    // gcc, not clang: LLVM's m68k backend miscompiles loops (docs/toolchain-bugs.md).
-    await runTool(toolchain.cross.gcc.path, ['-O1', 'prog.c', '-o', 'dist/build/bin/prog'], { cwd: ws });
+    ({ ws, toolchain } = await emulatorWorkspace('nextrust-previous-fake-', { prog: PROGRAM_C }));
     await runTool('gcc', ['-O1', 'prog.c', '-o', 'host-prog'], { cwd: ws });
-    fs.writeFileSync(
-      path.join(ws, 'dist/build/manifest.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        project: 'p',
-        cpu: 'm68040',
-        toolchainManifest: 'dist/tc/toolchain.json',
-        m68kSysroot: toolchain.cross.m68kSysroot,
-        programs: ['prog'],
-        artifacts: [
-          {
-            name: 'prog',
-            path: 'dist/build/bin/prog',
-            kind: 'executable',
-            target: 'm68k-unknown-linux-gnu',
-            cpu: 'm68040',
-            sha256: '',
-            flavor: 'hosted',
-            size: 0,
-          },
-        ],
-      }),
-    );
     // Expected output: the same source on the build host.
     fs.mkdirSync(path.join(ws, 'tests/expected'), { recursive: true });
     fs.writeFileSync(

@@ -2,10 +2,9 @@
 // output captured so far; a crash by signal is reported as 128 + signal; reports are written;
 // a timeout is reported as one however late the spawn returns.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { locateToolchain, type ToolchainManifest } from '../toolchain/locate';
-import { runTool } from '../util/exec';
+import type { ToolchainManifest } from '../toolchain/locate';
+import { emulatorWorkspace } from '../../test/helpers/emulator-workspace';
 import { runUnderQemu } from './qemu';
 import { retryableFailure, runEmulatorTests } from './run-tests';
 
@@ -31,36 +30,7 @@ describe('runEmulatorTests under qemu-m68k', () => {
   let toolchain: ToolchainManifest;
 
   beforeAll(async () => {
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-emu-'));
-    toolchain = await locateToolchain({ minLlvmVersion: '19.1.5' });
-    fs.mkdirSync(path.join(ws, 'dist/tc'), { recursive: true });
-    fs.writeFileSync(path.join(ws, 'dist/tc/toolchain.json'), JSON.stringify(toolchain));
-    fs.mkdirSync(path.join(ws, 'dist/build/bin'), { recursive: true });
-    fs.writeFileSync(path.join(ws, 'hang.c'), HANG_C);
-    // gcc, not clang: LLVM's m68k backend miscompiles loops (docs/toolchain-bugs.md).
-    await runTool(toolchain.cross.gcc.path, ['-O1', 'hang.c', '-o', 'dist/build/bin/hang'], { cwd: ws });
-    fs.writeFileSync(
-      path.join(ws, 'dist/build/manifest.json'),
-      JSON.stringify({
-        schemaVersion: 1,
-        project: 'p',
-        cpu: 'm68040',
-        toolchainManifest: 'dist/tc/toolchain.json',
-        m68kSysroot: toolchain.cross.m68kSysroot,
-        artifacts: [
-          {
-            name: 'hang',
-            path: 'dist/build/bin/hang',
-            kind: 'executable',
-            target: 'm68k-unknown-linux-gnu',
-            cpu: 'm68040',
-            sha256: '',
-            flavor: 'hosted',
-            size: 0,
-          },
-        ],
-      }),
-    );
+    ({ ws, toolchain } = await emulatorWorkspace('nextrust-emu-', { hang: HANG_C }));
     fs.mkdirSync(path.join(ws, 'tests'));
     fs.writeFileSync(
       path.join(ws, 'tests/hang.json'),
