@@ -274,7 +274,7 @@ describe('createNodes on the committed project configs', () => {
     expect(t.outputs).toEqual(['{workspaceRoot}/dist/llvm-m68k/backend']);
     expect(t.inputs).toContainEqual('{projectRoot}/patches/*.patch');
     expect(t.inputs).toContainEqual('{projectRoot}/backend/Makefile');
-    expect(t.inputs).toContainEqual({ runtime: 'node tools/nx-plugin/bin/backend-fingerprint.js llvm-config-22' });
+    expect(t.inputs).toContainEqual({ runtime: 'sh tools/nx-plugin/bin/backend-fingerprint.sh llvm-config-22' });
     // the toolchain hashes what the backend wrote
     expect(target(projects['llvm-m68k'], 'toolchain').inputs).toContainEqual({
       dependentTasksOutputFiles: '**/backend.json',
@@ -316,11 +316,20 @@ describe('createNodes on the committed project configs', () => {
 
   it('takes the toolchain manifest as input downstream, and the runtime fingerprint for the toolchain itself', () => {
     const toolchain = target(projects['llvm-m68k'], 'toolchain');
-    expect(toolchain.inputs).toContainEqual({ runtime: 'node tools/nx-plugin/bin/toolchain-fingerprint.js' });
+    expect(toolchain.inputs).toContainEqual({ runtime: 'sh tools/nx-plugin/bin/toolchain-fingerprint.sh' });
     expect(toolchain.inputs).toContainEqual({ env: 'NEXTRUST_LLVM_BIN' });
     expect(toolchain.inputs).toContainEqual('{workspaceRoot}/tools/nx-plugin/src/toolchain/candidates.json');
-    // the fingerprint script the runtime input runs exists (Nx runs it from the workspace root)
-    expect(fs.existsSync(path.join(REPO_ROOT, 'tools/nx-plugin/bin/toolchain-fingerprint.js'))).toBe(true);
+    // the fingerprint script each runtime input runs exists (Nx runs it from the workspace root)
+    // and is itself a file input, so an edit to the script misses the cache
+    for (const name of ['toolchain', 'backend']) {
+      const inputs = target(projects['llvm-m68k'], name).inputs ?? [];
+      const scripts = inputs.flatMap((input) =>
+        typeof input === 'object' && 'runtime' in input ? [input.runtime.split(' ')[1]] : [],
+      );
+      expect(scripts).toHaveLength(1);
+      expect(fs.existsSync(path.join(REPO_ROOT, scripts[0]))).toBe(true);
+      expect(inputs).toContainEqual(`{workspaceRoot}/${scripts[0]}`);
+    }
 
     for (const [project, name] of perCpuTargets) {
       expect(target(projects[project], name).inputs).toContainEqual({

@@ -176,8 +176,8 @@ describe('changedInputs and describeInput', () => {
     ],
     ['rust-target:projects/rust-target/**/*', 'files of project rust-target: projects/rust-target/**/*'],
     [
-      'runtime:node tools/nx-plugin/bin/toolchain-fingerprint.js',
-      'the output of `node tools/nx-plugin/bin/toolchain-fingerprint.js` (a runtime input)',
+      'runtime:sh tools/nx-plugin/bin/toolchain-fingerprint.sh',
+      'the output of `sh tools/nx-plugin/bin/toolchain-fingerprint.sh` (a runtime input)',
     ],
     ['workspace:[{workspaceRoot}/nx.json]', 'workspace files [{workspaceRoot}/nx.json]'],
     ['llvm-m68k:TsConfig', 'the TypeScript configuration seen by project llvm-m68k'],
