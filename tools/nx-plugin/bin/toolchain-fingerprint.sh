@@ -106,6 +106,7 @@ END {
       if (tok != "STR") fail("expected a key string, got " what(tok))
       key = val
       if (key in type) fail("key \"" key "\" appears twice")
+      keyline[key] = line
       expect(":", "after key \"" key "\"")
       next_token()
       if (tok == "STR") {
@@ -140,15 +141,20 @@ END {
   n = split(arrays, need, " ")
   for (i = 1; i <= n; i++) {
     k = need[i]
+    line = 0
     if (!(k in type)) fail("missing key \"" k "\" (expected an array of strings)")
+    line = keyline[k]
     if (type[k] != "array") fail("key \"" k "\": expected an array of strings, got a string")
   }
   n = split(strings, need2, " ")
   for (i = 1; i <= n; i++) {
     k = need2[i]
+    line = 0
     if (!(k in type)) fail("missing key \"" k "\" (expected a string)")
+    line = keyline[k]
     if (type[k] != "string") fail("key \"" k "\": expected a string, got an array")
   }
+  line = keyline["envOverrides"]
   m = split(value["envOverrides"], names, "\n")
   for (i = 1; i < m; i++)
     if (names[i] !~ /^[A-Za-z_][A-Za-z0-9_]*$/)
