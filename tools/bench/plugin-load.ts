@@ -1,33 +1,40 @@
 /**
  * Benchmark of what the nextrust plugin costs Nx, in a scratch copy of the
- * workspace with the plugin compiled from the current sources (dist/):
+ * workspace with the plugin compiled from the current sources (dist/). The
+ * copy has the workspace's .env, so Nx loads plugins in its own process
+ * (NX_ISOLATE_PLUGINS=false) unless a variant says otherwise.
  *
  * 1. Project graph without the daemon (what CI and every `nx` command pay when
  *    the daemon is off, as in containers): `nx show projects` with
  *    NX_DAEMON=false for
  *     - no nextrust plugin (Nx's floor: Nx and its own plugins),
  *     - an empty local plugin (a createNodes that infers nothing, added to the
- *       scratch copy only): what Nx charges for any plugin in the workspace (a
- *       worker process; resolving a workspace-local plugin also runs Nx's
- *       default plugins once more in workers of their own: resolveNxPlugin in
- *       https://github.com/nrwl/nx/blob/master/packages/nx/src/project-graph/plugins/resolve-plugin.ts),
+ *       scratch copy only): what Nx charges for any plugin in the workspace,
  *     - plugin.js with its inferred-targets cache warm (the usual case),
  *     - plugin.js with that cache deleted before every run (after an edit to
- *       every nextrust.json, or a new checkout);
+ *       every nextrust.json, or a new checkout),
+ *     - plugin.js with Nx's default plugin isolation (NX_ISOLATE_PLUGINS=true:
+ *       a worker process per plugin, and resolving a workspace-local plugin runs
+ *       Nx's default plugins once more in workers of their own: resolveNxPlugin in
+ *       https://github.com/nrwl/nx/blob/master/packages/nx/src/project-graph/plugins/resolve-plugin.ts);
  *    the median wall time of BENCH_REPEAT runs (the variants interleaved, so
  *    that load from other processes falls on all alike) and the CPU time of the
  *    whole process tree (user + system, bash's `times`: steadier than wall time
- *    on a shared machine), the plugin's cost over the floor, ratios, and Nx's
- *    own "Load Nx Plugin" and createNodes times (NX_PERF_LOGGING).
- * 2. The warm main job with the daemon: `npx nx run rust-target:build
+ *    on a shared machine), the cost over the floor, ratios, and Nx's own
+ *    "Load Nx Plugin" and createNodes times (NX_PERF_LOGGING).
+ * 2. The warm main job with the daemon: `nx run rust-target:build
  *    --configuration=m68040` with every task restored from the cache, against
- *    `npx nx run bench-noop:noop`, a cached `nx:noop` target this benchmark adds
- *    to the scratch copy only (same launcher, same daemon, interleaved).
+ *    `nx run bench-noop:noop`, a cached `nx:noop` target this benchmark adds
+ *    to the scratch copy only (same launcher, same daemon, interleaved), each
+ *    launched as `node_modules/.bin/nx` and as `npx nx` (npx adds its own
+ *    start-up, the same for any command).
  *    The scratch copy starts from this workspace's Nx cache (hard links to
  *    .nx/cache and a copy of the cache database), so the main job is a cache
  *    hit when this workspace's last main job ran on the current sources (run
  *    `npx nx run rust-target:build -c m68040` first); the benchmark says how
  *    many tasks it had to run before measuring.
+ * Also printed, as a yardstick: `node -e 0`, the start-up every Node process
+ * pays on this machine (Node reads NODE_EXTRA_CA_CERTS at start when it is set).
  *
  * Prints figures; asserts nothing. Run: node -r @swc-node/register tools/bench/plugin-load.ts
  * (BENCH_REPEAT runs per figure, default 5; BENCH_PARTS=graph or =daemon runs one part).
@@ -61,14 +68,24 @@ function childCpuSeconds(timesOutput: string): number {
   return total;
 }
 
+/** How `nx` is started: the workspace's own bin, or through npx (what the README's commands use). */
+type Launcher = 'bin' | 'npx';
+const LAUNCH: Record<Launcher, string> = { bin: 'node_modules/.bin/nx', npx: 'npx nx' };
+
 /**
- * Runs `npx nx ...args` in the scratch copy (its own cache and workspace data) under bash, whose `times` gives the CPU
- * time of every process it waited for (npx, nx and Nx's plugin workers), and times it.
+ * Runs `nx ...args` (by default through npx) in the scratch copy (its own cache and workspace data) under bash, whose
+ * `times` gives the CPU time of every process it waited for (npx, nx and Nx's plugin workers), and times it.
  */
-async function npxNx(ws: ScratchWorkspace, args: string[], env: Record<string, string>): Promise<Timed> {
+async function npxNx(
+  ws: ScratchWorkspace,
+  args: string[],
+  env: Record<string, string>,
+  launcher: Launcher = 'npx',
+): Promise<Timed> {
   const timesFile = ws.file('.nx/bench-times');
   const t0 = process.hrtime.bigint();
-  const r = await runProcess('bash', ['-c', 'npx nx "$@"; rc=$?; times > "$BENCH_TIMES"; exit $rc', 'bash', ...args], {
+  const script = `${LAUNCH[launcher]} "$@"; rc=$?; times > "$BENCH_TIMES"; exit $rc`;
+  const r = await runProcess('bash', ['-c', script, 'bash', ...args], {
     cwd: ws.root,
     env: {
       ...NX_TEST_ENV,
@@ -80,7 +97,7 @@ async function npxNx(ws: ScratchWorkspace, args: string[], env: Record<string, s
     timeoutMs: 60 * 60_000,
   });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.exitCode !== 0) throw new Error(`npx nx ${args.join(' ')} failed:\n${r.all.slice(-3000)}`);
+  if (r.exitCode !== 0) throw new Error(`${LAUNCH[launcher]} ${args.join(' ')} failed:\n${r.all.slice(-3000)}`);
   return { s, cpu: childCpuSeconds(fs.readFileSync(timesFile, 'utf8')), out: r.all };
 }
 
@@ -141,10 +158,11 @@ async function graphWithoutDaemon(ws: ScratchWorkspace): Promise<void> {
       fs.rmSync(path.join(dataDir, f));
   };
   const variants = [
-    { name: 'no nextrust plugin (floor)', nxJson: floorJson, before: () => {} },
-    { name: 'an empty local plugin', nxJson: emptyJson, before: () => {} },
-    { name: 'plugin.js, cached targets', nxJson, before: () => {} },
-    { name: 'plugin.js, cache cleared', nxJson, before: clearTargetsCache },
+    { name: 'no nextrust plugin (floor)', nxJson: floorJson, before: () => {}, env: {} as Record<string, string> },
+    { name: 'an empty local plugin', nxJson: emptyJson, before: () => {}, env: {} },
+    { name: 'plugin.js, cached targets', nxJson, before: () => {}, env: {} },
+    { name: 'plugin.js, cache cleared', nxJson, before: clearTargetsCache, env: {} },
+    { name: "plugin.js, Nx's isolation", nxJson, before: () => {}, env: { NX_ISOLATE_PLUGINS: 'true' } },
   ].map((v) => ({
     ...v,
     walls: [] as number[],
@@ -157,7 +175,12 @@ async function graphWithoutDaemon(ws: ScratchWorkspace): Promise<void> {
     for (const v of variants) {
       fs.writeFileSync(ws.file('nx.json'), v.nxJson);
       v.before();
-      const r = await npxNx(ws, ['show', 'projects', '--json'], { NX_DAEMON: 'false', NX_PERF_LOGGING: 'true' });
+      const r = await npxNx(
+        ws,
+        ['show', 'projects', '--json'],
+        { NX_DAEMON: 'false', NX_PERF_LOGGING: 'true', ...v.env },
+        'bin',
+      );
       if (round === 0) continue; // warm-up: file system caches, the targets cache
       v.walls.push(r.s);
       v.cpus.push(r.cpu);
@@ -175,7 +198,9 @@ async function graphWithoutDaemon(ws: ScratchWorkspace): Promise<void> {
   fs.writeFileSync(ws.file('nx.json'), nxJson);
   const floor = median(variants[0].walls);
   const floorCpu = median(variants[0].cpus);
-  console.log(`1. project graph without the daemon (npx nx show projects, NX_DAEMON=false, median of ${REPEAT}):`);
+  console.log(
+    `1. project graph without the daemon (node_modules/.bin/nx show projects, NX_DAEMON=false, median of ${REPEAT}):`,
+  );
   for (const v of variants) {
     const wall = median(v.walls);
     const cpu = median(v.cpus);
@@ -188,44 +213,65 @@ async function graphWithoutDaemon(ws: ScratchWorkspace): Promise<void> {
         `  CPU ${cpu.toFixed(2)} s (${(cpu / floorCpu).toFixed(2)}x, +${(cpu - floorCpu).toFixed(2)} s)${own}  ${v.projects} projects`,
     );
   }
-  console.log(`   goal: plugin.js's cost over the floor < 1 s`);
+  const ours = median(variants[2].walls);
+  const isolated = median(variants[4].walls);
+  console.log(
+    `   plugin load + project graph, whole command: ${ours.toFixed(2)} s (goal < 1 s); with Nx's isolation ${isolated.toFixed(2)} s (${(isolated / ours).toFixed(2)}x)`,
+  );
 }
 
 async function warmMainJobWithDaemon(ws: ScratchWorkspace): Promise<void> {
   const daemon = { NX_DAEMON: 'true' };
-  const prime = await npxNx(ws, MAIN, { NX_DAEMON: 'false' });
+  const prime = await npxNx(ws, MAIN, { NX_DAEMON: 'false' }, 'bin');
   const primed = taskLines(prime.out);
   console.log(
-    `2. warm main job with the daemon (npx nx ${MAIN.join(' ')} vs npx nx ${NOOP.join(' ')}, a cached nx:noop target):`,
+    `2. warm main job with the daemon (nx ${MAIN.join(' ')} vs nx ${NOOP.join(' ')}, a cached nx:noop target):`,
   );
   console.log(
     primed.ran.length
       ? `   priming ran ${primed.ran.length} task(s) (${primed.ran.join(', ')}) in ${prime.s.toFixed(0)} s: this workspace's cache had no entry for the current sources`
       : `   priming: all ${primed.cached.length} tasks from this workspace's cache (${prime.s.toFixed(1)} s without the daemon)`,
   );
-  await npxNx(ws, NOOP, daemon); // starts the daemon, fills the no-op's cache entry
-  await npxNx(ws, MAIN, daemon);
-  const mains: number[] = [];
-  const noops: number[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    noops.push((await npxNx(ws, NOOP, daemon)).s);
-    const m = await npxNx(ws, MAIN, daemon);
-    const tasks = taskLines(m.out);
-    if (tasks.ran.length) throw new Error(`the warm main job ran ${tasks.ran.join(', ')}: not a cache hit`);
-    mains.push(m.s);
+  await npxNx(ws, NOOP, daemon, 'bin'); // starts the daemon, fills the no-op's cache entry
+  await npxNx(ws, MAIN, daemon, 'bin');
+  for (const launcher of ['bin', 'npx'] as const) {
+    const mains: number[] = [];
+    const noops: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      noops.push((await npxNx(ws, NOOP, daemon, launcher)).s);
+      const m = await npxNx(ws, MAIN, daemon, launcher);
+      const tasks = taskLines(m.out);
+      if (tasks.ran.length) throw new Error(`the warm main job ran ${tasks.ran.join(', ')}: not a cache hit`);
+      mains.push(m.s);
+    }
+    const main = median(mains);
+    const noop = median(noops);
+    console.log(
+      `   ${LAUNCH[launcher].padEnd(19)} cached no-op ${noop.toFixed(2)} s | warm main job ${main.toFixed(2)} s (${(main / noop).toFixed(2)}x the no-op), median of ${REPEAT}`,
+    );
   }
-  const main = median(mains);
-  const noop = median(noops);
-  console.log(
-    `   cached no-op ${noop.toFixed(2)} s | warm main job ${main.toFixed(2)} s (${(main / noop).toFixed(2)}x the no-op), median of ${REPEAT}`,
-  );
   console.log('   goals: warm main job < 1 s and <= 1.5x the no-op');
+}
+
+/** Median wall time of `node -e 0`: what starting any Node process costs on this machine. */
+async function nodeStartup(): Promise<number> {
+  const walls: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = process.hrtime.bigint();
+    await runProcess(process.execPath, ['-e', '0'], { timeoutMs: 60_000 });
+    walls.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(walls);
 }
 
 async function main(): Promise<void> {
   const ws = ScratchWorkspace.create('nextrust-bench-load-');
   try {
     console.log(`plugin load benchmark (scratch workspace ${ws.root})`);
+    const extraCerts = process.env.NODE_EXTRA_CA_CERTS
+      ? ' (NODE_EXTRA_CA_CERTS is set: Node reads it at every start)'
+      : '';
+    console.log(`0. node -e 0: ${(await nodeStartup()).toFixed(3)} s, median of 10${extraCerts}`);
     await buildPlugin(ws);
     fs.mkdirSync(ws.file('projects/bench-noop'), { recursive: true });
     fs.writeFileSync(
@@ -239,7 +285,7 @@ async function main(): Promise<void> {
     if (PARTS.includes('graph')) await graphWithoutDaemon(ws);
     if (PARTS.includes('daemon')) await warmMainJobWithDaemon(ws);
   } finally {
-    await npxNx(ws, ['daemon', '--stop'], { NX_DAEMON: 'true' }).catch(() => undefined);
+    await npxNx(ws, ['daemon', '--stop'], { NX_DAEMON: 'true' }, 'bin').catch(() => undefined);
     ws.dispose();
   }
 }

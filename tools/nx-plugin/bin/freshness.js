@@ -26,21 +26,22 @@ function newestSourceMtime(dir) {
 
 /**
  * @param {string} pluginDir tools/nx-plugin
- * @returns {{ fresh: boolean, stampMtimeMs: number | undefined }} fresh: dist/ may be run;
- *   stampMtimeMs: mtime of dist/.build-stamp (ms), undefined when never built.
+ * @returns {{ fresh: boolean, stampMtimeMs: number | undefined, newestMtimeMs: number }} fresh: dist/ may be run;
+ *   stampMtimeMs: mtime of dist/.build-stamp (ms), undefined when never built; newestMtimeMs: newest mtime (ms) of
+ *   index.ts and the compiled sources under src/.
  */
 function distFreshness(pluginDir) {
   let stampMtimeMs;
   try {
     stampMtimeMs = fs.statSync(path.join(pluginDir, 'dist', '.build-stamp')).mtimeMs;
   } catch {
-    return { fresh: false, stampMtimeMs: undefined };
+    stampMtimeMs = undefined;
   }
   const newest = Math.max(
     newestSourceMtime(path.join(pluginDir, 'src')),
     fs.statSync(path.join(pluginDir, 'index.ts')).mtimeMs,
   );
-  return { fresh: newest <= stampMtimeMs, stampMtimeMs };
+  return { fresh: stampMtimeMs !== undefined && newest <= stampMtimeMs, stampMtimeMs, newestMtimeMs: newest };
 }
 
 /**
@@ -52,8 +53,58 @@ function distFreshness(pluginDir) {
 function loadPluginModule(rel) {
   const pluginDir = path.join(__dirname, '..');
   if (distFreshness(pluginDir).fresh) return require(path.join(pluginDir, 'dist', ...rel) + '.js');
-  require('@swc-node/register');
+  registerTypeScript(pluginDir);
   return require(path.join(pluginDir, ...rel) + '.ts');
 }
 
-module.exports = { distFreshness, newestSourceMtime, loadPluginModule };
+/**
+ * Compiles TypeScript on require from now on (@swc-node/register), with the workspace's compiler options
+ * (tools/tsconfig.json). @swc-node/register reads SWC_NODE_PROJECT, else a tsconfig.json in the working directory,
+ * which the workspace root does not have: https://github.com/swc-project/swc-node/tree/master/packages/register
+ * @param {string} pluginDir tools/nx-plugin
+ */
+function registerTypeScript(pluginDir) {
+  if (!process.env.SWC_NODE_PROJECT && !process.env.TS_NODE_PROJECT)
+    process.env.SWC_NODE_PROJECT = path.join(pluginDir, '..', 'tsconfig.json');
+  require('@swc-node/register');
+}
+
+/**
+ * A string that changes whenever the code loadPluginModule would load changes: whether dist/ is fresh, the build
+ * stamp's mtime and the newest source mtime (ms). Cheap (one stat per source file), so a long-lived process can call
+ * it before every use of the plugin.
+ * @param {string} pluginDir tools/nx-plugin
+ * @returns {string}
+ */
+function codeVersion(pluginDir) {
+  const { fresh, stampMtimeMs, newestMtimeMs } = distFreshness(pluginDir);
+  return `${fresh}:${stampMtimeMs}:${newestMtimeMs}`;
+}
+
+/**
+ * Removes the plugin's own modules (index, src/ and dist/, not bin/ nor anything under node_modules) from Node's
+ * require cache, so that the next loadPluginModule reads them from disk again.
+ * @param {string} pluginDir tools/nx-plugin
+ * @returns {number} how many modules were removed.
+ */
+function forgetPluginModules(pluginDir) {
+  const own = ['index.ts', 'src', 'dist'].map((p) => path.join(pluginDir, p));
+  let removed = 0;
+  for (const file of Object.keys(require.cache)) {
+    if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
+    if (own.some((p) => file === p || file.startsWith(p + path.sep))) {
+      delete require.cache[file];
+      removed++;
+    }
+  }
+  return removed;
+}
+
+module.exports = {
+  codeVersion,
+  distFreshness,
+  forgetPluginModules,
+  newestSourceMtime,
+  loadPluginModule,
+  registerTypeScript,
+};

@@ -9,7 +9,7 @@
  */
 'use strict';
 const path = require('node:path');
-const { distFreshness } = require('./freshness');
+const { distFreshness, registerTypeScript } = require('./freshness');
 
 const pkg = path.join(__dirname, '..');
 
@@ -19,7 +19,7 @@ const hook = process.argv[2] === 'hook' && process.argv[3] && !process.argv[3].s
 const rel = hook ? ['integrations', 'claude', 'hook-main'] : ['cli', 'main'];
 
 const compiled = distFreshness(pkg).fresh;
-if (!compiled) require('@swc-node/register');
+if (!compiled) registerTypeScript(pkg);
 const entry = compiled ? path.join(pkg, 'dist', 'src', ...rel) + '.js' : path.join(pkg, 'src', ...rel) + '.ts';
 if (hook) {
   require(entry)

@@ -103,18 +103,29 @@ describe('what the plugin loads at graph time', () => {
   });
 });
 
-describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () => {
-  const root = path.join(REPO, 'tmp', `plugin-entry-${process.pid}`);
+/**
+ * A minimal plugin folder under the repository's tmp/ (so that @swc-node/register resolves from it): bin/freshness.js,
+ * an empty index.ts, and empty src/ and dist/src/. Removed after the describe block that calls it.
+ */
+function miniPlugin(name: string): string {
+  const root = path.join(REPO, 'tmp', `${name}-${process.pid}`);
   beforeAll(() => {
     fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
     fs.copyFileSync(path.join(PLUGIN, 'bin/freshness.js'), path.join(root, 'bin/freshness.js'));
     fs.mkdirSync(path.join(root, 'src'), { recursive: true });
     fs.mkdirSync(path.join(root, 'dist/src'), { recursive: true });
     fs.writeFileSync(path.join(root, 'index.ts'), 'export {};\n');
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () => {
+  const root = miniPlugin('plugin-entry');
+  beforeAll(() => {
     fs.writeFileSync(path.join(root, 'src/answer.ts'), "export const from: string = 'source';\n");
     fs.writeFileSync(path.join(root, 'dist/src/answer.js'), "exports.from = 'dist';\n");
   });
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   const load = () =>
     inChild(
@@ -143,5 +154,54 @@ describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () =>
     touch('src/answer.ts', now - 60);
     touch('index.ts', now);
     expect(load()).toBe('source');
+  });
+});
+
+describe('a long-lived process (the Nx daemon with plugin isolation off) sees an edit to the plugin', () => {
+  const root = miniPlugin('plugin-reload');
+
+  it('codeVersion changes with each edit or build, and after forgetPluginModules the next load reads the new code', () => {
+    // One child plays the daemon: load, edit, check, reload, as plugin.js does before every call.
+    const steps = inChild(`
+      const fs = require('node:fs'), path = require('node:path');
+      const root = ${JSON.stringify(root)};
+      const f = require(path.join(root, 'bin/freshness.js'));
+      const at = (rel, t) => fs.utimesSync(path.join(root, rel), t, t);
+      const write = (rel, text, t) => { fs.writeFileSync(path.join(root, rel), text); at(rel, t); };
+      const t0 = Math.floor(Date.now() / 1000) - 600;
+      const out = [];
+      const step = (label) => {
+        const version = f.codeVersion(root);
+        const changed = version !== out.at(-1)?.version;
+        const removed = changed ? f.forgetPluginModules(root) : 0;
+        out.push({ label, version, changed, removed, from: f.loadPluginModule(['src', 'answer']).from });
+      };
+      write('src/answer.ts', "export const from: string = 'source 1';\\n", t0);
+      write('index.ts', 'export {};\\n', t0);
+      step('never built');
+      write('dist/src/answer.js', "exports.from = 'dist 1';\\n", t0 + 10);
+      write('dist/.build-stamp', '', t0 + 10);
+      step('built');
+      step('nothing changed');
+      write('src/answer.ts', "export const from: string = 'source 2';\\n", t0 + 20);
+      step('source edited');
+      write('dist/src/answer.js', "exports.from = 'dist 2';\\n", t0 + 30);
+      write('dist/.build-stamp', '', t0 + 30);
+      step('built again');
+      process.stdout.write(JSON.stringify(out));`) as {
+      label: string;
+      changed: boolean;
+      removed: number;
+      from: string;
+    }[];
+    expect(steps.map(({ label, changed, from }) => ({ label, changed, from }))).toEqual([
+      { label: 'never built', changed: true, from: 'source 1' },
+      { label: 'built', changed: true, from: 'dist 1' },
+      { label: 'nothing changed', changed: false, from: 'dist 1' },
+      { label: 'source edited', changed: true, from: 'source 2' },
+      { label: 'built again', changed: true, from: 'dist 2' },
+    ]);
+    // Each reload forgot the one module loaded before it (bin/freshness.js itself stays).
+    expect(steps.filter((s) => s.changed).map((s) => s.removed)).toEqual([0, 1, 1, 1]);
   });
 });
