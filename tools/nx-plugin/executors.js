@@ -7,7 +7,7 @@
 'use strict';
 const { loadPluginModule } = require('./bin/freshness');
 
-for (const name of ['backend', 'toolchain', 'atomics', 'sysroot', 'build', 'emulator-test', 'cargo-test']) {
+for (const name of ['backend', 'toolchain', 'atomics', 'sysroot', 'build', 'emulator-test', 'cargo-test', 'bundle']) {
   Object.defineProperty(exports, name, {
     enumerable: true,
     get: () => loadPluginModule(['src', 'executors', name, 'executor']).default,

@@ -6,7 +6,7 @@
  *  - `llvm-toolchain`: the LLVM M68k toolchain and the spinlock atomics;
  *  - `rust-target`: target specs, sysroots and the Rust programs;
  *  - `emulator-tests`: test manifests run under emulation;
- *  - `ci-status`: the pipeline's status files.
+ *  - `ci-status`: the pipeline's status files and the release bundle (what it packs).
  * Validated with zod; every error names the file, the field and what was
  * expected (formatConfigError).
  */
@@ -183,6 +183,20 @@ export const emulatorTestsConfigSchema = z
 export const ciStatusConfigSchema = z
   .object({
     kind: z.literal('ci-status'),
+    /** Project whose build target's manifest.json lists the programs the release bundle packs. */
+    buildProject: z.string().default('rust-target'),
+    /** Project whose toolchain and atomics targets the bundle packs. */
+    toolchainProject: z.string().default('llvm-m68k'),
+    /** Project whose test target must pass before the bundle packs anything (its results are packed too). */
+    testsProject: z.string().default('emulator-tests'),
+    /** Workspace-relative folder of the build project's target specs (`<target>.json`). */
+    targetSpecsDir: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+        message: 'expected a path relative to the workspace root, without ".."',
+      })
+      .default('projects/rust-target/target-specs'),
   })
   .strict();
 

@@ -52,7 +52,7 @@ export function checkConfiguration(context: ExecutorContext): void {
 }
 
 /** Executors downstream of the toolchain: their outputs depend on it, so their inputs must carry its manifest. */
-const TOOLCHAIN_CONSUMERS = ['atomics', 'sysroot', 'build', 'cargo-test', 'emulator-test'];
+const TOOLCHAIN_CONSUMERS = ['atomics', 'sysroot', 'build', 'cargo-test', 'emulator-test', 'bundle'];
 
 /**
  * Checks that the inputs Nx hashes for this task still carry what the plugin inferred for cache correctness: the

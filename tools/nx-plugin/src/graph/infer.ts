@@ -13,6 +13,7 @@ import type { InferredProject, NextrustPluginOptions, TargetBuilderContext } fro
 import { llvmToolchainTargets } from './llvm-toolchain-targets';
 import { rustTargetReads, rustTargetTargets } from './rust-target-targets';
 import { emulatorTestsTargets } from './emulator-tests-targets';
+import { ciStatusTargets } from './ci-status-targets';
 import { hashFileSets, type FileSet } from './targets-cache';
 import { hasProductionInput, resolvePluginOptions } from './plugin-options';
 
@@ -25,7 +26,7 @@ function inferProject(config: ProjectConfig, ctx: TargetBuilderContext): Inferre
     case 'emulator-tests':
       return emulatorTestsTargets(config, ctx);
     case 'ci-status':
-      return { targets: {}, tags: ['type:status'] };
+      return ciStatusTargets(config, ctx);
   }
 }
 

@@ -18,6 +18,7 @@ export const TARGET_NAME_OPTIONS: Readonly<Record<TargetRole, keyof NextrustPlug
   sysroot: 'sysrootTargetName',
   build: 'buildTargetName',
   test: 'testTargetName',
+  bundle: 'bundleTargetName',
 };
 
 /** The target names when no option renames them: each role's own name. */
@@ -28,6 +29,7 @@ export const DEFAULT_TARGET_NAMES: Readonly<TargetNames> = {
   sysroot: 'sysroot',
   build: 'build',
   test: 'test',
+  bundle: 'bundle',
 };
 
 /** Default of `distDir`. */
@@ -35,7 +37,7 @@ export const DEFAULT_DIST_DIR = 'dist';
 
 /**
  * Targets inferred for one project, by project kind: their names must differ (llvm-toolchain: backend, toolchain,
- * atomics; rust-target: sysroot, build, test; emulator-tests has `test` only).
+ * atomics; rust-target: sysroot, build, test; emulator-tests has `test` only, ci-status `bundle` only).
  */
 const TARGETS_OF_ONE_PROJECT: readonly (readonly TargetRole[])[] = [
   ['backend', 'toolchain', 'atomics'],

@@ -25,10 +25,12 @@ export interface NextrustPluginOptions {
   buildTargetName?: string;
   /** Name of the test targets (rust-target's `#[test]` harnesses, emulator-tests' runs); default `test`. */
   testTargetName?: string;
+  /** Name of the ci-status project's release bundle target; default `bundle`. */
+  bundleTargetName?: string;
 }
 
 /** The inferred targets, by what they do (each is renamed by one option of NextrustPluginOptions). */
-export type TargetRole = 'backend' | 'toolchain' | 'atomics' | 'sysroot' | 'build' | 'test';
+export type TargetRole = 'backend' | 'toolchain' | 'atomics' | 'sysroot' | 'build' | 'test' | 'bundle';
 
 /** The name of every inferred target, by role. */
 export type TargetNames = Record<TargetRole, string>;
