@@ -198,7 +198,7 @@ describe('createNodes on the committed project configs', () => {
     expect(Object.keys(projects['llvm-m68k'].targets ?? {}).sort()).toEqual(['atomics', 'backend', 'toolchain']);
     expect(Object.keys(projects['rust-target'].targets ?? {}).sort()).toEqual(['build', 'sysroot', 'test']);
     expect(Object.keys(projects['emulator-tests'].targets ?? {})).toEqual(['test']);
-    expect(projects['ci-status'].targets).toEqual({});
+    expect(Object.keys(projects['ci-status'].targets ?? {})).toEqual(['bundle']);
     expect(projects['ci-status'].tags).toEqual(['type:status']);
     expect(projects['llvm-m68k'].tags).toEqual(['type:toolchain']);
     expect(projects['rust-target'].tags).toEqual(['type:rust']);
@@ -212,6 +212,7 @@ describe('createNodes on the committed project configs', () => {
     ['rust-target', 'sysroot'],
     ['rust-target', 'build'],
     ['emulator-tests', 'test'],
+    ['ci-status', 'bundle'],
   ];
   const perCpuTargets = allTargets.filter(([, t]) => t !== 'toolchain' && t !== 'backend');
 
@@ -311,7 +312,7 @@ describe('createNodes on the committed project configs', () => {
     expect(projects['rust-target'].implicitDependencies).toEqual(['llvm-m68k']);
     expect(projects['emulator-tests'].implicitDependencies).toEqual(['rust-target']);
     expect(projects['llvm-m68k'].implicitDependencies).toBeUndefined();
-    expect(projects['ci-status'].implicitDependencies).toBeUndefined();
+    expect(projects['ci-status'].implicitDependencies).toEqual(['emulator-tests']);
   });
 
   it('takes the toolchain manifest as input downstream, and the runtime fingerprint for the toolchain itself', () => {
@@ -388,7 +389,7 @@ describe('createNodes on the committed project configs', () => {
     });
     expect(code).toBe(2);
     expect(err).toBe(
-      "nextrust: target-help: no executor 'frobnicate': the nextrust executors are backend, toolchain, atomics, sysroot, build, emulator-test, cargo-test\n",
+      "nextrust: target-help: no executor 'frobnicate': the nextrust executors are backend, toolchain, atomics, sysroot, build, emulator-test, cargo-test, bundle\n",
     );
   });
 
@@ -432,6 +433,89 @@ describe('createNodes on the committed project configs', () => {
       expect(resolvedOptions(build, cpu).sysrootDir).toBe(resolvedOptions(sysroot, cpu).outputDir);
       expect(resolvedOptions(test, cpu).buildManifest).toBe(`${resolvedOptions(build, cpu).outputDir}/manifest.json`);
     }
+  });
+
+  it('ci-status:bundle packs, per CPU, what the build, atomics, toolchain and emulator tests of that CPU wrote, after those tests', () => {
+    const bundle = target(projects['ci-status'], 'bundle');
+    expect(bundle.executor).toBe('@nextrust/nx-plugin:bundle');
+    expect(bundle.dependsOn).toEqual([{ projects: ['emulator-tests'], target: 'test' }]);
+    expect(bundle.options).toEqual({
+      toolchainManifest: target(projects['llvm-m68k'], 'toolchain').options.outputFile,
+      targetSpecsDir: 'projects/rust-target/target-specs',
+    });
+    for (const cpu of ALL_CPUS) {
+      const o = resolvedOptions(bundle, cpu);
+      expect(o).toEqual({
+        cpu,
+        toolchainManifest: 'dist/llvm-m68k/toolchain/toolchain.json',
+        targetSpecsDir: 'projects/rust-target/target-specs',
+        buildManifest: `${resolvedOptions(target(projects['rust-target'], 'build'), cpu).outputDir}/manifest.json`,
+        atomicsManifest: `${resolvedOptions(target(projects['llvm-m68k'], 'atomics'), cpu).outputDir}/atomics.json`,
+        testResultsDir: resolvedOptions(target(projects['emulator-tests'], 'test'), cpu).outputDir,
+        outputDir: `dist/release/${cpu}`,
+      });
+    }
+    // the target specs it packs are where rust-target's config keeps them
+    const specs = target(projects['rust-target'], 'build').options.targetSpecs as Record<string, string>;
+    for (const spec of Object.values(specs)) expect(path.posix.dirname(spec)).toBe(bundle.options.targetSpecsDir);
+    expect(bundle.outputs).toEqual(['{workspaceRoot}/dist/release/{options.cpu}']);
+    const inputs = bundle.inputs ?? [];
+    for (const input of [
+      TOOLCHAIN_MANIFEST_INPUT,
+      { dependentTasksOutputFiles: '**/manifest.json', transitive: true },
+      { dependentTasksOutputFiles: '**/atomics.json', transitive: true },
+      { dependentTasksOutputFiles: '**/results.json', transitive: true },
+      { dependentTasksOutputFiles: '**/junit.xml', transitive: true },
+      '{workspaceRoot}/projects/rust-target/target-specs/*.json',
+      '{workspaceRoot}/package.json',
+      { runtime: 'git rev-parse HEAD' },
+      { runtime: 'git status --porcelain --untracked-files=no' },
+      '{workspaceRoot}/tools/nx-plugin/src/release/bundle.ts',
+      '{workspaceRoot}/tools/nx-plugin/src/executors/bundle/executor.ts',
+      '{workspaceRoot}/tools/nx-plugin/src/executors/bundle/schema.json',
+    ])
+      expect(inputs).toContainEqual(input);
+    // the npm packages its code loads, and no others
+    expect(inputs.filter((i) => typeof i === 'object' && 'externalDependencies' in i)).toEqual([
+      { externalDependencies: expect.arrayContaining(['zod', 'execa']) },
+    ]);
+    expect(bundle.metadata?.help?.command).toBe('npx nextrust target-help bundle ci-status:bundle');
+  });
+
+  it('ci-status takes the projects it bundles and the target specs folder from its nextrust.json', () => {
+    const ws = makeWorkspace();
+    const p = inferOne(
+      ws,
+      writeConfig(ws, 'status', {
+        kind: 'ci-status',
+        buildProject: 'rust',
+        toolchainProject: 'llvm',
+        testsProject: 'qemu-tests',
+        targetSpecsDir: 'projects/rust/specs',
+      }),
+      { distDir: 'out' },
+    );
+    const bundle = target(p, 'bundle');
+    expect(p.implicitDependencies).toEqual(['qemu-tests']);
+    expect(bundle.dependsOn).toEqual([{ projects: ['qemu-tests'], target: 'test' }]);
+    expect(resolvedOptions(bundle, 'm68030')).toEqual({
+      cpu: 'm68030',
+      toolchainManifest: 'out/llvm/toolchain/toolchain.json',
+      targetSpecsDir: 'projects/rust/specs',
+      buildManifest: 'out/rust/m68030/manifest.json',
+      atomicsManifest: 'out/llvm/m68030/atomics.json',
+      testResultsDir: 'out/qemu-tests/m68030',
+      outputDir: 'out/release/m68030',
+    });
+    expect(bundle.outputs).toEqual(['{workspaceRoot}/out/release/{options.cpu}']);
+    expect(bundle.inputs).toContainEqual('{workspaceRoot}/projects/rust/specs/*.json');
+    const bad = writeConfig(ws, 'status-dotdot', { kind: 'ci-status', targetSpecsDir: '../specs' });
+    expect(() => inferOne(ws, bad)).toThrow(
+      new ConfigError(
+        bad,
+        `${bad}: field 'targetSpecsDir': expected a path relative to the workspace root, without ".."`,
+      ),
+    );
   });
 
   it('resolves project-relative paths in options against the project root', () => {
@@ -927,6 +1011,7 @@ describe('plugin options that rename the inferred targets', () => {
     sysrootTargetName: 'rust-sysroot',
     buildTargetName: 'compile',
     testTargetName: 'check',
+    bundleTargetName: 'publish',
   };
 
   /** Every project of the committed configs, inferred through the plugin entry with these options, by name. */
@@ -977,6 +1062,7 @@ describe('plugin options that rename the inferred targets', () => {
       expect(Object.keys(projects['llvm-m68k'].targets!).sort()).toEqual(['atomics', 'backend', 'toolchain']);
       expect(Object.keys(projects['rust-target'].targets!).sort()).toEqual(['build', 'sysroot', 'test']);
       expect(Object.keys(projects['emulator-tests'].targets!)).toEqual(['test']);
+      expect(Object.keys(projects['ci-status'].targets!)).toEqual(['bundle']);
       expect(dependsOnTargets(projects).every((d) => d.exists)).toBe(true);
     }
   });
@@ -986,9 +1072,11 @@ describe('plugin options that rename the inferred targets', () => {
     expect(Object.keys(projects['llvm-m68k'].targets!).sort()).toEqual(['libatomics', 'llvm-backend', 'tools']);
     expect(Object.keys(projects['rust-target'].targets!).sort()).toEqual(['check', 'compile', 'rust-sysroot']);
     expect(Object.keys(projects['emulator-tests'].targets!)).toEqual(['check']);
+    expect(Object.keys(projects['ci-status'].targets!)).toEqual(['publish']);
     const deps = dependsOnTargets(projects);
     expect(deps.filter((d) => !d.exists)).toEqual([]);
     expect(deps.map((d) => `${d.from} -> ${d.to}`).sort()).toEqual([
+      'ci-status:publish -> emulator-tests:check',
       'emulator-tests:check -> rust-target:compile',
       'llvm-m68k:libatomics -> llvm-m68k:tools',
       'llvm-m68k:tools -> llvm-m68k:llvm-backend',
@@ -1011,6 +1099,7 @@ describe('plugin options that rename the inferred targets', () => {
       ['rust-target', 'build', 'compile'],
       ['rust-target', 'test', 'check'],
       ['emulator-tests', 'test', 'check'],
+      ['ci-status', 'bundle', 'publish'],
     ];
     for (const [project, before, after] of pairs) {
       const t = target(renamed[project], after);

@@ -30,6 +30,7 @@ describe('resolvePluginOptions', () => {
           sysroot: 'sysroot',
           build: 'build',
           test: 'test',
+          bundle: 'bundle',
         },
       });
   });
@@ -75,7 +76,7 @@ describe('resolvePluginOptions', () => {
     expect(errorOf(['dist'])).toContain('must be an object');
     expect(errorOf({ targetNames: { build: 'x' } })).toBe(
       "nx.json: option 'targetNames' of the nextrust plugin (plugins[].options): unknown option; the options are " +
-        'distDir, backendTargetName, toolchainTargetName, atomicsTargetName, sysrootTargetName, buildTargetName, testTargetName',
+        'distDir, backendTargetName, toolchainTargetName, atomicsTargetName, sysrootTargetName, buildTargetName, testTargetName, bundleTargetName',
     );
     expect(errorOf({ distDir: '' })).toBe(
       'nx.json: option \'distDir\' of the nextrust plugin (plugins[].options): expected a non-empty workspace-relative folder, got ""',
