@@ -94,6 +94,62 @@ describe('GitHub workflows', () => {
       expect(docs).toContain(secret.replace('secrets.', ''));
   });
 
+  it('CI bundles each CPU after its tests, checks and uploads dist/release/<cpu>, and attests the tarball in a job of its own', () => {
+    const wf = load('ci.yml');
+    const steps = (job: string) =>
+      wf.jobs[job].steps as {
+        name?: string;
+        uses?: string;
+        run?: string;
+        if?: string;
+        with?: Record<string, string>;
+      }[];
+    const affected = steps('affected');
+    const at = (pred: (s: (typeof affected)[number]) => boolean) => affected.findIndex(pred);
+    const tests = at((s) => !!s.run?.includes('npx nx affected -t build test'));
+    const bundle = at(
+      (s) => s.run === 'npx nx run ci-status:bundle --configuration=${{ matrix.cpu }} --output-style=static',
+    );
+    const check = at((s) => s.run === 'cd "dist/release/${CPU_VARIANT}" && sha256sum -c SHA256SUMS');
+    const upload = at(
+      (s) => s.uses === 'actions/upload-artifact@v4' && s.with?.path === 'dist/release/${{ matrix.cpu }}',
+    );
+    expect(tests).toBeGreaterThanOrEqual(0);
+    expect([bundle > tests, check > bundle, upload > check]).toEqual([true, true, true]);
+    // a failed bundle fails the job: no `if: always()`, and an empty upload is an error
+    expect([affected[bundle].if, affected[upload].if]).toEqual([undefined, undefined]);
+    expect(affected[upload].with?.['if-no-files-found']).toBe('error');
+
+    const attest = wf.jobs.attest;
+    expect(attest.needs).toBe('affected');
+    expect(attest.strategy.matrix.cpu).toEqual(wf.jobs.affected.strategy.matrix.cpu);
+    expect(attest.permissions).toBe('write-all');
+    const attestSteps = steps('attest');
+    expect(attestSteps.map((s) => s.uses ?? s.run)).toEqual([
+      'actions/download-artifact@v4',
+      'cd release && sha256sum -c SHA256SUMS',
+      'actions/attest-build-provenance@v2',
+    ]);
+    expect(attestSteps[0].with?.name).toBe(affected[upload].with?.name);
+    expect(attestSteps[2].with?.['subject-path']).toBe(`${attestSteps[0].with?.path}/*.tar.gz`);
+    // the job runs no repository code: no checkout, no npm
+    expect(JSON.stringify(attestSteps)).not.toMatch(/checkout|npx|npm /);
+  });
+
+  it('the validator has no `attestations` permission (why the attest job takes write-all instead of naming it)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wf-'));
+    const named = path.join(dir, 'named.yml');
+    const text = fs
+      .readFileSync(path.join(DIR, 'ci.yml'), 'utf8')
+      .replace('    permissions: write-all\n', '    permissions:\n      id-token: write\n      attestations: write\n');
+    expect(text).toContain('attestations: write');
+    fs.writeFileSync(named, text);
+    const r = spawnSync(VALIDATOR, [named], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("Additional property 'attestations' is not allowed");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('setup.sh --no-test-tools leaves out chromium and jq and keeps the toolchain', () => {
     const listed = (testTools: boolean) => {
       const r = spawnSync('bash', ['scripts/setup.sh', '--list-packages', ...(testTools ? [] : ['--no-test-tools'])], {
