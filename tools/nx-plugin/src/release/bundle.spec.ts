@@ -568,6 +568,28 @@ describe('the bundle executor', () => {
     };
   }
 
+  it('refuses to run when the inputs Nx hashes lack the toolchain manifest (results of two toolchains would share a cache entry)', async () => {
+    const fx = new Fixture();
+    const { workspaceRoot: _w, target: _t, env: _e, ...options } = fx.options();
+    const ctx = context(fx.root);
+    const bundle = ctx.projectsConfigurations.projects['ci-status'].targets!.bundle;
+    bundle.inputs = [{ externalDependencies: ['zod'] }];
+    const saved = process.env.NEXTRUST_STATUS_DIR;
+    process.env.NEXTRUST_STATUS_DIR = fx.path('status');
+    const error = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      await expect(bundleExecutor(options, ctx)).resolves.toEqual({ success: false });
+      expect(error.mock.calls.flat().join('\n')).toContain(
+        'ci-status:bundle: its inputs lack {"dependentTasksOutputFiles":"**/toolchain.json","transitive":true}',
+      );
+      expect(fs.existsSync(fx.path('dist/release'))).toBe(false);
+    } finally {
+      error.mockRestore();
+      if (saved === undefined) delete process.env.NEXTRUST_STATUS_DIR;
+      else process.env.NEXTRUST_STATUS_DIR = saved;
+    }
+  });
+
   it('makes the bundle through createBundle and reports success; fails (success false) when the tests failed', async () => {
     const fx = new Fixture();
     const { workspaceRoot: _w, target: _t, env: _e, ...options } = fx.options();
