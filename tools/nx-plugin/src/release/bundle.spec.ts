@@ -523,7 +523,10 @@ describe('createBundle refuses', () => {
     try {
       const run = createBundle(fx.options());
       await expect(run).rejects.toBeInstanceOf(BundleError);
-      const err = await run.catch((e: Error) => e.message);
+      const err = await run.then(
+        () => '',
+        (e: Error) => e.message,
+      );
       expect(err).toContain(message);
       expect(err.split('\n')).toHaveLength(1);
       expect(fx.snapshot()).toEqual(before);
