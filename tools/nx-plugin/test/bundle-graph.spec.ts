@@ -68,6 +68,28 @@ describe('ci-status:bundle in the task graph Nx computes', () => {
     );
   });
 
+  it('a program edit affects ci-status, so `nx affected -t bundle` bundles again; an edit to its status data does not affect the pipeline', async () => {
+    const main = 'projects/rust-target/programs/hello/src/main.rs';
+    const original = fs.readFileSync(ws.file(main), 'utf8');
+    ws.edit(main, (t) => `${t}\n// edited\n`);
+    try {
+      const r = await ws.nx(['show', 'projects', '--affected', '--base=main', '--json']);
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!).sort()).toEqual([
+        'ci-status',
+        'emulator-tests',
+        'rust-target',
+      ]);
+    } finally {
+      fs.writeFileSync(ws.file(main), original);
+    }
+    ws.edit('projects/ci-status/phases.json', (t) =>
+      t.replace('"Artifact publishing"', '"Artifact publishing (bundles)"'),
+    );
+    const r = await ws.nx(['show', 'projects', '--affected', '--base=main', '--json']);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!).sort()).toEqual(['ci-status']);
+  });
+
   it('under the name bundleTargetName gives it, after the renamed test target', async () => {
     ws.edit('nx.json', (text) =>
       text.replace(
