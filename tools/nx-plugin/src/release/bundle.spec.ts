@@ -536,6 +536,15 @@ describe('createBundle refuses', () => {
     }
   });
 
+  it('a package.json without a SemVer version, naming the file and field', async () => {
+    const fx2 = new Fixture();
+    fx2.write('package.json', JSON.stringify({ name: 'fixture', version: 'next' }) + '\n');
+    await expect(createBundle(fx2.options())).rejects.toThrow(
+      new BundleError(`package.json: field 'version': expected a SemVer version`),
+    );
+    expect(fs.existsSync(fx2.path('dist/release'))).toBe(false);
+  });
+
   it('a workspace that is not a git work tree, naming it', async () => {
     const fx2 = new Fixture();
     fs.rmSync(fx2.path('.git'), { recursive: true });

@@ -223,20 +223,31 @@ const packageSchema = z
 
 /**
  * Reads and checks one JSON file another target wrote.
- * @param shown workspace-relative path named in errors; @param producedBy the target that writes it.
+ * @param shown workspace-relative path named in errors; @param producedBy the target that writes it, or null for a
+ *   file of the repository (package.json).
  * @throws BundleError when it is missing, not JSON or not of the schema's shape (naming the field).
  */
-function readChecked<S extends z.ZodType>(root: string, shown: string, producedBy: string, schema: S): z.output<S> {
+function readChecked<S extends z.ZodType>(
+  root: string,
+  shown: string,
+  producedBy: string | null,
+  schema: S,
+): z.output<S> {
   let text: string;
   try {
     text = fs.readFileSync(path.resolve(root, shown), 'utf8');
   } catch {
-    throw new BundleError(`${shown} not found: run ${producedBy} first (the bundle packs what it writes)`);
+    throw new BundleError(
+      producedBy
+        ? `${shown} not found: run ${producedBy} first (the bundle packs what it writes)`
+        : `${shown} not found in ${root}: the bundle takes its version from it`,
+    );
   }
   try {
     return parseValidatedJson(shown, text, schema);
   } catch (e) {
-    if (e instanceof ConfigError) throw new BundleError(`${e.message} (written by ${producedBy}; run it again)`);
+    if (e instanceof ConfigError)
+      throw new BundleError(producedBy ? `${e.message} (written by ${producedBy}; run it again)` : e.message);
     throw e;
   }
 }
@@ -501,7 +512,7 @@ async function mustRun(file: string, args: string[], cwd: string): Promise<void>
 export async function createBundle(o: BundleOptions): Promise<BundleResult> {
   const startedOn = new Date();
   const root = o.workspaceRoot;
-  const pkg = readChecked(root, 'package.json', 'the workspace', packageSchema);
+  const pkg = readChecked(root, 'package.json', null, packageSchema);
   const info = await gitInfo(root);
   const version = bundleVersion(pkg.version, info);
   const { sources, toolchain } = collectSources(o);
