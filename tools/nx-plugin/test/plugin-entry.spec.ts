@@ -33,27 +33,38 @@ describe('the Nx entries', () => {
     });
   });
 
-  it('every executor of executors.json is `./executors.js#<name>` and resolves to the default export of src/executors/<name>/executor.ts', () => {
-    const { executors } = JSON.parse(fs.readFileSync(path.join(PLUGIN, 'executors.json'), 'utf8')) as {
-      executors: Record<string, { implementation: string }>;
-    };
-    for (const [name, e] of Object.entries(executors)) {
-      expect(e.implementation).toBe(`./executors.js#${name}`);
-      expect(fs.existsSync(path.join(PLUGIN, 'src/executors', name, 'executor.ts'))).toBe(true);
-    }
-    const names = inChild(`const e = require('./tools/nx-plugin/executors.js');
+  // Executors and generators: each collection names `./<kind>s.js#<name>`, which loads dist/ or the TypeScript source
+  // itself (Nx can load a TypeScript generator only through a tsconfig at the workspace root, which this workspace
+  // keeps under tools/).
+  it.each([
+    ['executor', 'implementation'],
+    ['generator', 'factory'],
+  ] as const)(
+    'every %s of its collection is `./<kind>s.js#<name>` and resolves to the default export of src/<kind>s/<name>/<kind>.ts',
+    (kind, field) => {
+      const collection = JSON.parse(fs.readFileSync(path.join(PLUGIN, `${kind}s.json`), 'utf8'))[`${kind}s`] as Record<
+        string,
+        Record<string, string>
+      >;
+      for (const [name, entry] of Object.entries(collection)) {
+        expect(entry[field]).toBe(`./${kind}s.js#${name}`);
+        expect(fs.existsSync(path.join(PLUGIN, `src/${kind}s`, name, `${kind}.ts`))).toBe(true);
+        expect(fs.existsSync(path.join(PLUGIN, entry.schema))).toBe(true);
+      }
+      const names = inChild(`const e = require('./tools/nx-plugin/${kind}s.js');
       process.stdout.write(JSON.stringify(Object.keys(e).map((k) => [k, typeof e[k], e[k].name])));`) as [
-      string,
-      string,
-      string,
-    ][];
-    expect(names.map(([n]) => n).sort()).toEqual(Object.keys(executors).sort());
-    for (const [name, type, fn] of names) {
-      expect(type).toBe('function');
-      // The function declared in that executor's file (e.g. `emulatorTestExecutor` for emulator-test).
-      expect(fn.toLowerCase()).toBe(`${name.replace(/-/g, '')}executor`);
-    }
-  });
+        string,
+        string,
+        string,
+      ][];
+      expect(names.map(([n]) => n).sort()).toEqual(Object.keys(collection).sort());
+      for (const [name, type, fn] of names) {
+        expect(type).toBe('function');
+        // The function declared in that file (e.g. `emulatorTestExecutor` for the emulator-test executor).
+        expect(fn.toLowerCase()).toBe(`${name.replace(/-/g, '')}${kind}`);
+      }
+    },
+  );
 });
 
 describe('what the plugin loads at graph time', () => {
