@@ -58,16 +58,24 @@ function loadPluginModule(rel) {
 }
 
 /**
- * Compiles TypeScript on require from now on (@swc-node/register), with the workspace's compiler options
- * (tools/tsconfig.json). @swc-node/register reads SWC_NODE_PROJECT, else a tsconfig.json in the working directory,
- * which the workspace root does not have: https://github.com/swc-project/swc-node/tree/master/packages/register
+ * Compiles TypeScript on require from now on (@swc-node/register), with the workspace's compiler options:
+ * tools/tsconfig.json, or SWC_NODE_PROJECT / TS_NODE_PROJECT when set. @swc-node/register would otherwise look for a
+ * tsconfig.json in the working directory, which the workspace root does not have
+ * (https://github.com/swc-project/swc-node/tree/master/packages/register). The environment is left as it is: in Nx's
+ * daemon a variable set here would differ from every client's environment, and the daemon recomputes the project
+ * graph for each such difference. Does nothing when @swc-node/register is already registered (`node -r`) or this ran.
  * @param {string} pluginDir tools/nx-plugin
  */
 function registerTypeScript(pluginDir) {
-  if (!process.env.SWC_NODE_PROJECT && !process.env.TS_NODE_PROJECT)
-    process.env.SWC_NODE_PROJECT = path.join(pluginDir, '..', 'tsconfig.json');
-  require('@swc-node/register');
+  if (typeScriptRegistered || require.cache[require.resolve('@swc-node/register')]) return;
+  typeScriptRegistered = true;
+  const { register } = require('@swc-node/register/register');
+  const { readDefaultTsConfig } = require('@swc-node/register/read-default-tsconfig');
+  const tsconfig =
+    process.env.SWC_NODE_PROJECT || process.env.TS_NODE_PROJECT || path.join(pluginDir, '..', 'tsconfig.json');
+  register(readDefaultTsConfig(tsconfig));
 }
+let typeScriptRegistered = false;
 
 /**
  * A string that changes whenever the code loadPluginModule would load changes: whether dist/ is fresh, the build

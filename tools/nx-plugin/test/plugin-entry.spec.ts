@@ -142,6 +142,16 @@ describe('loadPluginModule: dist/ when fresh, else the TypeScript source', () =>
     inChild(
       `process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(root, 'bin/freshness.js'))}).loadPluginModule(['src', 'answer']).from));`,
     );
+
+  it('compiling the sources leaves the environment as it was (the Nx daemon recomputes the graph for any change)', () => {
+    const out = inChild(
+      `const before = JSON.stringify(process.env);
+      const from = require(${JSON.stringify(path.join(root, 'bin/freshness.js'))}).loadPluginModule(['src', 'answer']).from;
+      process.stdout.write(JSON.stringify({ from, same: JSON.stringify(process.env) === before }));`,
+      { SWC_NODE_PROJECT: '', TS_NODE_PROJECT: '' },
+    );
+    expect(out).toEqual({ from: 'source', same: true });
+  });
   const touch = (rel: string, t: number) => fs.utimesSync(path.join(root, rel), t, t);
 
   it('never built: the source', () => {
