@@ -8,7 +8,6 @@
  * in the same mode (with the Nx daemon, and with NX_DAEMON=false as in CI).
  * Prints figures; asserts nothing. Run: npm run bench
  */
-import * as fs from 'node:fs';
 import { ScratchWorkspace } from '../nx-plugin/test/scratch-workspace';
 
 const MAIN = ['run', 'rust-target:build', '--configuration=m68040'];
@@ -28,14 +27,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const ws = ScratchWorkspace.create('nextrust-bench-');
   try {
-    fs.mkdirSync(ws.file('projects/bench-noop'), { recursive: true });
-    fs.writeFileSync(
-      ws.file('projects/bench-noop/project.json'),
-      JSON.stringify({
-        name: 'bench-noop',
-        targets: { noop: { executor: 'nx:noop', cache: true, inputs: [], outputs: [] } },
-      }),
-    );
+    ws.addNoopProject();
     const modes: [string, Record<string, string>][] = [
       ['daemon', { NX_DAEMON: 'true' }],
       ['no daemon (CI)', { NX_DAEMON: 'false' }],

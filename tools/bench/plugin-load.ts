@@ -122,16 +122,6 @@ function perf(out: string, label: string): number | null {
   return m ? Number(m[1]) / 1000 : null;
 }
 
-/** Compiles the plugin in the scratch copy (what `npm run build` does for dist/), so the figures are of these sources. */
-async function buildPlugin(ws: ScratchWorkspace): Promise<void> {
-  const r = await runProcess(ws.file('node_modules/.bin/tsc'), ['-p', 'tools/nx-plugin/tsconfig.build.json'], {
-    cwd: ws.root,
-    timeoutMs: 10 * 60_000,
-  });
-  if (r.exitCode !== 0) throw new Error(`tsc -p tools/nx-plugin/tsconfig.build.json failed:\n${r.all.slice(-3000)}`);
-  fs.writeFileSync(ws.file('tools/nx-plugin/dist/.build-stamp'), '');
-}
-
 /** Seeds the scratch copy's Nx cache from this workspace's: hard links to the entries, a copy of the database. */
 function seedCache(ws: ScratchWorkspace): void {
   const cache = path.join(WORKSPACE_ROOT, '.nx/cache');
@@ -272,15 +262,8 @@ async function main(): Promise<void> {
       ? ' (NODE_EXTRA_CA_CERTS is set: Node reads it at every start)'
       : '';
     console.log(`0. node -e 0: ${(await nodeStartup()).toFixed(3)} s, median of 10${extraCerts}`);
-    await buildPlugin(ws);
-    fs.mkdirSync(ws.file('projects/bench-noop'), { recursive: true });
-    fs.writeFileSync(
-      ws.file('projects/bench-noop/project.json'),
-      JSON.stringify({
-        name: 'bench-noop',
-        targets: { noop: { executor: 'nx:noop', cache: true, inputs: [], outputs: [] } },
-      }),
-    );
+    await ws.buildPlugin();
+    ws.addNoopProject();
     seedCache(ws);
     if (PARTS.includes('graph')) await graphWithoutDaemon(ws);
     if (PARTS.includes('daemon')) await warmMainJobWithDaemon(ws);

@@ -32,12 +32,7 @@ describe('an nx command in this workspace', () => {
 
   beforeAll(async () => {
     ws = ScratchWorkspace.create('nextrust-nx-overhead-');
-    const r = await runProcess(ws.file('node_modules/.bin/tsc'), ['-p', 'tools/nx-plugin/tsconfig.build.json'], {
-      cwd: ws.root,
-      timeoutMs: 10 * 60_000,
-    });
-    if (r.exitCode !== 0) throw new Error(`tsc -p tools/nx-plugin/tsconfig.build.json failed:\n${r.all.slice(-3000)}`);
-    fs.writeFileSync(ws.file('tools/nx-plugin/dist/.build-stamp'), '');
+    await ws.buildPlugin();
     probeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nextrust-probe-'));
     fs.writeFileSync(path.join(probeDir, 'probe.js'), PROBE);
   });

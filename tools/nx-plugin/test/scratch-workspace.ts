@@ -78,6 +78,32 @@ export class ScratchWorkspace {
     return new ScratchWorkspace(root);
   }
 
+  /**
+   * Compiles the plugin into the copy's tools/nx-plugin/dist and stamps it, as `npm run build` does for setup, so that
+   * Nx loads the compiled JavaScript (bin/freshness.js) and not the TypeScript through @swc-node/register.
+   * @throws Error with tsc's output when it fails.
+   */
+  async buildPlugin(): Promise<void> {
+    const r = await runProcess(this.file('node_modules/.bin/tsc'), ['-p', 'tools/nx-plugin/tsconfig.build.json'], {
+      cwd: this.root,
+      timeoutMs: 10 * 60_000,
+    });
+    if (r.exitCode !== 0) throw new Error(`tsc -p tools/nx-plugin/tsconfig.build.json failed:\n${r.all.slice(-3000)}`);
+    fs.writeFileSync(this.file('tools/nx-plugin/dist/.build-stamp'), '');
+  }
+
+  /** Adds the project `bench-noop` with one cached `nx:noop` target `noop` (no inputs, no outputs): a baseline task. */
+  addNoopProject(): void {
+    fs.mkdirSync(this.file('projects/bench-noop'), { recursive: true });
+    fs.writeFileSync(
+      this.file('projects/bench-noop/project.json'),
+      JSON.stringify({
+        name: 'bench-noop',
+        targets: { noop: { executor: 'nx:noop', cache: true, inputs: [], outputs: [] } },
+      }),
+    );
+  }
+
   /** Absolute path of a workspace-relative file. */
   file(rel: string): string {
     return path.join(this.root, rel);

@@ -49,14 +49,7 @@ export interface EmulatorTestOptions {
 }
 
 /** What an emulator run of a case gives (qemu or Previous): the fields CaseResult copies. */
-interface CaseRun {
-  command: string | null;
-  exitCode: number | null;
-  timedOut: boolean;
-  durationMs: number;
-  stdout: string;
-  stderr: string;
-}
+type CaseRun = Pick<CaseResult, 'command' | 'exitCode' | 'timedOut' | 'durationMs' | 'stdout' | 'stderr'>;
 
 /** The result of a case that ran: passed when nothing stopped the run (`error` null) and every assertion holds. */
 function ranCase(

@@ -437,11 +437,7 @@ describe('createBundle refuses', () => {
   const A = 'dist/llvm-m68k/m68040/atomics.json';
   const T = 'dist/llvm-m68k/toolchain/toolchain.json';
   const cases: [string, (fx: Fixture) => void, string][] = [
-    [
-      'missing emulator results',
-      (f) => fs.rmSync(f.path(R)),
-      `${R} not found: run emulator-tests:test:m68040 first (the bundle packs what it writes)`,
-    ],
+    ['missing emulator results', (f) => fs.rmSync(f.path(R)), `${R} not found: run emulator-tests:test:m68040 first`],
     [
       'emulator results with a failed case',
       (f) =>
@@ -463,11 +459,7 @@ describe('createBundle refuses', () => {
       (f) => fs.rmSync(f.path('dist/emulator-tests/m68040/junit.xml')),
       'dist/emulator-tests/m68040/junit.xml not found: the bundle names it; run the target that writes it again',
     ],
-    [
-      'a missing build manifest',
-      (f) => fs.rmSync(f.path(B)),
-      `${B} not found: run rust-target:build:m68040 first (the bundle packs what it writes)`,
-    ],
+    ['a missing build manifest', (f) => fs.rmSync(f.path(B)), `${B} not found: run rust-target:build:m68040 first`],
     ['a build manifest that is not JSON', (f) => f.write(B, '{"schemaVersion": 1,'), `${B}: not valid JSON: `],
     [
       'a build manifest with a malformed sha256',

@@ -27,9 +27,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, parseValidatedJson } from '../config/project-config';
+import { parseValidatedJson } from '../config/project-config';
 import { HOSTED_TRIPLE } from '../build/rust-targets';
 import { sha256File } from '../toolchain/locate';
+import { readJson } from '../toolchain/manifest';
 import { runProcess } from '../util/exec';
 
 /** A bundle that cannot be made; the message names the file and what was wrong. */
@@ -222,9 +223,9 @@ const packageSchema = z
   .passthrough();
 
 /**
- * Reads and checks one JSON file another target wrote.
- * @param shown workspace-relative path named in errors; @param producedBy the target that writes it, or null for a
- *   file of the repository (package.json).
+ * Reads and checks one JSON file: one another target wrote (toolchain/manifest.ts readJson, which names the target to
+ * run), or, with `producedBy` null, a file of the repository (package.json).
+ * @param shown workspace-relative path.
  * @throws BundleError when it is missing, not JSON or not of the schema's shape (naming the field).
  */
 function readChecked<S extends z.ZodType>(
@@ -233,22 +234,13 @@ function readChecked<S extends z.ZodType>(
   producedBy: string | null,
   schema: S,
 ): z.output<S> {
-  let text: string;
+  const file = path.resolve(root, shown);
   try {
-    text = fs.readFileSync(path.resolve(root, shown), 'utf8');
-  } catch {
-    throw new BundleError(
-      producedBy
-        ? `${shown} not found: run ${producedBy} first (the bundle packs what it writes)`
-        : `${shown} not found in ${root}: the bundle takes its version from it`,
-    );
-  }
-  try {
-    return parseValidatedJson(shown, text, schema);
+    if (producedBy) return readJson(file, producedBy, (f, text) => parseValidatedJson(f, text, schema));
+    if (!fs.existsSync(file)) throw new Error(`${shown} not found in ${root}: the bundle takes its version from it`);
+    return parseValidatedJson(shown, fs.readFileSync(file, 'utf8'), schema);
   } catch (e) {
-    if (e instanceof ConfigError)
-      throw new BundleError(producedBy ? `${e.message} (written by ${producedBy}; run it again)` : e.message);
-    throw e;
+    throw new BundleError((e as Error).message);
   }
 }
 

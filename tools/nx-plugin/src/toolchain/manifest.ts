@@ -18,14 +18,23 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
 /**
  * Reads a JSON file written by another target.
  * @param producedBy e.g. `llvm-m68k:toolchain`, named in the error.
- * @throws Error naming the file and the target to run when it is missing or not JSON.
+ * @param parse checks the text and returns the value (e.g. config/project-config.ts parseValidatedJson with a zod
+ *   schema, whose errors name the field); without it the text is only parsed as JSON.
+ * @throws Error naming the file and the target to run when it is missing, not JSON, or refused by `parse`.
  */
-export function readJson<T>(file: string, producedBy: string): T {
+export function readJson<T>(file: string, producedBy: string, parse?: (file: string, text: string) => T): T {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
     throw new Error(`${file} not found: run ${producedBy} first (it is a dependency of this target)`);
+  }
+  if (parse) {
+    try {
+      return parse(file, text);
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (written by ${producedBy}; run it again)`, { cause: e });
+    }
   }
   try {
     return JSON.parse(text) as T;
