@@ -652,6 +652,25 @@ function grepE(pattern: string): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
+/**
+ * Oracle for the JavaScript-only constructs the schema must refuse: a `\\d \\D \\b \\B \\<digit>` escape, or a
+ * `(?` group opener. Read token by token: an escape pair is one token, and a bracket expression is skipped
+ * whole, so `\\(?` (an optional literal paren) and `[(?]` are not group openers. Null when there is none.
+ */
+function jsOnlyConstruct(p: string): string | null {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') {
+      if (/[dDbB0-9]/.test(p[i + 1] ?? '')) return p.slice(i, i + 2);
+      i++;
+    } else if (p[i] === '[') {
+      const close = p.indexOf(']', i + 2);
+      if (close < 0) return null;
+      i = close;
+    } else if (p[i] === '(' && p[i + 1] === '?') return '(?';
+  }
+  return null;
+}
+
 describe('known-issues schema: patterns', () => {
   const patternString = fc.oneof(
     fc.string({ maxLength: 20 }),
@@ -695,8 +714,7 @@ describe('known-issues schema: patterns', () => {
           for (const p of [e, c]) {
             expect(p.length).toBeGreaterThanOrEqual(3);
             expect(() => new RegExp(p)).not.toThrow();
-            // (an escaped backslash, \\\\, is a literal in both: ignore those pairs)
-            expect(p.replace(/\\\\/g, '')).not.toMatch(/\(\?|\\[dDbB0-9]/);
+            expect(jsOnlyConstruct(p)).toBeNull();
           }
           return;
         }
@@ -713,7 +731,8 @@ describe('known-issues schema: patterns', () => {
         if (linePatternSchema.safeParse(e).success) expect(bad.has('error_patterns')).toBe(false);
         if (linePatternSchema.safeParse(c).success) expect(bad.has('context_patterns')).toBe(false);
       }),
-      { numRuns: 2000 },
+      // An escaped paren before a quantifier, `\\(?`, is ERE too (a counterexample to an earlier oracle).
+      { numRuns: 2000, examples: [['   ', '\\(?\\\\']] },
     );
     expect(accepted).toBeGreaterThan(50);
   });
