@@ -2,9 +2,11 @@
  * nextrust_atomics.h - the __sync_* libcalls of the NeXTRust spinlock atomics.
  *
  * GCC's legacy __sync builtins (https://gcc.gnu.org/onlinedocs/gcc/_005f_005fsync-Builtins.html)
- * become calls to these functions when the target has no usable compare-and-swap:
- * the 68000/68010 (no CAS at all) and the m68k-next-nextstep target spec
- * (atomic-cas false). Every function is implemented with a spinlock taken from
+ * become calls to these functions when the CPU has no compare-and-swap: LLVM's
+ * M68k backend turns atomic read-modify-write operations into these libcalls
+ * on the 68000 and 68010 (cas.l exists from the 68020 on). C code that calls
+ * the builtins by name links them on every CPU, and NeXTSTEP has no other
+ * definition of them. Every function is implemented with a spinlock taken from
  * a table of cache-line-padded locks hashed by address (spinlock_atomics.c).
  *
  * clang refuses to define or declare a function named like a builtin, so each
