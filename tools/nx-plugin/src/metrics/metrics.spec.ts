@@ -667,7 +667,13 @@ describe('toPrometheus', () => {
 
   it('counts runs over the lifetime by target, CPU, phase and result', () => {
     const runs = (target: string, cpu: string, phase: string, result: string) =>
-      sample(fams, 'nextrust_task_runs_total', 'nextrust_task_runs_total', { target, cpu, phase, result });
+      sample(fams, 'nextrust_task_runs_total', 'nextrust_task_runs_total', {
+        project: target.split(':')[0],
+        target,
+        cpu,
+        phase,
+        result,
+      });
     expect(runs('rust-target:build', 'm68040', 'rust-target', 'failure')).toBe(2);
     expect(runs('rust-target:build', 'm68040', 'rust-target', 'success')).toBe(1);
     expect(runs('llvm-m68k:toolchain', 'none', 'environment-setup', 'local_cache')).toBe(3);
@@ -677,7 +683,7 @@ describe('toPrometheus', () => {
   });
 
   it('exports durations as a summary: window quantiles, lifetime sum and count', () => {
-    const labels = { target: 'rust-target:build', cpu: 'm68040', phase: 'rust-target' };
+    const labels = { project: 'rust-target', target: 'rust-target:build', cpu: 'm68040', phase: 'rust-target' };
     const d = (name: string, extra: Record<string, string> = {}) =>
       sample(fams, 'nextrust_task_duration_ms', name, { ...labels, ...extra });
     expect(d('nextrust_task_duration_ms', { quantile: '0.5' })).toBe(45_000);
@@ -685,7 +691,7 @@ describe('toPrometheus', () => {
     expect(d('nextrust_task_duration_ms_sum')).toBe(135_000);
     expect(d('nextrust_task_duration_ms_count')).toBe(3);
     // Executed only before the window: sum and count, no quantile.
-    const tc = { target: 'llvm-m68k:toolchain', cpu: 'none', phase: 'environment-setup' };
+    const tc = { project: 'llvm-m68k', target: 'llvm-m68k:toolchain', cpu: 'none', phase: 'environment-setup' };
     expect(sample(fams, 'nextrust_task_duration_ms', 'nextrust_task_duration_ms_sum', tc)).toBe(3_600_000);
     expect(
       sample(fams, 'nextrust_task_duration_ms', 'nextrust_task_duration_ms', { ...tc, quantile: '0.5' }),
@@ -740,6 +746,30 @@ describe('toPrometheus', () => {
     expect(
       sample(fams, 'nextrust_metrics_generated_timestamp_seconds', 'nextrust_metrics_generated_timestamp_seconds', {}),
     ).toBe(NOW.getTime() / 1000);
+  });
+
+  it('keeps apart projects whose project:target labels coincide (a project named with a colon)', async () => {
+    const run = (project: string, target: string) => ({
+      ...task('p:t', 'success', 1000),
+      id: `${project}:${target}`,
+      project,
+      target,
+    });
+    await nxRun('2026-03-09T12:00:00.000Z', [run('a:b', 'c'), run('a', 'b:c')]);
+    const f = parseExposition(toPrometheus(await computeMetrics(store, { days: 7, now: NOW })));
+    for (const family of ['nextrust_task_runs_total', 'nextrust_task_duration_ms']) {
+      const series = f.get(family)!.samples.filter((s) => s.labels.target === 'a:b:c' && !s.labels.quantile);
+      expect(series.map((s) => `${s.name} ${s.labels.project}`).sort()).toEqual(
+        family === 'nextrust_task_runs_total'
+          ? [`${family} a`, `${family} a:b`]
+          : [`${family}_count a`, `${family}_count a:b`, `${family}_sum a`, `${family}_sum a:b`],
+      );
+    }
+    // No two samples of any family share a name and labels.
+    for (const fam of f.values()) {
+      const keys = fam.samples.map((s) => s.name + JSON.stringify(Object.entries(s.labels).sort()));
+      expect(new Set(keys).size).toBe(keys.length);
+    }
   });
 
   it('is valid for an empty status dir', async () => {

@@ -78,11 +78,11 @@ function addTaskFamilies(x: Exposition, m: PipelineMetrics): void {
   const runsF = x.family(
     'nextrust_task_runs_total',
     'counter',
-    'Task runs recorded (all time), by target (project:target), CPU variant, phase and result.',
+    'Task runs recorded (all time), by project, target (project:target), CPU variant, phase and result.',
   );
   for (const t of m.lifetime.targets) {
     for (const [result, n] of Object.entries(t.by_result))
-      runsF.add(n!, { target: t.target, cpu: t.cpu, phase: t.phase, result });
+      runsF.add(n!, { project: t.project, target: t.target, cpu: t.cpu, phase: t.phase, result });
   }
 
   const durF = x.family(
@@ -96,7 +96,7 @@ function addTaskFamilies(x: Exposition, m: PipelineMetrics): void {
   for (const t of m.window.targets) windowStats.set({ project: t.project, target: t.target, cpu: t.cpu }, t);
   for (const t of m.lifetime.targets) {
     if (!t.duration) continue;
-    const labels = { target: t.target, cpu: t.cpu, phase: t.phase };
+    const labels = { project: t.project, target: t.target, cpu: t.cpu, phase: t.phase };
     const w = windowStats.get({ project: t.project, target: t.target, cpu: t.cpu })?.duration;
     if (w) {
       durF.add(w.p50_ms, { ...labels, quantile: '0.5' });
@@ -185,8 +185,10 @@ function addStateFamilies(x: Exposition, m: PipelineMetrics): void {
  * lifetime totals; gauges and summary quantiles cover the window (compute.ts).
  *
  * Families:
- *  - nextrust_task_runs_total{target,cpu,phase,result}: counter, runs;
- *  - nextrust_task_duration_ms{target,cpu,phase}: summary of executed runs'
+ *  - nextrust_task_runs_total{project,target,cpu,phase,result}: counter, runs
+ *    (`project` keeps a project named with a colon apart: `a:b`+`c` and `a`+`b:c`
+ *    share the target label `a:b:c`);
+ *  - nextrust_task_duration_ms{project,target,cpu,phase}: summary of executed runs'
  *    durations in ms: quantile 0.5 and 0.95 over the window, _sum (ms) and
  *    _count over the lifetime;
  *  - nextrust_cache_hits_total{source=local|remote}: counter;
