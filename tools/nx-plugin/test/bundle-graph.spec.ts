@@ -84,7 +84,7 @@ describe('ci-status:bundle in the task graph Nx computes', () => {
       fs.writeFileSync(ws.file(main), original);
     }
     ws.edit('projects/ci-status/phases.json', (t) =>
-      t.replace('"Artifact publishing"', '"Artifact publishing (bundles)"'),
+      t.replace('"CI pipeline validation"', '"CI pipeline validation (edited)"'),
     );
     const r = await ws.nx(['show', 'projects', '--affected', '--base=main', '--json']);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!).sort()).toEqual(['ci-status']);

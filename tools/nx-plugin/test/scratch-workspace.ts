@@ -109,9 +109,15 @@ export class ScratchWorkspace {
     return path.join(this.root, rel);
   }
 
-  /** Rewrites a file through `edit`. */
+  /**
+   * Rewrites a file through `edit`. Throws when the edit changes nothing (a `replace` whose text is no longer
+   * in the file), so a test cannot go on to assert on an unedited workspace.
+   */
   edit(rel: string, edit: (text: string) => string): void {
-    fs.writeFileSync(this.file(rel), edit(fs.readFileSync(this.file(rel), 'utf8')));
+    const before = fs.readFileSync(this.file(rel), 'utf8');
+    const after = edit(before);
+    if (after === before) throw new Error(`ScratchWorkspace.edit: the edit of ${rel} changed nothing`);
+    fs.writeFileSync(this.file(rel), after);
   }
 
   /** Runs `nx ...args` (no daemon, static output) with extra environment. */

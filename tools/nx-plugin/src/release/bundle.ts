@@ -1,5 +1,5 @@
 /**
- * The release bundle of one CPU variant (`ci-status:bundle`, phase 5 "Artifact publishing"): the tested programs and
+ * The release bundle of one CPU variant (`ci-status:bundle`, phase 5, artifact publishing): the tested programs and
  * libraries of one CPU packed into a reproducible tarball with a member list, a checksum file and a provenance
  * statement, written to `<outputDir>` (dist/release/<cpu>/):
  *
