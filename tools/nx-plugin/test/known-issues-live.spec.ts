@@ -109,7 +109,7 @@ describe('known issues reproduced live with the real toolchain', () => {
     expect(scanLogText(ok.all, issues).match).toBeNull();
   });
 
-  /** The reduced IR of docs/toolchain-bugs.md ("A crash in instruction selection"). */
+  /** docs/toolchain-bugs.md bug 6 (two f64-to-f32 libcalls around a store): Debian's backend crashes on it. */
   const F32_IR = [
     'define float @f(ptr %p, ptr %q) {',
     '  %x = load double, ptr %p, align 8',
@@ -121,7 +121,7 @@ describe('known issues reproduced live with the real toolchain', () => {
     '}',
   ].join('\n');
 
-  it("llvm-codegen-crash: llc-22 and clang-22 crash on the f32 reproducer; llc's fast scheduler (the fix) avoids it", async () => {
+  it("llvm-codegen-crash: llc-22 and clang-22 crash on the f32 reproducer; llc's fast scheduler (the system provider's workaround) avoids it", async () => {
     fs.writeFileSync(path.join(dir, 'f32.ll'), `${F32_IR}\n`);
     const llc = await failing('llc-22', ['-mtriple=m68k-linux-gnu', 'f32.ll', '-o', 'f32.s']);
     expect(llc.scan.match?.id).toBe('llvm-codegen-crash');

@@ -53,9 +53,15 @@ export interface ReproducerRun {
   opt?: number;
 }
 
-/** What one run printed: stdout and stderr together, and how it ended. */
+/**
+ * How one reproducer ended. `stage` `compile`: the m68k compiler failed (a crash of the backend is a result,
+ * the bug a fix removes), and `output`, `exitCode` are the compiler's; `run`: the program ran under qemu-m68k,
+ * and `output` is its stdout and stderr together.
+ */
 export interface ReproducerResult {
+  stage: 'compile' | 'run';
   output: string;
+  /** Exit code; 128 + signal number when killed by a signal (a compiler's SIGSEGV is 139). */
   exitCode: number | null;
   timedOut: boolean;
 }
@@ -79,7 +85,8 @@ export async function hostOutput(r: Reproducer, hostClang: string, workDir: stri
 
 /**
  * Compiles the reproducer for m68k with `run.clang`, links it with the m68k gcc driver and runs it under qemu-m68k.
- * @throws ToolError when it does not compile or link (a run that crashes is a result, not an error).
+ * A compile that fails, and a run that crashes, are results (`stage`), not errors.
+ * @throws ToolError when the compiled objects do not link.
  */
 export async function runReproducer(r: Reproducer, run: ReproducerRun): Promise<ReproducerResult> {
   fs.mkdirSync(run.workDir, { recursive: true });
@@ -88,16 +95,24 @@ export async function runReproducer(r: Reproducer, run: ReproducerRun): Promise<
   const objs: string[] = [];
   for (const src of r.sources) {
     const obj = path.join(run.workDir, `${path.basename(src)}.${tag}.o`);
-    await runTool(run.clang, [
-      ...sourceFlags(src),
-      '--target=m68k-linux-gnu',
-      `-mcpu=${cpu.clangCpu}`,
-      `-O${run.opt ?? 2}`,
-      '-c',
-      src,
-      '-o',
-      obj,
-    ]);
+    const compile = await runProcess(
+      run.clang,
+      [
+        ...sourceFlags(src),
+        '--target=m68k-linux-gnu',
+        `-mcpu=${cpu.clangCpu}`,
+        `-O${run.opt ?? 2}`,
+        // A backend crash is an expected result here: no reproducer files in the temp folder.
+        '-fno-crash-diagnostics',
+        '-c',
+        src,
+        '-o',
+        obj,
+      ],
+      { timeoutMs: 120_000 },
+    );
+    if (compile.exitCode !== 0)
+      return { stage: 'compile', output: compile.all, exitCode: compile.exitCode, timedOut: compile.timedOut };
     objs.push(obj);
   }
   const exe = path.join(run.workDir, `${r.name}.${tag}`);
@@ -107,7 +122,7 @@ export async function runReproducer(r: Reproducer, run: ReproducerRun): Promise<
     ['-cpu', cpu.qemuCpu, '-L', run.toolchain.cross.m68kSysroot, exe],
     { timeoutMs: 30_000 },
   );
-  return { output: p.all, exitCode: p.exitCode, timedOut: p.timedOut };
+  return { stage: 'run', output: p.all, exitCode: p.exitCode, timedOut: p.timedOut };
 }
 
 /** A scratch folder under the OS temp folder. */
