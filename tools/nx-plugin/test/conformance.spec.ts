@@ -34,7 +34,14 @@ describe('expected outputs are the build host output of the same programs', () =
 
   it('covers the conformance corpus', () => {
     expect(fileCases.map(([p]) => p)).toEqual(
-      expect.arrayContaining(['conformance-fmt', 'conformance-control', 'hello', 'std-conformance', 'std-hello']),
+      expect.arrayContaining([
+        'conformance-fmt',
+        'conformance-control',
+        'conformance-libcalls',
+        'hello',
+        'std-conformance',
+        'std-hello',
+      ]),
     );
   });
 
