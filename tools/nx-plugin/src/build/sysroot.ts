@@ -84,7 +84,10 @@ panic = "abort"
 panic = "abort"
 `;
 
-/** Added for the dev profile: Debian's rustc (LLVM 22) crashes building compiler_builtins for m68k at opt-level 0 or "s". */
+/**
+ * Added for the dev profile: with Debian's backend (provider `system`) rustc crashes building compiler_builtins
+ * for m68k at opt-level 0 or "s" (docs/toolchain-bugs.md, bug 6; the patched backend builds it at both).
+ */
 const DEV_PROFILE_FIX = `
 [profile.dev.package.compiler_builtins]
 opt-level = 2
