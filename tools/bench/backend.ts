@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildBackend } from '../nx-plugin/src/backend/build-backend';
 import { nextrustCacheDir } from '../nx-plugin/src/backend/debian-source';
-import { listReproducers, sourceFlags } from '../nx-plugin/src/backend/regressions';
+import { listReproducers, m68kCompileArgs } from '../nx-plugin/src/backend/regressions';
 import { DEFAULT_BACKEND_SOURCE } from '../nx-plugin/src/config/project-config';
 import { readTestCases } from '../nx-plugin/src/emulator/test-manifest';
 import { readToolchainManifest } from '../nx-plugin/src/toolchain/manifest';
@@ -146,17 +146,7 @@ async function sizeAndSpeed(): Promise<void> {
         let total = 0;
         for (const src of r.sources) {
           const obj = path.join(work, `${path.basename(src)}.${sizes.length}.o`);
-          const cc = await runProcess(clang, [
-            ...sourceFlags(src),
-            '--target=m68k-linux-gnu',
-            '-mcpu=68040',
-            '-O2',
-            '-fno-crash-diagnostics',
-            '-c',
-            src,
-            '-o',
-            obj,
-          ]);
+          const cc = await runProcess(clang, m68kCompileArgs(src, '68040', 2, obj));
           total = cc.exitCode === 0 && !Number.isNaN(total) ? total + (await textSize(obj)) : NaN;
         }
         sizes.push(total);

@@ -9,8 +9,8 @@
 # Usage: tools/fuzz/csmith-diff.sh [FIRST_SEED] [LAST_SEED] [OPT] [CPU] [OUT_DIR]
 #   defaults: 1 100 -O2 68040 fuzz-out   (CPU: a clang -mcpu value, 68020..68060)
 # Needs: apt-get install csmith libcsmith-dev; npx nx run llvm-m68k:toolchain (the clang wrapper).
-# Writes OUT_DIR/results.txt (one line per seed: ok, mismatch, clang-crash,
-# clang-timeout, link-fail, gcc-timeout) and keeps each failing program in
+# Appends to OUT_DIR/results.txt (one line per seed: ok, mismatch, clang-crash,
+# clang-timeout, link-fail, gcc-timeout, gcc-fail, csmith-fail) and keeps each failing program in
 # OUT_DIR/found/. Reduce one with cvise (apt-get install cvise) and add it as a
 # reproducer: docs/toolchain-bugs.md, "Adding a patch".
 set -u
@@ -29,8 +29,10 @@ out=$(cd "$out" && pwd)
 cd "$out/work" || exit 2
 for seed in $(seq "$first" "$last"); do
   rm -f t.*
-  csmith --seed "$seed" --no-packed-struct --max-funcs 6 --max-block-depth 4 -o t.c >/dev/null 2>&1 || continue
-  timeout 60 m68k-linux-gnu-gcc -O1 -w -I"$include" t.c -o t.gcc 2>/dev/null || continue
+  csmith --seed "$seed" --no-packed-struct --max-funcs 6 --max-block-depth 4 -o t.c >/dev/null 2>&1 ||
+    { echo "$seed csmith-fail" >>"$out/results.txt"; continue; }
+  timeout 60 m68k-linux-gnu-gcc -O1 -w -I"$include" t.c -o t.gcc 2>/dev/null ||
+    { echo "$seed gcc-fail" >>"$out/results.txt"; continue; }
   expected=$(timeout 10 "${qemu[@]}" ./t.gcc 2>/dev/null) || { echo "$seed gcc-timeout" >>"$out/results.txt"; continue; }
   result=ok
   if ! timeout 120 "$clang" --target=m68k-linux-gnu -mcpu="$cpu" "$opt" -fno-crash-diagnostics -w -I"$include" -c t.c -o t.o 2>t.err; then
@@ -47,5 +49,5 @@ for seed in $(seq "$first" "$last"); do
   echo "$seed $result" >>"$out/results.txt"
   [ "$result" = ok ] || cp t.c "$out/found/$result-$seed.c"
 done
-touch "$out/results.txt"
-echo "csmith-diff: seeds $first..$last ($opt, $cpu), all runs in $out/results.txt:" $(awk '{print $2}' "$out/results.txt" | sort | uniq -c)
+echo "csmith-diff: seeds $first..$last ($opt, $cpu), in $out/results.txt:" \
+  $(awk -v a="$first" -v b="$last" '$1 >= a && $1 <= b {print $2}' "$out/results.txt" | sort | uniq -c)

@@ -41,6 +41,24 @@ export function sourceFlags(file: string): string[] {
   return file.endsWith('.ll') ? ['-Wno-override-module', '-Xclang', '-disable-llvm-optzns'] : [];
 }
 
+/**
+ * clang arguments that compile one reproducer source for m68k linux (`clangCpu`: a `-mcpu` value, e.g. 68040)
+ * into `obj`. A backend crash is an expected result in the harness: clang writes no crash reproducer files.
+ */
+export function m68kCompileArgs(src: string, clangCpu: string, opt: number, obj: string): string[] {
+  return [
+    ...sourceFlags(src),
+    '--target=m68k-linux-gnu',
+    `-mcpu=${clangCpu}`,
+    `-O${opt}`,
+    '-fno-crash-diagnostics',
+    '-c',
+    src,
+    '-o',
+    obj,
+  ];
+}
+
 /** Options of runReproducer. */
 export interface ReproducerRun {
   toolchain: ToolchainManifest;
@@ -95,22 +113,9 @@ export async function runReproducer(r: Reproducer, run: ReproducerRun): Promise<
   const objs: string[] = [];
   for (const src of r.sources) {
     const obj = path.join(run.workDir, `${path.basename(src)}.${tag}.o`);
-    const compile = await runProcess(
-      run.clang,
-      [
-        ...sourceFlags(src),
-        '--target=m68k-linux-gnu',
-        `-mcpu=${cpu.clangCpu}`,
-        `-O${run.opt ?? 2}`,
-        // A backend crash is an expected result here: no reproducer files in the temp folder.
-        '-fno-crash-diagnostics',
-        '-c',
-        src,
-        '-o',
-        obj,
-      ],
-      { timeoutMs: 120_000 },
-    );
+    const compile = await runProcess(run.clang, m68kCompileArgs(src, cpu.clangCpu, run.opt ?? 2, obj), {
+      timeoutMs: 120_000,
+    });
     if (compile.exitCode !== 0)
       return { stage: 'compile', output: compile.all, exitCode: compile.exitCode, timedOut: compile.timedOut };
     objs.push(obj);
